@@ -1,0 +1,91 @@
+package io.tandem.registry;
+
+import io.tandem.protocol.WorkerLoad;
+import io.tandem.protocol.WorkerRecord;
+import io.tandem.protocol.WorkerRole;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The stored form of a {@link WorkerRecord}: a small JSON object, readable by any JVM and any
+ * version that knows format 1, and queryable by Hazelcast (e.g. {@code nodeId = ...}).
+ */
+public final class WorkerRecordJson {
+    /** Bumped only on incompatible changes; readers reject other versions clearly. */
+    public static final int FORMAT = 1;
+
+    private WorkerRecordJson() {}
+
+    /** A record as stored, with the lease its writer runs with (0 when not stated). */
+    public record Stored(WorkerRecord record, long leaseMillis) {}
+
+    public static String encode(WorkerRecord r) {
+        return encode(r, 0);
+    }
+
+    /** {@code leaseMillis} tells readers how long the record lives without a heartbeat. */
+    public static String encode(WorkerRecord r, long leaseMillis) {
+        WorkerLoad l = r.load() == null ? WorkerLoad.IDLE : r.load();
+        return new JsonObject()
+                .put("v", FORMAT)
+                .put("workerId", r.workerId())
+                .put("role", r.role().name())
+                .put("model", r.model())
+                .put("nodeId", r.nodeId())
+                .put("host", r.host())
+                .put("httpPort", r.httpPort())
+                .put("maxContext", r.maxContext())
+                .put("load", new JsonObject()
+                        .put("running", l.runningRequests())
+                        .put("waiting", l.waitingRequests())
+                        .put("activeBlocks", l.activeBlocks())
+                        .put("totalBlocks", l.totalBlocks()))
+                .put("heartbeatMillis", r.heartbeatMillis())
+                .put("leaseMillis", leaseMillis)
+                .encode();
+    }
+
+    /** @throws IllegalArgumentException naming what is wrong, for anything that is not a format-1 record */
+    public static WorkerRecord decode(String json) {
+        return decodeStored(json).record();
+    }
+
+    /** The record and its writer's lease. */
+    public static Stored decodeStored(String json) {
+        JsonObject o;
+        try {
+            o = new JsonObject(json);
+        } catch (DecodeException | NullPointerException e) {
+            throw new IllegalArgumentException("worker record is not a JSON object: " + e.getMessage(), e);
+        }
+        try {
+            Integer v = o.getInteger("v");
+            if (v == null || v != FORMAT) {
+                throw new IllegalArgumentException("worker record format " + v + " is not supported (expected " + FORMAT + ")");
+            }
+            JsonObject load = o.getJsonObject("load", new JsonObject());
+            WorkerRecord record = new WorkerRecord(
+                    required(o, "workerId"),
+                    WorkerRole.valueOf(required(o, "role")),
+                    required(o, "model"),
+                    o.getString("nodeId"),
+                    o.getString("host"),
+                    o.getInteger("httpPort", 0),
+                    o.getInteger("maxContext", 0),
+                    new WorkerLoad(load.getInteger("running", 0), load.getInteger("waiting", 0),
+                            load.getInteger("activeBlocks", 0), load.getInteger("totalBlocks", 0)),
+                    o.getLong("heartbeatMillis", 0L));
+            return new Stored(record, Math.max(0, o.getLong("leaseMillis", 0L)));
+        } catch (ClassCastException e) {
+            throw new IllegalArgumentException("worker record has a field of the wrong type: " + e.getMessage(), e);
+        }
+    }
+
+    private static String required(JsonObject o, String field) {
+        String s = o.getString(field);
+        if (s == null || s.isBlank()) {
+            throw new IllegalArgumentException("worker record lacks \"" + field + "\"");
+        }
+        return s;
+    }
+}

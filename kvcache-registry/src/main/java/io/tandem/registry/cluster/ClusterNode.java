@@ -1,0 +1,23 @@
+package io.tandem.registry.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.tandem.registry.HazelcastWorkerRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * A started cluster member: its clustered Vert.x, the Hazelcast instance under it, and its
+ * worker registry.
+ */
+public record ClusterNode(Vertx vertx, HazelcastInstance hazelcast, HazelcastWorkerRegistry registry) {
+
+    /** This member's id (Hazelcast member UUID); records registered here carry it. */
+    public String nodeId() {
+        return registry.nodeId();
+    }
+
+    /** Deregisters this node's workers, then leaves the cluster and closes Vert.x. */
+    public Future<Void> close() {
+        return registry.close().transform(ignored -> vertx.close());
+    }
+}

@@ -1,0 +1,65 @@
+package io.tandem.registry.cluster;
+
+import com.hazelcast.config.Config;
+import io.tandem.registry.RegistryOptions;
+import io.vertx.core.VertxOptions;
+
+import java.util.Objects;
+
+/**
+ * How a node joins the cluster.
+ *
+ * @param hazelcastConfig a Hazelcast config given in code (used as is), or null to look one up
+ * @param configLocation  a config file or {@code classpath:name}, or null (then
+ *                        {@code -Dvertx.hazelcast.config}, {@code conf/cluster.xml}, the bundled file)
+ * @param clusterHost     the event-bus host, or null for the address Hazelcast binds
+ * @param clusterPort     the event-bus port, 0 for a free one
+ * @param registry        lease and heartbeat of the worker registry
+ * @param vertxOptions    everything else of Vert.x (metrics, pools); its event-bus host/port are
+ *                        replaced by the two above
+ */
+public record ClusterOptions(Config hazelcastConfig, String configLocation, String clusterHost, int clusterPort,
+                             RegistryOptions registry, VertxOptions vertxOptions) {
+
+    public ClusterOptions {
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(vertxOptions, "vertxOptions");
+        if (clusterPort < 0 || clusterPort > 65535) {
+            throw new IllegalArgumentException("clusterPort must be 0..65535, got " + clusterPort);
+        }
+    }
+
+    /** Config looked up as documented, event bus on a free port, default lease. */
+    public static ClusterOptions defaults() {
+        return new ClusterOptions(null, null, null, 0, RegistryOptions.defaults(), new VertxOptions());
+    }
+
+    /** A member of a loopback test cluster: its own config, event bus on 127.0.0.1. */
+    public static ClusterOptions loopbackTest(HazelcastConfigs.LoopbackCluster cluster, RegistryOptions registry) {
+        return defaults().withHazelcastConfig(cluster.memberConfig()).withClusterHost("127.0.0.1").withRegistry(registry);
+    }
+
+    public ClusterOptions withHazelcastConfig(Config config) {
+        return new ClusterOptions(config, configLocation, clusterHost, clusterPort, registry, vertxOptions);
+    }
+
+    public ClusterOptions withConfigLocation(String location) {
+        return new ClusterOptions(hazelcastConfig, location, clusterHost, clusterPort, registry, vertxOptions);
+    }
+
+    public ClusterOptions withClusterHost(String host) {
+        return new ClusterOptions(hazelcastConfig, configLocation, host, clusterPort, registry, vertxOptions);
+    }
+
+    public ClusterOptions withClusterPort(int port) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, port, registry, vertxOptions);
+    }
+
+    public ClusterOptions withRegistry(RegistryOptions options) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, options, vertxOptions);
+    }
+
+    public ClusterOptions withVertxOptions(VertxOptions options) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, registry, options);
+    }
+}

@@ -1,0 +1,82 @@
+package io.tandem.registry.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.HazelcastInstance;
+import io.tandem.registry.HazelcastWorkerRegistry;
+import io.tandem.registry.RegistryOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.nio.file.Path;
+
+/**
+ * Starts a clustered node: Vert.x over Hazelcast, plus the worker registry on top.
+ *
+ * <pre>{@code
+ * ClusterNode node = TandemCluster.start(ClusterOptions.defaults()).await();
+ * node.registry().register(record);         // record.nodeId() may be left empty
+ * }</pre>
+ *
+ * Mains that start Vert.x themselves (e.g. through {@code VertxApplication} hooks) can plug in
+ * {@link #clusterManager(ClusterOptions)} and afterwards call {@link #registry(Vertx, RegistryOptions)}.
+ */
+public final class TandemCluster {
+    private TandemCluster() {}
+
+    /** Joins the cluster described by {@code options} and starts the registry. */
+    public static Future<ClusterNode> start(ClusterOptions options) {
+        HazelcastClusterManager manager;
+        try {
+            manager = clusterManager(options);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return Vertx.builder()
+                .with(vertxOptions(options))
+                .withClusterManager(manager)
+                .buildClustered()
+                .compose(vertx -> HazelcastWorkerRegistry.create(vertx, manager.getHazelcastInstance(), options.registry())
+                        .map(registry -> new ClusterNode(vertx, manager.getHazelcastInstance(), registry))
+                        .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e))));
+    }
+
+    /** A cluster manager with the config {@link HazelcastConfigs#resolve resolved} from {@code options}. */
+    public static HazelcastClusterManager clusterManager(ClusterOptions options) {
+        Config config = HazelcastConfigs.resolve(options, Path.of("").toAbsolutePath());
+        return new HazelcastClusterManager(config);
+    }
+
+    /** {@code options.vertxOptions()} with the event bus on the requested host and port. */
+    public static VertxOptions vertxOptions(ClusterOptions options) {
+        VertxOptions vertxOptions = new VertxOptions(options.vertxOptions());
+        EventBusOptions bus = vertxOptions.getEventBusOptions();
+        if (options.clusterHost() != null) {
+            bus.setHost(options.clusterHost());
+        }
+        bus.setPort(options.clusterPort());
+        return vertxOptions;
+    }
+
+    /** The Hazelcast instance under a Vert.x that was clustered with a {@link HazelcastClusterManager}. */
+    public static HazelcastInstance hazelcastOf(Vertx vertx) {
+        ClusterManager manager = vertx instanceof VertxInternal internal ? internal.clusterManager() : null;
+        if (manager instanceof HazelcastClusterManager hz) {
+            return hz.getHazelcastInstance();
+        }
+        throw new IllegalArgumentException("this Vert.x is not clustered with Hazelcast (cluster manager: " + manager + ")");
+    }
+
+    /** A started registry for a Vert.x that is already clustered with Hazelcast. */
+    public static Future<HazelcastWorkerRegistry> registry(Vertx clusteredVertx, RegistryOptions options) {
+        try {
+            return HazelcastWorkerRegistry.create(clusteredVertx, hazelcastOf(clusteredVertx), options);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+    }
+}
