@@ -1,0 +1,52 @@
+package io.tandem.protocol;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Gateway to worker: generate tokens for a tokenized prompt. Sent to
+ * {@link Addresses#generate(String)} of the chosen worker; the worker replies at once with an
+ * accept (empty body) or fails the reply with a {@link ErrorCode} code, then streams
+ * {@link StreamMessage}s to {@code streamAddress}, never more tokens than the credits granted
+ * ({@code initialCredits} plus every {@link ControlMessage.Credit} since).
+ *
+ * @param requestId      unique id, also the key of control messages
+ * @param model          the served model name the gateway resolved
+ * @param promptTokens   prompt token ids
+ * @param sampling       sampling parameters
+ * @param streamAddress  the per-request event-bus address the gateway consumes
+ * @param initialCredits how many tokens the worker may send before waiting for credit
+ */
+public record GenerateRequest(
+        String requestId,
+        String model,
+        int[] promptTokens,
+        SamplingParams sampling,
+        String streamAddress,
+        int initialCredits) {
+
+    public GenerateRequest {
+        Objects.requireNonNull(requestId, "requestId");
+        Objects.requireNonNull(promptTokens, "promptTokens");
+        Objects.requireNonNull(sampling, "sampling");
+        Objects.requireNonNull(streamAddress, "streamAddress");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GenerateRequest r && requestId.equals(r.requestId) && Objects.equals(model, r.model)
+                && Arrays.equals(promptTokens, r.promptTokens) && sampling.equals(r.sampling)
+                && streamAddress.equals(r.streamAddress) && initialCredits == r.initialCredits;
+    }
+
+    @Override
+    public int hashCode() {
+        return requestId.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "GenerateRequest[" + requestId + ", model=" + model + ", prompt=" + promptTokens.length
+                + " tokens, maxTokens=" + sampling.maxTokens() + "]";
+    }
+}

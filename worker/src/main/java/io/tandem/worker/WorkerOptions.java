@@ -1,0 +1,91 @@
+package io.tandem.worker;
+
+import io.tandem.protocol.WorkerRole;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How to run one worker.
+ *
+ * @param role               prefill, decode or both
+ * @param modelPath          the GGUF file to serve; null for the bundled model
+ * @param engine             engine name ({@code sim})
+ * @param engineOptions      engine-specific settings (for sim: the {@code SimConfig} component names)
+ * @param host               host the worker's HTTP server binds and advertises
+ * @param httpPort           its port: 0 picks a free one, -1 runs no HTTP server (embedded mode)
+ * @param workerId           fixed id, or null for {@code <role>-<8 hex digits>}
+ * @param stallTimeoutMillis a request whose consumer grants no credit this long is cancelled
+ * @param loadReportMillis   how often the engine's load is reported to the registry
+ * @param outboxCapacity     tokens buffered per request beyond its credit (a pause takes effect
+ *                           at the engine's next step, so a few suffice)
+ */
+public record WorkerOptions(
+        WorkerRole role,
+        Path modelPath,
+        String engine,
+        Map<String, Object> engineOptions,
+        String host,
+        int httpPort,
+        String workerId,
+        long stallTimeoutMillis,
+        long loadReportMillis,
+        int outboxCapacity) {
+
+    public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 60_000;
+    public static final long DEFAULT_LOAD_REPORT_MILLIS = 1_000;
+    public static final int DEFAULT_OUTBOX_CAPACITY = 64;
+
+    public WorkerOptions {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(engine, "engine");
+        engineOptions = engineOptions == null ? Map.of() : engineOptions.entrySet().stream()
+                .filter(e -> e.getValue() != null)
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+        host = host == null ? "127.0.0.1" : host;
+        if (httpPort < -1 || httpPort > 65535) throw new IllegalArgumentException("httpPort must be -1..65535, got " + httpPort);
+        if (stallTimeoutMillis < 1) throw new IllegalArgumentException("stallTimeoutMillis must be >= 1");
+        if (loadReportMillis < 1) throw new IllegalArgumentException("loadReportMillis must be >= 1");
+        if (outboxCapacity < 1) throw new IllegalArgumentException("outboxCapacity must be >= 1");
+    }
+
+    /** A worker of {@code role} on the bundled model, simulated engine, HTTP on a free port of 127.0.0.1. */
+    public static WorkerOptions defaults(WorkerRole role) {
+        return new WorkerOptions(role, null, "sim", Map.of(), "127.0.0.1", 0, null,
+                DEFAULT_STALL_TIMEOUT_MILLIS, DEFAULT_LOAD_REPORT_MILLIS, DEFAULT_OUTBOX_CAPACITY);
+    }
+
+    public WorkerOptions withModelPath(Path path) {
+        return new WorkerOptions(role, path, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+    }
+
+    public WorkerOptions withEngine(String name, Map<String, Object> options) {
+        return new WorkerOptions(role, modelPath, name, options, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+    }
+
+    public WorkerOptions withHttp(String host, int port) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, port, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+    }
+
+    /** No HTTP server of its own (embedded in the gateway, which serves /metrics). */
+    public WorkerOptions withoutHttp() {
+        return withHttp(host, -1);
+    }
+
+    public WorkerOptions withWorkerId(String id) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, id, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+    }
+
+    public WorkerOptions withStallTimeoutMillis(long millis) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, millis, loadReportMillis, outboxCapacity);
+    }
+
+    public WorkerOptions withLoadReportMillis(long millis) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, millis, outboxCapacity);
+    }
+
+    public WorkerOptions withOutboxCapacity(int capacity) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, capacity);
+    }
+}

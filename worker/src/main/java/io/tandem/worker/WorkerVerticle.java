@@ -1,0 +1,251 @@
+package io.tandem.worker;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tandem.engine.Engine;
+import io.tandem.engine.EngineRejectedException;
+import io.tandem.engine.EngineRequest;
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.ControlMessage;
+import io.tandem.protocol.ErrorCode;
+import io.tandem.protocol.GenerateRequest;
+import io.tandem.protocol.ProtocolCodecs;
+import io.tandem.protocol.StreamMessage;
+import io.tandem.protocol.Usage;
+import io.tandem.protocol.WorkerLoad;
+import io.tandem.protocol.WorkerRecord;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.registry.WorkerRegistry;
+import io.tandem.worker.engine.EngineFactory;
+import io.tandem.worker.engine.LoadedEngine;
+import io.tandem.worker.http.WorkerHttpServer;
+import io.tandem.worker.http.WorkerMetrics;
+import io.tandem.worker.stream.RequestStream;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A worker on the event bus wrapping one engine. It takes {@link GenerateRequest}s at
+ * {@link Addresses#generate}, replies accept or fails the reply with an {@link ErrorCode} code,
+ * streams tokens to each request's stream address under credit flow control
+ * ({@link RequestStream}), takes credits and cancels at {@link Addresses#control}, registers in
+ * the {@link WorkerRegistry} and reports its load there. Undeploying stops intake, ends every
+ * in-flight stream with an UNAVAILABLE failure, deregisters and closes the engine.
+ * <p>
+ * Prefill-role workers register (so the pool is visible) but refuse generate requests until
+ * remote prefill exists.
+ */
+public final class WorkerVerticle extends VerticleBase {
+    private static final System.Logger LOG = System.getLogger(WorkerVerticle.class.getName());
+
+    private final WorkerOptions options;
+    private final WorkerRegistry registry;
+    private final EngineFactory engines;
+    private final MeterRegistry meters;
+    private final String workerId;
+    private final Map<String, RequestStream> streams = new HashMap<>();
+
+    private LoadedEngine loaded;
+    private WorkerMetrics metrics;
+    private MessageConsumer<Object> generateConsumer;
+    private MessageConsumer<Object> controlConsumer;
+    private HttpServer http;
+    private WorkerRecord record;
+    private long loadTimer = -1;
+    private boolean stopping;
+    private boolean engineClosed;
+
+    public WorkerVerticle(WorkerOptions options, WorkerRegistry registry, EngineFactory engines, MeterRegistry meters) {
+        this.options = options;
+        this.registry = registry;
+        this.engines = engines;
+        this.meters = meters;
+        this.workerId = options.workerId() != null ? options.workerId()
+                : options.role().name().toLowerCase(Locale.ROOT) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    /** The record as registered (after start). */
+    public WorkerRecord record() {
+        return record;
+    }
+
+    /** The engine (after start); tests and the gateway's embedded mode inspect it. */
+    public Engine engine() {
+        return loaded.engine();
+    }
+
+    /** Requests this worker currently holds a stream for (on its context). */
+    public int streamCount() {
+        return streams.size();
+    }
+
+    @Override
+    public Future<?> start() {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        return vertx.executeBlocking(() -> engines.open(options))
+                .compose(engine -> {
+                    loaded = engine;
+                    metrics = new WorkerMetrics(meters, workerId, options.role(), engine.engine(), streams::size);
+                    generateConsumer = vertx.eventBus().consumer(Addresses.generate(workerId), this::onGenerate);
+                    controlConsumer = vertx.eventBus().consumer(Addresses.control(workerId), this::onControl);
+                    // subscriptions must reach the cluster before anyone can find us in the registry
+                    return Future.all(generateConsumer.completion(), controlConsumer.completion());
+                })
+                .compose(v -> options.httpPort() < 0 ? Future.succeededFuture((HttpServer) null)
+                        : WorkerHttpServer.start(vertx, options.host(), options.httpPort(), this::health, meters))
+                .compose(server -> {
+                    http = server;
+                    record = new WorkerRecord(workerId, options.role(), loaded.modelName(), registry.nodeId(), options.host(),
+                            server == null ? 0 : server.actualPort(), loaded.maxContext(), WorkerLoad.IDLE, System.currentTimeMillis());
+                    return registry.register(record);
+                })
+                .onSuccess(v -> {
+                    loadTimer = vertx.setPeriodic(options.loadReportMillis(), id -> reportLoad());
+                    LOG.log(System.Logger.Level.INFO, "worker " + workerId + " (" + options.role() + ", engine " + options.engine()
+                            + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + options.host() + ":" + http.actualPort()));
+                })
+                .recover(e -> shutdown().transform(ignored -> Future.failedFuture(e)));
+    }
+
+    @Override
+    public Future<?> stop() {
+        return shutdown();
+    }
+
+    private JsonObject health() {
+        return new JsonObject().put("status", stopping ? "stopping" : "ok").put("workerId", workerId)
+                .put("role", options.role().name().toLowerCase(Locale.ROOT)).put("model", loaded.modelName())
+                .put("engine", options.engine()).put("streams", streams.size());
+    }
+
+    private void onGenerate(Message<Object> msg) {
+        if (!(msg.body() instanceof GenerateRequest req)) {
+            metrics.ended("rejected");
+            msg.fail(ErrorCode.INVALID_REQUEST.code(), "expected a GenerateRequest, got " + msg.body());
+            return;
+        }
+        String refusal = refusal(req);
+        if (refusal != null) {
+            metrics.ended("rejected");
+            msg.fail(refusalCode(req).code(), refusal);
+            return;
+        }
+        Engine engine = loaded.engine();
+        RequestStream stream = new RequestStream(req.requestId(), req.initialCredits(), options.outboxCapacity(), engine,
+                vertx.eventBus().<StreamMessage>sender(req.streamAddress()), vertx, options.stallTimeoutMillis(), streamListener);
+        streams.put(req.requestId(), stream);
+        try {
+            engine.submit(new EngineRequest(req.requestId(), req.promptTokens(), req.sampling()),
+                    stream.engineSink(context));
+        } catch (EngineRejectedException e) {
+            streams.remove(req.requestId());
+            metrics.ended("rejected");
+            msg.fail(e.code().code(), e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            streams.remove(req.requestId());
+            metrics.ended("failed");
+            LOG.log(System.Logger.Level.ERROR, "engine refused " + req.requestId() + " unexpectedly", e);
+            msg.fail(ErrorCode.INTERNAL.code(), "engine error: " + e);
+            return;
+        }
+        metrics.accepted(req.promptTokens().length);
+        msg.reply(null); // accepted: the reply leaves before any token (engine events hop onto this context)
+        stream.start();
+        reportLoad();
+    }
+
+    /** Why this worker will not take the request, or null. */
+    private String refusal(GenerateRequest req) {
+        if (stopping) return "worker " + workerId + " is shutting down";
+        if (!options.role().servesGenerate()) return "worker " + workerId + " is a prefill worker and takes no generate requests";
+        if (req.model() != null && !req.model().equals(loaded.modelName())) {
+            return "worker " + workerId + " serves model '" + loaded.modelName() + "', not '" + req.model() + "'";
+        }
+        if (req.initialCredits() < 0) return "initialCredits must be >= 0, got " + req.initialCredits();
+        if (streams.containsKey(req.requestId())) return "request id '" + req.requestId() + "' is already in progress";
+        return null;
+    }
+
+    private ErrorCode refusalCode(GenerateRequest req) {
+        if (stopping || !options.role().servesGenerate()) return ErrorCode.UNAVAILABLE;
+        if (req.model() != null && !req.model().equals(loaded.modelName())) return ErrorCode.MODEL_NOT_FOUND;
+        return ErrorCode.INVALID_REQUEST;
+    }
+
+    private void onControl(Message<Object> msg) {
+        switch (msg.body()) {
+            case ControlMessage.Credit c -> {
+                RequestStream s = streams.get(c.requestId());
+                if (s != null) s.onCredit(c.tokens());
+            }
+            case ControlMessage.Cancel c -> {
+                RequestStream s = streams.get(c.requestId());
+                if (s != null) s.cancel(c.reason() == null ? "cancelled by the gateway" : c.reason());
+            }
+            case null, default -> LOG.log(System.Logger.Level.WARNING, "ignoring control message " + msg.body());
+        }
+    }
+
+    private final RequestStream.Listener streamListener = new RequestStream.Listener() {
+        @Override
+        public void onTokensProduced(int count) {
+            metrics.generated(count);
+        }
+
+        @Override
+        public void onEnd(RequestStream stream, String outcome, Usage usage) {
+            streams.remove(stream.requestId(), stream);
+            metrics.ended(outcome);
+            reportLoad();
+        }
+    };
+
+    private void reportLoad() {
+        if (loaded != null && record != null && !stopping) registry.reportLoad(workerId, loaded.engine().load());
+    }
+
+    private Future<Void> closeEngine() {
+        LoadedEngine engine = loaded;
+        if (engine == null || engineClosed) return Future.succeededFuture();
+        engineClosed = true;
+        return vertx.executeBlocking(() -> {
+            engine.close(); // joins the engine thread: off the event loop
+            return null;
+        });
+    }
+
+    /** Idempotent teardown, also used when start fails halfway. */
+    private Future<Void> shutdown() {
+        stopping = true;
+        if (loadTimer >= 0) vertx.cancelTimer(loadTimer);
+        Future<Void> intake = generateConsumer == null ? Future.succeededFuture() : generateConsumer.unregister();
+        Future<Void> registration = record == null ? Future.succeededFuture()
+                : registry.deregister(workerId).otherwise(e -> {
+                    LOG.log(System.Logger.Level.WARNING, "deregistering " + workerId + " failed", e);
+                    return null;
+                });
+        for (RequestStream s : List.copyOf(streams.values())) s.abort(ErrorCode.UNAVAILABLE, "worker " + workerId + " is shutting down");
+        Future<Void> control = controlConsumer == null ? Future.succeededFuture() : controlConsumer.unregister();
+        Future<Void> server = http == null ? Future.succeededFuture() : http.close();
+        return Future.join(intake, registration, control, server).otherwiseEmpty()
+                .compose(v -> closeEngine())
+                .andThen(v -> {
+                    if (metrics != null) metrics.close();
+                })
+                .mapEmpty();
+    }
+}

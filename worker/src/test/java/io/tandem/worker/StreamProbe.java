@@ -1,0 +1,96 @@
+package io.tandem.worker;
+
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.ControlMessage;
+import io.tandem.protocol.StreamMessage;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's side of one token stream, for tests: consumes the stream address, checks the
+ * protocol (seq without gaps, nothing after the one terminal message) and grants credit for
+ * every token it receives when {@code autoCredit} is on, as the gateway does once it wrote them out.
+ */
+final class StreamProbe {
+    final String requestId;
+    final String address;
+    private final Vertx vertx;
+    private final String workerId;
+    private final boolean autoCredit;
+    private final List<StreamMessage.Tokens> messages = new ArrayList<>();
+    final CompletableFuture<StreamMessage> terminal = new CompletableFuture<>();
+    private volatile String violation;
+    private MessageConsumer<StreamMessage> consumer;
+
+    private StreamProbe(Vertx vertx, String workerId, String requestId, boolean autoCredit) {
+        this.vertx = vertx;
+        this.workerId = workerId;
+        this.requestId = requestId;
+        this.address = Addresses.stream(requestId);
+        this.autoCredit = autoCredit;
+    }
+
+    static StreamProbe open(Vertx vertx, String workerId, String requestId, boolean autoCredit) throws Exception {
+        StreamProbe p = new StreamProbe(vertx, workerId, requestId, autoCredit);
+        p.consumer = vertx.eventBus().consumer(p.address, m -> p.onMessage(m.body()));
+        p.consumer.completion().await(5, TimeUnit.SECONDS);
+        return p;
+    }
+
+    private synchronized void onMessage(StreamMessage m) {
+        if (terminal.isDone()) violation = "message after the terminal one: " + m;
+        switch (m) {
+            case StreamMessage.Tokens t -> {
+                if (t.seq() != messages.size()) violation = "seq " + t.seq() + " after " + messages.size() + " messages";
+                messages.add(t);
+                if (autoCredit) grant(t.tokens().length);
+            }
+            default -> terminal.complete(m);
+        }
+    }
+
+    void grant(int tokens) {
+        vertx.eventBus().send(Addresses.control(workerId), new ControlMessage.Credit(requestId, tokens));
+    }
+
+    void cancel(String reason) {
+        vertx.eventBus().send(Addresses.control(workerId), new ControlMessage.Cancel(requestId, reason));
+    }
+
+    synchronized int[] tokens() {
+        return messages.stream().flatMapToInt(t -> java.util.Arrays.stream(t.tokens())).toArray();
+    }
+
+    synchronized int messageCount() {
+        return messages.size();
+    }
+
+    StreamMessage awaitTerminal() throws Exception {
+        StreamMessage m = terminal.get(10, TimeUnit.SECONDS);
+        Thread.sleep(50); // anything straggling after the terminal would show up as a violation
+        if (violation != null) throw new AssertionError(violation);
+        return m;
+    }
+
+    void awaitTokens(int n) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (tokens().length < n) {
+            if (System.nanoTime() > end) throw new AssertionError("only " + tokens().length + " of " + n + " tokens arrived");
+            Thread.sleep(2);
+        }
+    }
+
+    String violation() {
+        return violation;
+    }
+
+    void close() throws Exception {
+        consumer.unregister().await(5, TimeUnit.SECONDS);
+    }
+}

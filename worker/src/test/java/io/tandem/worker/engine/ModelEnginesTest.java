@@ -1,0 +1,79 @@
+package io.tandem.worker.engine;
+
+import io.tandem.engine.EngineRequest;
+import io.tandem.engine.TokenSink;
+import io.tandem.model.BundledModel;
+import io.tandem.model.LoadedModel;
+import io.tandem.model.tokenizer.Tokenizer;
+import io.tandem.protocol.ErrorCode;
+import io.tandem.protocol.FinishReason;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.TokenLogprobs;
+import io.tandem.protocol.Usage;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.worker.WorkerOptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The simulated engine over the bundled model's real tokenizer. */
+class ModelEnginesTest {
+
+    @Test
+    void simOverTheBundledModelSamplesItsVocabularyButNoControlToken() throws Exception {
+        WorkerOptions options = WorkerOptions.defaults(WorkerRole.BOTH)
+                .withEngine("sim", Map.of("decodeStepNanos", 0, "perSequenceNanos", 0, "perContextTokenNanos", 0, "prefillNanosPerToken", 0));
+        try (LoadedEngine loaded = new ModelEngines().open(options);
+             LoadedModel model = LoadedModel.open(BundledModel.path())) {
+            Tokenizer tok = model.tokenizer();
+            assertEquals("tandem-fortune-5m", loaded.modelName(), "general.name of the bundled model");
+            assertEquals(loaded.modelName(), loaded.engine().info().modelName());
+            assertEquals(tok.vocabSize(), loaded.engine().info().vocabSize());
+            assertTrue(loaded.maxContext() > 0);
+
+            ConcurrentLinkedQueue<Integer> ids = new ConcurrentLinkedQueue<>();
+            int[] prompt = tok.encode("hello", true, false);
+            int room = loaded.maxContext() - prompt.length;
+            for (long seed = 0; seed < 20; seed++) {
+                CompletableFuture<Usage> done = new CompletableFuture<>();
+                SamplingParams s = new SamplingParams(room + 100, 1f, 1f, 0, 0f, seed, 0f, 0f, null, true, -1);
+                loaded.engine().submit(new EngineRequest("m" + seed, prompt, s), new TokenSink() {
+                    public void onToken(int token, TokenLogprobs lp) {
+                        ids.add(token);
+                    }
+
+                    public void onFinished(FinishReason reason, Usage usage) {
+                        done.complete(reason == FinishReason.LENGTH ? usage : null);
+                    }
+
+                    public void onFailed(ErrorCode code, String message) {
+                        done.completeExceptionally(new AssertionError(message));
+                    }
+                });
+                assertEquals(new Usage(prompt.length, room, 0), done.get(10, TimeUnit.SECONDS), "runs to the model's context length");
+            }
+            for (int id : ids) {
+                assertTrue(id >= 0 && id < tok.vocabSize());
+                assertFalse(tok.isControl(id), "sampled control token " + id + " " + tok.tokenText(id));
+                assertFalse(tok.isEndOfGeneration(id));
+            }
+            assertTrue(ids.stream().distinct().count() > Math.min(1000, tok.vocabSize() / 2), "spread over the vocabulary");
+        }
+    }
+
+    @Test
+    void unknownEnginesAndMissingModelsAreClearErrors() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> new ModelEngines().open(WorkerOptions.defaults(WorkerRole.BOTH).withEngine("tensorrt", Map.of())));
+        assertEquals("unknown engine 'tensorrt'; available engines: sim", e.getMessage());
+        Exception missing = assertThrows(Exception.class,
+                () -> new ModelEngines().open(WorkerOptions.defaults(WorkerRole.BOTH).withModelPath(Path.of("/nonexistent/model.gguf"))));
+        assertTrue(missing.getMessage().contains("/nonexistent/model.gguf"), missing.getMessage());
+    }
+}

@@ -1,0 +1,82 @@
+package io.tandem.worker.http;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tandem.engine.EngineInfo;
+import io.tandem.engine.sim.SimConfig;
+import io.tandem.engine.sim.SimulatedEngine;
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.ControlMessage;
+import io.tandem.protocol.GenerateRequest;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.StreamMessage;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.worker.DeployedWorker;
+import io.tandem.worker.WorkerDeployment;
+import io.tandem.worker.WorkerOptions;
+import io.tandem.worker.engine.LoadedEngine;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+@ExtendWith(VertxExtension.class)
+class WorkerHttpTest {
+
+    @Test
+    void healthAndPrometheusMetricsOnAFreePort(Vertx vertx) throws Exception {
+        LocalWorkerRegistry registry = new LocalWorkerRegistry(vertx);
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        EngineInfo info = new EngineInfo("http-model", 500, 1024, 16);
+        DeployedWorker w = WorkerDeployment.deploy(vertx, registry, WorkerOptions.defaults(WorkerRole.DECODE).withHttp("127.0.0.1", 0),
+                meters, o -> new LoadedEngine(new SimulatedEngine(info, id -> id > 2, new int[] {2}, SimConfig.instant().withEosProbability(0)),
+                        "http-model", null)).await(10, TimeUnit.SECONDS);
+        int port = w.httpPort();
+        assertTrue(port > 0);
+        assertEquals(port, registry.worker(w.workerId()).orElseThrow().httpPort(), "the registered record carries the real port");
+
+        // one request through, so the counters have something to say
+        CompletableFuture<StreamMessage> end = new CompletableFuture<>();
+        vertx.eventBus().<StreamMessage>consumer(Addresses.stream("h1"), m -> {
+            if (m.body().isTerminal()) end.complete(m.body());
+        }).completion().await(5, TimeUnit.SECONDS);
+        vertx.eventBus().request(Addresses.generate(w.workerId()), new GenerateRequest("h1", "http-model", new int[] {5, 6, 7},
+                SamplingParams.greedy(9), Addresses.stream("h1"), 100)).await(5, TimeUnit.SECONDS);
+        assertInstanceOf(StreamMessage.Finished.class, end.get(5, TimeUnit.SECONDS));
+
+        WebClient client = WebClient.create(vertx);
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(5, TimeUnit.SECONDS);
+        assertEquals(200, health.statusCode());
+        JsonObject h = health.bodyAsJsonObject();
+        assertEquals("ok", h.getString("status"));
+        assertEquals(w.workerId(), h.getString("workerId"));
+        assertEquals("decode", h.getString("role"));
+        assertEquals("http-model", h.getString("model"));
+
+        HttpResponse<Buffer> metrics = client.get(port, "127.0.0.1", "/metrics").send().await(5, TimeUnit.SECONDS);
+        assertEquals(200, metrics.statusCode());
+        String text = metrics.bodyAsString();
+        String tags = "role=\"decode\",worker=\"" + w.workerId() + "\"";
+        assertTrue(text.contains("tandem_worker_requests_total{outcome=\"length\"," + tags + "} 1.0"), text);
+        assertTrue(text.contains("tandem_worker_generated_tokens_total{" + tags + "} 9.0"), text);
+        assertTrue(text.contains("tandem_worker_prompt_tokens_total{" + tags + "} 3.0"), text);
+        assertTrue(text.contains("tandem_worker_running_requests{" + tags + "} 0"), text);
+        assertTrue(text.contains("tandem_worker_waiting_requests{" + tags + "}"), text);
+
+        assertEquals(404, client.get(port, "127.0.0.1", "/nope").send().await(5, TimeUnit.SECONDS).statusCode());
+        w.undeploy(vertx).await(10, TimeUnit.SECONDS);
+        assertThrows(Exception.class, () -> client.get(port, "127.0.0.1", "/health").send().await(5, TimeUnit.SECONDS),
+                "the server closes with the worker");
+        registry.close().await(5, TimeUnit.SECONDS);
+    }
+}
