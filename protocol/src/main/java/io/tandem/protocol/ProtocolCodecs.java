@@ -4,6 +4,8 @@ import io.tandem.protocol.codec.ControlMessageCodec;
 import io.tandem.protocol.codec.GenerateRequestCodec;
 import io.tandem.protocol.codec.StreamMessageCodec;
 import io.tandem.protocol.codec.WorkerRecordCodec;
+import io.tandem.protocol.kv.KvEventBatch;
+import io.tandem.protocol.kv.KvEventBatchCodec;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
 
@@ -25,6 +27,7 @@ public final class ProtocolCodecs {
         if (!REGISTERED.add(eventBus)) return;
         eventBus.registerDefaultCodec(GenerateRequest.class, new GenerateRequestCodec());
         eventBus.registerDefaultCodec(WorkerRecord.class, new WorkerRecordCodec());
+        eventBus.registerDefaultCodec(KvEventBatch.class, new KvEventBatchCodec());
         register(eventBus, StreamMessage.Tokens.class, new StreamMessageCodec("tandem.StreamMessage.Tokens"));
         register(eventBus, StreamMessage.Finished.class, new StreamMessageCodec("tandem.StreamMessage.Finished"));
         register(eventBus, StreamMessage.Failed.class, new StreamMessageCodec("tandem.StreamMessage.Failed"));

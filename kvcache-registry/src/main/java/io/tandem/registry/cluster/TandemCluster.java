@@ -54,6 +54,8 @@ public final class TandemCluster {
     /** {@code options.vertxOptions()} with the event bus on the requested host and port. */
     public static VertxOptions vertxOptions(ClusterOptions options) {
         VertxOptions vertxOptions = new VertxOptions(options.vertxOptions());
+        // the copy constructor turns MicrometerMetricsOptions into plain MetricsOptions: keep the original
+        vertxOptions.setMetricsOptions(options.vertxOptions().getMetricsOptions());
         EventBusOptions bus = vertxOptions.getEventBusOptions();
         if (options.clusterHost() != null) {
             bus.setHost(options.clusterHost());

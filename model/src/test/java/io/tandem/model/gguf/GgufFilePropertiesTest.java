@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Random valid files round-trip; truncated or corrupted ones fail only with GgufFormatException. */
-class GgufFileProperties {
+class GgufFilePropertiesTest {
 
     record Model(Map<String, GgufValue> metadata, List<Tensor> tensors, int version) {
         byte[] bytes() {

@@ -1,0 +1,75 @@
+package io.tandem.engine.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+
+/**
+ * The numeric primitives of the forward pass, single-threaded ({@link MatMul} and the forward pass split work
+ * across a {@link ComputePool}). Two implementations: {@link ScalarKernels} and the Vector API one.
+ *
+ * <p>Every result for one output value depends only on its own inputs, never on which other rows or batch items
+ * are computed in the same call, so a sequence gives bit-identical results alone or in a batch. In particular
+ * {@link #matvec} and {@link #gemm} over {@link #dequantize}d rows agree bit for bit.
+ */
+public interface Kernels {
+
+    /** A short name for logs and benchmarks ("vector-512", "scalar"). */
+    String name();
+
+    /**
+     * One activation vector: for every row {@code r} in {@code [r0, r1)},
+     * {@code y[yOff + r] = (accumulate ? y[yOff + r] : 0) + W[r] · x[xOff .. xOff + cols)}.
+     */
+    void matvec(WeightMatrix w, int r0, int r1, float[] x, int xOff, float[] y, int yOff, boolean accumulate);
+
+    /** Decodes rows {@code [r0, r1)} to {@code dst[dOff + (r - r0) * cols + c]}. */
+    void dequantize(WeightMatrix w, int r0, int r1, float[] dst, int dOff);
+
+    /**
+     * A batch against a tile of decoded rows: {@code tile} holds {@code rows} rows of {@code cols} values that are
+     * weight rows {@code rowBase ..}; {@code x} holds batch items of {@code cols} values each. For items {@code b}
+     * in {@code [b0, b1)} and tile rows {@code i}:
+     * {@code y[b * ldy + rowBase + i] = (accumulate ? old : 0) + tile[i] · x[b]}.
+     */
+    void gemm(float[] tile, int rows, int cols, int rowBase, float[] x, int b0, int b1, float[] y, int ldy,
+              boolean accumulate);
+
+    /** {@code out[outOff + i] = x[xOff + i] / sqrt(mean(x²) + eps) * weight[i]}; {@code out} may be {@code x}. */
+    void rmsnorm(float[] x, int xOff, float[] weight, float[] out, int outOff, int n, float eps);
+
+    /** In place, {@code gate[off + i] = silu(gate[off + i]) * up[off + i]} with {@code silu(g) = g / (1 + e^-g)}. */
+    void siluMul(float[] gate, float[] up, int off, int n);
+
+    /** In place softmax of {@code x[off .. off + n)}. */
+    void softmax(float[] x, int off, int n);
+
+    /**
+     * Attention scores straight from KV memory: {@code out[i] = scale * q[qOff ..] · key_i} for {@code i < count},
+     * where key {@code i} is {@code headDim} little-endian values (F32, or IEEE half when {@code f16}) at byte
+     * offset {@code offsets[i]} of {@code keys}.
+     */
+    void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
+                         float scale, float[] out);
+
+    /**
+     * Weighted sum of values straight from KV memory: {@code out[outOff + d] = Σ_i weights[i] * value_i[d]}, summed
+     * in order of {@code i}, value {@code i} being at byte offset {@code offsets[i]} of {@code values}.
+     */
+    void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim, boolean f16,
+                         float[] out, int outOff);
+
+    /** The kernels for a mode; AUTO picks the vector kernels when available. */
+    static Kernels create(KernelMode mode) {
+        return switch (mode) {
+            case SCALAR -> new ScalarKernels();
+            case VECTOR -> vector().orElseThrow(() -> new IllegalStateException(
+                    "Vector API kernels unavailable: " + VectorSupport.unavailableReason()));
+            case AUTO -> vector().orElseGet(ScalarKernels::new);
+        };
+    }
+
+    /** The Vector API kernels, when the incubator module is loaded and the CPU's preferred species fits. */
+    static Optional<Kernels> vector() {
+        return Optional.ofNullable(VectorSupport.kernels());
+    }
+}

@@ -1,0 +1,145 @@
+package io.tandem.engine.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
+import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
+
+/**
+ * Plain-Java kernels: the fallback when the Vector API is absent, and a second implementation the vector kernels
+ * are tested against. Each dot product is one sequential fused-multiply-add chain, so {@link #matvec} and
+ * {@link #gemm} agree bit for bit.
+ */
+public final class ScalarKernels implements Kernels {
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void matvec(WeightMatrix w, int r0, int r1, float[] x, int xOff, float[] y, int yOff, boolean accumulate) {
+        float[] row = new float[w.cols()];
+        for (int r = r0; r < r1; r++) {
+            dequantize(w, r, r + 1, row, 0);
+            float s = dot(row, 0, x, xOff, row.length);
+            y[yOff + r] = accumulate ? y[yOff + r] + s : s;
+        }
+    }
+
+    @Override
+    public void dequantize(WeightMatrix w, int r0, int r1, float[] dst, int dOff) {
+        MemorySegment seg = w.data();
+        int cols = w.cols();
+        for (int r = r0; r < r1; r++) {
+            long base = r * w.rowBytes();
+            int o = dOff + (r - r0) * cols;
+            switch (w.type()) {
+                case F32 -> MemorySegment.copy(seg, FLOAT_LE, base, dst, o, cols);
+                case F16 -> {
+                    for (int c = 0; c < cols; c++) dst[o + c] = Float.float16ToFloat(seg.get(SHORT_LE, base + 2L * c));
+                }
+                case BF16 -> {
+                    for (int c = 0; c < cols; c++) {
+                        dst[o + c] = Float.intBitsToFloat((seg.get(SHORT_LE, base + 2L * c) & 0xffff) << 16);
+                    }
+                }
+                case Q8_0 -> {
+                    for (int b = 0; b < cols / 32; b++) {
+                        long bo = base + b * 34L;
+                        float d = Float.float16ToFloat(seg.get(SHORT_LE, bo));
+                        for (int j = 0; j < 32; j++) dst[o + b * 32 + j] = d * seg.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
+                    }
+                }
+                case Q4_0 -> {
+                    for (int b = 0; b < cols / 32; b++) {
+                        long bo = base + b * 18L;
+                        float d = Float.float16ToFloat(seg.get(SHORT_LE, bo));
+                        for (int j = 0; j < 16; j++) {
+                            int q = seg.get(ValueLayout.JAVA_BYTE, bo + 2 + j) & 0xff;
+                            dst[o + b * 32 + j] = d * ((q & 0xf) - 8);
+                            dst[o + b * 32 + 16 + j] = d * ((q >>> 4) - 8);
+                        }
+                    }
+                }
+                default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
+            }
+        }
+    }
+
+    @Override
+    public void gemm(float[] tile, int rows, int cols, int rowBase, float[] x, int b0, int b1, float[] y, int ldy,
+                     boolean accumulate) {
+        for (int b = b0; b < b1; b++) {
+            for (int i = 0; i < rows; i++) {
+                float s = dot(tile, i * cols, x, b * cols, cols);
+                int at = b * ldy + rowBase + i;
+                y[at] = accumulate ? y[at] + s : s;
+            }
+        }
+    }
+
+    /** One sequential fused-multiply-add chain. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
+        return s;
+    }
+
+    @Override
+    public void rmsnorm(float[] x, int xOff, float[] weight, float[] out, int outOff, int n, float eps) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += x[xOff + i] * x[xOff + i];
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * scale * weight[i];
+    }
+
+    @Override
+    public void siluMul(float[] gate, float[] up, int off, int n) {
+        for (int i = off; i < off + n; i++) gate[i] = silu(gate[i]) * up[i];
+    }
+
+    static float silu(float g) {
+        return (float) (g / (1.0 + Math.exp(-g)));
+    }
+
+    @Override
+    public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
+                                boolean f16, float scale, float[] out) {
+        for (int i = 0; i < count; i++) {
+            long o = offsets[i];
+            float s = 0;
+            for (int d = 0; d < headDim; d++) s = Math.fma(q[qOff + d], kv(keys, o, d, f16), s);
+            out[i] = s * scale;
+        }
+    }
+
+    @Override
+    public void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim,
+                                boolean f16, float[] out, int outOff) {
+        for (int d = 0; d < headDim; d++) {
+            float s = 0;
+            for (int i = 0; i < count; i++) s = Math.fma(weights[i], kv(values, offsets[i], d, f16), s);
+            out[outOff + d] = s;
+        }
+    }
+
+    private static float kv(MemorySegment seg, long off, int d, boolean f16) {
+        return f16 ? Float.float16ToFloat(seg.get(SHORT_LE, off + 2L * d)) : seg.get(FLOAT_LE, off + 4L * d);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
+        double sum = 0;
+        for (int i = off; i < off + n; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = off; i < off + n; i++) x[i] *= inv;
+    }
+}

@@ -1,0 +1,291 @@
+package io.tandem.engine.kernels;
+
+import io.tandem.engine.kernels.MatMul.Projection;
+import io.tandem.model.gguf.GgufTensorType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Vector kernels == scalar kernels == a double-precision reference, for every weight type and batch shape. */
+class KernelsTest {
+    private static final Kernels VECTOR = Kernels.create(KernelMode.VECTOR);
+    private static final Kernels SCALAR = Kernels.create(KernelMode.SCALAR);
+    private static final ComputePool POOL = new ComputePool(2);
+
+    @AfterAll
+    static void close() {
+        POOL.close();
+    }
+
+    @Test
+    void vectorKernelsAreAvailableInTheBuild() {
+        // surefire runs with --add-modules jdk.incubator.vector; AUTO must then pick them
+        assertTrue(Kernels.create(KernelMode.AUTO).name().startsWith("vector-"), Kernels.create(KernelMode.AUTO).name());
+    }
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> out = new ArrayList<>();
+        for (GgufTensorType t : WeightMatrix.SUPPORTED_TYPES) {
+            boolean blocked = t.blockSize() > 1;
+            // rows not a multiple of 4 exercise short row groups; unblocked types get a column tail too
+            out.add(Arguments.of(t, 37, blocked ? 96 : 100));
+            out.add(Arguments.of(t, 64, blocked ? 256 : 40));
+            out.add(Arguments.of(t, 3, 32));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}")
+    @MethodSource("shapes")
+    void matmulMatchesDoubleReference(GgufTensorType type, int rows, int cols) {
+        Random rnd = new Random(rows * 31 + cols + type.ordinal());
+        WeightMatrix w = TestTensors.matrix(type, rows, cols, TestTensors.random(rnd, rows * cols, 0.5f));
+        for (int n : new int[] {1, 3, 4, 9, 70}) {
+            float[] x = TestTensors.random(rnd, n * cols, 1f);
+            double[] ref = new double[n * rows];
+            double[] mag = new double[n * rows];
+            for (int b = 0; b < n; b++) {
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        double p = (double) w.get(r, c) * x[b * cols + c];
+                        ref[b * rows + r] += p;
+                        mag[b * rows + r] += Math.abs(p);
+                    }
+                }
+            }
+            float[] yv = multiply(VECTOR, w, x, n);
+            float[] ys = multiply(SCALAR, w, x, n);
+            for (int i = 0; i < ref.length; i++) {
+                double bound = 1e-6 * mag[i] + 1e-7;
+                String where = type + " n=" + n + " item " + i / rows + " row " + i % rows;
+                assertTrue(Math.abs(yv[i] - ref[i]) <= bound, where + ": vector " + yv[i] + " vs reference " + ref[i]);
+                assertTrue(Math.abs(ys[i] - ref[i]) <= bound, where + ": scalar " + ys[i] + " vs reference " + ref[i]);
+            }
+            // a batch item's result is the same bits as the item alone (matvec path vs gemm path)
+            for (int b = 0; b < n; b++) {
+                float[] alone = new float[cols];
+                System.arraycopy(x, b * cols, alone, 0, cols);
+                float[] v1 = multiply(VECTOR, w, alone, 1), s1 = multiply(SCALAR, w, alone, 1);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(v1[r], yv[b * rows + r], type + " vector: item " + b + " row " + r + " batched vs alone");
+                    assertEquals(s1[r], ys[b * rows + r], type + " scalar: item " + b + " row " + r + " batched vs alone");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void accumulateAddsToTheOutput(GgufTensorType type) {
+        Random rnd = new Random(7);
+        WeightMatrix w = TestTensors.matrix(type, 8, 64, TestTensors.random(rnd, 8 * 64, 1f));
+        for (int n : new int[] {1, 5}) {
+            float[] x = TestTensors.random(rnd, n * 64, 1f);
+            float[] base = TestTensors.random(rnd, n * 8, 1f);
+            for (Kernels k : List.of(VECTOR, SCALAR)) {
+                float[] plain = multiply(k, w, x, n);
+                float[] acc = base.clone();
+                new MatMul(k, POOL).multiply(x, n, Projection.accumulating(w, acc));
+                for (int i = 0; i < acc.length; i++) assertEquals(base[i] + plain[i], acc[i], k.name() + " " + i);
+            }
+        }
+    }
+
+    static Stream<GgufTensorType> types() {
+        return WeightMatrix.SUPPORTED_TYPES.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void dequantizeAgreesAcrossImplementationsAndWithTheEncodedValues(GgufTensorType type) {
+        Random rnd = new Random(11);
+        int rows = 5, cols = 128;
+        float[] values = TestTensors.random(rnd, rows * cols, 2f);
+        WeightMatrix w = TestTensors.matrix(type, rows, cols, values);
+        float[] v = new float[rows * cols], s = new float[rows * cols];
+        VECTOR.dequantize(w, 0, rows, v, 0);
+        SCALAR.dequantize(w, 0, rows, s, 0);
+        assertArrayEquals(s, v);
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(w.get(i / cols, i % cols), v[i]);
+            double err = Math.abs(v[i] - values[i]);
+            double bound = switch (type) {
+                case F32 -> 0;
+                case F16 -> Math.abs(values[i]) * 0x1p-11;
+                case BF16 -> Math.abs(values[i]) * 0x1p-8;
+                case Q8_0 -> 2.0 / 127 * 2 * 4; // half a step of a block scale (|x| <= ~4 sigma here)
+                default -> 2.0 / 8 * 4 * 1.01;
+            };
+            assertTrue(err <= bound, type + " value " + i + ": decoded " + v[i] + " from " + values[i]);
+        }
+    }
+
+    @Test
+    void everyHalfAndBfloatBitPatternDecodesExactly() {
+        byte[] bytes = new byte[65536 * 2];
+        for (int i = 0; i < 65536; i++) {
+            bytes[2 * i] = (byte) i;
+            bytes[2 * i + 1] = (byte) (i >>> 8);
+        }
+        for (GgufTensorType type : List.of(GgufTensorType.F16, GgufTensorType.BF16)) {
+            WeightMatrix w = TestTensors.matrix(type, new long[] {65536, 1}, bytes);
+            float[] v = new float[65536], s = new float[65536];
+            VECTOR.dequantize(w, 0, 1, v, 0);
+            SCALAR.dequantize(w, 0, 1, s, 0);
+            for (int i = 0; i < 65536; i++) {
+                float expected = type == GgufTensorType.F16 ? Float.float16ToFloat((short) i)
+                        : Float.intBitsToFloat(i << 16);
+                String where = type + " bits 0x" + Integer.toHexString(i);
+                if (Float.isNaN(expected)) {
+                    assertTrue(Float.isNaN(v[i]) && Float.isNaN(s[i]), where);
+                } else {
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(v[i]), where + " vector");
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(s[i]), where + " scalar");
+                }
+            }
+        }
+    }
+
+    @Test
+    void blockLayoutsFollowGgml() {
+        // Q8_0: half scale 0.5 (0x3800), then int8 values -128..127 pattern
+        byte[] q8 = new byte[34];
+        q8[0] = 0x00;
+        q8[1] = 0x38;
+        for (int j = 0; j < 32; j++) q8[2 + j] = (byte) (j * 9 - 128);
+        // Q4_0: scale 2.0 (0x4000), byte j = (hi << 4) | lo with lo = j, hi = 15 - j
+        byte[] q4 = new byte[18];
+        q4[0] = 0x00;
+        q4[1] = 0x40;
+        for (int j = 0; j < 16; j++) q4[2 + j] = (byte) (j | (15 - j) << 4);
+        WeightMatrix w8 = TestTensors.matrix(GgufTensorType.Q8_0, new long[] {32, 1}, q8);
+        WeightMatrix w4 = TestTensors.matrix(GgufTensorType.Q4_0, new long[] {32, 1}, q4);
+        for (Kernels k : List.of(VECTOR, SCALAR)) {
+            float[] d8 = new float[32], d4 = new float[32];
+            k.dequantize(w8, 0, 1, d8, 0);
+            k.dequantize(w4, 0, 1, d4, 0);
+            for (int j = 0; j < 32; j++) assertEquals(0.5f * (byte) (j * 9 - 128), d8[j], k.name() + " q8 " + j);
+            for (int j = 0; j < 16; j++) {
+                assertEquals(2f * (j - 8), d4[j], k.name() + " q4 low nibble " + j);
+                assertEquals(2f * (15 - j - 8), d4[16 + j], k.name() + " q4 high nibble " + j);
+            }
+        }
+    }
+
+    @Test
+    void elementWiseKernelsAgree() {
+        Random rnd = new Random(3);
+        for (int n : new int[] {1, 7, 16, 64, 100}) {
+            float[] a = TestTensors.random(rnd, n + 3, 1f), b = TestTensors.random(rnd, n + 5, 1f);
+            float[] weight = TestTensors.random(rnd, n, 1f);
+            float[] nv = new float[n + 2], ns = new float[n + 2];
+            VECTOR.rmsnorm(a, 3, weight, nv, 2, n, 1e-5f);
+            SCALAR.rmsnorm(a, 3, weight, ns, 2, n, 1e-5f);
+            double ss = 0;
+            for (int i = 0; i < n; i++) ss += (double) a[3 + i] * a[3 + i];
+            double scale = 1 / Math.sqrt(ss / n + 1e-5);
+            for (int i = 0; i < n; i++) {
+                double ref = a[3 + i] * scale * weight[i];
+                assertEquals(ref, nv[2 + i], 1e-5 * Math.max(1, Math.abs(ref)), "vector rmsnorm n=" + n);
+                assertEquals(ref, ns[2 + i], 1e-5 * Math.max(1, Math.abs(ref)), "scalar rmsnorm n=" + n);
+            }
+
+            float[] sv = a.clone(), sx = a.clone();
+            VECTOR.softmax(sv, 3, n);
+            SCALAR.softmax(sx, 3, n);
+            double max = Double.NEGATIVE_INFINITY, z = 0;
+            for (int i = 0; i < n; i++) max = Math.max(max, a[3 + i]);
+            for (int i = 0; i < n; i++) z += Math.exp(a[3 + i] - max);
+            for (int i = 0; i < n; i++) {
+                double ref = Math.exp(a[3 + i] - max) / z;
+                assertEquals(ref, sv[3 + i], 1e-6, "vector softmax n=" + n);
+                assertEquals(ref, sx[3 + i], 1e-6, "scalar softmax n=" + n);
+            }
+
+            float[] gv = a.clone(), gs = a.clone();
+            VECTOR.siluMul(gv, b, 0, n);
+            SCALAR.siluMul(gs, b, 0, n);
+            for (int i = 0; i < n; i++) {
+                double ref = a[i] / (1 + Math.exp(-a[i])) * b[i];
+                assertEquals(ref, gv[i], 1e-6 * Math.max(1, Math.abs(ref)), "vector silu n=" + n);
+                assertEquals(ref, gs[i], 1e-6 * Math.max(1, Math.abs(ref)), "scalar silu n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void attentionKernelsReadKvMemoryInPlace() {
+        Random rnd = new Random(9);
+        for (boolean f16 : new boolean[] {false, true}) {
+            for (int hd : new int[] {8, 16, 40, 64, 128}) {
+                int count = 37, elem = f16 ? 2 : 4;
+                // rows at scattered offsets, as through a block table
+                java.lang.foreign.MemorySegment mem = java.lang.foreign.Arena.ofAuto().allocate((long) 2 * count * hd * elem);
+                long[] off = new long[count];
+                float[][] rows = new float[count][];
+                for (int i = 0; i < count; i++) {
+                    off[i] = (long) ((i * 7) % (2 * count)) * hd * elem;
+                    rows[i] = TestTensors.random(rnd, hd, 1f);
+                    for (int d = 0; d < hd; d++) {
+                        if (f16) {
+                            mem.set(WeightMatrix.SHORT_LE, off[i] + 2L * d, Float.floatToFloat16(rows[i][d]));
+                            rows[i][d] = Float.float16ToFloat(Float.floatToFloat16(rows[i][d]));
+                        } else {
+                            mem.set(WeightMatrix.FLOAT_LE, off[i] + 4L * d, rows[i][d]);
+                        }
+                    }
+                }
+                float[] q = TestTensors.random(rnd, hd + 5, 1f);
+                float[] sv = new float[count], ss = new float[count];
+                VECTOR.attentionScores(q, 5, mem, off, count, hd, f16, 0.25f, sv);
+                SCALAR.attentionScores(q, 5, mem, off, count, hd, f16, 0.25f, ss);
+                float[] weights = TestTensors.random(rnd, count, 1f);
+                float[] ov = new float[hd + 3], os = new float[hd + 3];
+                VECTOR.attentionValues(weights, mem, off, count, hd, f16, ov, 3);
+                SCALAR.attentionValues(weights, mem, off, count, hd, f16, os, 3);
+                String what = (f16 ? "F16" : "F32") + " head_dim " + hd;
+                for (int i = 0; i < count; i++) {
+                    double ref = 0;
+                    for (int d = 0; d < hd; d++) ref += (double) q[5 + d] * rows[i][d];
+                    assertEquals(ref * 0.25, sv[i], 1e-5, what + " vector score " + i);
+                    assertEquals(ref * 0.25, ss[i], 1e-5, what + " scalar score " + i);
+                }
+                for (int d = 0; d < hd; d++) {
+                    double ref = 0;
+                    for (int i = 0; i < count; i++) ref += (double) weights[i] * rows[i][d];
+                    assertEquals(ref, ov[3 + d], 1e-5, what + " vector value " + d);
+                    assertEquals(ref, os[3 + d], 1e-5, what + " scalar value " + d);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgufTensorType.class, names = {"Q4_1", "Q5_0", "Q4_K", "Q6_K", "I8"})
+    void unsupportedTypesAreNamed(GgufTensorType type) {
+        long cols = type.blockSize() * 2L;
+        byte[] data = new byte[(int) type.byteSize(cols)];
+        var e = assertThrows(UnsupportedTensorTypeException.class,
+                () -> TestTensors.matrix(type, new long[] {cols, 1}, data));
+        assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains(type.name()), e.getMessage());
+    }
+
+    private static float[] multiply(Kernels k, WeightMatrix w, float[] x, int n) {
+        float[] y = new float[n * w.rows()];
+        new MatMul(k, POOL).multiply(x, n, Projection.of(w, y));
+        return y;
+    }
+}

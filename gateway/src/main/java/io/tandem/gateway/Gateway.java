@@ -1,0 +1,239 @@
+package io.tandem.gateway;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tandem.gateway.dispatch.Dispatcher;
+import io.tandem.gateway.embedded.EmbeddedWorkers;
+import io.tandem.gateway.metrics.GatewayMetrics;
+import io.tandem.gateway.preprocess.GgufServedModel;
+import io.tandem.gateway.preprocess.ServedModels;
+import io.tandem.model.BundledModel;
+import io.tandem.protocol.ProtocolCodecs;
+import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.registry.WorkerRegistry;
+import io.tandem.registry.cluster.ClusterNode;
+import io.tandem.registry.cluster.ClusterOptions;
+import io.tandem.registry.cluster.TandemCluster;
+import io.tandem.worker.DeployedWorker;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running gateway, and how to start one programmatically:
+ * <pre>{@code
+ * Gateway gw = Gateway.start(new GatewayOptions().setHost("127.0.0.1").setPort(0)).await(); // embedded
+ * int port = gw.port();
+ * ...
+ * gw.stop().await();
+ * }</pre>
+ * {@link #start} is embedded (one prefill + one decode worker per model in this JVM) unless the
+ * options say cluster; {@link #attach} serves HTTP on a Vert.x and registry the caller owns.
+ */
+public final class Gateway {
+
+    private static final System.Logger log = System.getLogger(Gateway.class.getName());
+
+    private final Vertx vertx;
+    private final WorkerRegistry registry;
+    private final boolean ownsVertx;
+    private final ClusterNode clusterNode;
+    private final List<GgufServedModel> models = new ArrayList<>();
+    private final List<DeployedWorker> workers = new ArrayList<>();
+    private GatewayVerticle verticle;
+    private String verticleId;
+    private MeterRegistry meters;
+
+    private Gateway(Vertx vertx, WorkerRegistry registry, boolean ownsVertx, ClusterNode clusterNode) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.ownsVertx = ownsVertx;
+        this.clusterNode = clusterNode;
+    }
+
+    /** Embedded or clustered, as {@link GatewayOptions#cluster()} says. */
+    public static Future<Gateway> start(GatewayOptions options) {
+        return options.cluster() ? startClustered(options) : startEmbedded(options);
+    }
+
+    /** One non-clustered Vert.x, a local registry, the embedded workers, then HTTP. */
+    public static Future<Gateway> startEmbedded(GatewayOptions options) {
+        String metricsName = "tandem-gateway-" + UUID.randomUUID();
+        Vertx vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(metricsOptions(metricsName))).build();
+        Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);
+        gw.meters = BackendRegistries.getNow(metricsName);
+        List<Path> paths = modelPaths(options);
+        return gw.stopOnFailure(gw.loadModels(paths)
+                .compose(v -> EmbeddedWorkers.deploy(vertx, gw.registry, paths, options.engine(), options.engineOptions(), gw.meters))
+                .compose(deployed -> {
+                    gw.workers.addAll(deployed);
+                    return gw.deployHttp(options, PrometheusScrapingHandler.create(metricsName));
+                }));
+    }
+
+    /** Joins the Hazelcast cluster; workers are whatever the cluster's registry shows. */
+    public static Future<Gateway> startClustered(GatewayOptions options) {
+        String metricsName = "tandem-gateway-" + UUID.randomUUID();
+        ClusterOptions cluster = ClusterOptions.defaults()
+                .withVertxOptions(new VertxOptions().setMetricsOptions(metricsOptions(metricsName)))
+                .withClusterHost(options.clusterHost())
+                .withClusterPort(options.clusterPort());
+        if (options.clusterConfig() != null) cluster = cluster.withConfigLocation(options.clusterConfig());
+        return TandemCluster.start(cluster).compose(node -> {
+            Gateway gw = new Gateway(node.vertx(), node.registry(), true, node);
+            Handler<RoutingContext> scrape;
+            MeterRegistry vertxMeters = BackendRegistries.getNow(metricsName);
+            if (vertxMeters != null) {
+                gw.meters = vertxMeters;
+                scrape = PrometheusScrapingHandler.create(metricsName);
+            } else {
+                // the cluster's Vert.x came up without our Micrometer options: serve our own meters
+                PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                gw.meters = own;
+                scrape = PrometheusScrapingHandler.create(own);
+            }
+            return gw.stopOnFailure(gw.loadModels(modelPaths(options)).compose(v -> gw.deployHttp(options, scrape)));
+        });
+    }
+
+    /**
+     * Serves the API on a Vert.x and registry owned by the caller (they are not closed by
+     * {@link #stop}). Meters go to the Vert.x default Micrometer registry, else a private one.
+     */
+    public static Future<Gateway> attach(Vertx vertx, WorkerRegistry registry, GatewayOptions options) {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Gateway gw = new Gateway(vertx, registry, false, null);
+        MeterRegistry shared = BackendRegistries.getDefaultNow();
+        PrometheusMeterRegistry prometheus = shared instanceof PrometheusMeterRegistry p ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        gw.meters = prometheus;
+        return gw.stopOnFailure(gw.loadModels(modelPaths(options))
+                .compose(v -> gw.deployHttp(options, PrometheusScrapingHandler.create(prometheus))));
+    }
+
+    /**
+     * A failed start releases what it got and reports the original error. The result is not
+     * bound to a Vert.x context: Vert.x may be closed by then.
+     */
+    private Future<Gateway> stopOnFailure(Future<Gateway> starting) {
+        Promise<Gateway> result = Promise.promise();
+        starting.onComplete(ar -> {
+            if (ar.succeeded()) result.complete(ar.result());
+            else stop().onComplete(ignored -> result.fail(ar.cause()));
+        });
+        return result.future();
+    }
+
+    private static List<Path> modelPaths(GatewayOptions options) {
+        return options.models().isEmpty() ? List.of(BundledModel.path()) : options.models();
+    }
+
+    private static MicrometerMetricsOptions metricsOptions(String registryName) {
+        return new MicrometerMetricsOptions()
+                .setEnabled(true)
+                .setJvmMetricsEnabled(true)
+                .setRegistryName(registryName)
+                .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    }
+
+    /** Tokenizers and templates only: the gateway never reads weights. */
+    private Future<Void> loadModels(List<Path> paths) {
+        return vertx.executeBlocking(() -> {
+            for (Path p : paths) {
+                try {
+                    models.add(GgufServedModel.open(p));
+                } catch (IOException e) {
+                    throw new IOException("cannot load model " + p + ": " + e.getMessage(), e);
+                }
+            }
+            return null;
+        });
+    }
+
+    private Future<Gateway> deployHttp(GatewayOptions options, Handler<RoutingContext> scrape) {
+        verticle = new GatewayVerticle(new ServedModels(models), registry, options, new GatewayMetrics(meters), scrape);
+        return vertx.deployVerticle(verticle).map(id -> {
+            verticleId = id;
+            log.log(System.Logger.Level.INFO, "Tandem gateway listening on {0} ({1} mode, models {2}, router {3})",
+                    baseUrl(options.host()), clusterNode != null ? "cluster" : ownsVertx ? "embedded" : "attached",
+                    models.stream().map(GgufServedModel::name).toList(), options.router());
+            return this;
+        });
+    }
+
+    /** The bound port (the real one when 0 was asked for). */
+    public int port() {
+        return verticle.port();
+    }
+
+    /** {@code http://127.0.0.1:<port>} — the loopback URL, whatever host was bound. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    private String baseUrl(String host) {
+        String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+        return "http://" + shown + ":" + port();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public WorkerRegistry registry() {
+        return registry;
+    }
+
+    /** The embedded workers (empty unless embedded); tests read their engines' activeRequests(). */
+    public List<DeployedWorker> workers() {
+        return List.copyOf(workers);
+    }
+
+    public Dispatcher dispatcher() {
+        return verticle.dispatcher();
+    }
+
+    public MeterRegistry meters() {
+        return meters;
+    }
+
+    /** Cancels in-flight generations, stops HTTP, the embedded workers, and what this gateway created. */
+    public Future<Void> stop() {
+        Future<Void> http = verticleId == null ? Future.succeededFuture()
+                : vertx.undeploy(verticleId).recover(e -> Future.succeededFuture());
+        Future<Void> local = http.compose(v -> EmbeddedWorkers.undeploy(vertx, workers));
+        // Closing Vert.x from one of its own event loops would leave the close future unanswered
+        // (its listeners are dispatched on the loop being shut down): close from a plain thread.
+        Promise<Void> stopped = Promise.promise();
+        local.onComplete(ar -> Thread.ofPlatform().name("tandem-gateway-stop").start(() -> {
+            if (ownsVertx) {
+                try {
+                    registry.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    log.log(System.Logger.Level.WARNING, "closing the worker registry failed", e);
+                }
+            }
+            Future<Void> closing = ownsVertx ? vertx.close() : Future.succeededFuture();
+            closing.onComplete(done -> {
+                models.forEach(GgufServedModel::close);
+                models.clear();
+                stopped.handle(done);
+            });
+        }));
+        return stopped.future();
+    }
+}

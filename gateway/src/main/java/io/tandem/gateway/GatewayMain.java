@@ -1,0 +1,120 @@
+package io.tandem.gateway;
+
+import io.tandem.gateway.router.RouterMode;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar gateway.jar}: the embedded all-in-one by default, a cluster member with
+ * {@code -cluster}. Settings come from {@code --conf FILE} (default {@code conf/gateway.json}
+ * when present), flags override them.
+ */
+@Command(name = "gateway.jar", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = GatewayMain.Version.class,
+        description = "Tandem's OpenAI-compatible gateway. Without -cluster it runs embedded: one prefill and one "
+                + "decode worker in this JVM on the bundled model.")
+public final class GatewayMain implements Callable<Integer> {
+
+    @Option(names = "--conf", paramLabel = "FILE", description = "JSON settings (keys: the long flag names). Default: conf/gateway.json if present.")
+    Path conf;
+    @Option(names = "--host", description = "Address to bind (default 0.0.0.0).")
+    String host;
+    @Option(names = "--port", description = "HTTP port; 0 picks a free one (default 8000).")
+    Integer port;
+    @Option(names = "--model", paramLabel = "PATH", description = "GGUF model to serve (repeatable; default: the bundled model).")
+    List<Path> models;
+    @Option(names = "--engine", description = "Engine of the embedded workers: sim (default sim).")
+    String engine;
+    @Option(names = "--router", description = "round-robin or least-loaded (default least-loaded).")
+    String router;
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on /v1/* (repeatable).")
+    List<String> apiKeys;
+    @Option(names = "--max-body-bytes", description = "Larger request bodies get 413 (default 4 MiB).")
+    Long maxBodyBytes;
+    @Option(names = "--request-timeout-seconds", description = "Upper bound on one request's life (default 600).")
+    Double requestTimeoutSeconds;
+    @Option(names = {"-cluster", "--cluster"}, description = "Join the Hazelcast cluster (conf/cluster.xml) and route to its workers.")
+    Boolean cluster;
+    @Option(names = {"-cluster-host", "--cluster-host"}, description = "Event-bus host in the cluster.")
+    String clusterHost;
+    @Option(names = {"-cluster-port", "--cluster-port"}, description = "Event-bus port in the cluster (default: free).")
+    Integer clusterPort;
+    @Option(names = "--cluster-config", paramLabel = "FILE", description = "Hazelcast config file (default conf/cluster.xml).")
+    String clusterConfig;
+
+    /** The jar's Implementation-Version (the Maven project version). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = GatewayMain.class.getPackage().getImplementationVersion();
+            return new String[]{"Tandem gateway " + (v == null ? "(development build)" : v)};
+        }
+    }
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new GatewayMain()).execute(args);
+        if (code != 0) System.exit(code);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayOptions options;
+        try {
+            options = options();
+        } catch (IllegalArgumentException | java.io.IOException | io.vertx.core.json.DecodeException e) {
+            System.err.println("gateway: " + e.getMessage());
+            return 2;
+        }
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(options).await(5, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            System.err.println("gateway: could not start: " + e.getMessage());
+            return 1;
+        }
+        System.out.println("Tandem gateway listening on http://" + shownHost(options.host()) + ":" + gateway.port());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                gateway.stop().await(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // exiting anyway
+            }
+        }, "tandem-gateway-shutdown"));
+        return 0; // Vert.x threads keep the JVM alive
+    }
+
+    /** The conf file's settings with the given flags on top. */
+    GatewayOptions options() throws Exception {
+        Path file = conf != null ? conf : Path.of("conf", "gateway.json");
+        GatewayOptions o;
+        if (conf != null || Files.isRegularFile(file)) {
+            o = GatewayOptions.fromJson(new JsonObject(Files.readString(file)));
+        } else {
+            o = new GatewayOptions();
+        }
+        if (host != null) o.setHost(host);
+        if (port != null) o.setPort(port);
+        if (models != null) o.setModels(models);
+        if (engine != null) o.setEngine(engine);
+        if (router != null) o.setRouter(RouterMode.parse(router));
+        if (apiKeys != null) o.setApiKeys(apiKeys);
+        if (maxBodyBytes != null) o.setMaxBodyBytes(maxBodyBytes);
+        if (requestTimeoutSeconds != null) o.setRequestTimeoutMillis((long) (requestTimeoutSeconds * 1000));
+        if (cluster != null) o.setCluster(cluster);
+        if (clusterHost != null) o.setClusterHost(clusterHost);
+        if (clusterPort != null) o.setClusterPort(clusterPort);
+        if (clusterConfig != null) o.setClusterConfig(clusterConfig);
+        return o;
+    }
+
+    private static String shownHost(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    }
+}

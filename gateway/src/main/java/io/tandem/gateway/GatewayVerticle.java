@@ -1,0 +1,59 @@
+package io.tandem.gateway;
+
+import io.tandem.gateway.dispatch.Dispatcher;
+import io.tandem.gateway.http.HttpApi;
+import io.tandem.gateway.metrics.GatewayMetrics;
+import io.tandem.gateway.preprocess.ServedModels;
+import io.tandem.gateway.router.WorkerRouter;
+import io.tandem.registry.WorkerRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.RoutingContext;
+
+/** The HTTP side of a gateway: router, dispatcher and server on one event loop. */
+final class GatewayVerticle extends VerticleBase {
+
+    private final ServedModels models;
+    private final WorkerRegistry registry;
+    private final GatewayOptions options;
+    private final GatewayMetrics metrics;
+    private final Handler<RoutingContext> scrape;
+    private Dispatcher dispatcher;
+    private HttpServer server;
+
+    GatewayVerticle(ServedModels models, WorkerRegistry registry, GatewayOptions options, GatewayMetrics metrics,
+                    Handler<RoutingContext> scrape) {
+        this.models = models;
+        this.registry = registry;
+        this.options = options;
+        this.metrics = metrics;
+        this.scrape = scrape;
+    }
+
+    @Override
+    public Future<?> start() {
+        dispatcher = new Dispatcher(vertx, registry, new WorkerRouter(options.router()), options.dispatchOptions());
+        HttpApi api = new HttpApi(vertx, models, registry, dispatcher, metrics, options.httpSettings());
+        HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
+        if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
+        server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
+        return server.listen();
+    }
+
+    @Override
+    public Future<?> stop() {
+        dispatcher.close();
+        return server.close();
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+}

@@ -1,0 +1,45 @@
+package io.tandem.gateway.api;
+
+import java.util.List;
+
+/**
+ * A validated chat or text completion request. Exactly one of {@code messages} (chat) and
+ * {@code prompt} (completions) is set.
+ *
+ * @param maxTokens    requested upper bound on generated tokens, or null for "the rest of the context"
+ * @param seed         null means unseeded
+ * @param topK         0 means off
+ * @param stop         at most 4 non-empty stop strings
+ * @param logprobs     top alternatives per token to return, -1 for no logprobs at all
+ * @param includeUsage stream a final usage chunk (only with stream)
+ * @param ignoreEos    vLLM's extension: keep generating past end-of-generation tokens
+ */
+public record CompletionRequest(
+        Endpoint endpoint,
+        String model,
+        List<Message> messages,
+        Prompt prompt,
+        Integer maxTokens,
+        double temperature,
+        double topP,
+        int topK,
+        double minP,
+        Long seed,
+        List<String> stop,
+        boolean stream,
+        boolean includeUsage,
+        double presencePenalty,
+        double frequencyPenalty,
+        int logprobs,
+        String user,
+        boolean ignoreEos) {
+
+    public CompletionRequest {
+        stop = List.copyOf(stop);
+        messages = messages == null ? null : List.copyOf(messages);
+    }
+
+    public boolean wantsLogprobs() {
+        return logprobs >= 0;
+    }
+}

@@ -1,0 +1,69 @@
+package io.tandem.gateway.http;
+
+import io.tandem.gateway.api.CompletionRequest;
+import io.tandem.gateway.api.Endpoint;
+import io.tandem.gateway.api.ResponseShapes;
+import io.tandem.gateway.metrics.GatewayMetrics;
+import io.tandem.gateway.preprocess.ServedModel;
+import io.tandem.protocol.Usage;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A streamed response: one SSE event per token message, flushed at once. Credits go back to
+ * the worker only while the client keeps up; when the response's write queue is full they wait
+ * for its drain handler, so the worker pauses and the gateway holds at most one credit window.
+ */
+final class SseSession extends CompletionSession {
+
+    private final int writeQueueBytes;
+    private int heldCredits;
+
+    SseSession(Vertx vertx, HttpServerResponse response, CompletionRequest request, ServedModel model, String id,
+               GatewayMetrics metrics, HttpSettings settings) {
+        super(vertx, response, request, model, id, metrics, settings.maxRequestMillis());
+        this.writeQueueBytes = settings.sseWriteQueueBytes();
+    }
+
+    @Override
+    protected void accepted() {
+        response.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader("X-Accel-Buffering", "no");
+        if (writeQueueBytes > 0) response.setWriteQueueMaxSize(writeQueueBytes);
+        if (request.endpoint() == Endpoint.CHAT) write(ResponseShapes.roleChunk(meta));
+        else response.writeHead();
+    }
+
+    @Override
+    protected void emit(String text, int tokens) {
+        JsonObject lps = logprobs.drain();
+        if (!text.isEmpty() || lps != null) write(ResponseShapes.textChunk(meta, text, lps));
+        if (response.writeQueueFull()) {
+            heldCredits += tokens;
+            response.drainHandler(v -> {
+                int credits = heldCredits;
+                heldCredits = 0;
+                stream.grant(credits);
+            });
+        } else {
+            stream.grant(tokens);
+        }
+    }
+
+    @Override
+    protected void complete(String tail, String finishReason, Usage usage) {
+        JsonObject lps = logprobs.drain();
+        if (!tail.isEmpty() || lps != null) write(ResponseShapes.textChunk(meta, tail, lps));
+        write(ResponseShapes.finishChunk(meta, finishReason));
+        if (meta.usageInChunks()) write(ResponseShapes.usageChunk(meta, usage));
+        response.end(Sse.DONE);
+    }
+
+    private void write(JsonObject event) {
+        response.write(Sse.event(event));
+    }
+}

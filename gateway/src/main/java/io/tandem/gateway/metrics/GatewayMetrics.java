@@ -1,0 +1,95 @@
+package io.tandem.gateway.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The gateway's meters. Micrometer names map to Prometheus as {@code tandem_gateway_*}:
+ * {@code requests_total{endpoint,status}}, {@code time_to_first_token_seconds},
+ * {@code inter_token_latency_seconds}, {@code request_duration_seconds{endpoint}} (histograms),
+ * {@code input_tokens_total}, {@code output_tokens_total}, {@code in_flight_requests}.
+ */
+public final class GatewayMetrics {
+
+    private final MeterRegistry registry;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Counter inputTokens;
+    private final Counter outputTokens;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    public GatewayMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.timeToFirstToken = Timer.builder("tandem.gateway.time.to.first.token")
+                .description("Time from receiving a generation request to its first token")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+        this.interTokenLatency = Timer.builder("tandem.gateway.inter.token.latency")
+                .description("Time between consecutive generated tokens of a request")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        this.inputTokens = Counter.builder("tandem.gateway.input.tokens")
+                .description("Prompt tokens of finished generation requests").register(registry);
+        this.outputTokens = Counter.builder("tandem.gateway.output.tokens")
+                .description("Generated tokens of finished generation requests").register(registry);
+        Gauge.builder("tandem.gateway.in.flight.requests", inFlight, AtomicInteger::get)
+                .description("Generation requests being served").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** One HTTP request answered (any endpoint, any status). */
+    public void request(String endpoint, int status) {
+        Counter.builder("tandem.gateway.requests")
+                .description("HTTP requests by endpoint and status")
+                .tag("endpoint", endpoint).tag("status", Integer.toString(status))
+                .register(registry).increment();
+    }
+
+    public void requestDuration(String endpoint, long nanos) {
+        Timer.builder("tandem.gateway.request.duration")
+                .description("Time to answer a request completely (a stream until its end)")
+                .tag("endpoint", endpoint)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void timeToFirstToken(long nanos) {
+        timeToFirstToken.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void interTokenLatency(long nanos) {
+        interTokenLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void tokens(int input, int output) {
+        inputTokens.increment(input);
+        outputTokens.increment(output);
+    }
+
+    public void generationStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void generationEnded() {
+        inFlight.decrementAndGet();
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+}

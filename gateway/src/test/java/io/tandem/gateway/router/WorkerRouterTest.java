@@ -1,0 +1,71 @@
+package io.tandem.gateway.router;
+
+import io.tandem.protocol.WorkerLoad;
+import io.tandem.protocol.WorkerRecord;
+import io.tandem.protocol.WorkerRole;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class WorkerRouterTest {
+
+    private static WorkerRecord worker(String id, WorkerRole role, int running) {
+        return new WorkerRecord(id, role, "m", "node", "127.0.0.1", 0, 256, new WorkerLoad(running, 0, 0, 100), 0);
+    }
+
+    @Test
+    void roundRobinCyclesOverGenerateCapableWorkers() {
+        WorkerRouter r = new WorkerRouter(RouterMode.ROUND_ROBIN);
+        List<WorkerRecord> ws = List.of(worker("c", WorkerRole.DECODE, 0), worker("p", WorkerRole.PREFILL, 0),
+                worker("a", WorkerRole.BOTH, 0));
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 4; i++) picks.add(r.choose("m", ws, Set.of()).orElseThrow().workerId());
+        assertEquals(List.of("a", "c", "a", "c"), picks);
+    }
+
+    @Test
+    void nothingUsable() {
+        WorkerRouter r = new WorkerRouter(RouterMode.LEAST_LOADED);
+        assertTrue(r.choose("m", List.of(worker("p", WorkerRole.PREFILL, 0)), Set.of()).isEmpty());
+        assertTrue(r.choose("m", List.of(worker("a", WorkerRole.DECODE, 0)), Set.of("a")).isEmpty());
+        assertTrue(r.choose("m", List.of(), Set.of()).isEmpty());
+    }
+
+    @Test
+    void leastLoadedUsesReportedAndOwnInFlight() {
+        WorkerRouter r = new WorkerRouter(RouterMode.LEAST_LOADED);
+        List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 5), worker("b", WorkerRole.DECODE, 1));
+        assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId());
+        for (int i = 0; i < 6; i++) r.started("b");
+        assertEquals("a", r.choose("m", ws, Set.of()).orElseThrow().workerId());
+        for (int i = 0; i < 6; i++) r.ended("b");
+        assertEquals(0, r.inFlight("b"));
+        assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId());
+    }
+
+    @Test
+    void leastLoadedSpreadsTies() {
+        WorkerRouter r = new WorkerRouter(RouterMode.LEAST_LOADED);
+        List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 0), worker("b", WorkerRole.DECODE, 0));
+        String first = r.choose("m", ws, Set.of()).orElseThrow().workerId();
+        String second = r.choose("m", ws, Set.of()).orElseThrow().workerId();
+        assertNotEquals(first, second);
+    }
+
+    @Test
+    void suspectsAreAvoidedUntilTheyExpireOrNothingElseIsLeft() {
+        AtomicLong now = new AtomicLong(1000);
+        WorkerRouter r = new WorkerRouter(RouterMode.ROUND_ROBIN, 500, now::get);
+        List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 0), worker("b", WorkerRole.DECODE, 0));
+        r.suspect("a");
+        for (int i = 0; i < 3; i++) assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId());
+        assertEquals("a", r.choose("m", ws, Set.of("b")).orElseThrow().workerId(), "a suspect beats nothing");
+        now.addAndGet(501);
+        assertFalse(r.isSuspect("a"));
+    }
+}
