@@ -25,7 +25,8 @@ import java.time.Duration;
  *
  * <p>System properties: {@code baseUrl} (default http://127.0.0.1:8000), {@code model}
  * (default tandem-fortune-5m), {@code usersPerSec} (default 4), {@code durationSeconds} (default 20),
- * {@code maxTokens} (default 48), {@code apiKey} (optional).
+ * {@code maxTokens} (default 48), {@code ignoreEos} (default true: every request generates exactly
+ * maxTokens, as vLLM's benchmarks do, so runs are comparable), {@code apiKey} (optional).
  */
 public class ChatCompletionsSimulation extends Simulation {
 
@@ -35,6 +36,7 @@ public class ChatCompletionsSimulation extends Simulation {
     private static final int DURATION_SECONDS = Integer.getInteger("durationSeconds", 20);
     private static final int MAX_TOKENS = Integer.getInteger("maxTokens", 48);
     private static final String API_KEY = System.getProperty("apiKey", "");
+    private static final boolean IGNORE_EOS = Boolean.parseBoolean(System.getProperty("ignoreEos", "true"));
 
     private final HttpProtocolBuilder protocol = http.baseUrl(BASE_URL)
             .contentTypeHeader("application/json")
@@ -45,7 +47,7 @@ public class ChatCompletionsSimulation extends Simulation {
 
     private static String body(boolean stream) {
         return "{\"model\":\"" + MODEL + "\",\"stream\":" + stream
-                + ",\"max_tokens\":" + MAX_TOKENS
+                + ",\"max_tokens\":" + MAX_TOKENS + ",\"ignore_eos\":" + IGNORE_EOS
                 + (stream ? ",\"stream_options\":{\"include_usage\":true}" : "")
                 + ",\"temperature\":0.8,\"messages\":[{\"role\":\"user\",\"content\":\"#{prompt}\"}]}";
     }

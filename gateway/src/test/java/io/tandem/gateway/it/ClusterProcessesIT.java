@@ -105,7 +105,8 @@ class ClusterProcessesIT {
 
     private boolean chatSucceeds(String base, String model) {
         try {
-            String body = "{\"model\":\"" + model + "\",\"max_tokens\":8,"
+            // ignore_eos: the simulated engine may draw EOS first; a fixed length makes success exact
+            String body = "{\"model\":\"" + model + "\",\"max_tokens\":8,\"ignore_eos\":true,"
                     + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a fortune.\"}]}";
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
                             .timeout(Duration.ofSeconds(30))
@@ -117,8 +118,10 @@ class ClusterProcessesIT {
                 return false;
             }
             JsonNode json = JSON.readTree(r.body());
-            return json.at("/usage/completion_tokens").asInt() > 0
-                    && !json.at("/choices/0/finish_reason").asText().isEmpty();
+            boolean complete = json.at("/usage/completion_tokens").asInt() == 8
+                    && json.at("/choices/0/finish_reason").asText().equals("length");
+            if (!complete) System.out.println("chat completion incomplete: " + r.body());
+            return complete;
         } catch (IOException | InterruptedException e) {
             System.out.println("chat completion: " + e);
             return false;
