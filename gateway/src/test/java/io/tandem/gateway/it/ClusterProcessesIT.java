@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -67,10 +68,13 @@ class ClusterProcessesIT {
         assertTrue(!model.isEmpty(), "/v1/models lists the model");
 
         // Both workers take traffic (round-robin over two live workers).
+        long[] attempts = {0};
         awaitTrue("both workers serve requests", Duration.ofSeconds(60), () -> {
             assertChatSucceeds(base, model);
+            attempts[0]++;
             return served(portA) > 0 && served(portB) > 0;
-        });
+        }, () -> "after " + attempts[0] + " requests: worker A served " + served(portA)
+                + ", worker B served " + served(portB) + "; gateway /metrics:\n" + metricsOf(base));
 
         // SIGKILL worker A: no goodbye, its member just vanishes.
         workerA.kill();
@@ -155,12 +159,26 @@ class ClusterProcessesIT {
     }
 
     private void awaitTrue(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
+        awaitTrue(what, within, condition, () -> "");
+    }
+
+    private void awaitTrue(String what, Duration within, BooleanSupplier condition, Supplier<String> state)
+            throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) return;
             Thread.sleep(300);
         }
-        fail("timed out waiting until " + what + "\n" + logs());
+        fail("timed out waiting until " + what + "\n" + state.get() + "\n" + logs());
+    }
+
+    private String metricsOf(String base) {
+        try {
+            return get(base + "/metrics").body().lines().filter(l -> l.startsWith("tandem_"))
+                    .collect(java.util.stream.Collectors.joining("\n"));
+        } catch (IOException | InterruptedException e) {
+            return "(no metrics: " + e + ")";
+        }
     }
 
     private String logs() {
