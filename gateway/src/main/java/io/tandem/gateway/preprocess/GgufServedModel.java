@@ -57,7 +57,9 @@ public final class GgufServedModel implements ServedModel, AutoCloseable {
             return model.chatTemplate().render(turns, true);
         } catch (ChatTemplateException e) {
             if (e.raisedByTemplate()) throw ApiException.invalid("messages", e.getMessage());
-            throw ApiException.internal("The model's chat template failed: " + e.getMessage());
+            // the template rendered a plain user turn at load time, so what breaks it now is this
+            // request's conversation: a client error, as vLLM reports it
+            throw ApiException.invalid("messages", "The model's chat template cannot render these messages: " + e.getMessage());
         }
     }
 
