@@ -5,7 +5,7 @@ import io.tandem.protocol.codec.GenerateRequestCodec;
 import io.tandem.protocol.codec.StreamMessageCodec;
 import io.tandem.protocol.codec.WorkerRecordCodec;
 import io.tandem.protocol.kv.KvEventBatch;
-import io.tandem.protocol.kv.KvEventBatchCodec;
+import io.tandem.protocol.codec.KvEventBatchCodec;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
 

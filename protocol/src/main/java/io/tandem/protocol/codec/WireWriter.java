@@ -56,6 +56,13 @@ final class WireWriter {
         return this;
     }
 
+    WireWriter writeLongs(long[] a) {
+        if (a == null) return writeInt(-1);
+        writeInt(a.length);
+        for (long v : a) buf.appendLong(v);
+        return this;
+    }
+
     WireWriter writeFloats(float[] a) {
         if (a == null) return writeInt(-1);
         writeInt(a.length);

@@ -121,4 +121,15 @@ class CodecRoundTripTest {
         var e = assertThrows(IllegalStateException.class, () -> requests.decode(b));
         assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
     }
+
+    @Test
+    void aMessageCutAnywhereIsRefusedClearly() {
+        Buffer whole = requests.encode(new GenerateRequest("r", "m", new int[] {1, 2, 3}, SamplingParams.greedy(4), "a", 8));
+        for (int cut = 0; cut < whole.length(); cut++) {
+            Buffer truncated = whole.getBuffer(0, cut);
+            var e = assertThrows(IllegalStateException.class, () -> requests.decode(truncated), "cut at " + cut);
+            assertTrue(e.getMessage().contains("corrupt") || e.getMessage().contains("truncated")
+                    || e.getMessage().contains("exceeds"), e.getMessage());
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package io.tandem.protocol.kv;
 
+import io.tandem.protocol.codec.KvEventBatchCodec;
+
 import io.tandem.protocol.BlockHasher;
 import io.tandem.protocol.ProtocolCodecs;
 import io.vertx.core.Vertx;
