@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * hashes. Strict — a gap in sequence numbers, storing a hash already held or removing one not
  * held fails the test, since any of those would leave a real index wrong.
  */
-final class EventReplay implements KvEventSink {
-    final Set<Long> hashes = new HashSet<>();
+public final class EventReplay implements KvEventSink {
+    public final Set<Long> hashes = new HashSet<>();
     final List<KvEventBatch> batches = new ArrayList<>();
     final List<KvEvent> events = new ArrayList<>();
 

@@ -12,16 +12,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@code <model>.generate.json} golden (llama.cpp reference: prompts, teacher-forced top-10 logits per step). */
-record Golden(String model, List<Prompt> prompts) {
+public record Golden(String model, List<Prompt> prompts) {
 
-    record Prompt(String name, int[] promptIds, int[] generatedIds, List<Step> steps) {
+    public record Prompt(String name, int[] promptIds, int[] generatedIds, List<Step> steps) {
     }
 
     /** {@code top}: 10 (id, logit) pairs, logit descending; {@code margin}: top-1 minus top-2. */
-    record Step(int token, float margin, int[] topIds, float[] topLogits) {
+    public record Step(int token, float margin, int[] topIds, float[] topLogits) {
     }
 
-    static Golden load(String model) {
+    public static Golden load(String model) {
         try {
             JsonNode root = new ObjectMapper().readTree(TestModels.golden(model + ".generate.json").toFile());
             List<Prompt> prompts = new ArrayList<>();

@@ -18,18 +18,18 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The test models, loaded once per JVM and kernel mode (weights are mapped, so this is cheap). */
-final class TestModels {
-    static final String LLAMA = "tiny-llama-spm-f32";
-    static final String QWEN3 = "tiny-qwen3-q8_0";
-    static final String FORTUNE_F32 = "tandem-fortune-5m-f32";
-    static final String FORTUNE_Q8 = "tandem-fortune-5m-q8_0";
+public final class TestModels {
+    public static final String LLAMA = "tiny-llama-spm-f32";
+    public static final String QWEN3 = "tiny-qwen3-q8_0";
+    public static final String FORTUNE_F32 = "tandem-fortune-5m-f32";
+    public static final String FORTUNE_Q8 = "tandem-fortune-5m-q8_0";
 
     private static final Map<String, Transformer> LOADED = new ConcurrentHashMap<>();
 
     private TestModels() {
     }
 
-    static Path repoRoot() {
+    public static Path repoRoot() {
         String prop = System.getProperty("tandem.repo.root");
         if (prop != null && Files.isDirectory(Path.of(prop, "testdata"))) return Path.of(prop);
         for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath(); p != null; p = p.getParent()) {
@@ -38,27 +38,27 @@ final class TestModels {
         throw new IllegalStateException("no testdata/ directory above " + System.getProperty("user.dir"));
     }
 
-    static Path modelPath(String model) {
+    public static Path modelPath(String model) {
         if (model.equals(FORTUNE_Q8)) {
             return repoRoot().resolve("model/src/main/resources/io/tandem/model/bundled/" + model + ".gguf");
         }
         return repoRoot().resolve("testdata/models/" + model + ".gguf");
     }
 
-    static Path golden(String file) {
+    public static Path golden(String file) {
         return repoRoot().resolve("testdata/golden/" + file);
     }
 
     /** The model with vector kernels (when available) on 2 threads. */
-    static Transformer get(String model) {
+    public static Transformer get(String model) {
         return get(model, KernelMode.AUTO, 2);
     }
 
-    static Transformer get(String model, KernelMode mode, int threads) {
+    public static Transformer get(String model, KernelMode mode, int threads) {
         return LOADED.computeIfAbsent(model + "/" + mode + "/" + threads, k -> load(modelPath(model), mode, threads));
     }
 
-    static Transformer load(Path path, KernelMode mode, int threads) {
+    public static Transformer load(Path path, KernelMode mode, int threads) {
         try {
             GgufFile file = GgufFile.open(path);
             ModelConfig config = ModelConfig.from(file.metadata());
@@ -70,11 +70,11 @@ final class TestModels {
     }
 
     /** A fresh F32 cache with room for {@code tokens} positions in each of {@code sequences} sequences. */
-    static KvCache cache(Transformer t, int sequences, int tokens) {
+    public static KvCache cache(Transformer t, int sequences, int tokens) {
         return cache(t, sequences, tokens, KvDataType.F32, 16);
     }
 
-    static KvCache cache(Transformer t, int sequences, int tokens, KvDataType type, int blockSize) {
+    public static KvCache cache(Transformer t, int sequences, int tokens, KvDataType type, int blockSize) {
         int perSeq = (tokens + blockSize - 1) / blockSize;
         return KvCache.allocate(KvLayout.forModel(t.config(), blockSize, type, Math.max(1, sequences * perSeq)));
     }
@@ -83,14 +83,14 @@ final class TestModels {
      * Block table for sequence {@code seq} of a cache made by {@link #cache}: its blocks are interleaved with the
      * other sequences' (seq, seq + sequences, ...) and reversed, so tests do not pass by accident with contiguous ids.
      */
-    static int[] blockTable(int seq, int sequences, int tokens, int blockSize) {
+    public static int[] blockTable(int seq, int sequences, int tokens, int blockSize) {
         int perSeq = (tokens + blockSize - 1) / blockSize;
         int[] table = new int[perSeq];
         for (int i = 0; i < perSeq; i++) table[i] = (perSeq - 1 - i) * sequences + seq;
         return table;
     }
 
-    static int argmax(float[] v) {
+    public static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;

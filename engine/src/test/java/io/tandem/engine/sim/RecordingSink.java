@@ -14,14 +14,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Collects one request's output and checks the sink contract (nothing after the terminal call). */
-class RecordingSink implements TokenSink {
-    record Terminal(FinishReason reason, Usage usage, ErrorCode code, String message) {}
+public class RecordingSink implements TokenSink {
+    public record Terminal(FinishReason reason, Usage usage, ErrorCode code, String message) {}
 
     private final List<Integer> tokens = new ArrayList<>();
-    final CompletableFuture<Terminal> done = new CompletableFuture<>();
-    final AtomicInteger terminalCalls = new AtomicInteger();
-    volatile boolean sawLogprobs;
-    volatile String contractViolation;
+    public final CompletableFuture<Terminal> done = new CompletableFuture<>();
+    public final AtomicInteger terminalCalls = new AtomicInteger();
+    public volatile boolean sawLogprobs;
+    public volatile String contractViolation;
 
     @Override
     public synchronized void onToken(int token, TokenLogprobs logprobs) {
@@ -42,19 +42,19 @@ class RecordingSink implements TokenSink {
         done.complete(new Terminal(null, null, code, message));
     }
 
-    synchronized int[] tokens() {
+    public synchronized int[] tokens() {
         return tokens.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    synchronized int count() {
+    public synchronized int count() {
         return tokens.size();
     }
 
-    Terminal await() throws Exception {
+    public Terminal await() throws Exception {
         return done.get(10, TimeUnit.SECONDS);
     }
 
-    void awaitTokens(int n) throws InterruptedException {
+    public void awaitTokens(int n) throws InterruptedException {
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (count() < n) {
             if (System.nanoTime() > end) throw new AssertionError("only " + count() + " of " + n + " tokens arrived");

@@ -1,0 +1,271 @@
+package io.tandem.engine.cpu;
+
+import io.tandem.engine.Engine;
+import io.tandem.engine.EngineInfo;
+import io.tandem.engine.EngineRejectedException;
+import io.tandem.engine.EngineRequest;
+import io.tandem.engine.TokenSink;
+import io.tandem.engine.cache.BlockPool;
+import io.tandem.engine.cache.KvCacheManager;
+import io.tandem.engine.cache.KvEventLog;
+import io.tandem.engine.cache.KvEventSink;
+import io.tandem.engine.forward.ModelWeights;
+import io.tandem.engine.forward.Transformer;
+import io.tandem.engine.kernels.ComputePool;
+import io.tandem.engine.kernels.Kernels;
+import io.tandem.engine.kernels.MatMul;
+import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvLayout;
+import io.tandem.engine.kv.KvMemoryAllocator;
+import io.tandem.model.ModelConfig;
+import io.tandem.model.gguf.GgufFile;
+import io.tandem.protocol.BlockHasher;
+import io.tandem.protocol.ErrorCode;
+import io.tandem.protocol.FinishReason;
+import io.tandem.protocol.TokenLogprobs;
+import io.tandem.protocol.Usage;
+import io.tandem.protocol.WorkerLoad;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The transformer engine: real inference on the CPU over a paged KV cache with prefix caching,
+ * continuous batching and chunked prefill ({@link Scheduler}), one {@link EngineCore} step at a
+ * time on its own thread. Other threads only queue requests and set flags; the engine thread owns
+ * every block and sequence.
+ */
+public final class CpuEngine implements Engine {
+    private static final System.Logger LOG = System.getLogger(CpuEngine.class.getName());
+
+    private final EngineInfo info;
+    private final CpuEngineConfig config;
+    private final EngineCore core;
+    private final KvCache cache;
+    private final ComputePool pool;
+    private final Map<String, EngineSequence> sequences = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<EngineSequence> inbox = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile WorkerLoad load;
+    private volatile CpuEngineStats stats;
+
+    private CpuEngine(EngineInfo info, CpuEngineConfig config, EngineCore core, KvCache cache, ComputePool pool) {
+        this.info = info;
+        this.config = config;
+        this.core = core;
+        this.cache = cache;
+        this.pool = pool;
+        publish();
+        this.thread = Thread.ofPlatform().daemon().name("tandem-cpu-engine-" + info.modelName()).unstarted(this::run);
+        thread.start();
+    }
+
+    /**
+     * An engine serving the model in {@code file} (weights stay mapped; the caller keeps the file open
+     * while the engine runs).
+     *
+     * @param endOfGenerationIds the tokenizer's end-of-generation ids
+     * @param workerId           names the KV events this engine publishes
+     * @param events             where KV events go ({@link KvEventSink#NONE} for nowhere)
+     * @param allocator          where the KV arenas come from (registered memory for KV transfer); the engine owns it
+     */
+    public static CpuEngine open(GgufFile file, String modelName, int[] endOfGenerationIds, CpuEngineConfig config,
+                                 String workerId, KvEventSink events, KvMemoryAllocator allocator) {
+        ModelConfig modelConfig = ModelConfig.from(file.metadata());
+        ModelWeights weights = ModelWeights.load(file, modelConfig);
+        KvLayout layout = KvLayout.fromBudget(modelConfig, config.blockSize(), config.kvDataType(), config.kvCacheBytes());
+        ComputePool pool = new ComputePool(config.threads());
+        KvCache cache = null;
+        try {
+            Transformer model = new Transformer(weights, new MatMul(Kernels.create(config.kernels()), pool));
+            cache = KvCache.allocate(layout, allocator);
+            BlockHasher hasher = new BlockHasher(modelName, config.blockSize());
+            KvCacheManager kv = new KvCacheManager(new BlockPool(layout.numBlocks(), new KvEventLog(workerId, events)),
+                    hasher, config.prefixCaching());
+            EngineCore core = new EngineCore(model, cache, kv,
+                    new Scheduler(kv, config.maxNumBatchedTokens(), config.maxNumSeqs()), endOfGenerationIds);
+            EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
+                    config.blockSize());
+            return new CpuEngine(info, config, core, cache, pool);
+        } catch (RuntimeException | Error e) {
+            if (cache != null) cache.close();
+            else allocator.close();
+            pool.close();
+            throw e;
+        }
+    }
+
+    /** An engine with plain off-heap KV memory whose KV events go nowhere. */
+    public static CpuEngine open(GgufFile file, String modelName, int[] endOfGenerationIds, CpuEngineConfig config) {
+        return open(file, modelName, endOfGenerationIds, config, modelName, KvEventSink.NONE, KvMemoryAllocator.offHeap());
+    }
+
+    @Override
+    public EngineInfo info() {
+        return info;
+    }
+
+    public CpuEngineConfig config() {
+        return config;
+    }
+
+    /** The KV cache's shape (for the transfer layer's bootstrap and for logs). */
+    public KvLayout kvLayout() {
+        return cache.layout();
+    }
+
+    @Override
+    public void submit(EngineRequest request, TokenSink sink) throws EngineRejectedException {
+        Objects.requireNonNull(sink, "sink");
+        validate(request);
+        if (sequences.size() >= config.maxNumSeqs() + config.maxWaitingRequests()) {
+            throw new EngineRejectedException(ErrorCode.OVERLOADED, "the engine holds " + sequences.size()
+                    + " requests, its limit (max-num-seqs + max-waiting-requests)");
+        }
+        EngineSequence seq = core.newSequence(request, new Untracking(request.requestId(), sink));
+        if (sequences.putIfAbsent(request.requestId(), seq) != null) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "request id '" + request.requestId() + "' is already running");
+        }
+        inbox.add(seq);
+        LockSupport.unpark(thread);
+        // close() may have swept before our put: whoever removes the entry owns the outcome
+        if (closed && sequences.remove(request.requestId(), seq)) throw closedException();
+    }
+
+    private void validate(EngineRequest r) throws EngineRejectedException {
+        Objects.requireNonNull(r, "request");
+        if (closed) throw closedException();
+        int[] prompt = r.promptTokens();
+        if (prompt == null || prompt.length == 0) throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt is empty");
+        if (prompt.length >= info.contextLength()) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt has " + prompt.length
+                    + " tokens but the context holds " + info.contextLength() + " (prompt plus at least one generated token)");
+        }
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= info.vocabSize()) {
+                throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "prompt token " + prompt[i] + " at position "
+                        + i + " is outside the vocabulary (0.." + (info.vocabSize() - 1) + ")");
+            }
+        }
+        long maxLength = Math.min(info.contextLength(), (long) prompt.length + r.sampling().maxTokens());
+        long blocks = (maxLength + info.blockSize() - 1) / info.blockSize();
+        if (blocks > cache.layout().numBlocks()) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "prompt plus max_tokens needs up to " + maxLength
+                    + " tokens of KV cache but this worker's cache holds " + cache.layout().capacityTokens()
+                    + "; lower max_tokens or shorten the prompt");
+        }
+    }
+
+    private static EngineRejectedException closedException() {
+        return new EngineRejectedException(ErrorCode.UNAVAILABLE, "the engine is shut down");
+    }
+
+    @Override
+    public void cancel(String requestId) {
+        EngineSequence s = sequences.get(requestId);
+        if (s == null) return;
+        s.requestCancel();
+        LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void setPaused(String requestId, boolean paused) {
+        EngineSequence s = sequences.get(requestId);
+        if (s == null) return;
+        s.setPaused(paused);
+        if (!paused) LockSupport.unpark(thread);
+    }
+
+    @Override
+    public WorkerLoad load() {
+        return load;
+    }
+
+    public CpuEngineStats stats() {
+        return stats;
+    }
+
+    @Override
+    public int activeRequests() {
+        return sequences.size();
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                EngineSequence s;
+                while ((s = inbox.poll()) != null) core.add(s);
+                boolean worked = core.step();
+                publish();
+                if (!worked) LockSupport.park(this); // woken by submit, cancel, resume, close
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, "CPU engine step failed; failing every request it held", t);
+                core.failAll(ErrorCode.INTERNAL, "the engine failed: " + t);
+                publish();
+            }
+        }
+    }
+
+    private void publish() {
+        Scheduler s = core.scheduler();
+        KvCacheManager kv = core.kv();
+        load = new WorkerLoad(s.runningCount(), s.waitingCount() + inbox.size(), kv.activeBlocks(), kv.totalBlocks());
+        stats = new CpuEngineStats(core.steps(), core.computedTokens(), s.preemptions(), kv.stats(), kv.cachedBlocks(),
+                kv.freeBlocks(), kv.totalBlocks());
+    }
+
+    /** Stops the engine thread, fails what it held, then frees the KV cache and the compute threads. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        LockSupport.unpark(thread);
+        boolean interrupted = false;
+        while (thread.isAlive() && Thread.currentThread() != thread) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        EngineSequence s;
+        while ((s = inbox.poll()) != null) core.add(s);
+        core.failAll(ErrorCode.UNAVAILABLE, "the engine shut down");
+        publish();
+        cache.close();
+        pool.close();
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /** Forgets a request when its terminal callback comes, so its id can be reused and counts are right. */
+    private final class Untracking implements TokenSink {
+        private final String id;
+        private final TokenSink sink;
+
+        Untracking(String id, TokenSink sink) {
+            this.id = id;
+            this.sink = sink;
+        }
+
+        @Override
+        public void onToken(int token, TokenLogprobs logprobs) {
+            sink.onToken(token, logprobs);
+        }
+
+        @Override
+        public void onFinished(FinishReason reason, Usage usage) {
+            sequences.remove(id);
+            sink.onFinished(reason, usage);
+        }
+
+        @Override
+        public void onFailed(ErrorCode code, String message) {
+            sequences.remove(id);
+            sink.onFailed(code, message);
+        }
+    }
+}

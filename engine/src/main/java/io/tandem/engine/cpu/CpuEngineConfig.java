@@ -1,0 +1,158 @@
+package io.tandem.engine.cpu;
+
+import io.tandem.engine.kernels.KernelMode;
+import io.tandem.engine.kv.KvDataType;
+import io.tandem.engine.kv.KvLayout;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of the {@link CpuEngine}; the names follow vLLM's where one exists.
+ *
+ * @param threads             compute threads of the forward pass
+ * @param kernels             Vector API kernels, scalar, or auto (vector when available)
+ * @param kvCacheBytes        memory for the paged KV cache (all layers, K and V); sets the number of blocks
+ * @param kvDataType          element type of the KV cache
+ * @param blockSize           tokens per KV block
+ * @param maxNumBatchedTokens tokens computed per engine step at most (chunked prefill splits longer prompts)
+ * @param maxNumSeqs          sequences in the running batch at most
+ * @param maxWaitingRequests  requests queued beyond the batch; more are refused as overloaded
+ * @param prefixCaching       reuse KV blocks of identical prompt prefixes
+ */
+public record CpuEngineConfig(
+        int threads,
+        KernelMode kernels,
+        long kvCacheBytes,
+        KvDataType kvDataType,
+        int blockSize,
+        int maxNumBatchedTokens,
+        int maxNumSeqs,
+        int maxWaitingRequests,
+        boolean prefixCaching) {
+
+    public static final Set<String> KEYS = Set.of("threads", "kernels", "kv-cache-memory", "kv-dtype", "block-size",
+            "max-num-batched-tokens", "max-num-seqs", "max-waiting-requests", "prefix-caching");
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
+
+    public CpuEngineConfig {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (kernels == null) throw new IllegalArgumentException("kernels is required");
+        if (kvCacheBytes < 1) throw new IllegalArgumentException("kv-cache-memory must be positive, got " + kvCacheBytes);
+        if (kvDataType == null) throw new IllegalArgumentException("kv-dtype is required");
+        if (blockSize < 1 || blockSize > 1024) throw new IllegalArgumentException("block-size must be 1..1024, got " + blockSize);
+        if (maxNumBatchedTokens < 1) throw new IllegalArgumentException("max-num-batched-tokens must be >= 1, got " + maxNumBatchedTokens);
+        if (maxNumSeqs < 1) throw new IllegalArgumentException("max-num-seqs must be >= 1, got " + maxNumSeqs);
+        if (maxWaitingRequests < 0) throw new IllegalArgumentException("max-waiting-requests must be >= 0, got " + maxWaitingRequests);
+    }
+
+    /** All cores, auto kernels, 512 MiB of F32 KV in blocks of 16, 512 tokens and 32 sequences per step. */
+    public static CpuEngineConfig defaults() {
+        return new CpuEngineConfig(Runtime.getRuntime().availableProcessors(), KernelMode.AUTO, 512L << 20,
+                KvDataType.F32, KvLayout.DEFAULT_BLOCK_SIZE, 512, 32, 256, true);
+    }
+
+    /**
+     * The defaults overridden by {@code options} ({@link #KEYS}; values as numbers or strings, sizes
+     * like {@code 512MiB} or {@code 2g}), as given by {@code --engine-option} or a config file.
+     */
+    public static CpuEngineConfig fromMap(Map<String, ?> options) {
+        for (String k : options.keySet()) {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown cpu engine option '" + k + "'; known: " + new TreeSet<>(KEYS));
+            }
+        }
+        CpuEngineConfig d = defaults();
+        return new CpuEngineConfig(
+                integer(options, "threads", d.threads),
+                options.containsKey("kernels") ? kernelMode(options.get("kernels").toString()) : d.kernels,
+                options.containsKey("kv-cache-memory") ? bytes(options.get("kv-cache-memory").toString()) : d.kvCacheBytes,
+                options.containsKey("kv-dtype") ? kvType(options.get("kv-dtype").toString()) : d.kvDataType,
+                integer(options, "block-size", d.blockSize),
+                integer(options, "max-num-batched-tokens", d.maxNumBatchedTokens),
+                integer(options, "max-num-seqs", d.maxNumSeqs),
+                integer(options, "max-waiting-requests", d.maxWaitingRequests),
+                options.containsKey("prefix-caching") ? bool(options.get("prefix-caching")) : d.prefixCaching);
+    }
+
+    /** Parses {@code 1234}, {@code 64k}, {@code 512MiB}, {@code 2GB}, ... (binary multiples). */
+    public static long bytes(String s) {
+        Matcher m = SIZE.matcher(s.trim());
+        if (!m.matches()) throw new IllegalArgumentException("not a size: '" + s + "' (examples: 536870912, 512MiB, 2g)");
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        int shift = switch (unit.charAt(0)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        return Math.multiplyExact(n, 1L << shift);
+    }
+
+    private static KernelMode kernelMode(String s) {
+        try {
+            return KernelMode.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("kernels must be auto, vector or scalar, got '" + s + "'");
+        }
+    }
+
+    private static KvDataType kvType(String s) {
+        try {
+            return KvDataType.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("kv-dtype must be f32 or f16, got '" + s + "'");
+        }
+    }
+
+    private static boolean bool(Object o) {
+        if (o instanceof Boolean b) return b;
+        String s = o.toString().trim().toLowerCase(Locale.ROOT);
+        if (s.equals("true")) return true;
+        if (s.equals("false")) return false;
+        throw new IllegalArgumentException("prefix-caching must be true or false, got '" + o + "'");
+    }
+
+    private static int integer(Map<String, ?> m, String key, int def) {
+        Object v = m.get(key);
+        if (v == null) return def;
+        if (v instanceof Number n && n.doubleValue() == n.intValue()) return n.intValue();
+        try {
+            return Integer.parseInt(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("cpu engine option '" + key + "' must be an integer, got '" + v + "'");
+        }
+    }
+
+    public CpuEngineConfig withThreads(int n) {
+        return new CpuEngineConfig(n, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
+                maxWaitingRequests, prefixCaching);
+    }
+
+    public CpuEngineConfig withKvCache(long bytes, KvDataType type) {
+        return new CpuEngineConfig(threads, kernels, bytes, type, blockSize, maxNumBatchedTokens, maxNumSeqs,
+                maxWaitingRequests, prefixCaching);
+    }
+
+    public CpuEngineConfig withBatching(int maxBatchedTokens, int maxSeqs) {
+        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxBatchedTokens, maxSeqs,
+                maxWaitingRequests, prefixCaching);
+    }
+
+    public CpuEngineConfig withPrefixCaching(boolean on) {
+        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
+                maxWaitingRequests, on);
+    }
+
+    public CpuEngineConfig withKernels(KernelMode mode) {
+        return new CpuEngineConfig(threads, mode, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
+                maxWaitingRequests, prefixCaching);
+    }
+}

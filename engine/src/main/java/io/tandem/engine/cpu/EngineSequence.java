@@ -1,0 +1,108 @@
+package io.tandem.engine.cpu;
+
+import io.tandem.engine.EngineRequest;
+import io.tandem.engine.TokenSink;
+import io.tandem.engine.cache.KvSequence;
+import io.tandem.engine.sample.SequenceSampling;
+import io.tandem.engine.sample.StopCondition;
+import io.tandem.protocol.Usage;
+
+/**
+ * One request inside the CPU engine: its tokens and blocks ({@link KvSequence}), its sampling
+ * state and stop rule, and where its output goes. Owned by the engine thread, except the two
+ * flags other threads set ({@link #requestCancel}, {@link #setPaused}).
+ */
+final class EngineSequence {
+    private final EngineRequest request;
+    private final TokenSink sink;
+    private final KvSequence kv;
+    private final SequenceSampling sampling;
+    private final StopCondition stop;
+    private volatile boolean cancelRequested;
+    private volatile boolean paused;
+    private int emitted;
+    private int preemptions;
+    private boolean done;
+
+    EngineSequence(EngineRequest request, TokenSink sink, KvSequence kv, StopCondition stop) {
+        this.request = request;
+        this.sink = sink;
+        this.kv = kv;
+        this.sampling = new SequenceSampling(request.sampling());
+        this.stop = stop;
+    }
+
+    String id() {
+        return request.requestId();
+    }
+
+    EngineRequest request() {
+        return request;
+    }
+
+    TokenSink sink() {
+        return sink;
+    }
+
+    KvSequence kv() {
+        return kv;
+    }
+
+    SequenceSampling sampling() {
+        return sampling;
+    }
+
+    StopCondition stop() {
+        return stop;
+    }
+
+    void requestCancel() {
+        cancelRequested = true;
+    }
+
+    boolean cancelRequested() {
+        return cancelRequested;
+    }
+
+    void setPaused(boolean paused) {
+        this.paused = paused;
+    }
+
+    boolean paused() {
+        return paused;
+    }
+
+    /** Counts a token the sink received. */
+    void emitted() {
+        emitted++;
+    }
+
+    int emittedTokens() {
+        return emitted;
+    }
+
+    void preempted() {
+        preemptions++;
+    }
+
+    /** How often this sequence lost its blocks and was recomputed. */
+    int preemptions() {
+        return preemptions;
+    }
+
+    /** Marks the terminal callback as delivered; false if it already was (exactly one terminal call). */
+    boolean markDone() {
+        if (done) return false;
+        done = true;
+        return true;
+    }
+
+    Usage usage() {
+        return new Usage(request.promptTokens().length, emitted, kv.cachedTokens());
+    }
+
+    @Override
+    public String toString() {
+        return "EngineSequence[" + id() + ", " + kv + (paused ? ", paused" : "") + "]";
+    }
+}

@@ -1,0 +1,127 @@
+package io.tandem.engine.cpu;
+
+import io.tandem.engine.cache.KvCacheManager;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Continuous batching with chunked prefill, as vLLM's v1 scheduler does it: every step spends a
+ * token budget first on the running sequences (a decode needs one token, an unfinished prefill its
+ * next chunk), then admits waiting sequences, each after a prefix-cache lookup, with a chunk of
+ * whatever budget is left. A prompt longer than the budget is prefilled over several steps.
+ *
+ * <p>When the block pool cannot supply a running sequence, the most recently admitted running
+ * sequence is <b>preempted by recompute</b>: its blocks are released (the full ones stay in the
+ * prefix cache) and it goes back to the front of the waiting queue with all its tokens, so on
+ * re-admission it recomputes only what was evicted meanwhile. No sequence is admitted in a step that
+ * preempted.
+ *
+ * <p>Paused sequences (their consumer has no credit) are skipped but keep their place and blocks.
+ * Pure bookkeeping, no model and no threads: the engine thread calls it.
+ */
+final class Scheduler {
+    private final KvCacheManager kv;
+    private final int tokenBudget;
+    private final int maxRunning;
+    private final ArrayDeque<EngineSequence> waiting = new ArrayDeque<>();
+    private final List<EngineSequence> running = new ArrayList<>();
+    private long preemptions;
+
+    /**
+     * @param tokenBudget tokens computed per step at most ({@code max_num_batched_tokens})
+     * @param maxRunning  sequences holding blocks at most ({@code max_num_seqs})
+     */
+    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning) {
+        if (tokenBudget < 1) throw new IllegalArgumentException("token budget must be >= 1, got " + tokenBudget);
+        if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
+        this.kv = kv;
+        this.tokenBudget = tokenBudget;
+        this.maxRunning = maxRunning;
+    }
+
+    void add(EngineSequence s) {
+        waiting.addLast(s);
+    }
+
+    /** The chunks of the next step, in batch order (running first, then newly admitted). Empty when nothing can run. */
+    List<ScheduledChunk> schedule() {
+        List<ScheduledChunk> chunks = new ArrayList<>();
+        int budget = tokenBudget;
+        boolean preempted = false;
+        for (int i = 0; i < running.size() && budget > 0; i++) {
+            EngineSequence s = running.get(i);
+            if (s.paused()) continue;
+            int n = Math.min(s.kv().uncomputedTokens(), budget);
+            if (n == 0) continue;
+            boolean stillRunning = true;
+            while (!kv.allocateFor(s.kv(), n)) {
+                EngineSequence victim = running.getLast(); // the most recently admitted
+                preempt(victim);
+                preempted = true;
+                if (victim == s) {
+                    stillRunning = false;
+                    break;
+                }
+            }
+            if (!stillRunning) break; // s was the last running sequence: nothing after it to schedule
+            chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
+            budget -= n;
+        }
+        if (preempted) return chunks;
+        for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && budget > 0 && running.size() < maxRunning; ) {
+            EngineSequence s = it.next();
+            if (s.paused()) continue;
+            if (s.kv().blockCount() == 0) kv.longestCachedPrefix(s.kv());
+            int n = Math.min(s.kv().uncomputedTokens(), budget);
+            if (!kv.allocateFor(s.kv(), n)) {
+                kv.release(s.kv()); // give back the prefix hit; it stays cached and is looked up again next time
+                break;              // first come, first served: nothing behind it is admitted either
+            }
+            it.remove();
+            running.add(s);
+            chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
+            budget -= n;
+        }
+        return chunks;
+    }
+
+    private void preempt(EngineSequence s) {
+        running.remove(s);
+        kv.release(s.kv());
+        s.preempted();
+        preemptions++;
+        waiting.addFirst(s);
+    }
+
+    /** Removes a sequence wherever it is and releases its blocks (finished, cancelled or failed). */
+    void remove(EngineSequence s) {
+        if (!running.remove(s)) waiting.remove(s);
+        kv.release(s.kv());
+    }
+
+    /** Every sequence held, running first. */
+    List<EngineSequence> all() {
+        List<EngineSequence> out = new ArrayList<>(running);
+        out.addAll(waiting);
+        return out;
+    }
+
+    int runningCount() {
+        return running.size();
+    }
+
+    int waitingCount() {
+        return waiting.size();
+    }
+
+    boolean isEmpty() {
+        return running.isEmpty() && waiting.isEmpty();
+    }
+
+    long preemptions() {
+        return preemptions;
+    }
+}
