@@ -30,8 +30,12 @@ public final class GatewayMain implements Callable<Integer> {
     Integer port;
     @Option(names = "--model", paramLabel = "PATH", description = "GGUF model to serve (repeatable; default: the bundled model).")
     List<Path> models;
-    @Option(names = "--engine", description = "Engine of the embedded workers: sim (default sim).")
+    @Option(names = "--engine", description = "Engine of the embedded workers: cpu (real inference) or sim (timing model) (default cpu).")
     String engine;
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "Engine setting of the embedded workers, repeatable (cpu: threads, kv-cache-memory, kv-dtype, max-num-batched-tokens, max-num-seqs, prefix-caching; sim: decodeStepNanos, ...).")
+    java.util.Map<String, String> engineOptions;
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads of each embedded cpu engine (default: all cores).")
+    Integer threads;
     @Option(names = "--router", description = "round-robin or least-loaded (default least-loaded).")
     String router;
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on /v1/* (repeatable).")
@@ -103,6 +107,12 @@ public final class GatewayMain implements Callable<Integer> {
         if (port != null) o.setPort(port);
         if (models != null) o.setModels(models);
         if (engine != null) o.setEngine(engine);
+        if (engineOptions != null || threads != null) {
+            java.util.Map<String, Object> merged = new java.util.LinkedHashMap<>(o.engineOptions());
+            if (engineOptions != null) merged.putAll(engineOptions);
+            if (threads != null) merged.put("threads", threads);
+            o.setEngineOptions(merged);
+        }
         if (router != null) o.setRouter(RouterMode.parse(router));
         if (apiKeys != null) o.setApiKeys(apiKeys);
         if (maxBodyBytes != null) o.setMaxBodyBytes(maxBodyBytes);

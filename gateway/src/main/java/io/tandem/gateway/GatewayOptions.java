@@ -22,7 +22,7 @@ public final class GatewayOptions {
     private String host = "0.0.0.0";
     private int port = 8000;
     private final List<Path> models = new ArrayList<>();
-    private String engine = "sim";
+    private String engine = io.tandem.worker.engine.EngineNames.DEFAULT;
     private Map<String, Object> engineOptions = Map.of();
     private RouterMode router = RouterMode.LEAST_LOADED;
     private final List<String> apiKeys = new ArrayList<>();
@@ -131,7 +131,7 @@ public final class GatewayOptions {
 
     public GatewayOptions setEngine(String engine) { this.engine = engine; return this; }
 
-    /** Engine settings of the embedded workers (for sim: SimConfig component names). */
+    /** Engine settings of the embedded workers (cpu: CpuEngineConfig.KEYS; sim: SimConfig component names). */
     public GatewayOptions setEngineOptions(Map<String, Object> options) { this.engineOptions = Map.copyOf(new LinkedHashMap<>(options)); return this; }
 
     public GatewayOptions setRouter(RouterMode router) { this.router = router; return this; }

@@ -19,7 +19,7 @@ class GatewayOptionsTest {
         Path conf = TestSupport.repoRoot().resolve("conf/gateway.json");
         GatewayOptions o = GatewayOptions.fromJson(new JsonObject(Files.readString(conf)));
         assertEquals(8000, o.port());
-        assertEquals("sim", o.engine());
+        assertEquals("cpu", o.engine());
     }
 
     @Test

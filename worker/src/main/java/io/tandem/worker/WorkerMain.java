@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code java -jar worker.jar -cluster [flags]}: one worker joining a Tandem cluster. */
 @Command(name = "worker.jar", mixinStandardHelpOptions = true, version = "Tandem worker 0.1.0",
+        subcommands = {io.tandem.worker.bench.BenchCommand.class, io.tandem.worker.bench.BenchModelCommand.class},
         description = {"Runs one Tandem worker: it joins the Hazelcast cluster, registers, and serves generate requests "
                 + "from gateways over the event bus.",
                 "A JSON config file (--conf, default conf/worker.json if present) may set any long flag by name; "
@@ -38,10 +39,12 @@ public final class WorkerMain implements Callable<Integer> {
     String role;
     @Option(names = "--model", paramLabel = "PATH", description = "GGUF model file (default: the bundled fortune model)")
     String model;
-    @Option(names = "--engine", paramLabel = "NAME", description = "inference engine: sim (default: sim)")
+    @Option(names = "--engine", paramLabel = "NAME", description = "inference engine: cpu (real inference) or sim (timing model, no weights) (default: cpu)")
     String engine;
-    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine setting, repeatable (sim: decodeStepNanos, eosProbability, ...)")
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine setting, repeatable (cpu: threads, kv-cache-memory, kv-dtype, max-num-batched-tokens, max-num-seqs, prefix-caching, ...; sim: decodeStepNanos, eosProbability, ...)")
     Map<String, String> engineOptions;
+    @Option(names = "--threads", paramLabel = "N", description = "compute threads of the cpu engine (default: all cores)")
+    Integer threads;
     @Option(names = "--port", paramLabel = "N", description = "HTTP port of /health and /metrics; 0 picks a free port (default: 0)")
     Integer port;
     @Option(names = "--host", paramLabel = "HOST", description = "host the HTTP server binds and advertises (default: 127.0.0.1)")
@@ -108,6 +111,7 @@ public final class WorkerMain implements Callable<Integer> {
         f.put("model", model);
         f.put("engine", engine);
         f.put("engine-option", engineOptions == null ? null : new HashMap<String, Object>(engineOptions));
+        f.put("threads", threads);
         f.put("port", port);
         f.put("host", host);
         f.put("id", id);

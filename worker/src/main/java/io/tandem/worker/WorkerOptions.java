@@ -1,6 +1,7 @@
 package io.tandem.worker;
 
 import io.tandem.protocol.WorkerRole;
+import io.tandem.worker.engine.EngineNames;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,8 +12,8 @@ import java.util.Objects;
  *
  * @param role               prefill, decode or both
  * @param modelPath          the GGUF file to serve; null for the bundled model
- * @param engine             engine name ({@code sim})
- * @param engineOptions      engine-specific settings (for sim: the {@code SimConfig} component names)
+ * @param engine             engine name ({@code cpu} or {@code sim})
+ * @param engineOptions      engine-specific settings (cpu: {@code CpuEngineConfig.KEYS}; sim: the {@code SimConfig} component names)
  * @param host               host the worker's HTTP server binds and advertises
  * @param httpPort           its port: 0 picks a free one, -1 runs no HTTP server (embedded mode)
  * @param workerId           fixed id, or null for {@code <role>-<8 hex digits>}
@@ -50,9 +51,9 @@ public record WorkerOptions(
         if (outboxCapacity < 1) throw new IllegalArgumentException("outboxCapacity must be >= 1");
     }
 
-    /** A worker of {@code role} on the bundled model, simulated engine, HTTP on a free port of 127.0.0.1. */
+    /** A worker of {@code role} on the bundled model, CPU engine, HTTP on a free port of 127.0.0.1. */
     public static WorkerOptions defaults(WorkerRole role) {
-        return new WorkerOptions(role, null, "sim", Map.of(), "127.0.0.1", 0, null,
+        return new WorkerOptions(role, null, EngineNames.DEFAULT, Map.of(), "127.0.0.1", 0, null,
                 DEFAULT_STALL_TIMEOUT_MILLIS, DEFAULT_LOAD_REPORT_MILLIS, DEFAULT_OUTBOX_CAPACITY);
     }
 

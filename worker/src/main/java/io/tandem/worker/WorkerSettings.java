@@ -14,7 +14,7 @@ import java.util.TreeSet;
 /**
  * A worker's settings from a JSON config file and command-line flags: the file's keys are the
  * long flag names ({@code role, model, engine, port, host, cluster, cluster-host, cluster-port,
- * engine-option, stall-timeout, id}; keys starting with {@code _} are comments); a flag given on the
+ * engine-option, stall-timeout, id, threads}; keys starting with {@code _} are comments); a flag given on the
  * command line wins over the file.
  *
  * @param options      the worker itself
@@ -25,7 +25,7 @@ import java.util.TreeSet;
 public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort) {
 
     public static final Set<String> KEYS = Set.of("role", "model", "engine", "port", "host", "cluster", "cluster-host",
-            "cluster-port", "engine-option", "stall-timeout", "id");
+            "cluster-port", "engine-option", "stall-timeout", "id", "threads");
 
     /**
      * @param flags only the flags actually given (same keys as the file)
@@ -43,12 +43,19 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
             if (val != null) v.put(k, val);
         });
         WorkerRole role = role(str(v, "role", "both"));
-        String engine = str(v, "engine", "sim");
+        String engine = str(v, "engine", EngineNames.DEFAULT);
         EngineNames.check(engine);
+        Map<String, Object> engineOptions = new HashMap<>(engineOptions(v.get("engine-option")));
+        if (v.get("threads") != null) {
+            double threads = number(v, "threads");
+            if (threads != Math.rint(threads) || threads < 1) throw new IllegalArgumentException("threads must be a whole number >= 1, got " + v.get("threads"));
+            if (!engine.equals(EngineNames.CPU)) throw new IllegalArgumentException("threads applies to the cpu engine, not '" + engine + "'");
+            engineOptions.put("threads", (int) threads);
+        }
         Object model = v.get("model");
         WorkerOptions o = WorkerOptions.defaults(role)
                 .withModelPath(model == null ? null : Path.of(model.toString()))
-                .withEngine(engine, engineOptions(v.get("engine-option")))
+                .withEngine(engine, engineOptions)
                 .withHttp(str(v, "host", "127.0.0.1"), port(v, "port", 0))
                 .withWorkerId(v.get("id") == null ? null : v.get("id").toString());
         if (v.get("stall-timeout") != null) {

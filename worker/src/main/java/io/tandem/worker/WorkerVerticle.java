@@ -95,7 +95,7 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ProtocolCodecs.registerAll(vertx.eventBus());
-        return vertx.executeBlocking(() -> engines.open(options))
+        return vertx.executeBlocking(() -> engines.open(options.withWorkerId(workerId)))
                 .compose(engine -> {
                     loaded = engine;
                     metrics = new WorkerMetrics(meters, workerId, options.role(), engine.engine(), streams::size);

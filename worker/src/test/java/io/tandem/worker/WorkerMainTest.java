@@ -34,7 +34,7 @@ class WorkerMainTest {
     void anUnknownEngineIsAClearError() {
         Result r = run("-cluster", "--engine", "llama.cpp");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("unknown engine 'llama.cpp'") && r.err().contains("available engines: sim"), r.err());
+        assertTrue(r.err().contains("unknown engine 'llama.cpp'") && r.err().contains("available engines: cpu, sim"), r.err());
     }
 
     @Test

@@ -17,7 +17,7 @@ class WorkerSettingsTest {
         WorkerSettings s = WorkerSettings.resolve(Map.of(), new JsonObject());
         assertEquals(WorkerRole.BOTH, s.options().role());
         assertNull(s.options().modelPath());
-        assertEquals("sim", s.options().engine());
+        assertEquals("cpu", s.options().engine());
         assertEquals(0, s.options().httpPort());
         assertEquals("127.0.0.1", s.options().host());
         assertFalse(s.cluster());
@@ -49,6 +49,6 @@ class WorkerSettingsTest {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> WorkerSettings.resolve(Map.of("port", 70000), new JsonObject())).getMessage().contains("0..65535"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> WorkerSettings.resolve(Map.of(), new JsonObject().put("engine", "vllm"))).getMessage().contains("available engines: sim"));
+                () -> WorkerSettings.resolve(Map.of(), new JsonObject().put("engine", "vllm"))).getMessage().contains("available engines: cpu, sim"));
     }
 }

@@ -40,6 +40,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class CpuEngine implements Engine {
     private static final System.Logger LOG = System.getLogger(CpuEngine.class.getName());
+    /** Cap of the KV cache: this many full contexts per {@code max-num-seqs} slot (running sequences plus cached prefixes). */
+    static final int CONTEXTS_PER_SEQUENCE = 4;
 
     private final EngineInfo info;
     private final CpuEngineConfig config;
@@ -77,7 +79,7 @@ public final class CpuEngine implements Engine {
                                  String workerId, KvEventSink events, KvMemoryAllocator allocator) {
         ModelConfig modelConfig = ModelConfig.from(file.metadata());
         ModelWeights weights = ModelWeights.load(file, modelConfig);
-        KvLayout layout = KvLayout.fromBudget(modelConfig, config.blockSize(), config.kvDataType(), config.kvCacheBytes());
+        KvLayout layout = cacheLayout(modelConfig, config);
         ComputePool pool = new ComputePool(config.threads());
         KvCache cache = null;
         try {
@@ -97,6 +99,18 @@ public final class CpuEngine implements Engine {
             pool.close();
             throw e;
         }
+    }
+
+    /**
+     * The KV cache for the memory budget, but no larger than {@link #CONTEXTS_PER_SEQUENCE} full contexts per
+     * sequence slot: beyond that extra blocks would only hold old prefixes, and a small model with a large budget
+     * would waste memory.
+     */
+    static KvLayout cacheLayout(ModelConfig model, CpuEngineConfig config) {
+        KvLayout budget = KvLayout.fromBudget(model, config.blockSize(), config.kvDataType(), config.kvCacheBytes());
+        long useful = (long) CONTEXTS_PER_SEQUENCE * config.maxNumSeqs() * budget.blocksFor(model.contextLength());
+        return budget.numBlocks() <= useful ? budget
+                : KvLayout.forModel(model, config.blockSize(), config.kvDataType(), (int) useful);
     }
 
     /** An engine with plain off-heap KV memory whose KV events go nowhere. */

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  *
  * @param threads             compute threads of the forward pass
  * @param kernels             Vector API kernels, scalar, or auto (vector when available)
- * @param kvCacheBytes        memory for the paged KV cache (all layers, K and V); sets the number of blocks
+ * @param kvCacheBytes        memory for the paged KV cache (all layers, K and V); sets the number of blocks (at most 4
+ *                            full contexts per {@code maxNumSeqs} slot are allocated)
  * @param kvDataType          element type of the KV cache
  * @param blockSize           tokens per KV block
  * @param maxNumBatchedTokens tokens computed per engine step at most (chunked prefill splits longer prompts)

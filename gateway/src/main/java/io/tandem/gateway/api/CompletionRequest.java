@@ -13,6 +13,8 @@ import java.util.List;
  * @param logprobs     top alternatives per token to return, -1 for no logprobs at all
  * @param includeUsage stream a final usage chunk (only with stream)
  * @param ignoreEos    vLLM's extension: keep generating past end-of-generation tokens
+ * @param tokensAsIds  vLLM's extension {@code return_tokens_as_token_ids}: logprobs name tokens
+ *                     {@code token_id:N} instead of by their text (exact even for partial UTF-8)
  */
 public record CompletionRequest(
         Endpoint endpoint,
@@ -32,7 +34,8 @@ public record CompletionRequest(
         double frequencyPenalty,
         int logprobs,
         String user,
-        boolean ignoreEos) {
+        boolean ignoreEos,
+        boolean tokensAsIds) {
 
     public CompletionRequest {
         stop = List.copyOf(stop);

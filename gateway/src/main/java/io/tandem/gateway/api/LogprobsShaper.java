@@ -22,10 +22,17 @@ public final class LogprobsShaper {
     private final List<TokenLogprobs> pending = new ArrayList<>();
     private int textOffset;
 
-    /** @param piece token id to its text bytes (the tokenizer's piece) */
-    public LogprobsShaper(Endpoint endpoint, IntFunction<byte[]> piece) {
+    /**
+     * @param piece       token id to its text bytes (the tokenizer's piece)
+     * @param tokensAsIds name every token {@code token_id:N} (vLLM's {@code return_tokens_as_token_ids})
+     */
+    public LogprobsShaper(Endpoint endpoint, IntFunction<byte[]> piece, boolean tokensAsIds) {
         this.endpoint = endpoint;
-        this.piece = piece;
+        this.piece = tokensAsIds ? id -> ("token_id:" + id).getBytes(StandardCharsets.UTF_8) : piece;
+    }
+
+    public LogprobsShaper(Endpoint endpoint, IntFunction<byte[]> piece) {
+        this(endpoint, piece, false);
     }
 
     public void add(TokenLogprobs logprobs) {

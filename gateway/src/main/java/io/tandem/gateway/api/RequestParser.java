@@ -88,11 +88,13 @@ public final class RequestParser {
         int logprobs = endpoint == Endpoint.CHAT ? chatLogprobs(f) : completionLogprobs(f);
         String user = f.string("user");
         Boolean ignoreEos = f.bool("ignore_eos");
+        Boolean tokensAsIds = f.bool("return_tokens_as_token_ids");
         refuseUnsupported(endpoint, f);
 
         return new CompletionRequest(endpoint, model, messages, prompt, maxTokens, temperature, topP,
                 topK == null || topK <= 0 ? 0 : topK, minP, seed, stop(body.getValue("stop")), streaming, includeUsage,
-                presence, frequency, logprobs, user, ignoreEos != null && ignoreEos);
+                presence, frequency, logprobs, user, ignoreEos != null && ignoreEos,
+                tokensAsIds != null && tokensAsIds);
     }
 
     private static int chatLogprobs(Fields f) {

@@ -46,7 +46,7 @@ abstract class CompletionSession implements StreamListener {
         this.metrics = metrics;
         this.meta = new ResponseShapes.Meta(request.endpoint(), id, System.currentTimeMillis() / 1000, model.name(),
                 request.stream() && request.includeUsage());
-        this.logprobs = new LogprobsShaper(request.endpoint(), model::piece);
+        this.logprobs = new LogprobsShaper(request.endpoint(), model::piece, request.tokensAsIds());
         ServedModel.TextDecoder decoder = model.newDecoder(request.endpoint() == Endpoint.CHAT);
         this.output = new OutputText(decoder::push, decoder::flush, request.stop());
         metrics.generationStarted();

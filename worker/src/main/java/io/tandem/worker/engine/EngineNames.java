@@ -4,8 +4,12 @@ import java.util.List;
 
 /** The engines a worker can run, by the name {@code --engine} takes. */
 public final class EngineNames {
-    /** Only the simulated engine for now; the transformer engine comes next. */
-    public static final List<String> AVAILABLE = List.of("sim");
+    /** Real inference on the CPU: the default. */
+    public static final String CPU = "cpu";
+    /** Timing model without weights, for load tests of the serving layers and scale tests. */
+    public static final String SIM = "sim";
+    public static final String DEFAULT = CPU;
+    public static final List<String> AVAILABLE = List.of(CPU, SIM);
 
     private EngineNames() {}
 

@@ -2,6 +2,10 @@ package io.tandem.worker.engine;
 
 import io.tandem.engine.Engine;
 import io.tandem.engine.EngineInfo;
+import io.tandem.engine.cache.KvEventSink;
+import io.tandem.engine.cpu.CpuEngine;
+import io.tandem.engine.cpu.CpuEngineConfig;
+import io.tandem.engine.kv.KvMemoryAllocator;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
 import io.tandem.model.BundledModel;
@@ -17,6 +21,7 @@ import java.nio.file.Path;
  * stays open (memory-mapped) for the engine's lifetime.
  */
 public final class ModelEngines implements EngineFactory {
+    private static final System.Logger LOG = System.getLogger(ModelEngines.class.getName());
 
     @Override
     public LoadedEngine open(WorkerOptions options) throws Exception {
@@ -24,11 +29,28 @@ public final class ModelEngines implements EngineFactory {
         Path path = options.modelPath() != null ? options.modelPath() : BundledModel.path();
         LoadedModel model = LoadedModel.open(path);
         try {
-            return new LoadedEngine(simulated(model, options), model.name(), model);
+            Engine engine = switch (options.engine()) {
+                case EngineNames.CPU -> cpu(model, options);
+                case EngineNames.SIM -> simulated(model, options);
+                default -> throw new IllegalArgumentException("unknown engine " + options.engine());
+            };
+            return new LoadedEngine(engine, model.name(), model);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
+    }
+
+    /** The transformer engine on the model's mapped weights. */
+    static Engine cpu(LoadedModel model, WorkerOptions options) {
+        CpuEngineConfig config = CpuEngineConfig.fromMap(options.engineOptions());
+        String id = options.workerId() != null ? options.workerId() : model.name();
+        CpuEngine engine = CpuEngine.open(model.gguf(), model.name(), model.tokenizer().endOfGenerationIds(), config, id,
+                KvEventSink.NONE, KvMemoryAllocator.offHeap());
+        LOG.log(System.Logger.Level.INFO, "cpu engine for {0}: {1} threads, KV cache {2} blocks of {3} tokens ({4} MiB, {5})",
+                model.name(), config.threads(), engine.kvLayout().numBlocks(), engine.kvLayout().blockSize(),
+                engine.kvLayout().totalBytes() >> 20, engine.kvLayout().type());
+        return engine;
     }
 
     /** The simulated engine over the model's real vocabulary: never samples control tokens, ends on its EOG ids. */

@@ -15,6 +15,7 @@ import io.tandem.worker.WorkerOptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -68,10 +69,47 @@ class ModelEnginesTest {
     }
 
     @Test
+    void theDefaultEngineComputesTheBundledModel() throws Exception {
+        WorkerOptions options = WorkerOptions.defaults(WorkerRole.BOTH).withEngine("cpu", Map.of("threads", 2, "kv-cache-memory", "16MiB"));
+        assertEquals("cpu", WorkerOptions.defaults(WorkerRole.BOTH).engine(), "cpu is the default");
+        try (LoadedEngine loaded = new ModelEngines().open(options);
+             LoadedModel model = LoadedModel.open(BundledModel.path())) {
+            assertInstanceOf(io.tandem.engine.cpu.CpuEngine.class, loaded.engine());
+            int[] prompt = model.tokenizer().encode("A fortune:", true, false);
+            List<int[]> runs = new java.util.ArrayList<>();
+            for (int run = 0; run < 2; run++) {
+                CompletableFuture<Usage> done = new CompletableFuture<>();
+                List<Integer> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+                loaded.engine().submit(new EngineRequest("g" + run, prompt, SamplingParams.greedy(16)), new TokenSink() {
+                    public void onToken(int token, TokenLogprobs lp) {
+                        tokens.add(token);
+                    }
+
+                    public void onFinished(FinishReason reason, Usage usage) {
+                        done.complete(usage);
+                    }
+
+                    public void onFailed(ErrorCode code, String message) {
+                        done.completeExceptionally(new AssertionError(message));
+                    }
+                });
+                Usage usage = done.get(10, TimeUnit.SECONDS);
+                assertEquals(tokens.size(), usage.completionTokens());
+                assertTrue(tokens.size() > 0);
+                runs.add(tokens.stream().mapToInt(Integer::intValue).toArray());
+            }
+            assertArrayEquals(runs.get(0), runs.get(1), "greedy is deterministic (the second run hits the prefix cache)");
+        }
+        var bad = assertThrows(IllegalArgumentException.class, () -> new ModelEngines().open(
+                WorkerOptions.defaults(WorkerRole.BOTH).withEngine("cpu", Map.of("kv-cache-memroy", "1g"))));
+        assertTrue(bad.getMessage().contains("kv-cache-memory"), bad.getMessage());
+    }
+
+    @Test
     void unknownEnginesAndMissingModelsAreClearErrors() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> new ModelEngines().open(WorkerOptions.defaults(WorkerRole.BOTH).withEngine("tensorrt", Map.of())));
-        assertEquals("unknown engine 'tensorrt'; available engines: sim", e.getMessage());
+        assertEquals("unknown engine 'tensorrt'; available engines: cpu, sim", e.getMessage());
         Exception missing = assertThrows(Exception.class,
                 () -> new ModelEngines().open(WorkerOptions.defaults(WorkerRole.BOTH).withModelPath(Path.of("/nonexistent/model.gguf"))));
         assertTrue(missing.getMessage().contains("/nonexistent/model.gguf"), missing.getMessage());

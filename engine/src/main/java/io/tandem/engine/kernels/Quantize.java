@@ -5,7 +5,7 @@ import io.tandem.model.gguf.GgufTensorType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** Reference encoders for test tensors (the ggml layouts: Q8_0 and Q4_0 as in ggml's reference quantizers). */
+/** Encodes floats into GGUF tensor types (ggml layouts; Q8_0 and Q4_0 as ggml's reference quantizers do): for test tensors and the benchmark model. */
 public final class Quantize {
     private Quantize() {
     }

@@ -1,0 +1,113 @@
+package io.tandem.engine.bench;
+
+import io.tandem.engine.forward.Batch;
+import io.tandem.engine.forward.ModelWeights;
+import io.tandem.engine.forward.SequenceSpan;
+import io.tandem.engine.forward.Transformer;
+import io.tandem.engine.kernels.ComputePool;
+import io.tandem.engine.kernels.KernelMode;
+import io.tandem.engine.kernels.Kernels;
+import io.tandem.engine.kernels.MatMul;
+import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvDataType;
+import io.tandem.engine.kv.KvLayout;
+import io.tandem.model.ModelConfig;
+import io.tandem.model.gguf.GgufFile;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Measures the forward pass the way llama-bench does: {@code ppN} runs an N-token prompt as one batch from an
+ * empty cache, {@code tgN} generates N tokens one at a time; each repeated after one warm-up run. Batched decode
+ * runs B sequences (each after a short prompt) through N steps together and reports the aggregate rate.
+ *
+ * @param prompts     prompt lengths to test (pp)
+ * @param generate    tokens to generate (tg and batched decode); 0 skips both
+ * @param batches     sequence counts for batched decode (1 means plain tg)
+ */
+public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int repetitions,
+                   boolean measureBandwidth) {
+    private static final int BATCH_PROMPT = 16;
+
+    public BenchReport run(PrintStream progress) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        try (GgufFile file = GgufFile.open(model); ComputePool pool = new ComputePool(threads)) {
+            ModelConfig config = ModelConfig.from(file.metadata());
+            ModelWeights weights = ModelWeights.load(file, config);
+            Transformer t = new Transformer(weights, new MatMul(Kernels.create(kernels), pool));
+            double openMillis = (System.nanoTime() - t0) / 1e6;
+            String label = String.format(Locale.ROOT, "%s %.1fM %s", config.arch(), weights.parameterCount() / 1e6,
+                    weights.layers().getFirst().wq().type());
+            progress.printf("%s: %s kernels, %d threads, opened in %.0f ms%n", model.getFileName(), t.matmul().kernels().name(),
+                    threads, openMillis);
+
+            int maxBatch = 1;
+            for (int b : batches) maxBatch = Math.max(maxBatch, b);
+            int maxPrompt = 0;
+            for (int p : prompts) maxPrompt = Math.max(maxPrompt, p);
+            int perSeq = Math.max(maxPrompt, Math.max(generate, 1) + BATCH_PROMPT);
+            if (perSeq > config.contextLength()) {
+                throw new IllegalArgumentException("tests need " + perSeq + " positions but the model's context is " + config.contextLength());
+            }
+            int blocksPerSeq = (perSeq + 15) / 16;
+            List<BenchResult> results = new ArrayList<>();
+            try (KvCache cache = KvCache.allocate(KvLayout.forModel(config, 16, KvDataType.F32, blocksPerSeq * maxBatch))) {
+                int[][] tables = new int[maxBatch][blocksPerSeq];
+                for (int s = 0; s < maxBatch; s++) for (int i = 0; i < blocksPerSeq; i++) tables[s][i] = s * blocksPerSeq + i;
+                SplittableRandom rnd = new SplittableRandom(1);
+                int vocab = config.vocabSize();
+                for (int p : prompts) {
+                    int[] prompt = rnd.ints(p, 3, vocab).toArray();
+                    results.add(measure("pp" + p, 1, p, progress, () -> t.forward(Batch.of(SequenceSpan.of(prompt, 0, tables[0])), cache)));
+                }
+                if (generate > 0) {
+                    for (int b : batches) {
+                        if (b <= 1) {
+                            results.add(measure("tg" + generate, 1, generate, progress, () -> {
+                                for (int i = 0; i < generate; i++) {
+                                    t.forward(Batch.of(SequenceSpan.of(new int[] {3 + i % (vocab - 3)}, i, tables[0])), cache);
+                                }
+                            }));
+                        } else {
+                            for (int s = 0; s < b; s++) {
+                                t.forward(Batch.of(SequenceSpan.of(rnd.ints(BATCH_PROMPT, 3, vocab).toArray(), 0, tables[s])), cache);
+                            }
+                            results.add(measure("tg" + generate + "@b" + b, b, (long) generate * b, progress, () -> {
+                                for (int i = 0; i < generate; i++) {
+                                    List<SequenceSpan> spans = new ArrayList<>(b);
+                                    for (int s = 0; s < b; s++) {
+                                        spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, BATCH_PROMPT + i, tables[s]));
+                                    }
+                                    t.forward(new Batch(spans), cache);
+                                }
+                            }));
+                        }
+                    }
+                }
+            }
+            double bandwidth = measureBandwidth ? MemoryBandwidth.copyBytesPerSecond(threads, 256L << 20, 5) : 0;
+            return new BenchReport(label, Files.size(model), weights.parameterCount(), "CPU " + t.matmul().kernels().name(),
+                    threads, openMillis, weights.bytesPerToken(), bandwidth, results);
+        }
+    }
+
+    private BenchResult measure(String test, int batch, long tokens, PrintStream progress, Runnable body) {
+        body.run(); // warm-up
+        double[] rates = new double[repetitions];
+        for (int r = 0; r < repetitions; r++) {
+            long t0 = System.nanoTime();
+            body.run();
+            rates[r] = tokens / ((System.nanoTime() - t0) / 1e9);
+        }
+        BenchResult result = BenchResult.of(test, batch, rates);
+        progress.printf(Locale.ROOT, "  %-10s %10.2f ± %.2f t/s%n", test, result.tokensPerSecond(), result.stddev());
+        return result;
+    }
+}

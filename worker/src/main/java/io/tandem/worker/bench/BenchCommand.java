@@ -1,0 +1,56 @@
+package io.tandem.worker.bench;
+
+import io.tandem.engine.bench.Bench;
+import io.tandem.engine.bench.BenchReport;
+import io.tandem.engine.kernels.KernelMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code worker.jar bench}: llama-bench's table for the CPU engine's forward pass on one model. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measures prompt processing (ppN), token generation (tgN) and batched decode of a GGUF model "
+                + "with the CPU engine's kernels and prints a llama-bench-style table, the machine's copy bandwidth "
+                + "and the decode limit it implies.",
+                "Make the standard benchmark model with: worker.jar bench-model --type Q8_0 --out bench-q8_0.gguf"})
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "GGUF model")
+    Path model;
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
+    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = {"-p", "--n-prompt"}, split = ",", paramLabel = "N", description = "prompt lengths (default: 128,512)")
+    int[] prompts = {128, 512};
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", description = "tokens to generate (default: 64)")
+    int generate = 64;
+    @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "B", description = "decode batch sizes (default: 1,8,16)")
+    int[] batches = {1, 8, 16};
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "repetitions of each test after a warm-up (default: 5)")
+    int repetitions = 5;
+    @Option(names = "--kernels", paramLabel = "MODE", description = "auto, vector or scalar (default: auto)")
+    String kernels = "auto";
+    @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement")
+    boolean noBandwidth;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isRegularFile(model)) {
+            System.err.println("bench: no model file " + model);
+            return 2;
+        }
+        if (threads < 1 || repetitions < 1 || generate < 0 || Arrays.stream(prompts).anyMatch(p -> p < 1)
+                || Arrays.stream(batches).anyMatch(b -> b < 1)) {
+            System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens >= 0");
+            return 2;
+        }
+        KernelMode mode = KernelMode.valueOf(kernels.toUpperCase(Locale.ROOT));
+        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, !noBandwidth).run(System.err);
+        System.out.println();
+        System.out.print(report.table());
+        return 0;
+    }
+}
