@@ -95,8 +95,11 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ProtocolCodecs.registerAll(vertx.eventBus());
+        long startNanos = System.nanoTime();
+        long[] engineNanos = new long[1];
         return vertx.executeBlocking(() -> engines.open(options.withWorkerId(workerId)))
                 .compose(engine -> {
+                    engineNanos[0] = System.nanoTime() - startNanos;
                     loaded = engine;
                     metrics = new WorkerMetrics(meters, workerId, options.role(), engine.engine(), streams::size);
                     generateConsumer = vertx.eventBus().consumer(Addresses.generate(workerId), this::onGenerate);
@@ -115,7 +118,9 @@ public final class WorkerVerticle extends VerticleBase {
                 .onSuccess(v -> {
                     loadTimer = vertx.setPeriodic(options.loadReportMillis(), id -> reportLoad());
                     LOG.log(System.Logger.Level.INFO, "worker " + workerId + " (" + options.role() + ", engine " + options.engine()
-                            + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + options.host() + ":" + http.actualPort()));
+                            + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + options.host() + ":" + http.actualPort())
+                            + String.format(java.util.Locale.ROOT, "; ready in %.0f ms (engine %.0f ms)",
+                            (System.nanoTime() - startNanos) / 1e6, engineNanos[0] / 1e6));
                 })
                 .recover(e -> shutdown().transform(ignored -> Future.failedFuture(e)));
     }

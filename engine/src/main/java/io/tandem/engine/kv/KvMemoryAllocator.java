@@ -23,19 +23,12 @@ public interface KvMemoryAllocator extends AutoCloseable {
     @Override
     void close();
 
-    /** Plain off-heap memory from one shared arena. */
+    /**
+     * Plain off-heap memory from the C heap's {@code calloc}: large blocks come as fresh zero pages the kernel
+     * supplies on first touch, so a big cache costs nothing until used (an {@code Arena} would zero every byte up
+     * front, hundreds of milliseconds for a large cache).
+     */
     static KvMemoryAllocator offHeap() {
-        Arena arena = Arena.ofShared();
-        return new KvMemoryAllocator() {
-            @Override
-            public MemorySegment allocate(int layer, Kind kind, long byteSize, long alignment) {
-                return arena.allocate(byteSize, alignment);
-            }
-
-            @Override
-            public void close() {
-                if (arena.scope().isAlive()) arena.close();
-            }
-        };
+        return new NativeHeapAllocator();
     }
 }

@@ -11,18 +11,18 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /** Writes tensors to a real GGUF file with the project's writer and maps them back, as the engine does. */
-final class TestTensors {
+public final class TestTensors {
     private TestTensors() {
     }
 
-    static float[] random(Random rnd, int n, float scale) {
+    public static float[] random(Random rnd, int n, float scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian() * scale;
         return v;
     }
 
     /** A GGUF file (deleted on exit) holding one tensor {@code "w"} of {@code rows x cols}, encoded as {@code type}. */
-    static WeightMatrix matrix(GgufTensorType type, int rows, int cols, float[] values) {
+    public static WeightMatrix matrix(GgufTensorType type, int rows, int cols, float[] values) {
         return matrix(type, new long[] {cols, rows}, Quantize.encode(type, values));
     }
 
