@@ -32,6 +32,14 @@ public interface Engine extends AutoCloseable {
      */
     void setPaused(String requestId, boolean paused);
 
+    /**
+     * Publishes, as the next KV event batch, a snapshot of the prefix cache: a clear followed by
+     * every cached block (a router that missed batches asked for it). Asynchronous; engines
+     * without a prefix cache ignore it.
+     */
+    default void requestKvSnapshot() {
+    }
+
     /** Current load, cheap to call. */
     WorkerLoad load();
 

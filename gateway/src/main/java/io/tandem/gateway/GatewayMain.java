@@ -36,7 +36,7 @@ public final class GatewayMain implements Callable<Integer> {
     java.util.Map<String, String> engineOptions;
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads of each embedded cpu engine (default: all cores).")
     Integer threads;
-    @Option(names = "--router", description = "round-robin or least-loaded (default least-loaded).")
+    @Option(names = "--router", description = "kv (prefix-cache aware, the default), round-robin, random or least-loaded.")
     String router;
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on /v1/* (repeatable).")
     List<String> apiKeys;

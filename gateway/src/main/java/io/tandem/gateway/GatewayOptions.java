@@ -24,7 +24,8 @@ public final class GatewayOptions {
     private final List<Path> models = new ArrayList<>();
     private String engine = io.tandem.worker.engine.EngineNames.DEFAULT;
     private Map<String, Object> engineOptions = Map.of();
-    private RouterMode router = RouterMode.LEAST_LOADED;
+    private RouterMode router = RouterMode.KV;
+    private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
     private final List<String> apiKeys = new ArrayList<>();
     private long maxBodyBytes = 4L << 20;
     private long requestTimeoutMillis = 600_000;
@@ -42,7 +43,7 @@ public final class GatewayOptions {
     public static final Set<String> KEYS = Set.of("host", "port", "model", "engine", "engine-options", "router", "api-key",
             "api_keys", "max-body-bytes", "request-timeout-seconds", "initial-credits", "accept-timeout-ms",
             "stream-idle-timeout-ms", "retry-after-seconds", "sse-write-queue-bytes", "send-buffer-bytes", "cluster",
-            "cluster-host", "cluster-port", "cluster-config");
+            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature");
 
     /** Defaults overridden by a JSON object; unknown keys are an error (a typo should not pass silently). */
     public static GatewayOptions fromJson(JsonObject json) {
@@ -72,6 +73,12 @@ public final class GatewayOptions {
                     case "cluster-host" -> o.setClusterHost((String) v);
                     case "cluster-port" -> o.setClusterPort(((Number) v).intValue());
                     case "cluster-config" -> o.setClusterConfig((String) v);
+                    case "router-prefill-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(((Number) v).doubleValue(),
+                            o.kvCostModel.loadWeight(), o.kvCostModel.temperature()));
+                    case "router-load-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
+                            ((Number) v).doubleValue(), o.kvCostModel.temperature()));
+                    case "router-temperature" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
+                            o.kvCostModel.loadWeight(), ((Number) v).doubleValue()));
                     default -> throw new IllegalStateException(key);
                 }
             } catch (ClassCastException e) {
@@ -100,6 +107,9 @@ public final class GatewayOptions {
     /** GGUF files to serve; empty means the bundled model. */
     public List<Path> models() { return List.copyOf(models); }
     public String engine() { return engine; }
+    /** KV routing's weights (cost = prefill weight x uncached blocks + load weight x active blocks) and softmax temperature. */
+    public io.tandem.gateway.router.KvCostModel kvCostModel() { return kvCostModel; }
+    public GatewayOptions setKvCostModel(io.tandem.gateway.router.KvCostModel m) { this.kvCostModel = m; return this; }
     public Map<String, Object> engineOptions() { return engineOptions; }
     public RouterMode router() { return router; }
     public List<String> apiKeys() { return List.copyOf(apiKeys); }

@@ -4,7 +4,10 @@ import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.http.HttpApi;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModels;
+import io.tandem.gateway.dispatch.RoutingMetrics;
+import io.tandem.gateway.kv.KvIndexSubscription;
 import io.tandem.gateway.router.WorkerRouter;
+import io.tandem.registry.kv.KvIndex;
 import io.tandem.registry.WorkerRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -23,6 +26,7 @@ final class GatewayVerticle extends VerticleBase {
     private final Handler<RoutingContext> scrape;
     private Dispatcher dispatcher;
     private HttpServer server;
+    private KvIndexSubscription kvIndex;
 
     GatewayVerticle(ServedModels models, WorkerRegistry registry, GatewayOptions options, GatewayMetrics metrics,
                     Handler<RoutingContext> scrape) {
@@ -35,18 +39,21 @@ final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        dispatcher = new Dispatcher(vertx, registry, new WorkerRouter(options.router()), options.dispatchOptions());
+        WorkerRouter router = new WorkerRouter(options.router(), 10_000, System::currentTimeMillis, new KvIndex(), options.kvCostModel());
+        dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
+                RoutingMetrics.micrometer(metrics.registry(), options.router().flag()));
+        kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         HttpApi api = new HttpApi(vertx, models, registry, dispatcher, metrics, options.httpSettings());
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
-        return server.listen();
+        return kvIndex.start().compose(v -> server.listen());
     }
 
     @Override
     public Future<?> stop() {
         dispatcher.close();
-        return server.close();
+        return Future.join(kvIndex.stop(), server.close()).mapEmpty();
     }
 
     int port() {

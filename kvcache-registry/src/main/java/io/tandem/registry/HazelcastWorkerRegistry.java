@@ -51,6 +51,15 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
         this.hazelcast = Objects.requireNonNull(hazelcast, "hazelcast");
         this.map = hazelcast.getMap(options.mapName());
         this.nodeId = nodeIdOf(hazelcast);
+        this.kvSnapshots = new io.tandem.registry.kv.HazelcastKvSnapshotStore(vertx,
+                hazelcast.getMap(options.mapName() + "-kv-snapshots"), options.leaseMillis());
+    }
+
+    private final io.tandem.registry.kv.KvSnapshotStore kvSnapshots;
+
+    @Override
+    public io.tandem.registry.kv.KvSnapshotStore kvSnapshots() {
+        return kvSnapshots;
     }
 
     /** Creates and {@link #start() starts} a registry. */

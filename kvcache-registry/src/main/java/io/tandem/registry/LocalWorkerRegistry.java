@@ -27,7 +27,15 @@ public final class LocalWorkerRegistry extends LeasedRegistry {
     /** With clocks of the caller's choosing (tests drive expiry with a fake monotonic clock). */
     LocalWorkerRegistry(Vertx vertx, RegistryOptions options, LongSupplier nanoClock, LongSupplier wallClock) {
         super(vertx, options, nanoClock, wallClock);
+        this.kvSnapshots = new io.tandem.registry.kv.LocalKvSnapshotStore(options.leaseMillis(), wallClock);
         startSweeping();
+    }
+
+    private final io.tandem.registry.kv.KvSnapshotStore kvSnapshots;
+
+    @Override
+    public io.tandem.registry.kv.KvSnapshotStore kvSnapshots() {
+        return kvSnapshots;
     }
 
     @Override

@@ -58,6 +58,9 @@ public interface WorkerRegistry {
      */
     AutoCloseable onChange(Consumer<WorkerEvent> listener);
 
+    /** Where workers keep snapshots of their prefix caches, with the same lease as their records. */
+    io.tandem.registry.kv.KvSnapshotStore kvSnapshots();
+
     /** The cluster node this registry runs in; records registered here carry it as nodeId. */
     String nodeId();
 

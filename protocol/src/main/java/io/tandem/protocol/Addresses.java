@@ -18,4 +18,12 @@ public final class Addresses {
     public static String stream(String requestId) {
         return "tandem.stream." + requestId;
     }
+
+    /** Where every worker publishes its {@code KvEventBatch}es; every router subscribes. */
+    public static final String KV_EVENTS = "tandem.kv.events";
+
+    /** Where a worker takes resync requests: it answers by publishing a snapshot batch of its prefix cache. */
+    public static String kvResync(String workerId) {
+        return "tandem.worker." + workerId + ".kv-resync";
+    }
 }

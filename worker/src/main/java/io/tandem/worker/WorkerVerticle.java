@@ -16,6 +16,7 @@ import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
 import io.tandem.worker.engine.EngineFactory;
+import io.tandem.worker.kv.KvEventPublisher;
 import io.tandem.worker.engine.LoadedEngine;
 import io.tandem.worker.http.WorkerHttpServer;
 import io.tandem.worker.http.WorkerMetrics;
@@ -46,6 +47,8 @@ import java.util.UUID;
  */
 public final class WorkerVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(WorkerVerticle.class.getName());
+    /** How often the prefix-cache snapshot in the registry is brought up to date (when it changed). */
+    static final long KV_SNAPSHOT_MILLIS = 1_000;
 
     private final WorkerOptions options;
     private final WorkerRegistry registry;
@@ -61,6 +64,7 @@ public final class WorkerVerticle extends VerticleBase {
     private HttpServer http;
     private WorkerRecord record;
     private long loadTimer = -1;
+    private KvEventPublisher kvEvents;
     private boolean stopping;
     private boolean engineClosed;
 
@@ -97,7 +101,8 @@ public final class WorkerVerticle extends VerticleBase {
         ProtocolCodecs.registerAll(vertx.eventBus());
         long startNanos = System.nanoTime();
         long[] engineNanos = new long[1];
-        return vertx.executeBlocking(() -> engines.open(options.withWorkerId(workerId)))
+        kvEvents = new KvEventPublisher(vertx, context, workerId, registry.kvSnapshots());
+        return vertx.executeBlocking(() -> engines.open(options.withWorkerId(workerId), kvEvents))
                 .compose(engine -> {
                     engineNanos[0] = System.nanoTime() - startNanos;
                     loaded = engine;
@@ -117,6 +122,7 @@ public final class WorkerVerticle extends VerticleBase {
                 })
                 .onSuccess(v -> {
                     loadTimer = vertx.setPeriodic(options.loadReportMillis(), id -> reportLoad());
+                    kvEvents.start(KV_SNAPSHOT_MILLIS, loaded.engine()::requestKvSnapshot);
                     LOG.log(System.Logger.Level.INFO, "worker " + workerId + " (" + options.role() + ", engine " + options.engine()
                             + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + options.host() + ":" + http.actualPort())
                             + String.format(java.util.Locale.ROOT, "; ready in %.0f ms (engine %.0f ms)",
@@ -246,7 +252,8 @@ public final class WorkerVerticle extends VerticleBase {
         for (RequestStream s : List.copyOf(streams.values())) s.abort(ErrorCode.UNAVAILABLE, "worker " + workerId + " is shutting down");
         Future<Void> control = controlConsumer == null ? Future.succeededFuture() : controlConsumer.unregister();
         Future<Void> server = http == null ? Future.succeededFuture() : http.close();
-        return Future.join(intake, registration, control, server).otherwiseEmpty()
+        Future<Void> kv = kvEvents == null ? Future.succeededFuture() : kvEvents.stop();
+        return Future.join(intake, registration, control, server, kv).otherwiseEmpty()
                 .compose(v -> closeEngine())
                 .andThen(v -> {
                     if (metrics != null) metrics.close();

@@ -52,6 +52,7 @@ public final class CpuEngine implements Engine {
     private final ConcurrentLinkedQueue<EngineSequence> inbox = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closed;
+    private volatile boolean snapshotRequested;
     private volatile WorkerLoad load;
     private volatile CpuEngineStats stats;
 
@@ -195,6 +196,12 @@ public final class CpuEngine implements Engine {
     }
 
     @Override
+    public void requestKvSnapshot() {
+        snapshotRequested = true;
+        LockSupport.unpark(thread);
+    }
+
+    @Override
     public WorkerLoad load() {
         return load;
     }
@@ -213,6 +220,10 @@ public final class CpuEngine implements Engine {
             try {
                 EngineSequence s;
                 while ((s = inbox.poll()) != null) core.add(s);
+                if (snapshotRequested) {
+                    snapshotRequested = false;
+                    core.kv().publishSnapshot();
+                }
                 boolean worked = core.step();
                 publish();
                 if (!worked) LockSupport.park(this); // woken by submit, cancel, resume, close

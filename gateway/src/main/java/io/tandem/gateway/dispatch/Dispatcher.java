@@ -1,7 +1,11 @@
 package io.tandem.gateway.dispatch;
 
 import io.tandem.gateway.api.ApiException;
+import io.tandem.gateway.router.RouteChoice;
+import io.tandem.gateway.router.RouteRequest;
+import io.tandem.gateway.router.RouterMode;
 import io.tandem.gateway.router.WorkerRouter;
+import io.tandem.protocol.BlockHasher;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.ControlMessage;
 import io.tandem.protocol.ErrorCode;
@@ -49,8 +53,15 @@ public final class Dispatcher {
     /** Per worker: how to abort the generate requests still waiting for its accept. */
     private final Map<String, Set<Runnable>> pendingAccepts = new ConcurrentHashMap<>();
     private final AutoCloseable registryListener;
+    private final Map<String, BlockHasher> hashers = new ConcurrentHashMap<>();
+    private final RoutingMetrics metrics;
 
     public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options) {
+        this(vertx, registry, router, options, RoutingMetrics.NONE);
+    }
+
+    public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.eventBus = vertx.eventBus();
         this.registry = registry;
@@ -87,17 +98,24 @@ public final class Dispatcher {
 
     private void attempt(Call call, Promise<GenerationStream> result) {
         List<WorkerRecord> live = registry.liveWorkers(call.model);
-        Optional<WorkerRecord> choice = call.attempts < MAX_ATTEMPTS ? router.choose(call.model, live, call.tried) : Optional.empty();
+        long t0 = System.nanoTime();
+        Optional<RouteChoice> choice = call.attempts < MAX_ATTEMPTS ? router.route(call.model, live, call.tried, routeRequest(call)) : Optional.empty();
+        if (choice.isPresent()) {
+            RouteChoice c = choice.get();
+            metrics.routed(System.nanoTime() - t0, c.cachedBlocks(), c.promptBlocks());
+            log.log(System.Logger.Level.DEBUG, "route {0} ({1}, {2} prompt blocks) -> {3}, {4} blocks cached there",
+                    call.requestId, router.mode(), c.promptBlocks(), c.worker().workerId(), c.cachedBlocks());
+        }
         if (choice.isEmpty()) {
             result.fail(call.lastError != null ? call.lastError
                     : ApiException.unavailable("No worker is available for model '" + call.model + "'; retry later", options.retryAfterSeconds()));
             return;
         }
-        WorkerRecord worker = choice.get();
+        WorkerRecord worker = choice.get().worker();
         call.tried.add(worker.workerId());
         String id = call.attempts == 0 ? call.requestId : call.requestId + "-" + call.attempts;
         call.attempts++;
-        GenerationStream stream = new GenerationStream(this, id, worker, call.listener);
+        GenerationStream stream = new GenerationStream(this, id, worker, call.listener, routeRequest(call).promptBlocks());
         GenerateRequest request = new GenerateRequest(id, call.model, call.promptTokens, call.sampling,
                 Addresses.stream(id), options.initialCredits());
         // a worker that leaves the registry while we wait for its accept will never answer
@@ -197,7 +215,19 @@ public final class Dispatcher {
         for (GenerationStream s : active) s.cancel("gateway shutting down");
     }
 
+    /** The prompt's chained block hashes, computed once per request (the same hashes the workers' caches use). */
+    private RouteRequest routeRequest(Call call) {
+        if (call.route == null) {
+            BlockHasher hasher = hashers.computeIfAbsent(call.model, m -> new BlockHasher(m, BlockHasher.DEFAULT_BLOCK_SIZE));
+            int blockSize = hasher.blockSize();
+            long[] hashes = router.mode() == RouterMode.KV || router.index() != null ? hasher.hashBlocks(call.promptTokens) : new long[0];
+            call.route = new RouteRequest(hashes, (call.promptTokens.length + blockSize - 1) / blockSize);
+        }
+        return call.route;
+    }
+
     private static final class Call {
+        RouteRequest route;
         final String requestId;
         final String model;
         final int[] promptTokens;

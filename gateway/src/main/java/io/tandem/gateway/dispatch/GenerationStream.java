@@ -44,7 +44,10 @@ public final class GenerationStream {
     private long idleTimer = -1;
     private long graceTimer = -1;
 
-    GenerationStream(Dispatcher dispatcher, String requestId, WorkerRecord worker, StreamListener listener) {
+    private final int promptBlocks;
+
+    GenerationStream(Dispatcher dispatcher, String requestId, WorkerRecord worker, StreamListener listener, int promptBlocks) {
+        this.promptBlocks = promptBlocks;
         this.dispatcher = dispatcher;
         this.requestId = requestId;
         this.worker = worker;
@@ -83,7 +86,7 @@ public final class GenerationStream {
 
     void accepted() {
         started = true;
-        dispatcher.router.started(worker.workerId());
+        dispatcher.router.started(worker.workerId(), promptBlocks);
         dispatcher.track(this);
         listener.onAccepted(this);
         armIdle();
@@ -200,7 +203,7 @@ public final class GenerationStream {
         cancelTimer(graceTimer);
         unregister();
         if (started) {
-            dispatcher.router.ended(worker.workerId());
+            dispatcher.router.ended(worker.workerId(), promptBlocks);
             dispatcher.untrack(this);
         }
     }

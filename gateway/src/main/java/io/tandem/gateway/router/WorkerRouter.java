@@ -12,14 +12,20 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+import io.tandem.registry.kv.KvIndex;
 
 /**
  * Chooses the worker for a request among the live generate-capable workers of its model.
  * Pure apart from its counters: candidates come in, a choice comes out.
  *
- * <p>Least-loaded scores a worker by {@code max(reported running + waiting, the gateway's own
- * in-flight requests on it)}: the report is shared by all gateways but stale by up to one
- * heartbeat, the own count is exact but local. Workers that recently did not answer
+ * <p>KV mode ({@link KvCostModel}) weighs the prompt blocks a worker would have to prefill (its
+ * cached prefix comes from the {@link KvIndex}) against the blocks it already has active:
+ * {@code max(reported active blocks, the gateway's own in-flight blocks on it)}. Least-loaded
+ * scores a worker by {@code max(reported running + waiting, the gateway's own in-flight requests on
+ * it)}: the report is shared by all gateways but stale by up to one heartbeat, the own count is
+ * exact but local. Workers that recently did not answer
  * (no handler, timeout) are avoided for {@code suspectMillis} unless nothing else is left.
  */
 public final class WorkerRouter {
@@ -30,15 +36,34 @@ public final class WorkerRouter {
     private final Map<String, AtomicLong> roundRobin = new ConcurrentHashMap<>();
     private final Map<String, Integer> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Long> suspectUntil = new ConcurrentHashMap<>();
+    private final Map<String, Long> inFlightBlocks = new ConcurrentHashMap<>();
+    private final KvIndex index;
+    private final KvCostModel costModel;
+    private final RandomGenerator random = RandomGenerator.of("L64X128MixRandom");
 
-    public WorkerRouter(RouterMode mode, long suspectMillis, LongSupplier clock) {
+    /**
+     * @param index     where cached prefixes are looked up (KV mode); may be null for the other modes
+     * @param costModel KV mode's weights
+     */
+    public WorkerRouter(RouterMode mode, long suspectMillis, LongSupplier clock, KvIndex index, KvCostModel costModel) {
+        if (mode == RouterMode.KV && index == null) throw new IllegalArgumentException("kv routing needs a KV index");
         this.mode = mode;
         this.suspectMillis = suspectMillis;
         this.clock = clock;
+        this.index = index;
+        this.costModel = costModel;
+    }
+
+    public WorkerRouter(RouterMode mode, long suspectMillis, LongSupplier clock) {
+        this(mode, suspectMillis, clock, mode == RouterMode.KV ? new KvIndex() : null, KvCostModel.DEFAULT);
     }
 
     public WorkerRouter(RouterMode mode) {
         this(mode, 10_000, System::currentTimeMillis);
+    }
+
+    public KvIndex index() {
+        return index;
     }
 
     public RouterMode mode() {
@@ -50,6 +75,16 @@ public final class WorkerRouter {
      * @param exclude    worker ids already tried for this request
      */
     public Optional<WorkerRecord> choose(String model, List<WorkerRecord> candidates, Set<String> exclude) {
+        return route(model, candidates, exclude, RouteRequest.NONE).map(RouteChoice::worker);
+    }
+
+    /**
+     * Chooses a worker for a prompt.
+     *
+     * @param candidates live workers of the model (any role; only generate-capable ones are chosen)
+     * @param exclude    worker ids already tried for this request
+     */
+    public Optional<RouteChoice> route(String model, List<WorkerRecord> candidates, Set<String> exclude, RouteRequest prompt) {
         List<WorkerRecord> usable = new ArrayList<>();
         for (WorkerRecord w : candidates) {
             if (w.role().servesGenerate() && !exclude.contains(w.workerId())) usable.add(w);
@@ -58,8 +93,18 @@ public final class WorkerRouter {
         usable.sort(Comparator.comparing(WorkerRecord::workerId));
         List<WorkerRecord> healthy = usable.stream().filter(w -> !isSuspect(w.workerId())).toList();
         List<WorkerRecord> pool = healthy.isEmpty() ? usable : healthy;
+        Map<String, Integer> cached = index == null || prompt.blockHashes().length == 0 ? Map.of() : index.prefixBlocks(prompt.blockHashes());
+        if (mode == RouterMode.KV) {
+            List<KvCostModel.Candidate> costed = new ArrayList<>(pool.size());
+            for (WorkerRecord w : pool) {
+                costed.add(new KvCostModel.Candidate(w.workerId(), cached.getOrDefault(w.workerId(), 0), activeBlocks(w)));
+            }
+            WorkerRecord w = pool.get(costModel.choose(costed, prompt.promptBlocks(), random));
+            return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks()));
+        }
+        if (mode == RouterMode.RANDOM) return Optional.of(choice(pool.get(random.nextInt(pool.size())), cached, prompt));
         int start = (int) Math.floorMod(roundRobin.computeIfAbsent(model, m -> new AtomicLong()).getAndIncrement(), (long) pool.size());
-        if (mode == RouterMode.ROUND_ROBIN) return Optional.of(pool.get(start));
+        if (mode == RouterMode.ROUND_ROBIN) return Optional.of(choice(pool.get(start), cached, prompt));
         // least-loaded; ties go round-robin so equal workers share the work
         WorkerRecord best = null;
         long bestScore = Long.MAX_VALUE;
@@ -71,7 +116,17 @@ public final class WorkerRouter {
                 bestScore = score;
             }
         }
-        return Optional.of(best);
+        return Optional.of(choice(best, cached, prompt));
+    }
+
+    private static RouteChoice choice(WorkerRecord w, Map<String, Integer> cached, RouteRequest prompt) {
+        return new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks());
+    }
+
+    /** KV blocks active on a worker: its report, or what this gateway sent it since, whichever is more. */
+    long activeBlocks(WorkerRecord w) {
+        WorkerLoad load = w.load() == null ? WorkerLoad.IDLE : w.load();
+        return Math.max(load.activeBlocks(), inFlightBlocks.getOrDefault(w.workerId(), 0L));
     }
 
     long score(WorkerRecord w) {
@@ -80,14 +135,28 @@ public final class WorkerRouter {
         return Math.max(reported, inFlight(w.workerId()));
     }
 
-    /** The gateway started a request on this worker. */
-    public void started(String workerId) {
+    /** The gateway started a request whose prompt fills {@code blocks} KV blocks on this worker. */
+    public void started(String workerId, int blocks) {
         inFlight.merge(workerId, 1, Integer::sum);
+        inFlightBlocks.merge(workerId, (long) blocks, Long::sum);
     }
 
     /** A request the gateway started on this worker ended (any way). */
-    public void ended(String workerId) {
+    public void ended(String workerId, int blocks) {
         inFlight.computeIfPresent(workerId, (id, n) -> n <= 1 ? null : n - 1);
+        inFlightBlocks.computeIfPresent(workerId, (id, n) -> n <= blocks ? null : n - blocks);
+    }
+
+    public void started(String workerId) {
+        started(workerId, 0);
+    }
+
+    public void ended(String workerId) {
+        ended(workerId, 0);
+    }
+
+    public long inFlightBlocks(String workerId) {
+        return inFlightBlocks.getOrDefault(workerId, 0L);
     }
 
     public int inFlight(String workerId) {
