@@ -74,7 +74,9 @@ class HazelcastWorkerRegistryTest {
         a.registry().reportLoad("a-1", busy);
         eventually(2_000, () -> b.registry().worker("a-1").map(w -> w.load().equals(busy)).orElse(false),
                 () -> "load never reached node B: " + b.registry().worker("a-1"));
-        assertTrue(seenByB.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(busy)));
+        // listeners run after the view changed: wait for the event rather than racing it
+        eventually(2_000, () -> seenByB.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(busy)),
+                () -> "no update event on B: " + seenByB);
 
         a.registry().deregister("a-1").await();
         assertFalse(a.registry().worker("a-1").isPresent());
