@@ -38,6 +38,14 @@ public final class GatewayMain implements Callable<Integer> {
     Integer threads;
     @Option(names = "--router", description = "kv (prefix-cache aware, the default), round-robin, random or least-loaded.")
     String router;
+    @Option(names = "--no-kv-events", description = "KV routing without the workers' KV events: assume a routed prompt stays cached on its worker for 120 s (for workers that publish none).")
+    boolean noKvEvents;
+    @Option(names = "--router-prefill-weight", paramLabel = "W", description = "KV routing: cost of one uncached prompt block (default 1.0).")
+    Double prefillWeight;
+    @Option(names = "--router-load-weight", paramLabel = "W", description = "KV routing: cost of one block active on the worker (default 0.5).")
+    Double loadWeight;
+    @Option(names = "--router-temperature", paramLabel = "T", description = "KV routing: softmax temperature over costs, 0 picks the cheapest (default 0).")
+    Double temperature;
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on /v1/* (repeatable).")
     List<String> apiKeys;
     @Option(names = "--max-body-bytes", description = "Larger request bodies get 413 (default 4 MiB).")
@@ -114,6 +122,12 @@ public final class GatewayMain implements Callable<Integer> {
             o.setEngineOptions(merged);
         }
         if (router != null) o.setRouter(RouterMode.parse(router));
+        if (noKvEvents) o.setKvEvents(false);
+        if (prefillWeight != null || loadWeight != null || temperature != null) {
+            io.tandem.gateway.router.KvCostModel m = o.kvCostModel();
+            o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(prefillWeight != null ? prefillWeight : m.prefillWeight(),
+                    loadWeight != null ? loadWeight : m.loadWeight(), temperature != null ? temperature : m.temperature()));
+        }
         if (apiKeys != null) o.setApiKeys(apiKeys);
         if (maxBodyBytes != null) o.setMaxBodyBytes(maxBodyBytes);
         if (requestTimeoutSeconds != null) o.setRequestTimeoutMillis((long) (requestTimeoutSeconds * 1000));

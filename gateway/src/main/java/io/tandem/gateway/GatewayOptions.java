@@ -26,6 +26,7 @@ public final class GatewayOptions {
     private Map<String, Object> engineOptions = Map.of();
     private RouterMode router = RouterMode.KV;
     private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
+    private boolean kvEvents = true;
     private final List<String> apiKeys = new ArrayList<>();
     private long maxBodyBytes = 4L << 20;
     private long requestTimeoutMillis = 600_000;
@@ -43,7 +44,7 @@ public final class GatewayOptions {
     public static final Set<String> KEYS = Set.of("host", "port", "model", "engine", "engine-options", "router", "api-key",
             "api_keys", "max-body-bytes", "request-timeout-seconds", "initial-credits", "accept-timeout-ms",
             "stream-idle-timeout-ms", "retry-after-seconds", "sse-write-queue-bytes", "send-buffer-bytes", "cluster",
-            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature");
+            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature", "kv-events");
 
     /** Defaults overridden by a JSON object; unknown keys are an error (a typo should not pass silently). */
     public static GatewayOptions fromJson(JsonObject json) {
@@ -73,6 +74,7 @@ public final class GatewayOptions {
                     case "cluster-host" -> o.setClusterHost((String) v);
                     case "cluster-port" -> o.setClusterPort(((Number) v).intValue());
                     case "cluster-config" -> o.setClusterConfig((String) v);
+                    case "kv-events" -> o.setKvEvents((Boolean) v);
                     case "router-prefill-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(((Number) v).doubleValue(),
                             o.kvCostModel.loadWeight(), o.kvCostModel.temperature()));
                     case "router-load-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
@@ -110,6 +112,9 @@ public final class GatewayOptions {
     /** KV routing's weights (cost = prefill weight x uncached blocks + load weight x active blocks) and softmax temperature. */
     public io.tandem.gateway.router.KvCostModel kvCostModel() { return kvCostModel; }
     public GatewayOptions setKvCostModel(io.tandem.gateway.router.KvCostModel m) { this.kvCostModel = m; return this; }
+    /** Index the workers' KV events (true), or approximate: assume a routed prompt stays cached for a TTL (false). */
+    public boolean kvEvents() { return kvEvents; }
+    public GatewayOptions setKvEvents(boolean on) { this.kvEvents = on; return this; }
     public Map<String, Object> engineOptions() { return engineOptions; }
     public RouterMode router() { return router; }
     public List<String> apiKeys() { return List.copyOf(apiKeys); }

@@ -6,7 +6,9 @@ import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.dispatch.RoutingMetrics;
 import io.tandem.gateway.kv.KvIndexSubscription;
+import io.tandem.gateway.router.PeerInFlight;
 import io.tandem.gateway.router.WorkerRouter;
+import io.tandem.registry.kv.ApproxKvIndexer;
 import io.tandem.registry.kv.KvIndex;
 import io.tandem.registry.WorkerRegistry;
 import io.vertx.core.Future;
@@ -25,8 +27,13 @@ final class GatewayVerticle extends VerticleBase {
     private final GatewayMetrics metrics;
     private final Handler<RoutingContext> scrape;
     private Dispatcher dispatcher;
+    /** Approximate KV routing (no events): how long a routed prompt is assumed to stay cached (Dynamo's default too). */
+    static final long APPROXIMATE_TTL_MILLIS = 120_000;
+    /** With events: how long a routing prediction stands in for events that have not arrived yet. */
+    static final long PREDICTION_TTL_MILLIS = 10_000;
     private HttpServer server;
     private KvIndexSubscription kvIndex;
+    private PeerInFlight peers;
 
     GatewayVerticle(ServedModels models, WorkerRegistry registry, GatewayOptions options, GatewayMetrics metrics,
                     Handler<RoutingContext> scrape) {
@@ -43,16 +50,27 @@ final class GatewayVerticle extends VerticleBase {
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
                 RoutingMetrics.micrometer(metrics.registry(), options.router().flag()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
+        peers = new PeerInFlight(vertx, router);
+        router.peers(peers::blocks);
+        KvIndex predictions = new KvIndex();
+        ApproxKvIndexer approx = new ApproxKvIndexer(predictions,
+                options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
+        router.predict(approx, predictions);
+        vertx.setPeriodic(1_000, id -> approx.expire());
+        registry.onChange(e -> {
+            if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
+        });
         HttpApi api = new HttpApi(vertx, models, registry, dispatcher, metrics, options.httpSettings());
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
-        return kvIndex.start().compose(v -> server.listen());
+        return (options.kvEvents() ? kvIndex.start() : Future.<Void>succeededFuture()).compose(v -> server.listen());
     }
 
     @Override
     public Future<?> stop() {
         dispatcher.close();
+        peers.close();
         return Future.join(kvIndex.stop(), server.close()).mapEmpty();
     }
 

@@ -46,8 +46,14 @@ public final class GenerationStream {
 
     private final int promptBlocks;
 
+    /** Whether the router counts this request as in flight on its worker: from the routing decision to the end. */
+    private boolean counted;
+
     GenerationStream(Dispatcher dispatcher, String requestId, WorkerRecord worker, StreamListener listener, int promptBlocks) {
         this.promptBlocks = promptBlocks;
+        // counted from the decision, not the accept: requests routed meanwhile must see it (no herding)
+        dispatcher.router.started(worker.workerId(), promptBlocks);
+        this.counted = true;
         this.dispatcher = dispatcher;
         this.requestId = requestId;
         this.worker = worker;
@@ -86,7 +92,6 @@ public final class GenerationStream {
 
     void accepted() {
         started = true;
-        dispatcher.router.started(worker.workerId(), promptBlocks);
         dispatcher.track(this);
         listener.onAccepted(this);
         armIdle();
@@ -98,7 +103,14 @@ public final class GenerationStream {
     /** The worker refused (or never answered): drop the consumer, no callbacks. */
     void refused() {
         done = true;
+        uncount();
         unregister();
+    }
+
+    private void uncount() {
+        if (!counted) return;
+        counted = false;
+        dispatcher.router.ended(worker.workerId(), promptBlocks);
     }
 
     private void onMessage(StreamMessage message) {
@@ -202,10 +214,8 @@ public final class GenerationStream {
         cancelTimer(idleTimer);
         cancelTimer(graceTimer);
         unregister();
-        if (started) {
-            dispatcher.router.ended(worker.workerId(), promptBlocks);
-            dispatcher.untrack(this);
-        }
+        uncount();
+        if (started) dispatcher.untrack(this);
     }
 
     private void unregister() {

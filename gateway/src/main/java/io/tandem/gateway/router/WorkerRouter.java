@@ -40,6 +40,9 @@ public final class WorkerRouter {
     private final KvIndex index;
     private final KvCostModel costModel;
     private final RandomGenerator random = RandomGenerator.of("L64X128MixRandom");
+    private volatile io.tandem.registry.kv.ApproxKvIndexer predicted;
+    private volatile KvIndex predictedIndex;
+    private volatile java.util.function.ToLongFunction<String> peerInFlight = w -> 0;
 
     /**
      * @param index     where cached prefixes are looked up (KV mode); may be null for the other modes
@@ -64,6 +67,17 @@ public final class WorkerRouter {
 
     public KvIndex index() {
         return index;
+    }
+
+    /**
+     * Predictions: every KV-routed prompt is recorded as cached on the chosen worker (for the indexer's TTL) in a
+     * second index, and a worker's cached prefix is the longer of what its events say and what was predicted. This
+     * covers the lag between routing a turn and its KV events arriving (the next turn of a conversation often comes
+     * sooner), and is all there is for workers that publish no events (approximate mode).
+     */
+    public void predict(io.tandem.registry.kv.ApproxKvIndexer indexer, KvIndex index) {
+        this.predictedIndex = index;
+        this.predicted = indexer;
     }
 
     public RouterMode mode() {
@@ -94,12 +108,20 @@ public final class WorkerRouter {
         List<WorkerRecord> healthy = usable.stream().filter(w -> !isSuspect(w.workerId())).toList();
         List<WorkerRecord> pool = healthy.isEmpty() ? usable : healthy;
         Map<String, Integer> cached = index == null || prompt.blockHashes().length == 0 ? Map.of() : index.prefixBlocks(prompt.blockHashes());
+        KvIndex guesses = predictedIndex;
+        if (guesses != null && prompt.blockHashes().length > 0) {
+            Map<String, Integer> merged = new java.util.HashMap<>(cached);
+            guesses.prefixBlocks(prompt.blockHashes()).forEach((w, n) -> merged.merge(w, n, Math::max));
+            cached = merged;
+        }
         if (mode == RouterMode.KV) {
             List<KvCostModel.Candidate> costed = new ArrayList<>(pool.size());
             for (WorkerRecord w : pool) {
                 costed.add(new KvCostModel.Candidate(w.workerId(), cached.getOrDefault(w.workerId(), 0), activeBlocks(w)));
             }
             WorkerRecord w = pool.get(costModel.choose(costed, prompt.promptBlocks(), random));
+            io.tandem.registry.kv.ApproxKvIndexer approx = predicted;
+            if (approx != null) approx.routed(w.workerId(), prompt.blockHashes());
             return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks()));
         }
         if (mode == RouterMode.RANDOM) return Optional.of(choice(pool.get(random.nextInt(pool.size())), cached, prompt));
@@ -123,10 +145,24 @@ public final class WorkerRouter {
         return new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks());
     }
 
-    /** KV blocks active on a worker: its report, or what this gateway sent it since, whichever is more. */
+    /**
+     * KV blocks active on a worker: its report, or what the gateways (this one and its peers) have routed to it and
+     * not seen end, whichever is more.
+     */
     long activeBlocks(WorkerRecord w) {
         WorkerLoad load = w.load() == null ? WorkerLoad.IDLE : w.load();
-        return Math.max(load.activeBlocks(), inFlightBlocks.getOrDefault(w.workerId(), 0L));
+        long routed = inFlightBlocks.getOrDefault(w.workerId(), 0L) + peerInFlight.applyAsLong(w.workerId());
+        return Math.max(load.activeBlocks(), routed);
+    }
+
+    /** Where the other gateway replicas' in-flight blocks per worker come from. */
+    public void peers(java.util.function.ToLongFunction<String> inFlightBlocksOfPeers) {
+        this.peerInFlight = inFlightBlocksOfPeers;
+    }
+
+    /** This gateway's in-flight blocks per worker (a copy), for its peers. */
+    public Map<String, Long> inFlightBlocksByWorker() {
+        return Map.copyOf(inFlightBlocks);
     }
 
     long score(WorkerRecord w) {

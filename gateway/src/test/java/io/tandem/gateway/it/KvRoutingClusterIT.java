@@ -1,0 +1,101 @@
+package io.tandem.gateway.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static io.tandem.gateway.it.ProcessCluster.freePort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * KV-aware routing across processes: three CPU workers and three gateways, each a {@code java -jar … -cluster} JVM.
+ * A multi-turn workload through a {@code kv} gateway reaches at least 90 % of the oracle's prefix hit rate and far
+ * more than the same workload through a {@code round-robin} gateway; two {@code kv} gateways sharing the workload
+ * keep the hit rate and spread the requests; a killed worker leaves the index and gets no more requests.
+ */
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class KvRoutingClusterIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern INDEX_ENTRIES = Pattern.compile("tandem_router_kv_index_entries(?:\\{[^}]*})? ([0-9.E]+)");
+    private final ProcessCluster cluster = new ProcessCluster("kv-routing");
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        cluster.close();
+    }
+
+    @Test
+    void multiTurnConversationsLandWhereTheirPrefixIs() throws Exception {
+        int[] workerPorts = {freePort(), freePort(), freePort()};
+        List<JarProcess> workers = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            workers.add(cluster.worker("worker-" + i, workerPorts[i], "--role", "decode", "--threads", "1",
+                    "--engine-option", "kv-cache-memory=16MiB"));
+        }
+        int kvPort = freePort(), kv2Port = freePort(), rrPort = freePort();
+        cluster.gateway("gateway-kv", kvPort, "--router", "kv");
+        cluster.gateway("gateway-kv2", kv2Port, "--router", "kv");
+        cluster.gateway("gateway-rr", rrPort, "--router", "round-robin");
+        String kv = "http://127.0.0.1:" + kvPort, kv2 = "http://127.0.0.1:" + kv2Port, rr = "http://127.0.0.1:" + rrPort;
+        for (String base : List.of(kv, kv2, rr)) {
+            cluster.awaitTrue(base + " is ready", Duration.ofSeconds(120), () -> cluster.status(base + "/ready") == 200);
+        }
+        for (int port : workerPorts) {
+            cluster.awaitTrue("worker " + port + " is healthy", Duration.ofSeconds(60),
+                    () -> cluster.status("http://127.0.0.1:" + port + "/health") == 200);
+        }
+        Thread.sleep(2_000); // every gateway's registry view has all three workers
+        String model = JSON.readTree(cluster.get(kv + "/v1/models").body()).at("/data/0/id").asText();
+
+        MultiTurnWorkload.run(List.of(kv, kv2, rr), model, 1000, 6, 3); // warm-up: JIT on every JVM on the path
+        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), model, 0, 6, 5);
+        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), model, 100, 6, 5);
+        // the same heavier workload (12 conversations) through one kv gateway, then split over two
+        MultiTurnWorkload.Result viaOne = MultiTurnWorkload.run(List.of(kv), model, 400, 12, 5);
+        double[] before = served(workerPorts);
+        MultiTurnWorkload.Result viaBoth = MultiTurnWorkload.run(List.of(kv, kv2), model, 200, 12, 5);
+        double[] after = served(workerPorts);
+        double[] share = new double[3];
+        double mean = 0, max = 0;
+        for (int i = 0; i < 3; i++) {
+            share[i] = after[i] - before[i];
+            mean += share[i] / 3;
+        }
+        for (double s : share) max = Math.max(max, s);
+        String report = String.format("kv gateway: %s%nround-robin gateway: %s%n12 conversations, one kv gateway: %s%n"
+                        + "12 conversations, two kv gateways: %s, requests per worker %s (max/mean %.2f)",
+                viaKv, viaRr, viaOne, viaBoth, java.util.Arrays.toString(share), max / mean);
+        for (String g : List.of(kv, kv2)) {
+            report += "\n" + g + " metrics:\n" + cluster.metricsOf(g).lines()
+                    .filter(l -> l.startsWith("tandem_router") && !l.contains("bucket")).collect(java.util.stream.Collectors.joining("\n"));
+        }
+        System.out.println(report);
+        assertTrue(viaKv.hitRate() >= 0.9 * viaKv.oracleHitRate(), report);
+        assertTrue(viaRr.hitRate() < 0.7 * viaKv.hitRate(), report);
+        assertTrue(viaBoth.hitRate() >= viaOne.hitRate() - 0.05, report);
+        assertTrue(max / mean <= 1.5, "two gateways keep the workers balanced: " + report);
+
+        // A worker dies: its blocks leave the index within the lease, and no request goes to it afterwards.
+        double entriesBefore = cluster.metric(kvPort, INDEX_ENTRIES);
+        workers.get(2).kill();
+        cluster.awaitTrue("the dead worker's blocks leave the index", Duration.ofSeconds(20),
+                () -> cluster.metric(kvPort, INDEX_ENTRIES) < entriesBefore, () -> cluster.metricsOf(kv));
+        double[] beforeMore = served(new int[] {workerPorts[0], workerPorts[1]});
+        MultiTurnWorkload.Result afterKill = MultiTurnWorkload.run(List.of(kv), model, 300, 4, 3);
+        double[] afterMore = served(new int[] {workerPorts[0], workerPorts[1]});
+        assertEquals(12, (afterMore[0] - beforeMore[0]) + (afterMore[1] - beforeMore[1]),
+                "every request after the kill went to a live worker: " + afterKill);
+    }
+
+    private double[] served(int[] ports) {
+        double[] out = new double[ports.length];
+        for (int i = 0; i < ports.length; i++) out[i] = cluster.served(ports[i]);
+        return out;
+    }
+}

@@ -1,0 +1,118 @@
+package io.tandem.gateway.it;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * Multi-turn conversations against {@code /v1/completions} with token-id prompts: each turn's prompt is the
+ * previous prompt, the answer (greedy, fixed length, read back as token ids) and a few new tokens. Conversations
+ * run concurrently, turns within one sequentially. Reports the prefix-cache hit rate the workers report
+ * ({@code cached_tokens}), the oracle's (every turn on the worker that computed its previous turn) and client-side
+ * time to first token.
+ */
+final class MultiTurnWorkload {
+    static final int ANSWER = 24, NEW_TOKENS = 8, FIRST_PROMPT = 40, BLOCK = 16;
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    record Result(long promptTokens, long cachedTokens, long oracleCachedTokens, long turns, double ttftMillisSum) {
+        double hitRate() {
+            return (double) cachedTokens / promptTokens;
+        }
+
+        double oracleHitRate() {
+            return (double) oracleCachedTokens / promptTokens;
+        }
+
+        double meanTtftMillis() {
+            return ttftMillisSum / turns;
+        }
+
+        Result plus(Result o) {
+            return new Result(promptTokens + o.promptTokens, cachedTokens + o.cachedTokens,
+                    oracleCachedTokens + o.oracleCachedTokens, turns + o.turns, ttftMillisSum + o.ttftMillisSum);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("hit %.3f (oracle %.3f), mean TTFT %.1f ms over %d turns", hitRate(), oracleHitRate(),
+                    meanTtftMillis(), turns);
+        }
+    }
+
+    /** Conversations {@code firstSeed ..} in parallel, each sent to {@code bases[i % bases.length]}. */
+    static Result run(List<String> bases, String model, int firstSeed, int conversations, int turns) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(conversations);
+        try {
+            List<Future<Result>> all = new ArrayList<>();
+            for (int c = 0; c < conversations; c++) {
+                String base = bases.get(c % bases.size());
+                int seed = firstSeed + c;
+                all.add(pool.submit(() -> conversation(base, model, seed, turns)));
+            }
+            Result total = new Result(0, 0, 0, 0, 0);
+            for (Future<Result> f : all) total = total.plus(f.get());
+            return total;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Result conversation(String base, String model, int seed, int turns) throws Exception {
+        Random rnd = new Random(seed);
+        List<Integer> prompt = new ArrayList<>();
+        for (int i = 0; i < FIRST_PROMPT; i++) prompt.add(3 + rnd.nextInt(400));
+        long promptTokens = 0, cached = 0, oracle = 0;
+        double ttft = 0;
+        int previousComputed = 0; // tokens whose KV the previous turn computed: its prompt and all but the last answer token
+        for (int turn = 0; turn < turns; turn++) {
+            JsonObject body = new JsonObject().put("model", model).put("prompt", new JsonArray(new ArrayList<>(prompt)))
+                    .put("max_tokens", ANSWER).put("temperature", 0).put("ignore_eos", true).put("stream", true)
+                    .put("stream_options", new JsonObject().put("include_usage", true)).put("logprobs", 0)
+                    .put("return_tokens_as_token_ids", true);
+            long t0 = System.nanoTime();
+            HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofLines());
+            if (r.statusCode() != 200) throw new AssertionError("turn " + turn + " of conversation " + seed + ": HTTP " + r.statusCode());
+            List<Integer> answer = new ArrayList<>();
+            JsonObject usage = null;
+            long first = 0;
+            for (String line : (Iterable<String>) r.body()::iterator) {
+                if (!line.startsWith("data: {")) continue;
+                JsonObject chunk = new JsonObject(line.substring(6));
+                if (chunk.getJsonObject("usage") != null) usage = chunk.getJsonObject("usage");
+                JsonArray choices = chunk.getJsonArray("choices");
+                if (choices == null || choices.isEmpty() || choices.getJsonObject(0).getJsonObject("logprobs") == null) continue;
+                if (first == 0) first = System.nanoTime();
+                for (Object t : choices.getJsonObject(0).getJsonObject("logprobs").getJsonArray("tokens")) {
+                    answer.add(Integer.parseInt(t.toString().substring("token_id:".length())));
+                }
+            }
+            if (answer.size() != ANSWER || usage == null) throw new AssertionError("incomplete answer: " + answer.size() + " tokens, usage " + usage);
+            ttft += (first - t0) / 1e6;
+            promptTokens += usage.getInteger("prompt_tokens");
+            cached += usage.getJsonObject("prompt_tokens_details").getInteger("cached_tokens");
+            oracle += Math.min(previousComputed, prompt.size() - 1) / BLOCK * BLOCK;
+            previousComputed = prompt.size() + ANSWER - 1;
+            prompt.addAll(answer);
+            for (int i = 0; i < NEW_TOKENS; i++) prompt.add(3 + rnd.nextInt(400));
+        }
+        return new Result(promptTokens, cached, oracle, turns, ttft);
+    }
+
+    private MultiTurnWorkload() {
+    }
+}

@@ -1,0 +1,142 @@
+package io.tandem.gateway.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Gateways and workers as separate {@code java -jar … -cluster} processes on loopback, in a Hazelcast cluster of
+ * their own (a fresh name and port range), with their logs under {@code gateway/target/it-logs}. Closing it
+ * kills what is still running.
+ */
+final class ProcessCluster implements AutoCloseable {
+    static final Path ROOT = TestSupport.repoRoot();
+    private static final Pattern SERVED = Pattern.compile(
+            "tandem_worker_requests_total\\{[^}]*outcome=\"(?:finished|completed|ok|stop|length)\"[^}]*} ([0-9.]+)");
+
+    // HTTP/1.1: the JDK client's h2c upgrade against Vert.x once left a send() hanging past its timeout
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<JarProcess> processes = new ArrayList<>();
+    private final Path logs;
+    private final List<String> clusterProps;
+
+    ProcessCluster(String name) {
+        logs = ROOT.resolve("gateway/target/it-logs/" + name + "-" + System.currentTimeMillis());
+        clusterProps = List.of(
+                "-Dtandem.cluster.name=it-" + UUID.randomUUID(),
+                "-Dtandem.cluster.port=" + (6000 + ThreadLocalRandom.current().nextInt(0, 300) * 10),
+                "-Dhazelcast.phone.home.enabled=false");
+    }
+
+    /** A worker on {@code port} (its /health and /metrics) with extra flags. */
+    JarProcess worker(String name, int port, String... flags) throws IOException {
+        List<String> args = new ArrayList<>(List.of("-cluster", "--host", "127.0.0.1", "--port", String.valueOf(port)));
+        args.addAll(List.of(flags));
+        return start(name, "worker/target/worker.jar", args);
+    }
+
+    /** A gateway serving HTTP on {@code port}. */
+    JarProcess gateway(String name, int port, String... flags) throws IOException {
+        List<String> args = new ArrayList<>(List.of("-cluster", "--host", "127.0.0.1", "--port", String.valueOf(port)));
+        args.addAll(List.of(flags));
+        return start(name, "gateway/target/gateway.jar", args);
+    }
+
+    private JarProcess start(String name, String jar, List<String> args) throws IOException {
+        JarProcess p = JarProcess.start(name, ROOT.resolve(jar), logs, clusterProps, args);
+        processes.add(p);
+        return p;
+    }
+
+    /** Requests a worker finished, from its own Prometheus endpoint; -1 when it does not answer. */
+    double served(int workerPort) {
+        return metric(workerPort, SERVED);
+    }
+
+    /** The sum of every sample of a metric family in a process's /metrics (-1 when it does not answer). */
+    double metric(int port, Pattern sample) {
+        try {
+            Matcher m = sample.matcher(get("http://127.0.0.1:" + port + "/metrics").body());
+            double total = 0;
+            while (m.find()) total += Double.parseDouble(m.group(1));
+            return total;
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    int status(String url) {
+        try {
+            return get(url).statusCode();
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> postJson(String url, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    void awaitTrue(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
+        awaitTrue(what, within, condition, () -> "");
+    }
+
+    void awaitTrue(String what, Duration within, BooleanSupplier condition, Supplier<String> state)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) return;
+            Thread.sleep(300);
+        }
+        fail("timed out waiting until " + what + "\n" + state.get() + "\n" + logs());
+    }
+
+    String metricsOf(String base) {
+        try {
+            return get(base + "/metrics").body().lines().filter(l -> l.startsWith("tandem_"))
+                    .collect(java.util.stream.Collectors.joining("\n"));
+        } catch (IOException | InterruptedException e) {
+            return "(no metrics: " + e + ")";
+        }
+    }
+
+    String logs() {
+        StringBuilder sb = new StringBuilder();
+        for (JarProcess p : processes) sb.append(p.describe()).append('\n');
+        return sb.toString();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (JarProcess p : processes) p.close();
+    }
+}
