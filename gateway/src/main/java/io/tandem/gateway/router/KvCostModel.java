@@ -20,7 +20,7 @@ public record KvCostModel(double prefillWeight, double loadWeight, double temper
      * weight 1 moved a quarter of second turns off their cached worker, 0.5 kept every turn on it with requests
      * spread evenly, 0.25 kept the hits but loaded one worker three times another.
      */
-    public static final KvCostModel DEFAULT = new KvCostModel(1.0, 0.5, 0.0);
+    public static final KvCostModel DEFAULT = new KvCostModel(1.0, 0.35, 0.0);
 
     public KvCostModel {
         if (prefillWeight < 0 || loadWeight < 0 || temperature < 0) {

@@ -3,7 +3,6 @@ package io.tandem.gateway.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static io.tandem.gateway.it.ProcessCluster.freePort;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,10 +31,11 @@ class ClusterProcessesIT {
 
     @Test
     void gatewayAndTwoWorkerJvmsServeAndSurviveAKilledWorker() throws Exception {
-        int portA = freePort(), portB = freePort(), gatewayPort = freePort();
-        JarProcess workerA = cluster.worker("worker-a", portA, "--role", "decode");
-        JarProcess workerB = cluster.worker("worker-b", portB, "--role", "decode");
-        JarProcess gateway = cluster.gateway("gateway", gatewayPort, "--router", "round-robin");
+        JarProcess workerA = cluster.worker("worker-a", 0, "--role", "decode");
+        JarProcess workerB = cluster.worker("worker-b", 0, "--role", "decode");
+        JarProcess gateway = cluster.gateway("gateway", 0, "--router", "round-robin");
+        int portA = cluster.awaitPort(workerA, Duration.ofSeconds(120)), portB = cluster.awaitPort(workerB, Duration.ofSeconds(120));
+        int gatewayPort = cluster.awaitPort(gateway, Duration.ofSeconds(120));
         String base = "http://127.0.0.1:" + gatewayPort;
 
         cluster.awaitTrue("the gateway is ready", Duration.ofSeconds(90), () -> cluster.status(base + "/ready") == 200);

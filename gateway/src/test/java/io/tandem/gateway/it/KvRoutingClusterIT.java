@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import static io.tandem.gateway.it.ProcessCluster.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,16 +31,18 @@ class KvRoutingClusterIT {
 
     @Test
     void multiTurnConversationsLandWhereTheirPrefixIs() throws Exception {
-        int[] workerPorts = {freePort(), freePort(), freePort()};
         List<JarProcess> workers = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            workers.add(cluster.worker("worker-" + i, workerPorts[i], "--role", "decode", "--threads", "1",
+            workers.add(cluster.worker("worker-" + i, 0, "--role", "decode", "--threads", "1",
                     "--engine-option", "kv-cache-memory=16MiB"));
         }
-        int kvPort = freePort(), kv2Port = freePort(), rrPort = freePort();
-        cluster.gateway("gateway-kv", kvPort, "--router", "kv");
-        cluster.gateway("gateway-kv2", kv2Port, "--router", "kv");
-        cluster.gateway("gateway-rr", rrPort, "--router", "round-robin");
+        JarProcess gKv = cluster.gateway("gateway-kv", 0, "--router", "kv");
+        JarProcess gKv2 = cluster.gateway("gateway-kv2", 0, "--router", "kv");
+        JarProcess gRr = cluster.gateway("gateway-rr", 0, "--router", "round-robin");
+        int[] workerPorts = new int[3];
+        for (int i = 0; i < 3; i++) workerPorts[i] = cluster.awaitPort(workers.get(i), Duration.ofSeconds(120));
+        int kvPort = cluster.awaitPort(gKv, Duration.ofSeconds(120)), kv2Port = cluster.awaitPort(gKv2, Duration.ofSeconds(60)),
+                rrPort = cluster.awaitPort(gRr, Duration.ofSeconds(60));
         String kv = "http://127.0.0.1:" + kvPort, kv2 = "http://127.0.0.1:" + kv2Port, rr = "http://127.0.0.1:" + rrPort;
         for (String base : List.of(kv, kv2, rr)) {
             cluster.awaitTrue(base + " is ready", Duration.ofSeconds(120), () -> cluster.status(base + "/ready") == 200);

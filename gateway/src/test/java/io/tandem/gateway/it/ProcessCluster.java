@@ -1,7 +1,6 @@
 package io.tandem.gateway.it;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +43,27 @@ final class ProcessCluster implements AutoCloseable {
                 "-Dhazelcast.phone.home.enabled=false");
     }
 
-    /** A worker on {@code port} (its /health and /metrics) with extra flags. */
+    private static final Pattern WORKER_PORT = Pattern.compile("health and metrics on http://127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern GATEWAY_PORT = Pattern.compile("listening on http://[^:]+:(\\d+)");
+
+    /**
+     * The HTTP port a process chose for itself (started with port 0), read from its log: a port picked here and
+     * handed over could be taken by one of the cluster's own outgoing connections before the process binds it.
+     */
+    int awaitPort(JarProcess p, Duration within) throws InterruptedException {
+        int[] port = {0};
+        awaitTrue(p + " prints its port", within, () -> {
+            String out = p.output();
+            Matcher worker = WORKER_PORT.matcher(out), gateway = GATEWAY_PORT.matcher(out);
+            if (worker.find()) port[0] = Integer.parseInt(worker.group(1));
+            else if (gateway.find()) port[0] = Integer.parseInt(gateway.group(1));
+            return port[0] > 0 || !p.isAlive();
+        });
+        if (port[0] == 0) fail(p.describe());
+        return port[0];
+    }
+
+    /** A worker on {@code port} (its /health and /metrics; 0 = its own choice, see {@link #awaitPort}) with extra flags. */
     JarProcess worker(String name, int port, String... flags) throws IOException {
         List<String> args = new ArrayList<>(List.of("-cluster", "--host", "127.0.0.1", "--port", String.valueOf(port)));
         args.addAll(List.of(flags));
@@ -127,12 +146,6 @@ final class ProcessCluster implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         for (JarProcess p : processes) sb.append(p.describe()).append('\n');
         return sb.toString();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     @Override
