@@ -120,9 +120,7 @@ public final class WorkerRouter {
                 costed.add(new KvCostModel.Candidate(w.workerId(), cached.getOrDefault(w.workerId(), 0), activeBlocks(w)));
             }
             WorkerRecord w = pool.get(costModel.choose(costed, prompt.promptBlocks(), random));
-            io.tandem.registry.kv.ApproxKvIndexer approx = predicted;
-            if (approx != null) approx.routed(w.workerId(), prompt.blockHashes());
-            return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks()));
+            return Optional.of(choice(w, cached, prompt));
         }
         if (mode == RouterMode.RANDOM) return Optional.of(choice(pool.get(random.nextInt(pool.size())), cached, prompt));
         int start = (int) Math.floorMod(roundRobin.computeIfAbsent(model, m -> new AtomicLong()).getAndIncrement(), (long) pool.size());
@@ -141,7 +139,10 @@ public final class WorkerRouter {
         return Optional.of(choice(best, cached, prompt));
     }
 
-    private static RouteChoice choice(WorkerRecord w, Map<String, Integer> cached, RouteRequest prompt) {
+    /** The decision, recorded as a prediction in every mode (so hit-rate metrics compare across modes). */
+    private RouteChoice choice(WorkerRecord w, Map<String, Integer> cached, RouteRequest prompt) {
+        io.tandem.registry.kv.ApproxKvIndexer approx = predicted;
+        if (approx != null) approx.routed(w.workerId(), prompt.blockHashes());
         return new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks());
     }
 
