@@ -57,7 +57,7 @@ class KvEventPublishingTest {
 
         int[] prompt = IntStream.range(10, 10 + 40).toArray(); // 2 full blocks, then generated tokens fill a third
         CompletableFuture<Usage> done = new CompletableFuture<>();
-        w.engine().submit(new EngineRequest("r1", prompt, SamplingParams.greedy(12)), new TokenSink() {
+        w.engine().submit(new EngineRequest("r1", prompt, new SamplingParams(12, 0f, 1f, 0, 0f, null, 0f, 0f, null, true, -1)), new TokenSink() {
             public void onToken(int token, TokenLogprobs lp) {
             }
 
@@ -74,7 +74,8 @@ class KvEventPublishingTest {
         // the registry receives the snapshot a starting gateway would load
         waitUntil(() -> {
             try {
-                return registry.kvSnapshots().all().await(5, TimeUnit.SECONDS).stream().anyMatch(s -> s.workerId().equals(w.workerId()));
+                return registry.kvSnapshots().all().await(5, TimeUnit.SECONDS).stream()
+                        .anyMatch(s -> s.workerId().equals(w.workerId()) && s.events().size() == 1 + 3); // clear + 3 blocks
             } catch (Exception e) {
                 return false;
             }
