@@ -94,6 +94,41 @@ class KvRoutingClusterIT {
                 "every request after the kill went to a live worker: " + afterKill);
     }
 
+    /**
+     * The same comparison on the 124.7 M benchmark model (written into gateway/target at first use), where prefill is
+     * a real share of the time to first token. A measurement for docs/ROUTING.md, not part of the suite:
+     * {@code ./tandem mvn -pl gateway verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
+     * -Dit.test=KvRoutingClusterIT#onTheBenchmarkModel -Dtandem.it.bench=true}.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "tandem.it.bench", matches = "true")
+    void onTheBenchmarkModel() throws Exception {
+        java.nio.file.Path model = ProcessCluster.ROOT.resolve("gateway/target/bench-q8_0.gguf");
+        if (!java.nio.file.Files.exists(model)) {
+            io.tandem.engine.bench.BenchModel.write(model, io.tandem.model.gguf.GgufTensorType.Q8_0,
+                    ProcessCluster.ROOT.resolve("testdata/models/tiny-llama-spm-f32.gguf"));
+        }
+        List<JarProcess> workers = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            workers.add(cluster.worker("worker-" + i, 0, "--role", "decode", "--threads", "1", "--model", model.toString(),
+                    "--engine-option", "kv-cache-memory=64MiB"));
+        }
+        JarProcess gKv = cluster.gateway("gateway-kv", 0, "--router", "kv", "--model", model.toString());
+        JarProcess gRr = cluster.gateway("gateway-rr", 0, "--router", "round-robin", "--model", model.toString());
+        for (JarProcess w : workers) cluster.awaitPort(w, Duration.ofSeconds(120));
+        String kv = "http://127.0.0.1:" + cluster.awaitPort(gKv, Duration.ofSeconds(120));
+        String rr = "http://127.0.0.1:" + cluster.awaitPort(gRr, Duration.ofSeconds(60));
+        for (String base : List.of(kv, rr)) {
+            cluster.awaitTrue(base + " is ready", Duration.ofSeconds(120), () -> cluster.status(base + "/ready") == 200);
+        }
+        Thread.sleep(3_000);
+        String name = JSON.readTree(cluster.get(kv + "/v1/models").body()).at("/data/0/id").asText();
+        MultiTurnWorkload.run(List.of(kv, rr), name, 1000, 4, 2); // warm-up
+        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), name, 0, 6, 4);
+        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), name, 100, 6, 4);
+        System.out.printf("benchmark model: kv gateway: %s%nbenchmark model: round-robin gateway: %s%n", viaKv, viaRr);
+    }
+
     private double[] served(int[] ports) {
         double[] out = new double[ports.length];
         for (int i = 0; i < ports.length; i++) out[i] = cluster.served(ports[i]);

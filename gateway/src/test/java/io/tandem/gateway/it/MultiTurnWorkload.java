@@ -27,7 +27,11 @@ final class MultiTurnWorkload {
     static final int ANSWER = 24, NEW_TOKENS = 8, FIRST_PROMPT = 40, BLOCK = 16;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    record Result(long promptTokens, long cachedTokens, long oracleCachedTokens, long turns, double ttftMillisSum) {
+    /**
+     * Totals; TTFT is also split by whether the worker reported a prefix hit ({@code cached_tokens > 0}) for the turn.
+     */
+    record Result(long promptTokens, long cachedTokens, long oracleCachedTokens, long turns, double ttftMillisSum,
+                  long hitTurns, double hitTtftMillisSum) {
         double hitRate() {
             return (double) cachedTokens / promptTokens;
         }
@@ -42,13 +46,23 @@ final class MultiTurnWorkload {
 
         Result plus(Result o) {
             return new Result(promptTokens + o.promptTokens, cachedTokens + o.cachedTokens,
-                    oracleCachedTokens + o.oracleCachedTokens, turns + o.turns, ttftMillisSum + o.ttftMillisSum);
+                    oracleCachedTokens + o.oracleCachedTokens, turns + o.turns, ttftMillisSum + o.ttftMillisSum,
+                    hitTurns + o.hitTurns, hitTtftMillisSum + o.hitTtftMillisSum);
+        }
+
+        double meanHitTtftMillis() {
+            return hitTtftMillisSum / hitTurns;
+        }
+
+        double meanMissTtftMillis() {
+            return (ttftMillisSum - hitTtftMillisSum) / (turns - hitTurns);
         }
 
         @Override
         public String toString() {
-            return String.format("hit %.3f (oracle %.3f), mean TTFT %.1f ms over %d turns", hitRate(), oracleHitRate(),
-                    meanTtftMillis(), turns);
+            return String.format("hit %.3f (oracle %.3f), mean TTFT %.1f ms over %d turns (%.1f ms on %d hits, %.1f ms on %d misses)",
+                    hitRate(), oracleHitRate(), meanTtftMillis(), turns, meanHitTtftMillis(), hitTurns, meanMissTtftMillis(),
+                    turns - hitTurns);
         }
     }
 
@@ -62,7 +76,7 @@ final class MultiTurnWorkload {
                 int seed = firstSeed + c;
                 all.add(pool.submit(() -> conversation(base, model, seed, turns)));
             }
-            Result total = new Result(0, 0, 0, 0, 0);
+            Result total = new Result(0, 0, 0, 0, 0, 0, 0);
             for (Future<Result> f : all) total = total.plus(f.get());
             return total;
         } finally {
@@ -74,8 +88,8 @@ final class MultiTurnWorkload {
         Random rnd = new Random(seed);
         List<Integer> prompt = new ArrayList<>();
         for (int i = 0; i < FIRST_PROMPT; i++) prompt.add(3 + rnd.nextInt(400));
-        long promptTokens = 0, cached = 0, oracle = 0;
-        double ttft = 0;
+        long promptTokens = 0, cached = 0, oracle = 0, hits = 0;
+        double ttft = 0, hitTtft = 0;
         int previousComputed = 0; // tokens whose KV the previous turn computed: its prompt and all but the last answer token
         for (int turn = 0; turn < turns; turn++) {
             JsonObject body = new JsonObject().put("model", model).put("prompt", new JsonArray(new ArrayList<>(prompt)))
@@ -102,15 +116,21 @@ final class MultiTurnWorkload {
                 }
             }
             if (answer.size() != ANSWER || usage == null) throw new AssertionError("incomplete answer: " + answer.size() + " tokens, usage " + usage);
-            ttft += (first - t0) / 1e6;
+            double turnTtft = (first - t0) / 1e6;
+            ttft += turnTtft;
             promptTokens += usage.getInteger("prompt_tokens");
-            cached += usage.getJsonObject("prompt_tokens_details").getInteger("cached_tokens");
+            int turnCached = usage.getJsonObject("prompt_tokens_details").getInteger("cached_tokens");
+            cached += turnCached;
+            if (turnCached > 0) {
+                hits++;
+                hitTtft += turnTtft;
+            }
             oracle += Math.min(previousComputed, prompt.size() - 1) / BLOCK * BLOCK;
             previousComputed = prompt.size() + ANSWER - 1;
             prompt.addAll(answer);
             for (int i = 0; i < NEW_TOKENS; i++) prompt.add(3 + rnd.nextInt(400));
         }
-        return new Result(promptTokens, cached, oracle, turns, ttft);
+        return new Result(promptTokens, cached, oracle, turns, ttft, hits, hitTtft);
     }
 
     private MultiTurnWorkload() {
