@@ -224,7 +224,10 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
             HazelcastJsonValue old = event.getOldValue() != null ? event.getOldValue() : event.getValue();
             WorkerRecordJson.Stored s = decode(event.getKey(), old);
             long heartbeat = s == null ? WorkerView.ANY : s.record().heartbeatMillis();
-            apply(() -> view.remove(event.getKey(), heartbeat, cause, nanoTime()));
+            // the oldest member purges a departed member's records: that removal may arrive before our own
+            // membership event, and it is still the member leaving that removed the worker
+            Cause why = cause == Cause.DEREGISTERED && s != null && !isMember(s.record().nodeId()) ? Cause.MEMBER_LEFT : cause;
+            apply(() -> view.remove(event.getKey(), heartbeat, why, nanoTime()));
         }
     }
 

@@ -113,7 +113,8 @@ class KvRoutingClusterIT {
             workers.add(cluster.worker("worker-" + i, 0, "--role", "decode", "--threads", "1", "--model", model.toString(),
                     "--engine-option", "kv-cache-memory=64MiB"));
         }
-        JarProcess gKv = cluster.gateway("gateway-kv", 0, "--router", "kv", "--model", model.toString());
+        JarProcess gKv = cluster.gateway("gateway-kv", 0, "--router", "kv", "--model", model.toString(),
+                "--router-load-weight", System.getProperty("tandem.it.loadWeight", "0.35"));
         JarProcess gRr = cluster.gateway("gateway-rr", 0, "--router", "round-robin", "--model", model.toString());
         for (JarProcess w : workers) cluster.awaitPort(w, Duration.ofSeconds(120));
         String kv = "http://127.0.0.1:" + cluster.awaitPort(gKv, Duration.ofSeconds(120));
