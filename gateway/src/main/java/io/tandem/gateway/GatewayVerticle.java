@@ -52,10 +52,9 @@ final class GatewayVerticle extends VerticleBase {
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         peers = new PeerInFlight(vertx, router);
         router.peers(peers::blocks);
-        KvIndex predictions = new KvIndex();
-        ApproxKvIndexer approx = new ApproxKvIndexer(predictions,
+        ApproxKvIndexer approx = new ApproxKvIndexer(new KvIndex(),
                 options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
-        router.predict(approx, predictions);
+        router.predict(approx);
         vertx.setPeriodic(1_000, id -> approx.expire());
         registry.onChange(e -> {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());

@@ -4,6 +4,7 @@ import io.tandem.engine.Engine;
 import io.tandem.engine.EngineInfo;
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
+import io.tandem.engine.EngineRequests;
 import io.tandem.engine.TokenSink;
 import io.tandem.engine.cache.BlockPool;
 import io.tandem.engine.cache.KvCacheManager;
@@ -148,24 +149,14 @@ public final class CpuEngine implements Engine {
         inbox.add(seq);
         LockSupport.unpark(thread);
         // close() may have swept before our put: whoever removes the entry owns the outcome
-        if (closed && sequences.remove(request.requestId(), seq)) throw closedException();
+        if (closed && sequences.remove(request.requestId(), seq)) throw EngineRequests.closed();
     }
 
     private void validate(EngineRequest r) throws EngineRejectedException {
         Objects.requireNonNull(r, "request");
-        if (closed) throw closedException();
+        if (closed) throw EngineRequests.closed();
+        EngineRequests.checkPrompt(r, info);
         int[] prompt = r.promptTokens();
-        if (prompt == null || prompt.length == 0) throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt is empty");
-        if (prompt.length >= info.contextLength()) {
-            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt has " + prompt.length
-                    + " tokens but the context holds " + info.contextLength() + " (prompt plus at least one generated token)");
-        }
-        for (int i = 0; i < prompt.length; i++) {
-            if (prompt[i] < 0 || prompt[i] >= info.vocabSize()) {
-                throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "prompt token " + prompt[i] + " at position "
-                        + i + " is outside the vocabulary (0.." + (info.vocabSize() - 1) + ")");
-            }
-        }
         long maxLength = Math.min(info.contextLength(), (long) prompt.length + r.sampling().maxTokens());
         long blocks = (maxLength + info.blockSize() - 1) / info.blockSize();
         if (blocks > cache.layout().numBlocks()) {
@@ -173,10 +164,6 @@ public final class CpuEngine implements Engine {
                     + " tokens of KV cache but this worker's cache holds " + cache.layout().capacityTokens()
                     + "; lower max_tokens or shorten the prompt");
         }
-    }
-
-    private static EngineRejectedException closedException() {
-        return new EngineRejectedException(ErrorCode.UNAVAILABLE, "the engine is shut down");
     }
 
     @Override

@@ -146,14 +146,4 @@ public record CpuEngineConfig(
         return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxBatchedTokens, maxSeqs,
                 maxWaitingRequests, prefixCaching);
     }
-
-    public CpuEngineConfig withPrefixCaching(boolean on) {
-        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
-                maxWaitingRequests, on);
-    }
-
-    public CpuEngineConfig withKernels(KernelMode mode) {
-        return new CpuEngineConfig(threads, mode, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
-                maxWaitingRequests, prefixCaching);
-    }
 }

@@ -119,9 +119,7 @@ final class EngineCore {
     }
 
     private void reapCancelled() {
-        for (EngineSequence s : scheduler.all()) {
-            if (s.cancelRequested()) finish(s, FinishReason.CANCELLED);
-        }
+        for (EngineSequence s : scheduler.cancelled()) finish(s, FinishReason.CANCELLED);
     }
 
     void finish(EngineSequence s, FinishReason reason) {

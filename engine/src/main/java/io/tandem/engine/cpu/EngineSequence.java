@@ -21,7 +21,6 @@ final class EngineSequence {
     private volatile boolean cancelRequested;
     private volatile boolean paused;
     private int emitted;
-    private int preemptions;
     private boolean done;
 
     EngineSequence(EngineRequest request, TokenSink sink, KvSequence kv, StopCondition stop) {
@@ -79,15 +78,6 @@ final class EngineSequence {
 
     int emittedTokens() {
         return emitted;
-    }
-
-    void preempted() {
-        preemptions++;
-    }
-
-    /** How often this sequence lost its blocks and was recomputed. */
-    int preemptions() {
-        return preemptions;
     }
 
     /** Marks the terminal callback as delivered; false if it already was (exactly one terminal call). */

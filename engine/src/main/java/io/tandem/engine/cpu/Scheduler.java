@@ -91,7 +91,6 @@ final class Scheduler {
     private void preempt(EngineSequence s) {
         running.remove(s);
         kv.release(s.kv());
-        s.preempted();
         preemptions++;
         waiting.addFirst(s);
     }
@@ -100,6 +99,14 @@ final class Scheduler {
     void remove(EngineSequence s) {
         if (!running.remove(s)) waiting.remove(s);
         kv.release(s.kv());
+    }
+
+    /** The held sequences whose cancel was requested (usually none: nothing is allocated then). */
+    List<EngineSequence> cancelled() {
+        List<EngineSequence> out = null;
+        for (EngineSequence s : running) if (s.cancelRequested()) (out == null ? out = new ArrayList<>() : out).add(s);
+        for (EngineSequence s : waiting) if (s.cancelRequested()) (out == null ? out = new ArrayList<>() : out).add(s);
+        return out == null ? List.of() : out;
     }
 
     /** Every sequence held, running first. */

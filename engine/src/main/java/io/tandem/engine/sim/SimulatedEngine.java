@@ -4,6 +4,7 @@ import io.tandem.engine.Engine;
 import io.tandem.engine.EngineInfo;
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
+import io.tandem.engine.EngineRequests;
 import io.tandem.engine.TokenSink;
 import io.tandem.protocol.ErrorCode;
 import io.tandem.protocol.FinishReason;
@@ -87,39 +88,22 @@ public final class SimulatedEngine implements Engine {
         inbox.add(seq);
         LockSupport.unpark(thread);
         // close() may have swept before our put: whoever removes the entry owns the outcome
-        if (closed && sequences.remove(seq.id(), seq)) throw closedException();
+        if (closed && sequences.remove(seq.id(), seq)) throw EngineRequests.closed();
     }
 
     private void validate(EngineRequest r) throws EngineRejectedException {
         Objects.requireNonNull(r, "request");
-        if (closed) throw closedException();
+        if (closed) throw EngineRequests.closed();
         if (sequences.containsKey(r.requestId())) {
             throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "request id '" + r.requestId() + "' is already running");
         }
-        int[] prompt = r.promptTokens();
-        if (prompt == null || prompt.length == 0) {
-            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt is empty");
-        }
-        if (prompt.length >= info.contextLength()) {
-            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt has " + prompt.length
-                    + " tokens but the context holds " + info.contextLength() + " (prompt plus at least one generated token)");
-        }
-        for (int i = 0; i < prompt.length; i++) {
-            if (prompt[i] < 0 || prompt[i] >= info.vocabSize()) {
-                throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "prompt token " + prompt[i] + " at position "
-                        + i + " is outside the vocabulary (0.." + (info.vocabSize() - 1) + ")");
-            }
-        }
+        EngineRequests.checkPrompt(r, info);
     }
 
     private static long seedOf(EngineRequest r) {
         if (r.sampling().seed() != null) return r.sampling().seed();
         if (r.sampling().isGreedy()) return new SplittableRandom(Arrays.hashCode(r.promptTokens())).nextLong();
         return ThreadLocalRandom.current().nextLong();
-    }
-
-    private static EngineRejectedException closedException() {
-        return new EngineRejectedException(ErrorCode.UNAVAILABLE, "the engine is shut down");
     }
 
     @Override

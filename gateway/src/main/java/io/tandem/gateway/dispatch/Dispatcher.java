@@ -3,7 +3,6 @@ package io.tandem.gateway.dispatch;
 import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.router.RouteChoice;
 import io.tandem.gateway.router.RouteRequest;
-import io.tandem.gateway.router.RouterMode;
 import io.tandem.gateway.router.WorkerRouter;
 import io.tandem.protocol.BlockHasher;
 import io.tandem.protocol.Addresses;
@@ -220,8 +219,7 @@ public final class Dispatcher {
         if (call.route == null) {
             BlockHasher hasher = hashers.computeIfAbsent(call.model, m -> new BlockHasher(m, BlockHasher.DEFAULT_BLOCK_SIZE));
             int blockSize = hasher.blockSize();
-            long[] hashes = router.mode() == RouterMode.KV || router.index() != null ? hasher.hashBlocks(call.promptTokens) : new long[0];
-            call.route = new RouteRequest(hashes, (call.promptTokens.length + blockSize - 1) / blockSize);
+            call.route = new RouteRequest(hasher.hashBlocks(call.promptTokens), (call.promptTokens.length + blockSize - 1) / blockSize);
         }
         return call.route;
     }

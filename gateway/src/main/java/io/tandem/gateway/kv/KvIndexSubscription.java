@@ -80,10 +80,6 @@ public final class KvIndexSubscription {
                 .onFailure(e -> LOG.log(System.Logger.Level.DEBUG, "resync of {0} failed: {1}", workerId, e.getMessage()));
     }
 
-    public KvIndexFeed feed() {
-        return feed;
-    }
-
     public Future<Void> stop() {
         if (registryListener != null) {
             try {

@@ -41,7 +41,6 @@ public final class WorkerRouter {
     private final KvCostModel costModel;
     private final RandomGenerator random = RandomGenerator.of("L64X128MixRandom");
     private volatile io.tandem.registry.kv.ApproxKvIndexer predicted;
-    private volatile KvIndex predictedIndex;
     private volatile java.util.function.ToLongFunction<String> peerInFlight = w -> 0;
 
     /**
@@ -75,8 +74,7 @@ public final class WorkerRouter {
      * covers the lag between routing a turn and its KV events arriving (the next turn of a conversation often comes
      * sooner), and is all there is for workers that publish no events (approximate mode).
      */
-    public void predict(io.tandem.registry.kv.ApproxKvIndexer indexer, KvIndex index) {
-        this.predictedIndex = index;
+    public void predict(io.tandem.registry.kv.ApproxKvIndexer indexer) {
         this.predicted = indexer;
     }
 
@@ -108,10 +106,10 @@ public final class WorkerRouter {
         List<WorkerRecord> healthy = usable.stream().filter(w -> !isSuspect(w.workerId())).toList();
         List<WorkerRecord> pool = healthy.isEmpty() ? usable : healthy;
         Map<String, Integer> cached = index == null || prompt.blockHashes().length == 0 ? Map.of() : index.prefixBlocks(prompt.blockHashes());
-        KvIndex guesses = predictedIndex;
+        io.tandem.registry.kv.ApproxKvIndexer guesses = predicted;
         if (guesses != null && prompt.blockHashes().length > 0) {
             Map<String, Integer> merged = new java.util.HashMap<>(cached);
-            guesses.prefixBlocks(prompt.blockHashes()).forEach((w, n) -> merged.merge(w, n, Math::max));
+            guesses.index().prefixBlocks(prompt.blockHashes()).forEach((w, n) -> merged.merge(w, n, Math::max));
             cached = merged;
         }
         if (mode == RouterMode.KV) {
@@ -184,17 +182,7 @@ public final class WorkerRouter {
         inFlightBlocks.computeIfPresent(workerId, (id, n) -> n <= blocks ? null : n - blocks);
     }
 
-    public void started(String workerId) {
-        started(workerId, 0);
-    }
 
-    public void ended(String workerId) {
-        ended(workerId, 0);
-    }
-
-    public long inFlightBlocks(String workerId) {
-        return inFlightBlocks.getOrDefault(workerId, 0L);
-    }
 
     public int inFlight(String workerId) {
         return inFlight.getOrDefault(workerId, 0);

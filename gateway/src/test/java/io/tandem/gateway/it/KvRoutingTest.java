@@ -23,7 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * close to the oracle's, where every turn lands on its previous turn's worker); round-robin scatters them.
  */
 class KvRoutingTest {
-    static final int CONVERSATIONS = 6, TURNS = 5;
+    // 7 conversations on 3 workers: with a multiple of 3, round-robin would hand each conversation the same worker
+    // every turn whenever the conversations keep their order, and look like cache-aware routing by accident
+    static final int CONVERSATIONS = 7, TURNS = 5;
 
     /** Totals of one workload run. */
     record Result(long promptTokens, long cachedTokens, long oracleCachedTokens, double meanTtftMillis, Map<String, Integer> perWorker) {
@@ -44,7 +46,9 @@ class KvRoutingTest {
         String report = String.format("kv: hit %.3f (oracle %.3f), mean TTFT %.1f ms, per worker %s; round-robin: hit %.3f, mean TTFT %.1f ms, per worker %s",
                 kv.hitRate(), kv.oracleHitRate(), kv.meanTtftMillis(), kv.perWorker(), rr.hitRate(), rr.meanTtftMillis(), rr.perWorker());
         System.out.println(report);
-        assertTrue(kv.hitRate() >= 0.9 * kv.oracleHitRate(), report);
+        // a fast guard; the 90 %-of-oracle criterion is asserted across processes in KvRoutingClusterIT
+        // (three workers in this JVM share two cores with the test, so load-driven misses vary more here)
+        assertTrue(kv.hitRate() >= 0.8 * kv.oracleHitRate(), report);
         assertTrue(rr.hitRate() < 0.7 * kv.hitRate(), report);
         assertEquals(3, kv.perWorker().size(), "kv routing still uses every worker: " + report);
     }

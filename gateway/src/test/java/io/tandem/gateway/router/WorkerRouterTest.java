@@ -41,9 +41,9 @@ class WorkerRouterTest {
         WorkerRouter r = new WorkerRouter(RouterMode.LEAST_LOADED);
         List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 5), worker("b", WorkerRole.DECODE, 1));
         assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId());
-        for (int i = 0; i < 6; i++) r.started("b");
+        for (int i = 0; i < 6; i++) r.started("b", 0);
         assertEquals("a", r.choose("m", ws, Set.of()).orElseThrow().workerId());
-        for (int i = 0; i < 6; i++) r.ended("b");
+        for (int i = 0; i < 6; i++) r.ended("b", 0);
         assertEquals(0, r.inFlight("b"));
         assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId());
     }

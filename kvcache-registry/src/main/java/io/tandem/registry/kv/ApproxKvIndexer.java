@@ -52,6 +52,11 @@ public final class ApproxKvIndexer {
         }
     }
 
+    /** The index the assumptions are written to. */
+    public KvIndex index() {
+        return index;
+    }
+
     public synchronized void removeWorker(String workerId) {
         expiries.remove(workerId);
         index.removeWorker(workerId);

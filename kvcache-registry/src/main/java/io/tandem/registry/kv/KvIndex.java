@@ -137,15 +137,6 @@ public final class KvIndex {
         }
     }
 
-    public List<String> workers() {
-        lock.readLock().lock();
-        try {
-            return List.copyOf(slotOf.keySet());
-        } finally {
-            lock.readLock().unlock();
-        }
-    }
-
     private void record(Map<String, Integer> out, int word, long bits, int depth) {
         while (bits != 0) {
             int slot = word * 64 + Long.numberOfTrailingZeros(bits);

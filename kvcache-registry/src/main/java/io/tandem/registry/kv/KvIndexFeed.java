@@ -26,7 +26,7 @@ public final class KvIndexFeed {
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
     private final Map<String, Long> resyncRequestedAt = new ConcurrentHashMap<>();
     private final long resyncRetryMillis;
-    private volatile long applied, resyncs;
+    private volatile long resyncs;
 
     /**
      * @param resync            asks a worker for a snapshot (called at most once per {@code resyncRetryMillis}
@@ -56,7 +56,6 @@ public final class KvIndexFeed {
         }
         for (KvEvent e : batch.events()) index.apply(worker, e);
         lastSeq.put(worker, batch.seq());
-        applied++;
         if (outcome == Outcome.GAP || (resyncRequestedAt.containsKey(worker) && outcome == Outcome.APPLIED)) {
             requestResync(worker);
         }
@@ -78,15 +77,6 @@ public final class KvIndexFeed {
         lastSeq.remove(worker);
         resyncRequestedAt.remove(worker);
         index.removeWorker(worker);
-    }
-
-    /** Whether the index for this worker is known to be exact (no resync outstanding). */
-    public boolean inSync(String worker) {
-        return lastSeq.containsKey(worker) && !resyncRequestedAt.containsKey(worker);
-    }
-
-    public long batchesApplied() {
-        return applied;
     }
 
     public long resyncsRequested() {

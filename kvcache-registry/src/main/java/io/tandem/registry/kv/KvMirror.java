@@ -52,10 +52,6 @@ public final class KvMirror {
         return version;
     }
 
-    public long lastSeq() {
-        return lastSeq;
-    }
-
     public int size() {
         return parentOf.size();
     }

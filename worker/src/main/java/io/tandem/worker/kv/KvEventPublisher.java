@@ -9,7 +9,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Carries a worker's KV events from its engine to the routers: each batch is published on the
@@ -29,7 +28,6 @@ public final class KvEventPublisher implements KvEventSink {
     private final String workerId;
     private final KvSnapshotStore store;
     private final KvMirror mirror;
-    private final AtomicLong published = new AtomicLong();
     private long timer = -1;
     private long storedVersion = -1;
     private long storedAtMillis;
@@ -48,7 +46,6 @@ public final class KvEventPublisher implements KvEventSink {
         context.runOnContext(v -> {
             mirror.apply(batch);
             vertx.eventBus().publish(Addresses.KV_EVENTS, batch);
-            published.incrementAndGet();
         });
     }
 
@@ -78,15 +75,5 @@ public final class KvEventPublisher implements KvEventSink {
         if (timer >= 0) vertx.cancelTimer(timer);
         io.vertx.core.Future<Void> unsubscribed = resyncConsumer == null ? io.vertx.core.Future.succeededFuture() : resyncConsumer.unregister();
         return unsubscribed.compose(v -> store.remove(workerId)).recover(e -> io.vertx.core.Future.succeededFuture());
-    }
-
-    /** Batches published so far. */
-    public long published() {
-        return published.get();
-    }
-
-    /** Blocks the mirror says the prefix cache holds. */
-    public int cachedBlocks() {
-        return mirror.size();
     }
 }

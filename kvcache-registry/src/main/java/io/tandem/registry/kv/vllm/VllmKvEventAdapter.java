@@ -33,7 +33,6 @@ public final class VllmKvEventAdapter {
     private final String workerId;
     private final BlockHasher hasher;
     private final Map<Object, Long> tandemHashOf = new HashMap<>();
-    private long seq;
     private long unchained;
 
     public VllmKvEventAdapter(String workerId, BlockHasher hasher) {
@@ -56,7 +55,6 @@ public final class VllmKvEventAdapter {
             List<KvEvent> events = new ArrayList<>();
             for (int i = 0; i < n; i++) event(in, events);
             for (int f = 2; f < fields; f++) in.skipValue(); // data_parallel_rank
-            seq = vllmSeq;
             return new KvEventBatch(workerId, vllmSeq, Math.round(ts * 1000), events);
         } catch (IOException | RuntimeException e) {
             if (e instanceof IllegalArgumentException iae) throw iae;
@@ -148,10 +146,6 @@ public final class VllmKvEventAdapter {
     /** Stored blocks skipped because their parent was never seen (the worker needs a resync). */
     public long unchainedBlocks() {
         return unchained;
-    }
-
-    public long lastSeq() {
-        return seq;
     }
 
     private record Bytes(byte[] value) {

@@ -1,0 +1,32 @@
+package io.tandem.engine;
+
+import io.tandem.protocol.ErrorCode;
+
+/** The checks every engine makes before taking a request, with the errors clients see. */
+public final class EngineRequests {
+    private EngineRequests() {
+    }
+
+    /** Refuses an empty prompt, one that leaves no room in the context, or one with a token outside the vocabulary. */
+    public static void checkPrompt(EngineRequest r, EngineInfo info) throws EngineRejectedException {
+        int[] prompt = r.promptTokens();
+        if (prompt == null || prompt.length == 0) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt is empty");
+        }
+        if (prompt.length >= info.contextLength()) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt has " + prompt.length
+                    + " tokens but the context holds " + info.contextLength() + " (prompt plus at least one generated token)");
+        }
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= info.vocabSize()) {
+                throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "prompt token " + prompt[i] + " at position "
+                        + i + " is outside the vocabulary (0.." + (info.vocabSize() - 1) + ")");
+            }
+        }
+    }
+
+    /** What a shut-down engine answers. */
+    public static EngineRejectedException closed() {
+        return new EngineRejectedException(ErrorCode.UNAVAILABLE, "the engine is shut down");
+    }
+}
