@@ -1,0 +1,62 @@
+package io.tandem.transfer;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A transfer agent, shaped like NIXL's: register memory, export local metadata and load a peer's, post one-sided
+ * WRITE and READ transfers of descriptor lists with an optional notification, poll their status, receive
+ * notifications. One agent per worker process; the engine's KV arenas are {@link #register registered} through it
+ * from the start, so any block can be transferred in place.
+ *
+ * <p>Thread-safe. {@link #post} never blocks on the network or on native calls: blocking work runs on the agent's
+ * own threads (the named Vert.x worker pool of {@link TransferConfig#nativePoolSize()}), never on the caller's.
+ */
+public interface TransferAgent extends AutoCloseable {
+
+    /** The agent's unique name (peers address it by this). */
+    String name();
+
+    /** The configured backend: tcp, shm, ucx, nixl or auto. */
+    String backend();
+
+    /**
+     * Allocates {@code bytes} of zero-filled memory, page aligned, registered with every backend of this agent
+     * (for shm a file mapped under the shm directory, for ucx also {@code ucp_mem_map}ped). Freed when the agent closes.
+     */
+    RegisteredRegion register(String label, long bytes);
+
+    /** The registered regions, in id order. */
+    List<RegisteredRegion> regions();
+
+    /** This agent's metadata for peers; changes when regions are registered. */
+    AgentMetadata metadata();
+
+    /** Loads (or reloads) a peer's metadata; afterwards {@link #post} can address it. Returns the backend chosen for it. */
+    String loadPeer(AgentMetadata peer);
+
+    /** Forgets a peer (it died or restarted); its in-flight transfers fail. */
+    void forgetPeer(String peer);
+
+    /** The backend this agent uses for a loaded peer, or {@code null} when the peer is unknown. */
+    String backendFor(String peer);
+
+    /**
+     * Posts a transfer between {@code local} descriptors (regions of this agent) and {@code remote} descriptors
+     * (regions of {@code peer}), pairwise, equal lengths. {@code notification} (may be {@code null}) is delivered to
+     * the peer after the data is in place. Bad descriptors and unknown peers throw {@link TransferException} at once;
+     * failures in flight fail the handle.
+     */
+    TransferHandle post(TransferOp op, List<MemoryDescriptor> local, String peer, List<MemoryDescriptor> remote,
+                        byte[] notification);
+
+    /** Notifications received since the last call (NIXL's getNotifs). */
+    List<Notification> takeNotifications();
+
+    /** Also (or instead) receive each notification as it arrives, on an agent thread; must not block. */
+    void onNotification(Consumer<Notification> handler);
+
+    /** Stops the agent: in-flight transfers fail, peers are disconnected, registered memory is freed. */
+    @Override
+    void close();
+}
