@@ -18,6 +18,9 @@ import io.tandem.engine.kernels.MatMul;
 import io.tandem.engine.kv.KvCache;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.engine.kv.KvMemoryAllocator;
+import io.tandem.engine.remote.DisaggregatedEngine;
+import io.tandem.engine.remote.KvExport;
+import io.tandem.engine.remote.RemotePrefill;
 import io.tandem.model.ModelConfig;
 import io.tandem.model.gguf.GgufFile;
 import io.tandem.protocol.BlockHasher;
@@ -39,7 +42,7 @@ import java.util.concurrent.locks.LockSupport;
  * time on its own thread. Other threads only queue requests and set flags; the engine thread owns
  * every block and sequence.
  */
-public final class CpuEngine implements Engine {
+public final class CpuEngine implements DisaggregatedEngine {
     private static final System.Logger LOG = System.getLogger(CpuEngine.class.getName());
     /** Cap of the KV cache: this many full contexts per {@code max-num-seqs} slot (running sequences plus cached prefixes). */
     static final int CONTEXTS_PER_SEQUENCE = 4;
@@ -51,6 +54,8 @@ public final class CpuEngine implements Engine {
     private final ComputePool pool;
     private final Map<String, EngineSequence> sequences = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<EngineSequence> inbox = new ConcurrentLinkedQueue<>();
+    /** Work other threads hand to the engine thread (remote prefill outcomes). */
+    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closed;
     private volatile boolean snapshotRequested;
@@ -90,8 +95,8 @@ public final class CpuEngine implements Engine {
             BlockHasher hasher = new BlockHasher(modelName, config.blockSize());
             KvCacheManager kv = new KvCacheManager(new BlockPool(layout.numBlocks(), new KvEventLog(workerId, events)),
                     hasher, config.prefixCaching());
-            EngineCore core = new EngineCore(model, cache, kv,
-                    new Scheduler(kv, config.maxNumBatchedTokens(), config.maxNumSeqs()), endOfGenerationIds);
+            EngineCore core = new EngineCore(model, cache, kv, config.maxNumBatchedTokens(), config.maxNumSeqs(),
+                    endOfGenerationIds);
             EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
                     config.blockSize());
             return new CpuEngine(info, config, core, cache, pool);
@@ -135,7 +140,44 @@ public final class CpuEngine implements Engine {
     }
 
     @Override
+    public KvCache kvCache() {
+        return cache;
+    }
+
+    @Override
     public void submit(EngineRequest request, TokenSink sink) throws EngineRejectedException {
+        enqueue(request, sink, null, null);
+    }
+
+    @Override
+    public void submit(EngineRequest request, TokenSink sink, RemotePrefill remote) throws EngineRejectedException {
+        enqueue(request, sink, Objects.requireNonNull(remote, "remote"), null);
+    }
+
+    @Override
+    public void submitPrefill(EngineRequest request, TokenSink sink, KvExport export) throws EngineRejectedException {
+        enqueue(request, sink, null, Objects.requireNonNull(export, "export"));
+    }
+
+    @Override
+    public void completeRemotePrefill(String requestId, int firstToken, TokenLogprobs logprobs) {
+        onEngineThread(requestId, s -> core.completeRemotePrefill(s, firstToken, logprobs));
+    }
+
+    @Override
+    public void failRemotePrefill(String requestId, String reason) {
+        onEngineThread(requestId, s -> core.failRemotePrefill(s, reason));
+    }
+
+    private void onEngineThread(String requestId, java.util.function.Consumer<EngineSequence> action) {
+        EngineSequence s = sequences.get(requestId);
+        if (s == null) return;
+        commands.add(() -> action.accept(s));
+        LockSupport.unpark(thread);
+    }
+
+    private void enqueue(EngineRequest request, TokenSink sink, RemotePrefill remote, KvExport export)
+            throws EngineRejectedException {
         Objects.requireNonNull(sink, "sink");
         validate(request);
         if (sequences.size() >= config.maxNumSeqs() + config.maxWaitingRequests()) {
@@ -143,6 +185,8 @@ public final class CpuEngine implements Engine {
                     + " requests, its limit (max-num-seqs + max-waiting-requests)");
         }
         EngineSequence seq = core.newSequence(request, new Untracking(request.requestId(), sink));
+        seq.setRemote(remote);
+        seq.setExport(export);
         if (sequences.putIfAbsent(request.requestId(), seq) != null) {
             throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "request id '" + request.requestId() + "' is already running");
         }
@@ -207,6 +251,8 @@ public final class CpuEngine implements Engine {
             try {
                 EngineSequence s;
                 while ((s = inbox.poll()) != null) core.add(s);
+                Runnable command;
+                while ((command = commands.poll()) != null) command.run();
                 if (snapshotRequested) {
                     snapshotRequested = false;
                     core.kv().publishSnapshot();
@@ -246,6 +292,7 @@ public final class CpuEngine implements Engine {
         }
         EngineSequence s;
         while ((s = inbox.poll()) != null) core.add(s);
+        commands.clear();
         core.failAll(ErrorCode.UNAVAILABLE, "the engine shut down");
         publish();
         cache.close();

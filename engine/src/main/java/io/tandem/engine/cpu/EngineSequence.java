@@ -3,6 +3,8 @@ package io.tandem.engine.cpu;
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.TokenSink;
 import io.tandem.engine.cache.KvSequence;
+import io.tandem.engine.remote.KvExport;
+import io.tandem.engine.remote.RemotePrefill;
 import io.tandem.engine.sample.SequenceSampling;
 import io.tandem.engine.sample.StopCondition;
 import io.tandem.protocol.Usage;
@@ -22,6 +24,9 @@ final class EngineSequence {
     private volatile boolean paused;
     private int emitted;
     private boolean done;
+    private RemotePrefill remote;
+    private KvExport export;
+    private boolean remoteCancelSent;
 
     EngineSequence(EngineRequest request, TokenSink sink, KvSequence kv, StopCondition stop) {
         this.request = request;
@@ -53,6 +58,31 @@ final class EngineSequence {
 
     StopCondition stop() {
         return stop;
+    }
+
+    /** The decode side of a possible remote prefill, or null (local prefill). */
+    RemotePrefill remote() {
+        return remote;
+    }
+
+    void setRemote(RemotePrefill remote) {
+        this.remote = remote;
+    }
+
+    /** Where this prefill-only sequence's KV goes, or null for an ordinary request. */
+    KvExport export() {
+        return export;
+    }
+
+    void setExport(KvExport export) {
+        this.export = export;
+    }
+
+    /** True the first time only: the prefill worker is told about a cancel once. */
+    boolean markRemoteCancelSent() {
+        if (remoteCancelSent) return false;
+        remoteCancelSent = true;
+        return true;
     }
 
     void requestCancel() {

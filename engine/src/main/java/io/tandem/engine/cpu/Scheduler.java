@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Continuous batching with chunked prefill, as vLLM's v1 scheduler does it: every step spends a
@@ -20,6 +21,11 @@ import java.util.List;
  * preempted.
  *
  * <p>Paused sequences (their consumer has no credit) are skipped but keep their place and blocks.
+ *
+ * <p>A sequence that may be prefilled remotely is admitted with blocks for its whole prompt; if the
+ * {@link RemoteGate} sends it to a prefill worker it waits in {@code awaitingKv}, holding its blocks
+ * (never preempted: a remote writer targets them) and counting against {@code max_num_seqs}, until
+ * {@link #resumeAfterRemote} puts it among the running ones.
  * Pure bookkeeping, no model and no threads: the engine thread calls it.
  */
 final class Scheduler {
@@ -28,6 +34,8 @@ final class Scheduler {
     private final int maxRunning;
     private final ArrayDeque<EngineSequence> waiting = new ArrayDeque<>();
     private final List<EngineSequence> running = new ArrayList<>();
+    private final List<EngineSequence> awaitingKv = new ArrayList<>();
+    private final RemoteGate remoteGate;
     private long preemptions;
 
     /**
@@ -35,11 +43,29 @@ final class Scheduler {
      * @param maxRunning  sequences holding blocks at most ({@code max_num_seqs})
      */
     Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning) {
+        this(kv, tokenBudget, maxRunning, s -> false);
+    }
+
+    /** Decides, once a sequence's whole prompt has blocks, whether a prefill worker computes it. */
+    @FunctionalInterface
+    interface RemoteGate {
+        boolean sendRemote(EngineSequence s);
+    }
+
+    /** Runs before a preempted sequence's blocks are released (its KV exports must stop reading them). */
+    private Consumer<EngineSequence> beforePreemption = s -> { };
+
+    void beforePreemption(Consumer<EngineSequence> hook) {
+        this.beforePreemption = hook;
+    }
+
+    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate) {
         if (tokenBudget < 1) throw new IllegalArgumentException("token budget must be >= 1, got " + tokenBudget);
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
         this.kv = kv;
         this.tokenBudget = tokenBudget;
         this.maxRunning = maxRunning;
+        this.remoteGate = remoteGate;
     }
 
     void add(EngineSequence s) {
@@ -71,16 +97,22 @@ final class Scheduler {
             budget -= n;
         }
         if (preempted) return chunks;
-        for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && budget > 0 && running.size() < maxRunning; ) {
+        for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && budget > 0 && holding() < maxRunning; ) {
             EngineSequence s = it.next();
             if (s.paused()) continue;
             if (s.kv().blockCount() == 0) kv.longestCachedPrefix(s.kv());
             int n = Math.min(s.kv().uncomputedTokens(), budget);
-            if (!kv.allocateFor(s.kv(), n)) {
+            // a possible remote prefill reserves the whole prompt: the prefill worker writes all of it at once
+            int reserve = s.remote() != null ? s.kv().uncomputedTokens() : n;
+            if (!kv.allocateFor(s.kv(), reserve)) {
                 kv.release(s.kv()); // give back the prefix hit; it stays cached and is looked up again next time
                 break;              // first come, first served: nothing behind it is admitted either
             }
             it.remove();
+            if (s.remote() != null && remoteGate.sendRemote(s)) {
+                awaitingKv.add(s);
+                continue;
+            }
             running.add(s);
             chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
             budget -= n;
@@ -89,15 +121,31 @@ final class Scheduler {
     }
 
     private void preempt(EngineSequence s) {
+        beforePreemption.accept(s);
         running.remove(s);
         kv.release(s.kv());
         preemptions++;
         waiting.addFirst(s);
     }
 
+    /** A sequence whose remote prefill ended (KV in place, or failed: then it prefills locally) runs from now on. */
+    void resumeAfterRemote(EngineSequence s) {
+        if (!awaitingKv.remove(s)) throw new IllegalStateException(s + " is not waiting for remote KV");
+        running.add(s);
+    }
+
+    boolean isAwaitingKv(EngineSequence s) {
+        return awaitingKv.contains(s);
+    }
+
+    /** Sequences waiting for a prefill worker's KV. */
+    List<EngineSequence> awaitingKv() {
+        return List.copyOf(awaitingKv);
+    }
+
     /** Removes a sequence wherever it is and releases its blocks (finished, cancelled or failed). */
     void remove(EngineSequence s) {
-        if (!running.remove(s)) waiting.remove(s);
+        if (!running.remove(s) && !awaitingKv.remove(s)) waiting.remove(s);
         kv.release(s.kv());
     }
 
@@ -112,12 +160,18 @@ final class Scheduler {
     /** Every sequence held, running first. */
     List<EngineSequence> all() {
         List<EngineSequence> out = new ArrayList<>(running);
+        out.addAll(awaitingKv);
         out.addAll(waiting);
         return out;
     }
 
+    /** Sequences holding blocks: running plus awaiting remote KV. */
     int runningCount() {
-        return running.size();
+        return holding();
+    }
+
+    private int holding() {
+        return running.size() + awaitingKv.size();
     }
 
     int waitingCount() {
@@ -125,7 +179,7 @@ final class Scheduler {
     }
 
     boolean isEmpty() {
-        return running.isEmpty() && waiting.isEmpty();
+        return running.isEmpty() && waiting.isEmpty() && awaitingKv.isEmpty();
     }
 
     long preemptions() {

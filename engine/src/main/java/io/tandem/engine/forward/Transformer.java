@@ -78,6 +78,14 @@ public final class Transformer {
      * spans asked for. Positions before a span's start must already be in the cache.
      */
     public ForwardResult forward(Batch batch, KvCache cache) {
+        return forward(batch, cache, LayerListener.NONE);
+    }
+
+    /**
+     * As {@link #forward(Batch, KvCache)}, telling {@code listener} as soon as each layer's KV of the whole batch is in
+     * the cache, so it can be sent to a decode worker while the later layers still compute.
+     */
+    public ForwardResult forward(Batch batch, KvCache cache, LayerListener listener) {
         check(batch, cache.layout());
         int n = batch.totalTokens();
         int e = config.embeddingLength();
@@ -114,6 +122,7 @@ public final class Transformer {
             forTokens(n, (t0, t1) -> {
                 for (int i = t0; i < t1; i++) prepareQkv(w, layer, batch, cache, i, qDim, kvDim);
             });
+            listener.onLayerStored(l);
             attention.run(pool, batch, cache, l, buf.q, buf.att, ATTENTION_CHUNK);
             matmul.multiply(buf.att, n, Projection.accumulating(w.wo(), x));
             rmsnormRows(n, x, w.ffnNorm(), buf.h, e);

@@ -48,7 +48,7 @@ final class CoreFixture implements AutoCloseable {
         cache = KvCache.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
         kv = new KvCacheManager(new BlockPool(numBlocks, new KvEventLog("test", events)), new BlockHasher(model, 16),
                 prefixCaching);
-        core = new EngineCore(t, cache, kv, new Scheduler(kv, tokenBudget, maxSeqs), endOfGeneration(model));
+        core = new EngineCore(t, cache, kv, tokenBudget, maxSeqs, endOfGeneration(model));
     }
 
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching) {
