@@ -26,4 +26,17 @@ public final class Addresses {
     public static String kvResync(String workerId) {
         return "tandem.worker." + workerId + ".kv-resync";
     }
+
+    /** Where a prefill worker takes {@link RemotePrefillMessage.Request}s from decode workers. */
+    public static String prefill(String workerId) {
+        return "tandem.worker." + workerId + ".prefill";
+    }
+
+    /** Where a worker answers with its transfer bootstrap (agent metadata and KV layout), as its HTTP {@code GET /route} does. */
+    public static String bootstrap(String workerId) {
+        return "tandem.worker." + workerId + ".bootstrap";
+    }
+
+    /** Header of a generate request naming the prefill worker the router picked for it (a hint; the decode worker decides). */
+    public static final String PREFILL_WORKER_HEADER = "tandem-prefill-worker";
 }

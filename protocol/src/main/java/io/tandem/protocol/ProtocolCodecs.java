@@ -1,6 +1,7 @@
 package io.tandem.protocol;
 
 import io.tandem.protocol.codec.ControlMessageCodec;
+import io.tandem.protocol.codec.RemotePrefillCodec;
 import io.tandem.protocol.codec.GenerateRequestCodec;
 import io.tandem.protocol.codec.StreamMessageCodec;
 import io.tandem.protocol.codec.WorkerRecordCodec;
@@ -33,6 +34,8 @@ public final class ProtocolCodecs {
         register(eventBus, StreamMessage.Failed.class, new StreamMessageCodec("tandem.StreamMessage.Failed"));
         register(eventBus, ControlMessage.Credit.class, new ControlMessageCodec("tandem.ControlMessage.Credit"));
         register(eventBus, ControlMessage.Cancel.class, new ControlMessageCodec("tandem.ControlMessage.Cancel"));
+        register(eventBus, RemotePrefillMessage.Request.class, new RemotePrefillCodec("tandem.RemotePrefill.Request"));
+        register(eventBus, RemotePrefillMessage.Result.class, new RemotePrefillCodec("tandem.RemotePrefill.Result"));
     }
 
     // A family codec handles the sealed parent type; each variant class is registered to it.

@@ -27,14 +27,14 @@ public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
         return new GenerateRequest(requestId, model, prompt, sampling, r.readString(), r.readInt());
     }
 
-    private static void writeSampling(WireWriter w, SamplingParams s) {
+    static void writeSampling(WireWriter w, SamplingParams s) {
         w.writeInt(s.maxTokens()).writeFloat(s.temperature()).writeFloat(s.topP()).writeInt(s.topK())
                 .writeFloat(s.minP()).writeNullableLong(s.seed()).writeFloat(s.presencePenalty())
                 .writeFloat(s.frequencyPenalty()).writeInts(s.stopTokenIds()).writeBoolean(s.ignoreEos())
                 .writeInt(s.logprobs());
     }
 
-    private static SamplingParams readSampling(WireReader r) {
+    static SamplingParams readSampling(WireReader r) {
         return new SamplingParams(r.readInt(), r.readFloat(), r.readFloat(), r.readInt(), r.readFloat(),
                 r.readNullableLong(), r.readFloat(), r.readFloat(), r.readInts(), r.readBoolean(), r.readInt());
     }

@@ -4,6 +4,7 @@ import io.tandem.protocol.ControlMessage;
 import io.tandem.protocol.ErrorCode;
 import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.GenerateRequest;
+import io.tandem.protocol.RemotePrefillMessage;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.TokenLogprobs;
@@ -89,6 +90,24 @@ class CodecRoundTripTest {
             wire(streams, new StreamMessage.Failed("r", code, "boom — ünïcödé"));
         }
         wire(streams, new StreamMessage.Failed("r", ErrorCode.INTERNAL, null));
+    }
+
+    @Test
+    void remotePrefillMessages() {
+        var codec = new RemotePrefillCodec("t");
+        var sampling = new SamplingParams(64, 0.7f, 0.9f, 40, 0.05f, 7L, 0f, 0f, new int[] {2}, false, 3);
+        var req = new RemotePrefillMessage.Request("r1", new int[] {1, 2, 3, 4}, sampling, "decode-1", new int[] {9, 4}, 16);
+        var back = (RemotePrefillMessage.Request) codec.decode(codec.encode(req));
+        assertArrayEquals(req.promptTokens(), back.promptTokens());
+        assertArrayEquals(req.blockTable(), back.blockTable());
+        assertEquals(sampling, back.sampling());
+        assertEquals("decode-1", back.decodeWorkerId());
+        assertEquals(16, back.cachedTokens());
+        var lp = new TokenLogprobs(5, -0.25f, new int[] {5, 6}, new float[] {-0.25f, -2f});
+        var res = new RemotePrefillMessage.Result("r1", 5, lp, 32, 1L << 33);
+        assertEquals(res, codec.decode(codec.encode(res)));
+        var bare = new RemotePrefillMessage.Result("r2", 0, null, 0, 0);
+        assertEquals(bare, codec.decode(codec.encode(bare)));
     }
 
     @Test
