@@ -53,6 +53,16 @@ public final class WorkerMain implements Callable<Integer> {
     String id;
     @Option(names = "--stall-timeout", paramLabel = "SECONDS", description = "cancel a request whose consumer grants no credit this long (default: 60)")
     Double stallTimeout;
+    @Option(names = "--transfer", paramLabel = "BACKEND", description = "KV transfer backend: tcp, shm, ucx, nixl or auto (per peer: shm on the same host, else ucx, else tcp) (default: auto)")
+    String transfer;
+    @Option(names = "--max-local-prefill-tokens", paramLabel = "N", description = "decode role: prefill remotely when more than N prompt tokens are uncached (default: 128)")
+    Integer maxLocalPrefillTokens;
+    @Option(names = "--max-prefill-queue", paramLabel = "N", description = "prefill role: remote prefills taken at once; decode role: skip prefill workers this busy (default: 8)")
+    Integer maxPrefillQueue;
+    @Option(names = "--prefill-timeout", paramLabel = "SECONDS", description = "decode role: prefill locally when a remote prefill takes longer (default: 30)")
+    Double prefillTimeout;
+    @Option(names = "--transfer-threads", paramLabel = "N", description = "threads of the transfer agent's worker pool (default: 2)")
+    Integer transferThreads;
     @Option(names = "-cluster", description = "join the Tandem cluster (required: a lone worker serves nobody)")
     Boolean cluster;
     @Option(names = "-cluster-host", paramLabel = "HOST", description = "event-bus host (default: Hazelcast's interface)")
@@ -116,6 +126,11 @@ public final class WorkerMain implements Callable<Integer> {
         f.put("host", host);
         f.put("id", id);
         f.put("stall-timeout", stallTimeout);
+        f.put("transfer", transfer);
+        f.put("max-local-prefill-tokens", maxLocalPrefillTokens);
+        f.put("max-prefill-queue", maxPrefillQueue);
+        f.put("prefill-timeout", prefillTimeout);
+        f.put("transfer-threads", transferThreads);
         f.put("cluster", cluster);
         f.put("cluster-host", clusterHost);
         f.put("cluster-port", clusterPort);

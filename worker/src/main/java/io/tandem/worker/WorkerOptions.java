@@ -1,5 +1,7 @@
 package io.tandem.worker;
 
+import io.tandem.worker.disagg.DisaggregationOptions;
+
 import io.tandem.protocol.WorkerRole;
 import io.tandem.worker.engine.EngineNames;
 
@@ -21,6 +23,7 @@ import java.util.Objects;
  * @param loadReportMillis   how often the engine's load is reported to the registry
  * @param outboxCapacity     tokens buffered per request beyond its credit (a pause takes effect
  *                           at the engine's next step, so a few suffice)
+ * @param disaggregation     remote prefill and KV transfer settings
  */
 public record WorkerOptions(
         WorkerRole role,
@@ -32,7 +35,8 @@ public record WorkerOptions(
         String workerId,
         long stallTimeoutMillis,
         long loadReportMillis,
-        int outboxCapacity) {
+        int outboxCapacity,
+        DisaggregationOptions disaggregation) {
 
     public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 60_000;
     public static final long DEFAULT_LOAD_REPORT_MILLIS = 1_000;
@@ -49,24 +53,25 @@ public record WorkerOptions(
         if (stallTimeoutMillis < 1) throw new IllegalArgumentException("stallTimeoutMillis must be >= 1");
         if (loadReportMillis < 1) throw new IllegalArgumentException("loadReportMillis must be >= 1");
         if (outboxCapacity < 1) throw new IllegalArgumentException("outboxCapacity must be >= 1");
+        disaggregation = disaggregation == null ? DisaggregationOptions.DEFAULTS : disaggregation;
     }
 
     /** A worker of {@code role} on the bundled model, CPU engine, HTTP on a free port of 127.0.0.1. */
     public static WorkerOptions defaults(WorkerRole role) {
         return new WorkerOptions(role, null, EngineNames.DEFAULT, Map.of(), "127.0.0.1", 0, null,
-                DEFAULT_STALL_TIMEOUT_MILLIS, DEFAULT_LOAD_REPORT_MILLIS, DEFAULT_OUTBOX_CAPACITY);
+                DEFAULT_STALL_TIMEOUT_MILLIS, DEFAULT_LOAD_REPORT_MILLIS, DEFAULT_OUTBOX_CAPACITY, DisaggregationOptions.DEFAULTS);
     }
 
     public WorkerOptions withModelPath(Path path) {
-        return new WorkerOptions(role, path, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+        return new WorkerOptions(role, path, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity, disaggregation);
     }
 
     public WorkerOptions withEngine(String name, Map<String, Object> options) {
-        return new WorkerOptions(role, modelPath, name, options, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+        return new WorkerOptions(role, modelPath, name, options, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity, disaggregation);
     }
 
     public WorkerOptions withHttp(String host, int port) {
-        return new WorkerOptions(role, modelPath, engine, engineOptions, host, port, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, port, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity, disaggregation);
     }
 
     /** No HTTP server of its own (embedded in the gateway, which serves /metrics). */
@@ -75,18 +80,22 @@ public record WorkerOptions(
     }
 
     public WorkerOptions withWorkerId(String id) {
-        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, id, stallTimeoutMillis, loadReportMillis, outboxCapacity);
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, id, stallTimeoutMillis, loadReportMillis, outboxCapacity, disaggregation);
     }
 
     public WorkerOptions withStallTimeoutMillis(long millis) {
-        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, millis, loadReportMillis, outboxCapacity);
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, millis, loadReportMillis, outboxCapacity, disaggregation);
     }
 
     public WorkerOptions withLoadReportMillis(long millis) {
-        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, millis, outboxCapacity);
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, millis, outboxCapacity, disaggregation);
+    }
+
+    public WorkerOptions withDisaggregation(DisaggregationOptions d) {
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, outboxCapacity, d);
     }
 
     public WorkerOptions withOutboxCapacity(int capacity) {
-        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, capacity);
+        return new WorkerOptions(role, modelPath, engine, engineOptions, host, httpPort, workerId, stallTimeoutMillis, loadReportMillis, capacity, disaggregation);
     }
 }

@@ -14,7 +14,8 @@ import java.util.TreeSet;
 /**
  * A worker's settings from a JSON config file and command-line flags: the file's keys are the
  * long flag names ({@code role, model, engine, port, host, cluster, cluster-host, cluster-port,
- * engine-option, stall-timeout, id, threads}; keys starting with {@code _} are comments); a flag given on the
+ * engine-option, stall-timeout, id, threads, transfer, max-local-prefill-tokens, max-prefill-queue,
+ * prefill-timeout, transfer-threads}; keys starting with {@code _} are comments); a flag given on the
  * command line wins over the file.
  *
  * @param options      the worker itself
@@ -25,7 +26,8 @@ import java.util.TreeSet;
 public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort) {
 
     public static final Set<String> KEYS = Set.of("role", "model", "engine", "port", "host", "cluster", "cluster-host",
-            "cluster-port", "engine-option", "stall-timeout", "id", "threads");
+            "cluster-port", "engine-option", "stall-timeout", "id", "threads", "transfer", "max-local-prefill-tokens", "max-prefill-queue",
+            "prefill-timeout", "transfer-threads");
 
     /**
      * @param flags only the flags actually given (same keys as the file)
@@ -63,9 +65,33 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
             if (seconds <= 0) throw new IllegalArgumentException("stall-timeout must be > 0 seconds");
             o = o.withStallTimeoutMillis(Math.round(seconds * 1000));
         }
+        o = o.withDisaggregation(disaggregation(v));
         boolean cluster = v.get("cluster") instanceof Boolean b ? b : Boolean.parseBoolean(str(v, "cluster", "false"));
         Object clusterHost = v.get("cluster-host");
         return new WorkerSettings(o, cluster, clusterHost == null ? null : clusterHost.toString(), port(v, "cluster-port", 0));
+    }
+
+    /** Remote prefill and transfer settings; the same keys as flags of the gateway's embedded mode. */
+    public static io.tandem.worker.disagg.DisaggregationOptions disaggregation(Map<String, Object> v) {
+        var d = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS.withTransfer(str(v, "transfer", "auto").trim().toLowerCase(Locale.ROOT));
+        if (v.get("max-local-prefill-tokens") != null) d = d.withMaxLocalPrefillTokens(whole(v, "max-local-prefill-tokens", 0));
+        if (v.get("max-prefill-queue") != null) d = d.withMaxPrefillQueue(whole(v, "max-prefill-queue", 1));
+        if (v.get("prefill-timeout") != null) {
+            double seconds = number(v, "prefill-timeout");
+            if (seconds <= 0) throw new IllegalArgumentException("prefill-timeout must be > 0 seconds");
+            d = d.withPrefillTimeoutMillis(Math.round(seconds * 1000));
+        }
+        if (v.get("transfer-threads") != null) {
+            d = new io.tandem.worker.disagg.DisaggregationOptions(d.transfer(), d.maxLocalPrefillTokens(), d.maxPrefillQueue(),
+                    d.prefillTimeoutMillis(), whole(v, "transfer-threads", 1));
+        }
+        return d;
+    }
+
+    private static int whole(Map<String, Object> v, String key, int min) {
+        double d = number(v, key);
+        if (d != Math.rint(d) || d < min || d > Integer.MAX_VALUE) throw new IllegalArgumentException(key + " must be a whole number >= " + min + ", got " + v.get(key));
+        return (int) d;
     }
 
     static WorkerRole role(String s) {

@@ -15,6 +15,17 @@ import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
+import io.tandem.engine.remote.DisaggregatedEngine;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferAgents;
+import io.tandem.transfer.TransferConfig;
+import io.tandem.worker.disagg.DisaggregationOptions;
+import io.tandem.worker.disagg.KvBootstrap;
+import io.tandem.worker.disagg.PeerDirectory;
+import io.tandem.worker.disagg.PrefillService;
+import io.tandem.worker.disagg.RegisteredKvMemory;
+import io.tandem.worker.disagg.RemotePrefillClient;
+import io.tandem.worker.disagg.TransferMetrics;
 import io.tandem.worker.engine.EngineFactory;
 import io.tandem.worker.kv.KvEventPublisher;
 import io.tandem.worker.engine.LoadedEngine;
@@ -42,8 +53,10 @@ import java.util.UUID;
  * the {@link WorkerRegistry} and reports its load there. Undeploying stops intake, ends every
  * in-flight stream with an UNAVAILABLE failure, deregisters and closes the engine.
  * <p>
- * Prefill-role workers register (so the pool is visible) but refuse generate requests until
- * remote prefill exists.
+ * Disaggregation: the engine's KV arenas are registered with the worker's transfer agent; every worker answers
+ * with its transfer bootstrap ({@code GET /route} and {@link Addresses#bootstrap}). A prefill-role worker takes no
+ * generate requests but remote prefills ({@link PrefillService}); a decode or both worker sends long prompts to a
+ * prefill worker ({@link RemotePrefillClient}) and prefills locally when that fails.
  */
 public final class WorkerVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(WorkerVerticle.class.getName());
@@ -65,6 +78,13 @@ public final class WorkerVerticle extends VerticleBase {
     private WorkerRecord record;
     private long loadTimer = -1;
     private KvEventPublisher kvEvents;
+    private TransferAgent agent;
+    private RegisteredKvMemory kvMemory;
+    private KvBootstrap bootstrap;
+    private MessageConsumer<Object> bootstrapConsumer;
+    private PeerDirectory peers;
+    private PrefillService prefillService;
+    private RemotePrefillClient prefillClient;
     private boolean stopping;
     private boolean engineClosed;
 
@@ -102,18 +122,28 @@ public final class WorkerVerticle extends VerticleBase {
         long startNanos = System.nanoTime();
         long[] engineNanos = new long[1];
         kvEvents = new KvEventPublisher(vertx, context, workerId, registry.kvSnapshots());
-        return vertx.executeBlocking(() -> engines.open(options.withWorkerId(workerId), kvEvents))
+        return openTransferAgent()
+                .compose(a -> {
+                    agent = a;
+                    kvMemory = a == null ? null : new RegisteredKvMemory(a);
+                    return vertx.executeBlocking(() -> kvMemory == null ? engines.open(options.withWorkerId(workerId), kvEvents)
+                            : engines.open(options.withWorkerId(workerId), kvEvents, kvMemory));
+                })
                 .compose(engine -> {
                     engineNanos[0] = System.nanoTime() - startNanos;
                     loaded = engine;
                     metrics = new WorkerMetrics(meters, workerId, options.role(), engine.engine(), streams::size);
+                    return setUpDisaggregation();
+                })
+                .compose(v -> {
                     generateConsumer = vertx.eventBus().consumer(Addresses.generate(workerId), this::onGenerate);
                     controlConsumer = vertx.eventBus().consumer(Addresses.control(workerId), this::onControl);
                     // subscriptions must reach the cluster before anyone can find us in the registry
                     return Future.all(generateConsumer.completion(), controlConsumer.completion());
                 })
                 .compose(v -> options.httpPort() < 0 ? Future.succeededFuture((HttpServer) null)
-                        : WorkerHttpServer.start(vertx, options.host(), options.httpPort(), this::health, meters))
+                        : WorkerHttpServer.start(vertx, options.host(), options.httpPort(), this::health,
+                        () -> bootstrap == null ? null : bootstrap.toJson(), meters))
                 .compose(server -> {
                     http = server;
                     record = new WorkerRecord(workerId, options.role(), loaded.modelName(), registry.nodeId(), options.host(),
@@ -131,6 +161,53 @@ public final class WorkerVerticle extends VerticleBase {
                 .recover(e -> shutdown().transform(ignored -> Future.failedFuture(e)));
     }
 
+    /** The transfer agent the KV arenas are registered with; none for engines without a paged cache. */
+    private Future<TransferAgent> openTransferAgent() {
+        if (!options.engine().equals(io.tandem.worker.engine.EngineNames.CPU)) return Future.succeededFuture(null);
+        DisaggregationOptions d = options.disaggregation();
+        TransferConfig config = new TransferConfig(d.transfer(), workerId, options.host(), 0, "/dev/shm", d.transferThreads(),
+                java.time.Duration.ofMillis(d.prefillTimeoutMillis()));
+        // an unavailable backend (NIXL or UCX not installed) is reported, never fatal: auto instead, else no transfers
+        Future<TransferAgent> opened = TransferAgents.open(vertx, config);
+        if (!d.transfer().equals("auto")) {
+            opened = opened.recover(e -> {
+                LOG.log(System.Logger.Level.ERROR, "transfer backend '" + d.transfer() + "' is unavailable (" + e.getMessage()
+                        + "); using auto instead");
+                return TransferAgents.open(vertx, new TransferConfig("auto", workerId, options.host(), 0, "/dev/shm",
+                        d.transferThreads(), config.timeout()));
+            });
+        }
+        return opened.recover(e -> {
+            LOG.log(System.Logger.Level.ERROR, "no KV transfer agent (" + e.getMessage() + "); " + workerId
+                    + " serves aggregated only");
+            return Future.succeededFuture(null);
+        });
+    }
+
+    /** Bootstrap answers, and the prefill service or the remote-prefill client, by role. */
+    private Future<Void> setUpDisaggregation() {
+        if (agent == null || !(loaded.engine() instanceof DisaggregatedEngine engine)) return Future.succeededFuture();
+        int[][] regions = kvMemory.regionTable();
+        if (regions.length != engine.kvCache().layout().layers()) {
+            LOG.log(System.Logger.Level.WARNING, "the engine's KV arenas are not registered with the transfer agent; "
+                    + workerId + " neither sends nor receives KV");
+            return Future.succeededFuture();
+        }
+        bootstrap = new KvBootstrap(workerId, agent.backend(), agent.metadata(), engine.kvCache().layout(), regions);
+        bootstrapConsumer = vertx.eventBus().consumer(Addresses.bootstrap(workerId), m -> m.reply(bootstrap.toJson()));
+        TransferMetrics transferMetrics = new TransferMetrics(meters, workerId);
+        DisaggregationOptions d = options.disaggregation();
+        Future<Void> ready = bootstrapConsumer.completion();
+        if (options.role() == WorkerRole.PREFILL) {
+            peers = new PeerDirectory(vertx, registry, agent, engine.kvCache().layout());
+            prefillService = new PrefillService(vertx, context, workerId, engine, agent, kvMemory, peers, d, transferMetrics);
+            ready = Future.all(ready, prefillService.start()).mapEmpty();
+        } else {
+            prefillClient = new RemotePrefillClient(vertx, context, registry, engine, workerId, loaded.modelName(), d, transferMetrics);
+        }
+        return ready;
+    }
+
     @Override
     public Future<?> stop() {
         return shutdown();
@@ -139,7 +216,8 @@ public final class WorkerVerticle extends VerticleBase {
     private JsonObject health() {
         return new JsonObject().put("status", stopping ? "stopping" : "ok").put("workerId", workerId)
                 .put("role", options.role().name().toLowerCase(Locale.ROOT)).put("model", loaded.modelName())
-                .put("engine", options.engine()).put("streams", streams.size());
+                .put("engine", options.engine()).put("streams", streams.size())
+                .put("transfer", bootstrap == null ? "none" : bootstrap.backend());
     }
 
     private void onGenerate(Message<Object> msg) {
@@ -159,8 +237,13 @@ public final class WorkerVerticle extends VerticleBase {
                 vertx.eventBus().<StreamMessage>sender(req.streamAddress()), vertx, options.stallTimeoutMillis(), streamListener);
         streams.put(req.requestId(), stream);
         try {
-            engine.submit(new EngineRequest(req.requestId(), req.promptTokens(), req.sampling()),
-                    stream.engineSink(context));
+            EngineRequest request = new EngineRequest(req.requestId(), req.promptTokens(), req.sampling());
+            if (prefillClient != null && engine instanceof DisaggregatedEngine d) {
+                d.submit(request, stream.engineSink(context),
+                        prefillClient.forRequest(req.sampling(), msg.headers().get(Addresses.PREFILL_WORKER_HEADER)));
+            } else {
+                engine.submit(request, stream.engineSink(context));
+            }
         } catch (EngineRejectedException e) {
             streams.remove(req.requestId());
             metrics.ended("rejected");
@@ -204,6 +287,7 @@ public final class WorkerVerticle extends VerticleBase {
                 if (s != null) s.onCredit(c.tokens());
             }
             case ControlMessage.Cancel c -> {
+                if (prefillService != null) prefillService.cancel(c.requestId());
                 RequestStream s = streams.get(c.requestId());
                 if (s != null) s.cancel(c.reason() == null ? "cancelled by the gateway" : c.reason());
             }
@@ -239,6 +323,18 @@ public final class WorkerVerticle extends VerticleBase {
         });
     }
 
+    /** After the engine: the agent frees the registered KV memory. */
+    private Future<Void> closeTransferAgent() {
+        TransferAgent a = agent;
+        agent = null;
+        if (peers != null) peers.close();
+        if (a == null) return Future.succeededFuture();
+        return vertx.executeBlocking(() -> {
+            a.close();
+            return null;
+        });
+    }
+
     /** Idempotent teardown, also used when start fails halfway. */
     private Future<Void> shutdown() {
         stopping = true;
@@ -253,8 +349,11 @@ public final class WorkerVerticle extends VerticleBase {
         Future<Void> control = controlConsumer == null ? Future.succeededFuture() : controlConsumer.unregister();
         Future<Void> server = http == null ? Future.succeededFuture() : http.close();
         Future<Void> kv = kvEvents == null ? Future.succeededFuture() : kvEvents.stop();
-        return Future.join(intake, registration, control, server, kv).otherwiseEmpty()
+        Future<Void> prefills = prefillService == null ? Future.succeededFuture() : prefillService.drain();
+        Future<Void> boot = bootstrapConsumer == null ? Future.succeededFuture() : bootstrapConsumer.unregister();
+        return Future.join(intake, registration, control, server, kv, prefills, boot).otherwiseEmpty()
                 .compose(v -> closeEngine())
+                .compose(v -> closeTransferAgent())
                 .andThen(v -> {
                     if (metrics != null) metrics.close();
                 })

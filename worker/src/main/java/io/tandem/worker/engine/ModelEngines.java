@@ -30,12 +30,17 @@ public final class ModelEngines implements EngineFactory {
 
     @Override
     public LoadedEngine open(WorkerOptions options, KvEventSink events) throws Exception {
+        return open(options, events, KvMemoryAllocator.offHeap());
+    }
+
+    @Override
+    public LoadedEngine open(WorkerOptions options, KvEventSink events, KvMemoryAllocator kvMemory) throws Exception {
         EngineNames.check(options.engine());
         Path path = options.modelPath() != null ? options.modelPath() : BundledModel.path();
         LoadedModel model = LoadedModel.open(path);
         try {
             Engine engine = switch (options.engine()) {
-                case EngineNames.CPU -> cpu(model, options, events);
+                case EngineNames.CPU -> cpu(model, options, events, kvMemory);
                 case EngineNames.SIM -> simulated(model, options);
                 default -> throw new IllegalArgumentException("unknown engine " + options.engine());
             };
@@ -47,11 +52,11 @@ public final class ModelEngines implements EngineFactory {
     }
 
     /** The transformer engine on the model's mapped weights. */
-    static Engine cpu(LoadedModel model, WorkerOptions options, KvEventSink events) {
+    static Engine cpu(LoadedModel model, WorkerOptions options, KvEventSink events, KvMemoryAllocator kvMemory) {
         CpuEngineConfig config = CpuEngineConfig.fromMap(options.engineOptions());
         String id = options.workerId() != null ? options.workerId() : model.name();
         CpuEngine engine = CpuEngine.open(model.gguf(), model.name(), model.tokenizer().endOfGenerationIds(), config, id,
-                events, KvMemoryAllocator.offHeap());
+                events, kvMemory);
         LOG.log(System.Logger.Level.INFO, "cpu engine for {0}: {1} threads, KV cache {2} blocks of {3} tokens ({4} MiB, {5})",
                 model.name(), config.threads(), engine.kvLayout().numBlocks(), engine.kvLayout().blockSize(),
                 engine.kvLayout().totalBytes() >> 20, engine.kvLayout().type());

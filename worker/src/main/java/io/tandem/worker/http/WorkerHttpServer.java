@@ -12,13 +12,28 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import java.util.function.Supplier;
 
-/** A worker's own HTTP endpoints: {@code GET /health} and {@code GET /metrics} (Prometheus text). */
+/**
+ * A worker's own HTTP endpoints: {@code GET /health}, {@code GET /metrics} (Prometheus text) and the transfer
+ * bootstrap {@code GET /route} (agent name, backend, metadata and KV layout; 404 when the worker transfers no KV).
+ */
 public final class WorkerHttpServer {
     private WorkerHttpServer() {}
 
     public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health, MeterRegistry meters) {
+        return start(vertx, host, port, health, () -> null, meters);
+    }
+
+    /** @param route the bootstrap document, or null when the worker transfers no KV */
+    public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health,
+                                           Supplier<JsonObject> route, MeterRegistry meters) {
         Router router = Router.router(vertx);
         router.get("/health").handler(ctx -> ctx.json(health.get()));
+        router.get("/route").handler(ctx -> {
+            JsonObject doc = route.get();
+            if (doc != null) ctx.json(doc);
+            else ctx.response().setStatusCode(404).putHeader("content-type", "application/json")
+                    .end(new JsonObject().put("error", "this worker transfers no KV (its engine has no paged cache)").encode());
+        });
         PrometheusMeterRegistry prometheus = prometheusOf(meters);
         if (prometheus != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));

@@ -1,0 +1,43 @@
+package io.tandem.worker.disagg;
+
+/**
+ * How a worker splits prefill from decode.
+ *
+ * @param transfer              transfer backend: tcp, shm, ucx, nixl or auto (per peer: shm on the same host, else ucx, else tcp)
+ * @param maxLocalPrefillTokens a decode worker prefills remotely only when more prompt tokens than this are uncached
+ * @param maxPrefillQueue       a prefill worker takes at most this many remote prefills at once; a decode worker
+ *                              does not send to one that reports this many queued
+ * @param prefillTimeoutMillis  a remote prefill not answered by then is abandoned: the decode worker prefills locally
+ * @param transferThreads       threads of the transfer agent's named worker pool (blocking and native calls)
+ */
+public record DisaggregationOptions(String transfer, int maxLocalPrefillTokens, int maxPrefillQueue,
+                                    long prefillTimeoutMillis, int transferThreads) {
+
+    public static final DisaggregationOptions DEFAULTS = new DisaggregationOptions("auto", 128, 8, 30_000, 2);
+
+    public DisaggregationOptions {
+        if (!java.util.Set.of("tcp", "shm", "ucx", "nixl", "auto").contains(transfer)) {
+            throw new IllegalArgumentException("--transfer must be tcp, shm, ucx, nixl or auto, got '" + transfer + "'");
+        }
+        if (maxLocalPrefillTokens < 0) throw new IllegalArgumentException("--max-local-prefill-tokens must be >= 0");
+        if (maxPrefillQueue < 1) throw new IllegalArgumentException("--max-prefill-queue must be >= 1");
+        if (prefillTimeoutMillis < 1) throw new IllegalArgumentException("prefill timeout must be >= 1 ms");
+        if (transferThreads < 1) throw new IllegalArgumentException("--transfer-threads must be >= 1");
+    }
+
+    public DisaggregationOptions withTransfer(String backend) {
+        return new DisaggregationOptions(backend, maxLocalPrefillTokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads);
+    }
+
+    public DisaggregationOptions withMaxLocalPrefillTokens(int tokens) {
+        return new DisaggregationOptions(transfer, tokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads);
+    }
+
+    public DisaggregationOptions withMaxPrefillQueue(int n) {
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, n, prefillTimeoutMillis, transferThreads);
+    }
+
+    public DisaggregationOptions withPrefillTimeoutMillis(long millis) {
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, maxPrefillQueue, millis, transferThreads);
+    }
+}

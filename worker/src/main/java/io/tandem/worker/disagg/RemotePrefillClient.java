@@ -1,0 +1,153 @@
+package io.tandem.worker.disagg;
+
+import io.tandem.engine.remote.DisaggregatedEngine;
+import io.tandem.engine.remote.KvReservation;
+import io.tandem.engine.remote.RemotePrefill;
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.ControlMessage;
+import io.tandem.protocol.ErrorCode;
+import io.tandem.protocol.RemotePrefillMessage;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.WorkerRecord;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.registry.WorkerRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The decode role's side of disaggregation. For each request the engine reserves the prompt's blocks, then asks
+ * {@link #begin}: a prompt with more than {@code max_local_prefill_tokens} uncached tokens goes to a live prefill
+ * worker whose queue is below its limit (the router's pick when it named one, else the least loaded); the prefill
+ * worker's answer completes the prefill, anything else — no prefill worker, a full queue, a layout mismatch, a
+ * transfer error, a timeout — makes the engine prefill locally. Thread-safe: the engine calls it on its thread, the
+ * replies come on the worker's context.
+ */
+public final class RemotePrefillClient {
+    private static final System.Logger LOG = System.getLogger(RemotePrefillClient.class.getName());
+
+    private final Vertx vertx;
+    private final Context context;
+    private final WorkerRegistry registry;
+    private final DisaggregatedEngine engine;
+    private final String workerId;
+    private final String model;
+    private final DisaggregationOptions options;
+    private final TransferMetrics metrics;
+
+    public RemotePrefillClient(Vertx vertx, Context context, WorkerRegistry registry, DisaggregatedEngine engine,
+                               String workerId, String model, DisaggregationOptions options, TransferMetrics metrics) {
+        this.vertx = vertx;
+        this.context = context;
+        this.registry = registry;
+        this.engine = engine;
+        this.workerId = workerId;
+        this.model = model;
+        this.options = options;
+        this.metrics = metrics;
+    }
+
+    /** The remote-prefill decision and hand-off of one request; {@code hint} is the router's prefill pick, or null. */
+    public RemotePrefill forRequest(SamplingParams sampling, String hint) {
+        return new PerRequest(sampling, hint);
+    }
+
+    /** The prefill worker to use, or empty with the reason recorded. */
+    Optional<WorkerRecord> choosePrefillWorker(String hint) {
+        List<WorkerRecord> pool = registry.liveWorkers(model).stream()
+                .filter(w -> w.role() == WorkerRole.PREFILL && !w.workerId().equals(workerId)).toList();
+        if (pool.isEmpty()) {
+            metrics.fellBack("no_prefill_worker");
+            return Optional.empty();
+        }
+        List<WorkerRecord> open = pool.stream().filter(w -> queued(w) < options.maxPrefillQueue()).toList();
+        if (open.isEmpty()) {
+            metrics.fellBack("queue_full");
+            return Optional.empty();
+        }
+        if (hint != null) {
+            for (WorkerRecord w : open) if (w.workerId().equals(hint)) return Optional.of(w);
+        }
+        return open.stream().min(Comparator.comparingInt(RemotePrefillClient::queued));
+    }
+
+    private static int queued(WorkerRecord w) {
+        return w.load().runningRequests() + w.load().waitingRequests();
+    }
+
+    private final class PerRequest implements RemotePrefill {
+        private final SamplingParams sampling;
+        private final String hint;
+        private volatile String prefillWorker;
+
+        PerRequest(SamplingParams sampling, String hint) {
+            this.sampling = sampling;
+            this.hint = hint;
+        }
+
+        @Override
+        public boolean begin(KvReservation r) {
+            if (r.uncachedTokens() <= options.maxLocalPrefillTokens()) {
+                metrics.prefilled("local");
+                return false;
+            }
+            Optional<WorkerRecord> target = choosePrefillWorker(hint);
+            if (target.isEmpty()) {
+                metrics.prefilled("local");
+                return false;
+            }
+            prefillWorker = target.get().workerId();
+            metrics.prefilled("remote");
+            var request = new RemotePrefillMessage.Request(r.requestId(), r.promptTokens(), sampling, workerId,
+                    r.blockTable(), r.cachedTokens());
+            context.runOnContext(v -> send(request, prefillWorker));
+            return true;
+        }
+
+        private void send(RemotePrefillMessage.Request request, String target) {
+            vertx.eventBus().<Object>request(Addresses.prefill(target), request,
+                            new DeliveryOptions().setSendTimeout(options.prefillTimeoutMillis()))
+                    .onSuccess(reply -> {
+                        if (reply.body() instanceof RemotePrefillMessage.Result res) {
+                            engine.completeRemotePrefill(request.requestId(), res.firstToken(), res.logprobs());
+                        } else {
+                            fallBack(request.requestId(), "error", "unexpected reply " + reply.body());
+                        }
+                    })
+                    .onFailure(e -> fallBack(request.requestId(), reason(e), e.getMessage()));
+        }
+
+        private void fallBack(String requestId, String reason, String message) {
+            metrics.fellBack(reason);
+            LOG.log(System.Logger.Level.INFO, "remote prefill of " + requestId + " on " + prefillWorker + " failed ("
+                    + message + "); prefilling locally");
+            engine.failRemotePrefill(requestId, message);
+        }
+
+        @Override
+        public void cancel(String requestId) {
+            String target = prefillWorker;
+            if (target != null) {
+                context.runOnContext(v -> vertx.eventBus().send(Addresses.control(target),
+                        new ControlMessage.Cancel(requestId, "the client cancelled")));
+            }
+        }
+    }
+
+    /** A metric label for why a remote prefill failed. */
+    static String reason(Throwable e) {
+        if (e instanceof ReplyException re) {
+            if (re.failureType() == ReplyFailure.TIMEOUT) return "timeout";
+            if (re.failureType() == ReplyFailure.NO_HANDLERS) return "unavailable";
+            if (re.failureCode() == ErrorCode.OVERLOADED.code()) return "queue_full";
+            if (re.failureCode() == ErrorCode.UNAVAILABLE.code()) return "unavailable";
+        }
+        return "error";
+    }
+}

@@ -1,0 +1,49 @@
+package io.tandem.worker.disagg;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Disaggregation metrics of one worker: KV bytes and transfer time by backend, where prompts were prefilled
+ * (remote or local), fallbacks to local prefill by reason, and the prefill queue depth.
+ */
+public final class TransferMetrics {
+    private final MeterRegistry meters;
+    private final String workerId;
+
+    public TransferMetrics(MeterRegistry meters, String workerId) {
+        this.meters = meters;
+        this.workerId = workerId;
+    }
+
+    /** One completed WRITE or READ. */
+    void transferred(String backend, long bytes, long nanos) {
+        Counter.builder("tandem_transfer_bytes").description("KV bytes moved between workers").baseUnit("bytes")
+                .tag("worker", workerId).tag("backend", backend).register(meters).increment(bytes);
+        Timer.builder("tandem_transfer_seconds").description("time from posting a KV transfer to its completion")
+                .tag("worker", workerId).tag("backend", backend).publishPercentileHistogram()
+                .register(meters).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A decode worker's prompt was prefilled {@code where} (remote or local). */
+    void prefilled(String where) {
+        Counter.builder("tandem_prefills").description("prompts prefilled, by where").tag("worker", workerId)
+                .tag("where", where).register(meters).increment();
+    }
+
+    /** A prompt that qualified for remote prefill was prefilled locally instead, and why. */
+    void fellBack(String reason) {
+        Counter.builder("tandem_prefill_fallbacks").description("remote prefills that fell back to local prefill, by reason")
+                .tag("worker", workerId).tag("reason", reason).register(meters).increment();
+    }
+
+    void queueDepth(Supplier<Number> depth) {
+        Gauge.builder("tandem_prefill_queue_depth", depth).description("remote prefills this prefill worker holds")
+                .tag("worker", workerId).register(meters);
+    }
+}
