@@ -1,0 +1,62 @@
+package io.tandem.transfer.tcp;
+
+import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.RegisteredRegion;
+import io.tandem.transfer.TransferBackend;
+import io.tandem.transfer.TransferOp;
+import io.tandem.transfer.control.PeerConnections;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Moves the data over the agents' control connection itself: WRITE frames carry the bytes, READ is answered with
+ * READ_DATA frames. Every agent's control channel serves it, so it reaches any peer; no payload, no registration.
+ */
+public final class TcpBackend implements TransferBackend {
+    private final PeerConnections connections;
+
+    public TcpBackend(PeerConnections connections) {
+        this.connections = connections;
+    }
+
+    @Override
+    public String name() {
+        return "tcp";
+    }
+
+    @Override
+    public void register(RegisteredRegion region) {
+    }
+
+    @Override
+    public byte[] payload() {
+        return new byte[0];
+    }
+
+    @Override
+    public boolean canReach(AgentMetadata self, AgentMetadata peer) {
+        return true;
+    }
+
+    @Override
+    public void loadPeer(AgentMetadata peer) {
+    }
+
+    @Override
+    public void forgetPeer(String agent) {
+    }
+
+    @Override
+    public CompletableFuture<Void> transfer(TransferOp op, List<MemoryDescriptor> local, List<MemorySegment> localSlices,
+                                            AgentMetadata peer, List<MemoryDescriptor> remote) {
+        return connections.connection(peer.agent()).thenCompose(c -> op == TransferOp.WRITE
+                ? c.write(localSlices, remote) : c.read(localSlices, remote));
+    }
+
+    @Override
+    public void close() {
+    }
+}

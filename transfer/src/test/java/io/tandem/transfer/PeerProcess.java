@@ -1,0 +1,87 @@
+package io.tandem.transfer;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** A {@link TestPeer} in a separate JVM with a given backend; every reply is awaited with a deadline (no hangs). */
+final class PeerProcess implements AutoCloseable {
+    private final String name;
+    private final Process process;
+    private final BufferedReader out;
+    private final PrintWriter in;
+    private final AgentMetadata metadata;
+
+    private PeerProcess(String backend, String name) throws Exception {
+        this.name = name;
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", cp,
+                TestPeer.class.getName(), backend, name));
+        Path log = Path.of("target", "peer-" + name + ".log");
+        Files.createDirectories(log.getParent());
+        process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        String meta = line();
+        if (meta == null || !meta.startsWith("META ")) {
+            throw new IllegalStateException("peer did not start (" + meta + "), see " + log.toAbsolutePath());
+        }
+        metadata = AgentMetadata.fromJson(new JsonObject(meta.substring(5)));
+    }
+
+    static PeerProcess start(String backend, String name) throws Exception {
+        return new PeerProcess(backend, name);
+    }
+
+    String name() {
+        return name;
+    }
+
+    AgentMetadata metadata() {
+        return metadata;
+    }
+
+    /** Sends one command line and returns the peer's one-line answer. */
+    String request(String command) throws Exception {
+        in.println(command);
+        return line();
+    }
+
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private String line() throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        }).get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+        in.close();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        // a killed peer leaves its region files behind
+        try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("tandem-" + name + "-")).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+}
