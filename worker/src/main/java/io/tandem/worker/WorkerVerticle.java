@@ -351,7 +351,7 @@ public final class WorkerVerticle extends VerticleBase {
         Future<Void> kv = kvEvents == null ? Future.succeededFuture() : kvEvents.stop();
         Future<Void> prefills = prefillService == null ? Future.succeededFuture() : prefillService.drain();
         Future<Void> boot = bootstrapConsumer == null ? Future.succeededFuture() : bootstrapConsumer.unregister();
-        return Future.join(intake, registration, control, server, kv, prefills, boot).otherwiseEmpty()
+        return Future.join(List.of(intake, registration, control, server, kv, prefills, boot)).otherwiseEmpty()
                 .compose(v -> closeEngine())
                 .compose(v -> closeTransferAgent())
                 .andThen(v -> {

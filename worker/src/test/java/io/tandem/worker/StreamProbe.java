@@ -67,6 +67,15 @@ final class StreamProbe {
         return messages.stream().flatMapToInt(t -> java.util.Arrays.stream(t.tokens())).toArray();
     }
 
+    /** The logprobs of every token, in order (null entries when not requested). */
+    synchronized java.util.List<io.tandem.protocol.TokenLogprobs> logprobs() {
+        java.util.List<io.tandem.protocol.TokenLogprobs> out = new ArrayList<>();
+        for (StreamMessage.Tokens t : messages) {
+            for (int i = 0; i < t.tokens().length; i++) out.add(t.logprobs() == null ? null : t.logprobs()[i]);
+        }
+        return out;
+    }
+
     synchronized int messageCount() {
         return messages.size();
     }

@@ -1,0 +1,210 @@
+package io.tandem.worker;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.GenerateRequest;
+import io.tandem.protocol.ProtocolCodecs;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.StreamMessage;
+import io.tandem.protocol.TokenLogprobs;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.worker.disagg.DisaggregationOptions;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A prefill worker and a decode worker in one JVM, the prompt's KV moved over a real transfer backend between two
+ * agents: outputs equal an aggregated worker's (greedy tokens identical, logprobs within 1e-5), for short prompts
+ * (prefilled locally), long ones over many blocks, prompts that hit either worker's prefix cache, all at once; every
+ * failure of the remote path ends in a local prefill with the same output; blocks return to the pool on both sides.
+ */
+class DisaggregatedWorkersTest {
+    private static final double TOLERANCE = 1e-5;
+    private final Vertx vertx = Vertx.vertx();
+    private final List<DeployedWorker> deployed = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (DeployedWorker w : deployed) w.undeploy(vertx).await(20, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest(name = "{1} over {0}")
+    @CsvSource({"tcp, tandem-fortune-5m-f32", "shm, tandem-fortune-5m-f32", "ucx, tandem-fortune-5m-f32",
+            "tcp, tiny-llama-spm-f32", "shm, tiny-llama-spm-f32"})
+    void disaggregatedEqualsAggregated(String backend, String model) throws Exception {
+        if (backend.equals("ucx")) Assumptions.assumeTrue(ucxAvailable(), "UCX is not installed");
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model(model);
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry(), prefillMeters = new SimpleMeterRegistry();
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, backend, 8, prefillMeters, Map.of());
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, backend, 8, decodeMeters, Map.of());
+        DeployedWorker otherDecode = deploy(cluster, WorkerRole.DECODE, path, backend, 8, new SimpleMeterRegistry(), Map.of());
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, backend, 8, new SimpleMeterRegistry(), Map.of());
+
+        Map<String, int[]> prompts = prompts(prefill);
+        var expected = run(aggregated, prompts, true);
+        // through another decode worker: the prefill worker caches "long", this decode worker does not
+        run(otherDecode, Map.of("warm", prompts.get("long")), true);
+        var actual = run(decode, prompts, true);
+        assertSameOutputs(expected, actual);
+
+        assertEquals(prompts.size() - 1, count(decodeMeters, "tandem_prefills", "where", "remote"), "every prompt over the threshold went remote");
+        assertEquals(1, count(decodeMeters, "tandem_prefills", "where", "local"), "the short prompt was prefilled locally");
+        assertEquals(0, decodeMeters.find("tandem_prefill_fallbacks").counters().size(), "no fallback");
+        assertTrue(count(prefillMeters, "tandem_transfer_bytes", "backend", backend) > 0, "the " + backend + " backend carried the KV");
+        awaitAllBlocksFree(prefill, decode, otherDecode);
+    }
+
+    @Test
+    void aFullPrefillQueueFallsBackToLocalPrefillWithTheSameOutput() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model("tandem-fortune-5m-f32");
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry();
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, "tcp", 1, new SimpleMeterRegistry(), Map.of());
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, "tcp", 1, decodeMeters, Map.of());
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
+        Map<String, int[]> prompts = prompts(prefill);
+        prompts.remove("short");
+        assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
+        assertTrue(count(decodeMeters, "tandem_prefill_fallbacks", "reason", "queue_full") >= 1, "some prefills found the queue full");
+        awaitAllBlocksFree(prefill, decode);
+    }
+
+    @Test
+    void aLayoutMismatchIsRefusedAndServedLocally() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model("tandem-fortune-5m-f32");
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry();
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, "tcp", 8, new SimpleMeterRegistry(), Map.of("kv-dtype", "f16"));
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, "tcp", 8, decodeMeters, Map.of());
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
+        Map<String, int[]> prompts = Map.of("long", prompts(prefill).get("long"));
+        assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
+        assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "unavailable"), "the mismatch was refused");
+        awaitAllBlocksFree(prefill, decode);
+    }
+
+    // ---- helpers ----
+
+    private DeployedWorker deploy(LocalWorkerRegistry registry, WorkerRole role, Path model, String backend, int queue,
+                                  MeterRegistry meters, Map<String, Object> engine) throws Exception {
+        Map<String, Object> options = new LinkedHashMap<>(Map.of("threads", 1, "kv-cache-memory", "16MiB"));
+        options.putAll(engine);
+        WorkerOptions o = WorkerOptions.defaults(role).withModelPath(model).withEngine("cpu", options).withoutHttp()
+                .withDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer(backend).withMaxLocalPrefillTokens(16)
+                        .withMaxPrefillQueue(queue).withPrefillTimeoutMillis(20_000));
+        DeployedWorker w = WorkerDeployment.deploy(vertx, registry, o, meters).await(60, TimeUnit.SECONDS);
+        deployed.add(w);
+        return w;
+    }
+
+    static boolean ucxAvailable() {
+        try {
+            return ((java.util.Optional<?>) Class.forName("io.tandem.transfer.ucx.UcxBackend").getMethod("unavailableReason")
+                    .invoke(null)).isEmpty();
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    static Path model(String name) {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path p = dir.resolve("testdata/models/" + name + ".gguf");
+            if (Files.isRegularFile(p)) return p;
+        }
+        throw new IllegalStateException("testdata/models/" + name + ".gguf not found");
+    }
+
+    /** A short prompt, long ones of many blocks, and a next turn that extends the long one. */
+    private static Map<String, int[]> prompts(DeployedWorker w) {
+        Random random = new Random(7);
+        int vocab = w.engine().info().vocabSize();
+        Map<String, int[]> out = new LinkedHashMap<>();
+        out.put("short", random.ints(9, 10, vocab).toArray());
+        int[] longPrompt = random.ints(100, 10, vocab).toArray();
+        out.put("long", longPrompt);
+        out.put("many-blocks", random.ints(190, 10, vocab).toArray());
+        out.put("next-turn", IntStream.concat(IntStream.of(longPrompt), random.ints(40, 10, vocab)).toArray());
+        out.put("mid-block", random.ints(37, 10, vocab).toArray());
+        return out;
+    }
+
+    private record Output(int[] tokens, List<TokenLogprobs> logprobs) {
+    }
+
+    /** Sends every prompt at once to {@code w}, greedy with logprobs, and collects each stream. */
+    private Map<String, Output> run(DeployedWorker w, Map<String, int[]> prompts, boolean check) throws Exception {
+        Map<String, StreamProbe> probes = new LinkedHashMap<>();
+        for (var e : prompts.entrySet()) {
+            String id = e.getKey() + "-" + w.workerId() + "-" + System.nanoTime();
+            StreamProbe probe = StreamProbe.open(vertx, w.workerId(), id, true);
+            probes.put(e.getKey(), probe);
+            var sampling = new SamplingParams(24, 0f, 1f, 0, 0f, null, 0f, 0f, new int[0], true, 5);
+            vertx.eventBus().request(Addresses.generate(w.workerId()),
+                    new GenerateRequest(id, null, e.getValue(), sampling, probe.address, 1000)).await(10, TimeUnit.SECONDS);
+        }
+        Map<String, Output> out = new LinkedHashMap<>();
+        for (var e : probes.entrySet()) {
+            StreamMessage end = e.getValue().terminal.get(60, TimeUnit.SECONDS);
+            if (check) assertInstanceOf(StreamMessage.Finished.class, end, e.getKey() + ": " + end);
+            out.put(e.getKey(), new Output(e.getValue().tokens(), e.getValue().logprobs()));
+            e.getValue().close();
+        }
+        return out;
+    }
+
+    private static void assertSameOutputs(Map<String, Output> expected, Map<String, Output> actual) {
+        for (String name : expected.keySet()) {
+            Output e = expected.get(name), a = actual.get(name);
+            assertArrayEquals(e.tokens(), a.tokens(), name + ": tokens");
+            for (int i = 0; i < e.logprobs().size(); i++) {
+                TokenLogprobs el = e.logprobs().get(i), al = a.logprobs().get(i);
+                assertEquals(el.logprob(), al.logprob(), TOLERANCE, name + ": logprob of token " + i);
+                assertArrayEquals(el.topTokens(), al.topTokens(), name + ": top tokens at " + i);
+                for (int k = 0; k < el.topLogprobs().length; k++) {
+                    assertEquals(el.topLogprobs()[k], al.topLogprobs()[k], TOLERANCE, name + ": top logprob " + k + " at " + i);
+                }
+            }
+        }
+    }
+
+    private static double count(MeterRegistry meters, String name, String tag, String value) {
+        var c = meters.find(name).tag(tag, value).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private static void awaitAllBlocksFree(DeployedWorker... workers) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (DeployedWorker w : workers) {
+            while (w.engine().load().activeBlocks() != 0 || w.engine().activeRequests() != 0) {
+                if (System.nanoTime() > end) throw new AssertionError(w.workerId() + " still holds " + w.engine().load());
+                Thread.sleep(20);
+            }
+        }
+    }
+}
