@@ -79,7 +79,8 @@ public final class Gateway {
         gw.meters = BackendRegistries.getNow(metricsName);
         List<Path> paths = modelPaths(options);
         return gw.stopOnFailure(gw.loadModels(paths)
-                .compose(v -> EmbeddedWorkers.deploy(vertx, gw.registry, paths, options.engine(), options.engineOptions(), gw.meters))
+                .compose(v -> EmbeddedWorkers.deploy(vertx, gw.registry, paths, options.engine(), options.engineOptions(),
+                        options.prefillWorkers(), options.disaggregation(), gw.meters))
                 .compose(deployed -> {
                     gw.workers.addAll(deployed);
                     return gw.deployHttp(options, PrometheusScrapingHandler.create(metricsName));

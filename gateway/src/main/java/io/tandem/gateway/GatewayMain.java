@@ -36,6 +36,12 @@ public final class GatewayMain implements Callable<Integer> {
     java.util.Map<String, String> engineOptions;
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads of each embedded cpu engine (default: all cores).")
     Integer threads;
+    @Option(names = "--prefill-workers", paramLabel = "N", description = "Embedded mode: prefill workers beside the decode worker; 0 = aggregated, one worker doing both (default 1).")
+    Integer prefillWorkers;
+    @Option(names = "--max-local-prefill-tokens", paramLabel = "N", description = "Embedded mode: prompts with more uncached tokens than N are prefilled on a prefill worker (default 128).")
+    Integer maxLocalPrefillTokens;
+    @Option(names = "--transfer", paramLabel = "BACKEND", description = "Embedded mode: KV transfer backend tcp, shm, ucx, nixl or auto (default auto: shm between the embedded workers).")
+    String transfer;
     @Option(names = "--router", description = "kv (prefix-cache aware, the default), round-robin, random or least-loaded.")
     String router;
     @Option(names = "--no-kv-events", description = "KV routing without the workers' KV events: assume a routed prompt stays cached on its worker for 120 s (for workers that publish none).")
@@ -122,6 +128,9 @@ public final class GatewayMain implements Callable<Integer> {
             o.setEngineOptions(merged);
         }
         if (router != null) o.setRouter(RouterMode.parse(router));
+        if (prefillWorkers != null) o.setPrefillWorkers(prefillWorkers);
+        if (maxLocalPrefillTokens != null) o.setDisaggregation(o.disaggregation().withMaxLocalPrefillTokens(maxLocalPrefillTokens));
+        if (transfer != null) o.setDisaggregation(o.disaggregation().withTransfer(transfer.trim().toLowerCase(java.util.Locale.ROOT)));
         if (noKvEvents) o.setKvEvents(false);
         if (prefillWeight != null || loadWeight != null || temperature != null) {
             io.tandem.gateway.router.KvCostModel m = o.kvCostModel();

@@ -27,6 +27,8 @@ public final class GatewayOptions {
     private RouterMode router = RouterMode.KV;
     private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
     private boolean kvEvents = true;
+    private int prefillWorkers = 1;
+    private io.tandem.worker.disagg.DisaggregationOptions disaggregation = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS;
     private final List<String> apiKeys = new ArrayList<>();
     private long maxBodyBytes = 4L << 20;
     private long requestTimeoutMillis = 600_000;
@@ -44,7 +46,8 @@ public final class GatewayOptions {
     public static final Set<String> KEYS = Set.of("host", "port", "model", "engine", "engine-options", "router", "api-key",
             "api_keys", "max-body-bytes", "request-timeout-seconds", "initial-credits", "accept-timeout-ms",
             "stream-idle-timeout-ms", "retry-after-seconds", "sse-write-queue-bytes", "send-buffer-bytes", "cluster",
-            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature", "kv-events");
+            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature", "kv-events",
+            "prefill-workers", "max-local-prefill-tokens", "transfer");
 
     /** Defaults overridden by a JSON object; unknown keys are an error (a typo should not pass silently). */
     public static GatewayOptions fromJson(JsonObject json) {
@@ -75,6 +78,9 @@ public final class GatewayOptions {
                     case "cluster-port" -> o.setClusterPort(((Number) v).intValue());
                     case "cluster-config" -> o.setClusterConfig((String) v);
                     case "kv-events" -> o.setKvEvents((Boolean) v);
+                    case "prefill-workers" -> o.setPrefillWorkers(((Number) v).intValue());
+                    case "max-local-prefill-tokens" -> o.setDisaggregation(o.disaggregation.withMaxLocalPrefillTokens(((Number) v).intValue()));
+                    case "transfer" -> o.setDisaggregation(o.disaggregation.withTransfer((String) v));
                     case "router-prefill-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(((Number) v).doubleValue(),
                             o.kvCostModel.loadWeight(), o.kvCostModel.temperature()));
                     case "router-load-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
@@ -114,6 +120,16 @@ public final class GatewayOptions {
     public GatewayOptions setKvCostModel(io.tandem.gateway.router.KvCostModel m) { this.kvCostModel = m; return this; }
     /** Index the workers' KV events (true), or approximate: assume a routed prompt stays cached for a TTL (false). */
     public boolean kvEvents() { return kvEvents; }
+    /** Embedded mode: prefill workers beside the decode worker; 0 runs one worker doing both (aggregated). */
+    public int prefillWorkers() { return prefillWorkers; }
+    public GatewayOptions setPrefillWorkers(int n) {
+        if (n < 0 || n > 16) throw new IllegalArgumentException("prefill-workers must be 0..16, got " + n);
+        this.prefillWorkers = n;
+        return this;
+    }
+    /** Embedded mode: remote prefill and KV transfer settings of the workers. */
+    public io.tandem.worker.disagg.DisaggregationOptions disaggregation() { return disaggregation; }
+    public GatewayOptions setDisaggregation(io.tandem.worker.disagg.DisaggregationOptions d) { this.disaggregation = d; return this; }
     public GatewayOptions setKvEvents(boolean on) { this.kvEvents = on; return this; }
     public Map<String, Object> engineOptions() { return engineOptions; }
     public RouterMode router() { return router; }

@@ -1,5 +1,7 @@
 package io.tandem.gateway.embedded;
 
+import io.tandem.worker.disagg.DisaggregationOptions;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
@@ -15,12 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The workers of embedded mode: for each served model one prefill and one decode worker,
- * deployed into the gateway's own Vert.x and registered in its local registry. They run no HTTP
- * server of their own; their meters go to the gateway's /metrics.
- *
- * <p>Until remote prefill exists the decode worker prefills locally (the aggregated fallback);
- * the prefill worker registers with role PREFILL and takes no generate requests.
+ * The workers of embedded mode: for each served model {@code prefillWorkers} prefill workers and one decode worker
+ * (or, with none, one worker doing both), deployed into the gateway's own Vert.x and registered in its local
+ * registry. The decode worker sends prompts with more than {@code max_local_prefill_tokens} uncached tokens to a
+ * prefill worker, whose KV comes back through the transfer agents (shm between workers of one process, by default).
+ * They run no HTTP server of their own; their meters go to the gateway's /metrics.
  */
 public final class EmbeddedWorkers {
 
@@ -29,12 +30,17 @@ public final class EmbeddedWorkers {
     private EmbeddedWorkers() {}
 
     public static Future<List<DeployedWorker>> deploy(Vertx vertx, WorkerRegistry registry, List<Path> models, String engine,
-                                                      Map<String, Object> engineOptions, MeterRegistry meters) {
+                                                      Map<String, Object> engineOptions, int prefillWorkers,
+                                                      DisaggregationOptions disaggregation, MeterRegistry meters) {
         List<DeployedWorker> deployed = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
         for (Path model : models) {
-            for (WorkerRole role : List.of(WorkerRole.PREFILL, WorkerRole.DECODE)) {
-                WorkerOptions options = WorkerOptions.defaults(role).withModelPath(model).withEngine(engine, engineOptions).withoutHttp();
+            List<WorkerRole> roles = new ArrayList<>();
+            for (int i = 0; i < prefillWorkers; i++) roles.add(WorkerRole.PREFILL);
+            roles.add(prefillWorkers == 0 ? WorkerRole.BOTH : WorkerRole.DECODE);
+            for (WorkerRole role : roles) {
+                WorkerOptions options = WorkerOptions.defaults(role).withModelPath(model).withEngine(engine, engineOptions)
+                        .withoutHttp().withDisaggregation(disaggregation);
                 chain = chain.compose(v -> WorkerDeployment.deploy(vertx, registry, options, meters)
                         .map(w -> {
                             deployed.add(w);
@@ -47,8 +53,9 @@ public final class EmbeddedWorkers {
                 log.log(System.Logger.Level.INFO, "embedded {0} worker {1} serves ''{2}'' on engine {3}",
                         w.record().role().name().toLowerCase(), w.workerId(), w.record().model(), engine);
             }
-            log.log(System.Logger.Level.INFO, "embedded mode: the decode worker prefills locally; "
-                    + "the prefill worker is registered but idle until remote prefill (KV transfer) lands");
+            log.log(System.Logger.Level.INFO, prefillWorkers == 0 ? "embedded mode: aggregated, one worker prefills and decodes"
+                    : "embedded mode: disaggregated, prompts with more than " + disaggregation.maxLocalPrefillTokens()
+                    + " uncached tokens are prefilled on a prefill worker (transfer " + disaggregation.transfer() + ")");
             return List.copyOf(deployed);
         }).recover(err -> undeploy(vertx, deployed).transform(ignored -> Future.failedFuture(err)));
     }

@@ -30,9 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * — returns llama.cpp's greedy tokens, and a repeated prompt reports its prefix-cache hit.
  */
 class CpuEngineGatewayTest {
-    private static final String MODEL = "tiny-llama-spm-f32";
-    private static Gateway gateway;
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final String MODEL = "tiny-llama-spm-f32";
+    static Gateway gateway;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
     static void start() {
@@ -115,7 +115,7 @@ class CpuEngineGatewayTest {
         assertEquals(8, entries, "one logprobs entry per generated token");
     }
 
-    private static String servedName() throws Exception {
+    static String servedName() throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/v1/models")).GET().build(), HttpResponse.BodyHandlers.ofString());
         return new JsonObject(r.body()).getJsonArray("data").getJsonObject(0).getString("id");
     }
@@ -131,7 +131,7 @@ class CpuEngineGatewayTest {
                 .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build();
     }
 
-    private static URI uri(String path) {
+    static URI uri(String path) {
         return URI.create("http://127.0.0.1:" + gateway.port() + path);
     }
 
