@@ -117,6 +117,8 @@ public final class Dispatcher {
         GenerationStream stream = new GenerationStream(this, id, worker, call.listener, routeRequest(call).promptBlocks());
         GenerateRequest request = new GenerateRequest(id, call.model, call.promptTokens, call.sampling,
                 Addresses.stream(id), options.initialCredits());
+        DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.acceptTimeoutMs());
+        router.routePrefill(live, routeRequest(call)).ifPresent(p -> delivery.addHeader(Addresses.PREFILL_WORKER_HEADER, p.workerId()));
         // a worker that leaves the registry while we wait for its accept will never answer
         Promise<Void> accepted = Promise.promise();
         Runnable abort = () -> accepted.tryFail(new ReplyException(ReplyFailure.NO_HANDLERS,
@@ -124,8 +126,7 @@ public final class Dispatcher {
         Set<Runnable> waiting = pendingAccepts.computeIfAbsent(worker.workerId(), k -> ConcurrentHashMap.newKeySet());
         waiting.add(abort);
         stream.open()
-                .compose(v -> eventBus.request(worker.generateAddress(), request,
-                        new DeliveryOptions().setSendTimeout(options.acceptTimeoutMs())))
+                .compose(v -> eventBus.request(worker.generateAddress(), request, delivery))
                 .onComplete(ar -> {
                     if (ar.succeeded()) accepted.tryComplete();
                     else accepted.tryFail(ar.cause());

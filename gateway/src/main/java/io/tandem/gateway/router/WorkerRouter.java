@@ -137,6 +137,26 @@ public final class WorkerRouter {
         return Optional.of(choice(best, cached, prompt));
     }
 
+    /**
+     * The prefill worker a decode worker should send this prompt to, if it prefills remotely: the same KV cost over the
+     * model's prefill pool (prefill workers publish KV events too, so a shared system prompt lands where it is cached).
+     * Empty when the model has no live prefill worker. The decode worker may still prefill locally.
+     */
+    public Optional<WorkerRecord> routePrefill(List<WorkerRecord> candidates, RouteRequest prompt) {
+        List<WorkerRecord> pool = new ArrayList<>();
+        for (WorkerRecord w : candidates) {
+            if (w.role() == io.tandem.protocol.WorkerRole.PREFILL && !isSuspect(w.workerId())) pool.add(w);
+        }
+        if (pool.isEmpty()) return Optional.empty();
+        pool.sort(Comparator.comparing(WorkerRecord::workerId));
+        Map<String, Integer> cached = index == null || prompt.blockHashes().length == 0 ? Map.of() : index.prefixBlocks(prompt.blockHashes());
+        List<KvCostModel.Candidate> costed = new ArrayList<>(pool.size());
+        for (WorkerRecord w : pool) {
+            costed.add(new KvCostModel.Candidate(w.workerId(), cached.getOrDefault(w.workerId(), 0), activeBlocks(w)));
+        }
+        return Optional.of(pool.get(costModel.choose(costed, prompt.promptBlocks(), random)));
+    }
+
     /** The decision, recorded as a prediction in every mode (so hit-rate metrics compare across modes). */
     private RouteChoice choice(WorkerRecord w, Map<String, Integer> cached, RouteRequest prompt) {
         io.tandem.registry.kv.ApproxKvIndexer approx = predicted;

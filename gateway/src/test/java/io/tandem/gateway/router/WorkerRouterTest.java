@@ -68,4 +68,20 @@ class WorkerRouterTest {
         now.addAndGet(501);
         assertFalse(r.isSuspect("a"));
     }
+
+    @Test
+    void thePrefillWorkerIsTheOneHoldingThePromptPrefixUnlessItIsLoaded() {
+        WorkerRouter router = new WorkerRouter(RouterMode.KV);
+        long[] hashes = {11, 12, 13, 14};
+        router.index().apply("p2", new io.tandem.protocol.kv.KvEvent.BlocksStored(new long[] {11, 12, 13}, 0));
+        List<WorkerRecord> live = List.of(worker("d", WorkerRole.DECODE, 0), worker("p1", WorkerRole.PREFILL, 0),
+                worker("p2", WorkerRole.PREFILL, 0));
+        RouteRequest prompt = new RouteRequest(hashes, 4);
+        assertEquals("p2", router.routePrefill(live, prompt).orElseThrow().workerId(), "the prefill worker with the prefix");
+        assertEquals("p1", router.routePrefill(live, new RouteRequest(new long[] {99}, 1)).orElseThrow().workerId(),
+                "no prefix anywhere: the first of equally idle workers");
+        router.suspect("p2");
+        assertEquals("p1", router.routePrefill(live, prompt).orElseThrow().workerId(), "a suspect worker is skipped");
+        assertTrue(router.routePrefill(List.of(worker("d", WorkerRole.DECODE, 0)), prompt).isEmpty(), "no prefill pool");
+    }
 }
