@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 public final class TransferBench {
     private static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20, 256L << 20};
     private static final long MAX = SIZES[SIZES.length - 1];
+    private static final long WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(1500);
 
     private interface Op {
@@ -68,6 +69,7 @@ public final class TransferBench {
             if (line == null || !line.startsWith("META ")) throw new IllegalStateException("bench peer did not start: " + line);
             agent.register("bench", MAX).memory().fill((byte) 3);
             String chosen = agent.loadPeer(AgentMetadata.fromJson(new JsonObject(line.substring(5))));
+            warmUp(agent, peerName);
             for (long size : SIZES) {
                 for (TransferOp op : TransferOp.values()) {
                     List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, size));
@@ -80,10 +82,19 @@ public final class TransferBench {
         }
     }
 
-    /** Two warm-up runs, then runs until the time budget is spent (at least 3). */
+    /** Both JVMs' transfer paths take thousands of transfers to be compiled: small ones both ways for a few seconds. */
+    private static void warmUp(TransferAgent agent, String peer) throws Exception {
+        List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, 64 << 10));
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < WARMUP_NANOS * 8) {
+            for (TransferOp op : TransferOp.values()) agent.post(op, d, peer, d, null).completion().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Warm-up (JIT, connection, page faults) for 2 runs and 0.5 s, then runs until the time budget is spent (at least 3). */
     private static String measure(long size, String backend, String op, Op run) throws Exception {
-        run.run();
-        run.run();
+        long warm = System.nanoTime();
+        for (int i = 0; i < 2 || System.nanoTime() - warm < WARMUP_NANOS; i++) run.run();
         int n = 0;
         long t0 = System.nanoTime(), t;
         do {
