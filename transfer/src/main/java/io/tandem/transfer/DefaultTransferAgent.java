@@ -238,7 +238,12 @@ final class DefaultTransferAgent implements TransferAgent {
                 LOG.log(System.Logger.Level.WARNING, "closing backend " + b.name() + ": " + e);
             }
         }
-        memory.close();
+        try {
+            memory.close();
+        } catch (IllegalStateException e) {
+            // a segment still in use (closed from a Vert.x thread without waiting): the arena stays until exit
+            LOG.log(System.Logger.Level.WARNING, "agent " + name() + ": registered memory still in use, not freed: " + e);
+        }
         pool.close();
     }
 

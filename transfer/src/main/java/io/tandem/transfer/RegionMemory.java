@@ -67,7 +67,7 @@ final class RegionMemory implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        // unlink first: mappings outlive their file on Linux, and the files must go even if unmapping fails
         for (Path p : files) {
             try {
                 Files.deleteIfExists(p);
@@ -75,5 +75,6 @@ final class RegionMemory implements AutoCloseable {
                 // deleteOnExit is the backup
             }
         }
+        arena.close();
     }
 }

@@ -1,6 +1,8 @@
 package io.tandem.transfer.control;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.Notification;
@@ -90,12 +92,14 @@ public final class ControlConnection {
     public CompletableFuture<Void> write(List<MemorySegment> local, List<MemoryDescriptor> remote) {
         long id = IDS.incrementAndGet();
         CompletableFuture<Void> done = track(id, null);
+        // one gathering write for the whole transfer: a single hop to the event loop, a single flush
+        CompositeByteBuf all = Unpooled.compositeBuffer(Integer.MAX_VALUE);
         for (int i = 0; i < remote.size(); i++) {
             MemoryDescriptor d = remote.get(i);
-            send(Frames.withPayload(Frames.start(Frames.WRITE, 20, d.length()).writeLong(id).writeInt(d.region())
-                    .writeLong(d.offset()), local.get(i)), done);
+            all.addComponent(true, Frames.withPayload(Frames.start(Frames.WRITE, 20, d.length()).writeLong(id)
+                    .writeInt(d.region()).writeLong(d.offset()), local.get(i)));
         }
-        send(Frames.idOnly(Frames.WRITE_END, id), done);
+        send(all.addComponent(true, Frames.idOnly(Frames.WRITE_END, id)), done);
         return done;
     }
 

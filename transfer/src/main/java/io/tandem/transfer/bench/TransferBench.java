@@ -1,0 +1,112 @@
+package io.tandem.transfer.bench;
+
+import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferAgents;
+import io.tandem.transfer.TransferConfig;
+import io.tandem.transfer.TransferOp;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Bandwidth and latency of one transfer at a time between this JVM and a {@link BenchPeer} JVM on the same host, per
+ * backend, for WRITE and READ of one descriptor of 64 KiB to 256 MiB, plus a {@link MemorySegment#copy} baseline.
+ * Prints a markdown table. Args: the backends (default tcp shm).
+ */
+public final class TransferBench {
+    private static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20, 256L << 20};
+    private static final long MAX = SIZES[SIZES.length - 1];
+    private static final long WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(1500);
+
+    private interface Op {
+        void run() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> backends = args.length > 0 ? List.of(args) : List.of("tcp", "shm");
+        List<String> rows = new ArrayList<>();
+        baseline(rows);
+        Vertx vertx = Vertx.vertx();
+        try {
+            for (String backend : backends) bench(vertx, backend, rows);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        System.out.println("| size | backend | op | GB/s | latency µs | iterations |");
+        System.out.println("|---:|---|---|---:|---:|---:|");
+        rows.forEach(System.out::println);
+    }
+
+    private static void baseline(List<String> rows) throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(MAX, 4096).fill((byte) 1), b = arena.allocate(MAX, 4096).fill((byte) 2);
+            for (long size : SIZES) rows.add(measure(size, "memcpy", "copy", () -> MemorySegment.copy(a, 0, b, 0, size)));
+        }
+    }
+
+    private static void bench(Vertx vertx, String backend, List<String> rows) throws Exception {
+        String peerName = "bench-peer-" + backend + "-" + ProcessHandle.current().pid();
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process peer = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                BenchPeer.class.getName(), backend, peerName, Long.toString(MAX))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
+             TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(backend, "bench-" + backend + "-" + ProcessHandle.current().pid()))
+                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)) {
+            String line = out.readLine();
+            if (line == null || !line.startsWith("META ")) throw new IllegalStateException("bench peer did not start: " + line);
+            agent.register("bench", MAX).memory().fill((byte) 3);
+            String chosen = agent.loadPeer(AgentMetadata.fromJson(new JsonObject(line.substring(5))));
+            warmUp(agent, peerName);
+            for (long size : SIZES) {
+                for (TransferOp op : TransferOp.values()) {
+                    List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, size));
+                    rows.add(measure(size, chosen, op.name(), () -> agent.post(op, d, peerName, d, null).completion().get(60, TimeUnit.SECONDS)));
+                }
+            }
+        } finally {
+            peer.getOutputStream().close();
+            if (!peer.waitFor(10, TimeUnit.SECONDS)) peer.destroyForcibly();
+        }
+    }
+
+    /** Both JVMs' transfer paths take thousands of transfers to be compiled: small ones both ways for a few seconds. */
+    private static void warmUp(TransferAgent agent, String peer) throws Exception {
+        List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, 64 << 10));
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < WARMUP_NANOS * 8) {
+            for (TransferOp op : TransferOp.values()) agent.post(op, d, peer, d, null).completion().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Warm-up (JIT, connection, page faults) for 2 runs and 0.5 s, then runs until the time budget is spent (at least 3). */
+    private static String measure(long size, String backend, String op, Op run) throws Exception {
+        long warm = System.nanoTime();
+        for (int i = 0; i < 2 || System.nanoTime() - warm < WARMUP_NANOS; i++) run.run();
+        int n = 0;
+        long t0 = System.nanoTime(), t;
+        do {
+            run.run();
+            n++;
+            t = System.nanoTime() - t0;
+        } while (n < 3 || (t < BUDGET_NANOS && n < 5000));
+        double seconds = t / 1e9 / n;
+        return String.format("| %s | %s | %s | %.2f | %.1f | %d |", human(size), backend, op, size / seconds / 1e9, seconds * 1e6, n);
+    }
+
+    private static String human(long size) {
+        return size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+    }
+}
