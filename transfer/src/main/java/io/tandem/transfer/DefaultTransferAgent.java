@@ -69,6 +69,7 @@ final class DefaultTransferAgent implements TransferAgent {
         this.config = config;
         this.pool = pool;
         this.backends = Backends.create(new TransferContext(config, vertx, pool), this::connection);
+        if (Backends.needsFiles(config.backend())) StaleRegionFiles.sweep(Path.of(config.shmDirectory()));
         int connectMillis = (int) Math.min(config.timeout().toMillis(), 5_000);
         this.client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(connectMillis).setTcpNoDelay(true));
     }
@@ -103,7 +104,7 @@ final class DefaultTransferAgent implements TransferAgent {
         String path = null;
         MemorySegment segment;
         if (Backends.needsFiles(config.backend())) {
-            Path file = Path.of(config.shmDirectory(), "tandem-" + safe(name()) + "-" + id + "-" + safe(label));
+            Path file = Path.of(config.shmDirectory(), StaleRegionFiles.name(safe(name()), id, safe(label)));
             segment = memory.file(file, bytes);
             path = file.toString();
         } else {

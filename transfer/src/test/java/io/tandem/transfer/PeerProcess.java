@@ -79,7 +79,7 @@ final class PeerProcess implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         // a killed peer leaves its region files behind
         try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
-            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("tandem-" + name + "-")).toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("tandem-\\d+-" + java.util.regex.Pattern.quote(name) + "-.*")).toList()) {
                 Files.deleteIfExists(f);
             }
         }

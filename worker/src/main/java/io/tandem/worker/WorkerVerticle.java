@@ -328,6 +328,7 @@ public final class WorkerVerticle extends VerticleBase {
         TransferAgent a = agent;
         agent = null;
         if (peers != null) peers.close();
+        if (prefillClient != null) prefillClient.close();
         if (a == null) return Future.succeededFuture();
         return vertx.executeBlocking(() -> {
             a.close();

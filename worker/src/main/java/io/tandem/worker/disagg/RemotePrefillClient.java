@@ -29,7 +29,7 @@ import java.util.Optional;
  * transfer error, a timeout — makes the engine prefill locally. Thread-safe: the engine calls it on its thread, the
  * replies come on the worker's context.
  */
-public final class RemotePrefillClient {
+public final class RemotePrefillClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RemotePrefillClient.class.getName());
 
     private final Vertx vertx;
@@ -40,6 +40,9 @@ public final class RemotePrefillClient {
     private final String model;
     private final DisaggregationOptions options;
     private final TransferMetrics metrics;
+    /** Remote prefills sent and not yet answered, by request id. */
+    private final java.util.Map<String, PerRequest> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AutoCloseable registryListener;
 
     public RemotePrefillClient(Vertx vertx, Context context, WorkerRegistry registry, DisaggregatedEngine engine,
                                String workerId, String model, DisaggregationOptions options, TransferMetrics metrics) {
@@ -51,6 +54,23 @@ public final class RemotePrefillClient {
         this.model = model;
         this.options = options;
         this.metrics = metrics;
+        // a prefill worker that died answers nothing: fail its prefills as soon as it leaves, not at the timeout
+        this.registryListener = registry.onChange(e -> {
+            if (e instanceof io.tandem.registry.WorkerEvent.Removed r && r.worker().role() == WorkerRole.PREFILL) {
+                for (PerRequest p : pending.values()) {
+                    if (r.worker().workerId().equals(p.prefillWorker)) p.fallBack("prefill_worker_lost", "prefill worker left the cluster (" + r.cause() + ")");
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        try {
+            registryListener.close();
+        } catch (Exception ignored) {
+            // nothing to undo
+        }
     }
 
     /** The remote-prefill decision and hand-off of one request; {@code hint} is the router's prefill pick, or null. */
@@ -85,6 +105,8 @@ public final class RemotePrefillClient {
         private final SamplingParams sampling;
         private final String hint;
         private volatile String prefillWorker;
+        private volatile String requestId;
+        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
         PerRequest(SamplingParams sampling, String hint) {
             this.sampling = sampling;
@@ -103,7 +125,9 @@ public final class RemotePrefillClient {
                 return false;
             }
             prefillWorker = target.get().workerId();
+            requestId = r.requestId();
             metrics.prefilled("remote");
+            pending.put(r.requestId(), this);
             var request = new RemotePrefillMessage.Request(r.requestId(), r.promptTokens(), sampling, workerId,
                     r.blockTable(), r.cachedTokens());
             context.runOnContext(v -> send(request, prefillWorker));
@@ -114,16 +138,24 @@ public final class RemotePrefillClient {
             vertx.eventBus().<Object>request(Addresses.prefill(target), request,
                             new DeliveryOptions().setSendTimeout(options.prefillTimeoutMillis()))
                     .onSuccess(reply -> {
-                        if (reply.body() instanceof RemotePrefillMessage.Result res) {
+                        if (!(reply.body() instanceof RemotePrefillMessage.Result res)) {
+                            fallBack("error", "unexpected reply " + reply.body());
+                        } else if (settle()) {
                             engine.completeRemotePrefill(request.requestId(), res.firstToken(), res.logprobs());
-                        } else {
-                            fallBack(request.requestId(), "error", "unexpected reply " + reply.body());
                         }
                     })
-                    .onFailure(e -> fallBack(request.requestId(), reason(e), e.getMessage()));
+                    .onFailure(e -> fallBack(reason(e), e.getMessage()));
         }
 
-        private void fallBack(String requestId, String reason, String message) {
+        /** True for the first outcome only (the reply, its timeout, or the prefill worker leaving). */
+        private boolean settle() {
+            if (!settled.compareAndSet(false, true)) return false;
+            pending.remove(requestId, this);
+            return true;
+        }
+
+        void fallBack(String reason, String message) {
+            if (!settle()) return;
             metrics.fellBack(reason);
             LOG.log(System.Logger.Level.INFO, "remote prefill of " + requestId + " on " + prefillWorker + " failed ("
                     + message + "); prefilling locally");
