@@ -56,7 +56,7 @@ class DisaggregationClusterIT {
                 "--engine-option", "max-num-batched-tokens=32"};
         JarProcess prefill = cluster.worker("prefill", 0, concat(engine, "--role", "prefill"));
         JarProcess decode = cluster.worker("decode", 0, concat(engine, "--role", "decode", "--max-local-prefill-tokens", "32",
-                "--prefill-timeout", "5"));
+                "--prefill-timeout", "20"));
         JarProcess gateway = cluster.gateway("gateway", 0);
         int prefillPort = cluster.awaitPort(prefill, Duration.ofSeconds(120));
         int decodePort = cluster.awaitPort(decode, Duration.ofSeconds(120));
