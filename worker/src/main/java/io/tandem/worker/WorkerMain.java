@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code java -jar worker.jar -cluster [flags]}: one worker joining a Tandem cluster. */
 @Command(name = "worker.jar", mixinStandardHelpOptions = true, version = "Tandem worker 0.1.0",
-        subcommands = {io.tandem.worker.bench.BenchCommand.class, io.tandem.worker.bench.BenchModelCommand.class},
+        subcommands = {io.tandem.worker.bench.BenchCommand.class, io.tandem.worker.bench.BenchModelCommand.class,
+                io.tandem.worker.bench.DisaggBenchCommand.class},
         description = {"Runs one Tandem worker: it joins the Hazelcast cluster, registers, and serves generate requests "
                 + "from gateways over the event bus.",
                 "A JSON config file (--conf, default conf/worker.json if present) may set any long flag by name; "

@@ -82,8 +82,7 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
             d = d.withPrefillTimeoutMillis(Math.round(seconds * 1000));
         }
         if (v.get("transfer-threads") != null) {
-            d = new io.tandem.worker.disagg.DisaggregationOptions(d.transfer(), d.maxLocalPrefillTokens(), d.maxPrefillQueue(),
-                    d.prefillTimeoutMillis(), whole(v, "transfer-threads", 1));
+            d = d.withTransferThreads(whole(v, "transfer-threads", 1));
         }
         return d;
     }

@@ -111,6 +111,11 @@ public final class WorkerVerticle extends VerticleBase {
         return loaded.engine();
     }
 
+    /** The transfer backend this worker's agent runs (tcp, shm, ucx, nixl, auto), or null without one. */
+    public String transferBackend() {
+        return bootstrap == null ? null : bootstrap.backend();
+    }
+
     /** Requests this worker currently holds a stream for (on its context). */
     public int streamCount() {
         return streams.size();

@@ -9,11 +9,13 @@ package io.tandem.worker.disagg;
  *                              does not send to one that reports this many queued
  * @param prefillTimeoutMillis  a remote prefill not answered by then is abandoned: the decode worker prefills locally
  * @param transferThreads       threads of the transfer agent's named worker pool (blocking and native calls)
+ * @param layerwise             a prefill worker sends each layer's KV as soon as it is computed (overlapping transfer
+ *                              with the later layers); false sends everything after the last layer (for comparison)
  */
 public record DisaggregationOptions(String transfer, int maxLocalPrefillTokens, int maxPrefillQueue,
-                                    long prefillTimeoutMillis, int transferThreads) {
+                                    long prefillTimeoutMillis, int transferThreads, boolean layerwise) {
 
-    public static final DisaggregationOptions DEFAULTS = new DisaggregationOptions("auto", 128, 8, 30_000, 2);
+    public static final DisaggregationOptions DEFAULTS = new DisaggregationOptions("auto", 128, 8, 30_000, 2, true);
 
     public DisaggregationOptions {
         if (!java.util.Set.of("tcp", "shm", "ucx", "nixl", "auto").contains(transfer)) {
@@ -26,18 +28,26 @@ public record DisaggregationOptions(String transfer, int maxLocalPrefillTokens, 
     }
 
     public DisaggregationOptions withTransfer(String backend) {
-        return new DisaggregationOptions(backend, maxLocalPrefillTokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads);
+        return new DisaggregationOptions(backend, maxLocalPrefillTokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads, layerwise);
     }
 
     public DisaggregationOptions withMaxLocalPrefillTokens(int tokens) {
-        return new DisaggregationOptions(transfer, tokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads);
+        return new DisaggregationOptions(transfer, tokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads, layerwise);
     }
 
     public DisaggregationOptions withMaxPrefillQueue(int n) {
-        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, n, prefillTimeoutMillis, transferThreads);
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, n, prefillTimeoutMillis, transferThreads, layerwise);
+    }
+
+    public DisaggregationOptions withTransferThreads(int threads) {
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, maxPrefillQueue, prefillTimeoutMillis, threads, layerwise);
+    }
+
+    public DisaggregationOptions withLayerwise(boolean on) {
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, maxPrefillQueue, prefillTimeoutMillis, transferThreads, on);
     }
 
     public DisaggregationOptions withPrefillTimeoutMillis(long millis) {
-        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, maxPrefillQueue, millis, transferThreads);
+        return new DisaggregationOptions(transfer, maxLocalPrefillTokens, maxPrefillQueue, millis, transferThreads, layerwise);
     }
 }

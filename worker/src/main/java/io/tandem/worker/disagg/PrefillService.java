@@ -105,7 +105,7 @@ public final class PrefillService {
         try {
             var reservation = new io.tandem.engine.remote.KvReservation(req.requestId(), req.promptTokens(), req.blockTable(), req.cachedTokens());
             export = new TransferKvExport(LayerwiseExportPlan.of(reservation, engine.kvCache().layout().blockSize(), layers),
-                    agent, engine.kvCache(), regions, peer, options.prefillTimeoutMillis(), metrics);
+                    agent, engine.kvCache(), regions, peer, options.prefillTimeoutMillis(), options.layerwise(), metrics);
             inFlight.put(req.requestId(), export);
             engine.submitPrefill(new EngineRequest(req.requestId(), req.promptTokens(), firstTokenOnly(req.sampling())),
                     new ReplySink(req.requestId(), msg, export), export);

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Sends one remote prefill's KV to the decode worker as the engine computes it: when a layer is stored, one WRITE per
- * layer carries that layer's newly filled blocks, K and V, from the local arenas straight into the decode worker's
+ * layer (or, with layer-wise transfer off, all of them after the last layer) carries that layer's newly filled blocks, K and V, from the local arenas straight into the decode worker's
  * blocks (contiguous runs merged into one descriptor). Posting never waits; {@link #awaitTransfers} does, before the
  * engine releases the blocks the writes read from. A cancel stops further posts.
  */
@@ -31,10 +31,15 @@ final class TransferKvExport implements KvExport {
     private final TransferMetrics metrics;
     private final List<CompletableFuture<Void>> posted = new ArrayList<>();
     private volatile boolean cancelled;
+    private final boolean layerwise;
+    private final int layers;
+    private boolean waited;
     private long bytes;
 
     TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvCache cache, RegisteredKvMemory localRegions,
-                     PeerDirectory.Peer peer, long timeoutMillis, TransferMetrics metrics) {
+                     PeerDirectory.Peer peer, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
+        this.layerwise = layerwise;
+        this.layers = cache.layout().layers();
         this.plan = plan;
         this.agent = agent;
         this.cache = cache;
@@ -46,6 +51,14 @@ final class TransferKvExport implements KvExport {
 
     @Override
     public void layerStored(int layer, int[] blockTable, int computedTokens) {
+        if (layerwise) {
+            post(layer, blockTable, computedTokens);
+        } else if (layer == layers - 1) { // everything at once, after the last layer
+            for (int l = 0; l < layers; l++) post(l, blockTable, computedTokens);
+        }
+    }
+
+    private void post(int layer, int[] blockTable, int computedTokens) {
         List<LayerwiseExportPlan.BlockPair> blocks = plan.ready(layer, blockTable, computedTokens);
         if (blocks.isEmpty() || cancelled) return;
         long blockBytes = cache.layout().blockBytes();
@@ -75,8 +88,13 @@ final class TransferKvExport implements KvExport {
     @Override
     public void awaitTransfers() throws Exception {
         CompletableFuture<Void> all = CompletableFuture.allOf(posted.toArray(CompletableFuture[]::new));
+        long started = System.nanoTime();
         try {
             all.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (!waited && plan.complete()) {
+                waited = true; // the first wait after the whole prompt: the transfer time the first token sees
+                metrics.exposed(System.nanoTime() - started);
+            }
         } catch (TimeoutException e) {
             throw new TimeoutException("KV transfer to " + peer.bootstrap().workerId() + " not done after " + timeoutMillis + " ms");
         } catch (java.util.concurrent.ExecutionException e) {

@@ -30,6 +30,15 @@ public final class TransferMetrics {
                 .register(meters).record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * How long a prefill worker, done computing a prompt, still waited for its KV transfers before the first token
+     * could go out: the transfer time on the time-to-first-token path (layer-wise transfer hides the rest).
+     */
+    void exposed(long nanos) {
+        Timer.builder("tandem_transfer_exposed_seconds").description("transfer time left after a prefill's compute, on the first token's path")
+                .tag("worker", workerId).publishPercentileHistogram().register(meters).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** A decode worker's prompt was prefilled {@code where} (remote or local). */
     void prefilled(String where) {
         Counter.builder("tandem_prefills").description("prompts prefilled, by where").tag("worker", workerId)
