@@ -53,6 +53,7 @@ final class Ucp {
 
     static {
         Linker linker = Linker.nativeLinker();
+        keepUcxOffJvmSignals(linker);
         SymbolLookup ucp = SymbolLookup.libraryLookup("libucp.so.0", Arena.global());
         SymbolLookup ucs = SymbolLookup.libraryLookup("libucs.so.0", Arena.global());
         configRead = fn(linker, ucp, "ucp_config_read", JAVA_BYTE, ADDRESS, ADDRESS, ADDRESS);
@@ -82,6 +83,21 @@ final class Ucp {
     }
 
     private Ucp() {
+    }
+
+    /**
+     * libucs installs SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers when it loads (UCX_ERROR_SIGNALS), which steal the signals
+     * the JVM raises on purpose (implicit null checks, safepoint polls) and kill it. Unless the user set it, clear the
+     * variable before libucs is loaded, which is when it reads it.
+     */
+    private static void keepUcxOffJvmSignals(Linker linker) {
+        try (Arena a = Arena.ofConfined()) {
+            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+            int ignored = (int) setenv.invokeExact(a.allocateFrom("UCX_ERROR_SIGNALS"), a.allocateFrom(""), 0);
+        } catch (Throwable t) {
+            throw new TransferException("cannot set UCX_ERROR_SIGNALS: " + t, t);
+        }
     }
 
     private static MethodHandle fn(Linker linker, SymbolLookup lib, String name, java.lang.foreign.MemoryLayout ret,
