@@ -1,0 +1,327 @@
+package io.tandem.transfer.ucx;
+
+import io.tandem.transfer.TransferException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static java.lang.foreign.MemorySegment.NULL;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A UCP context and one single-threaded worker, driven by one platform thread that owns every UCX call: it runs
+ * submitted commands, calls {@code ucp_worker_progress} in a loop (the memory owner must progress too, or wire-up and
+ * emulated RMA stall) and polls transfers in flight. It spins while there is traffic and parks briefly when idle.
+ */
+final class UcxWorker {
+    private static final long SPIN_AFTER_ACTIVITY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long MAX_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final List<UcxTransfer> inflight = new ArrayList<>();
+    private final Arena arena = Arena.ofShared();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private MemorySegment context = NULL, worker = NULL;
+    private byte[] address;
+    final MemorySegment defaultParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
+    private final MemorySegment forceCloseParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
+
+    /** Starts the thread and creates the context and worker on it; throws TransferException when UCX refuses. */
+    UcxWorker(String tls) {
+        forceCloseParam.set(JAVA_INT, 0, Ucp.OP_ATTR_FIELD_FLAGS);
+        forceCloseParam.set(JAVA_INT, Ucp.REQUEST_PARAM_FLAGS, Ucp.EP_CLOSE_FLAG_FORCE);
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        thread = Thread.ofPlatform().name("tandem-transfer-ucx-progress").daemon(true).unstarted(() -> run(tls, started));
+        thread.start();
+        await(started);
+    }
+
+    /** A command for the progress thread; native calls declare Throwable. */
+    interface Command<T> {
+        T run() throws Throwable;
+    }
+
+    /** Runs {@code command} on the progress thread. */
+    <T> CompletableFuture<T> submit(Command<T> command) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(new TransferException("UCX backend is closed"));
+            return f;
+        }
+        commands.add(() -> {
+            try {
+                f.complete(command.run());
+            } catch (Throwable t) {
+                f.completeExceptionally(t instanceof TransferException ? t : new TransferException(String.valueOf(t.getMessage()), t));
+            }
+        });
+        LockSupport.unpark(thread);
+        return f;
+    }
+
+    /** Runs {@code command} on the progress thread and waits for it. */
+    <T> T call(Command<T> command) {
+        if (Thread.currentThread() == thread) {
+            try {
+                return command.run();
+            } catch (Throwable t) {
+                throw Ucp.rethrow(t);
+            }
+        }
+        return await(submit(command));
+    }
+
+    static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** Stops the loop after {@code finalCommand} (which must release everything the backend holds) and destroys UCX. */
+    void shutdown(Runnable finalCommand) {
+        if (!running) return;
+        call(() -> {
+            finalCommand.run();
+            running = false;
+            return null;
+        });
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run(String tls, CompletableFuture<Void> started) {
+        try {
+            init(tls);
+            started.complete(null);
+        } catch (Throwable t) {
+            running = false;
+            destroy();
+            started.completeExceptionally(t);
+            return;
+        }
+        long lastActivity = System.nanoTime();
+        long park = 1_000;
+        while (running) {
+            boolean busy = runCommands();
+            busy |= progress() > 0;
+            busy |= pollTransfers();
+            long now = System.nanoTime();
+            if (busy || !inflight.isEmpty()) {
+                lastActivity = now;
+                park = 1_000;
+            } else if (now - lastActivity > SPIN_AFTER_ACTIVITY_NANOS) {
+                LockSupport.parkNanos(park);
+                park = Math.min(park * 2, MAX_PARK_NANOS);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        for (UcxTransfer t : inflight) t.abort("UCX backend closed");
+        inflight.clear();
+        Runnable r;
+        while ((r = commands.poll()) != null) r.run(); // fails late submitters' futures? they see running=false below
+        destroy();
+    }
+
+    private boolean runCommands() {
+        boolean any = false;
+        Runnable r;
+        while ((r = commands.poll()) != null) {
+            r.run();
+            any = true;
+        }
+        return any;
+    }
+
+    int progress() {
+        try {
+            return (int) Ucp.workerProgress.invokeExact(worker);
+        } catch (Throwable t) {
+            throw Ucp.rethrow(t);
+        }
+    }
+
+    private boolean pollTransfers() {
+        if (inflight.isEmpty()) return false;
+        long now = System.nanoTime();
+        boolean any = false;
+        for (Iterator<UcxTransfer> it = inflight.iterator(); it.hasNext(); ) {
+            if (it.next().poll(now)) {
+                it.remove();
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /** Progress thread only: posts a transfer and polls it from now on. */
+    void start(UcxTransfer transfer, List<UcxTransfer.Op> ops) {
+        transfer.start(ops);
+        inflight.add(transfer);
+    }
+
+    /** Progress thread only: fails the transfers with {@code peer}. */
+    void abortTransfers(UcxPeer peer, String reason) {
+        for (Iterator<UcxTransfer> it = inflight.iterator(); it.hasNext(); ) {
+            UcxTransfer t = it.next();
+            if (t.peer == peer) {
+                t.abort(reason);
+                it.remove();
+            }
+        }
+    }
+
+    private void init(String tls) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment configOut = a.allocate(ADDRESS);
+            Ucp.check((byte) Ucp.configRead.invokeExact(NULL, NULL, configOut), "ucp_config_read");
+            MemorySegment config = configOut.get(ADDRESS, 0);
+            try {
+                if (tls != null && !tls.isBlank()) {
+                    Ucp.check((byte) Ucp.configModify.invokeExact(config, a.allocateFrom("TLS"), a.allocateFrom(tls)),
+                            "ucp_config_modify TLS=" + tls);
+                }
+                MemorySegment params = a.allocate(Ucp.PARAMS_SIZE, 8);
+                params.set(JAVA_LONG, 0, Ucp.PARAM_FIELD_FEATURES | Ucp.PARAM_FIELD_NAME);
+                params.set(JAVA_LONG, Ucp.PARAMS_FEATURES, Ucp.FEATURE_RMA);
+                params.set(ADDRESS, Ucp.PARAMS_NAME, a.allocateFrom("tandem-transfer"));
+                MemorySegment contextOut = a.allocate(ADDRESS);
+                Ucp.check((byte) Ucp.initVersion.invokeExact(Ucp.API_MAJOR, Ucp.API_MINOR, params, config, contextOut), "ucp_init");
+                context = contextOut.get(ADDRESS, 0);
+            } finally {
+                Ucp.configRelease.invokeExact(config);
+            }
+            MemorySegment workerParams = a.allocate(Ucp.WORKER_PARAMS_SIZE, 8);
+            workerParams.set(JAVA_LONG, 0, Ucp.WORKER_PARAM_FIELD_THREAD_MODE);
+            workerParams.set(JAVA_INT, Ucp.WORKER_PARAMS_THREAD_MODE, Ucp.THREAD_MODE_SINGLE);
+            MemorySegment workerOut = a.allocate(ADDRESS);
+            Ucp.check((byte) Ucp.workerCreate.invokeExact(context, workerParams, workerOut), "ucp_worker_create");
+            worker = workerOut.get(ADDRESS, 0);
+            MemorySegment addressOut = a.allocate(ADDRESS), lengthOut = a.allocate(JAVA_LONG);
+            Ucp.check((byte) Ucp.workerGetAddress.invokeExact(worker, addressOut, lengthOut), "ucp_worker_get_address");
+            MemorySegment addr = addressOut.get(ADDRESS, 0);
+            address = addr.reinterpret(lengthOut.get(JAVA_LONG, 0)).toArray(JAVA_BYTE);
+            Ucp.workerReleaseAddress.invokeExact(worker, addr);
+        }
+    }
+
+    private void destroy() {
+        try {
+            if (!worker.equals(NULL)) Ucp.workerDestroy.invokeExact(worker);
+            if (!context.equals(NULL)) Ucp.cleanup.invokeExact(context);
+        } catch (Throwable t) {
+            throw Ucp.rethrow(t);
+        } finally {
+            worker = NULL;
+            context = NULL;
+            arena.close();
+        }
+    }
+
+    byte[] address() {
+        return address.clone();
+    }
+
+    /** Progress thread only: {@code ucp_mem_map} of existing memory for local and remote read/write; returns the memh. */
+    MemorySegment memMap(MemorySegment memory) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(Ucp.MEM_MAP_PARAMS_SIZE, 8);
+            params.set(JAVA_LONG, 0, Ucp.MEM_MAP_FIELD_ADDRESS | Ucp.MEM_MAP_FIELD_LENGTH | Ucp.MEM_MAP_FIELD_PROT);
+            params.set(ADDRESS, Ucp.MEM_MAP_ADDRESS, memory);
+            params.set(JAVA_LONG, Ucp.MEM_MAP_LENGTH, memory.byteSize());
+            params.set(JAVA_INT, Ucp.MEM_MAP_PROT, Ucp.PROT_LOCAL_READ | Ucp.PROT_LOCAL_WRITE | Ucp.PROT_REMOTE_READ | Ucp.PROT_REMOTE_WRITE);
+            MemorySegment memhOut = a.allocate(ADDRESS);
+            Ucp.check((byte) Ucp.memMap.invokeExact(context, params, memhOut), "ucp_mem_map");
+            return memhOut.get(ADDRESS, 0);
+        }
+    }
+
+    void memUnmap(MemorySegment memh) throws Throwable {
+        Ucp.check((byte) Ucp.memUnmap.invokeExact(context, memh), "ucp_mem_unmap");
+    }
+
+    /** Progress thread only: the packed rkey of a mapped region, copied out (the UCX buffer is released). */
+    byte[] rkeyPack(MemorySegment memh) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment bufferOut = a.allocate(ADDRESS), sizeOut = a.allocate(JAVA_LONG);
+            Ucp.check((byte) Ucp.rkeyPack.invokeExact(context, memh, bufferOut, sizeOut), "ucp_rkey_pack");
+            MemorySegment buffer = bufferOut.get(ADDRESS, 0);
+            byte[] rkey = buffer.reinterpret(sizeOut.get(JAVA_LONG, 0)).toArray(JAVA_BYTE);
+            Ucp.rkeyBufferRelease.invokeExact(buffer);
+            return rkey;
+        }
+    }
+
+    /** An endpoint, and whether UCX detects its peer's failure (error mode PEER) or only our timeout does. */
+    record Endpoint(MemorySegment ep, boolean peerFailureDetection) {
+    }
+
+    /**
+     * Progress thread only: an endpoint to a worker address, in peer error mode so a dead peer fails requests. UCX
+     * 1.13's shared-memory transports cannot detect peer failure and refuse that mode as unreachable; then the endpoint
+     * is created without it and a dead peer is caught by the transfer timeout.
+     */
+    Endpoint epCreate(byte[] workerAddress) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(Ucp.EP_PARAMS_SIZE, 8);
+            params.set(JAVA_LONG, 0, Ucp.EP_PARAM_FIELD_REMOTE_ADDRESS | Ucp.EP_PARAM_FIELD_ERR_HANDLING_MODE);
+            params.set(ADDRESS, Ucp.EP_PARAMS_ADDRESS, a.allocateFrom(JAVA_BYTE, workerAddress));
+            params.set(JAVA_INT, Ucp.EP_PARAMS_ERR_MODE, Ucp.ERR_HANDLING_MODE_PEER);
+            MemorySegment epOut = a.allocate(ADDRESS);
+            byte status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
+            if (status == Ucp.UCS_ERR_UNREACHABLE) {
+                params.set(JAVA_INT, Ucp.EP_PARAMS_ERR_MODE, Ucp.ERR_HANDLING_MODE_NONE);
+                status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
+                Ucp.check(status, "ucp_ep_create");
+                return new Endpoint(epOut.get(ADDRESS, 0), false);
+            }
+            Ucp.check(status, "ucp_ep_create");
+            return new Endpoint(epOut.get(ADDRESS, 0), true);
+        }
+    }
+
+    /**
+     * Progress thread only: closes an endpoint, flushing it ({@code force} = false) or cancelling what is in flight,
+     * progressing at most {@code maxWaitNanos} for the close to finish.
+     */
+    void epClose(MemorySegment ep, boolean force, long maxWaitNanos) throws Throwable {
+        MemorySegment param = force ? forceCloseParam : defaultParam;
+        MemorySegment req = (MemorySegment) Ucp.epCloseNbx.invokeExact(ep, param);
+        if (req.address() == 0 || Ucp.isError(req)) return;
+        long deadline = System.nanoTime() + maxWaitNanos;
+        while ((byte) Ucp.requestCheckStatus.invokeExact(req) == Ucp.UCS_INPROGRESS && System.nanoTime() - deadline < 0) {
+            progress();
+        }
+        Ucp.requestFree.invokeExact(req); // if still closing, UCX releases it when done
+    }
+
+    MemorySegment rkeyUnpack(MemorySegment ep, byte[] packed) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment rkeyOut = a.allocate(ADDRESS);
+            Ucp.check((byte) Ucp.epRkeyUnpack.invokeExact(ep, a.allocateFrom(JAVA_BYTE, packed), rkeyOut), "ucp_ep_rkey_unpack");
+            return rkeyOut.get(ADDRESS, 0);
+        }
+    }
+
+    void rkeyDestroy(MemorySegment rkey) throws Throwable {
+        Ucp.rkeyDestroy.invokeExact(rkey);
+    }
+}

@@ -1,0 +1,142 @@
+package io.tandem.transfer.ucx;
+
+import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.RegisteredRegion;
+import io.tandem.transfer.TransferConfig;
+import io.tandem.transfer.TransferContext;
+import io.tandem.transfer.TransferException;
+import io.tandem.transfer.TransferOp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The UCX backend between this JVM and a peer JVM, over UCX's tcp transport and over its shared-memory transports. */
+class UcxBackendTest {
+    private static final long MIB = 1 << 20;
+    private static final long REGION = 32 * MIB;
+    /** Odd offsets, 1 byte to several MiB: pairs of (local offset, remote offset, length). */
+    private static final long[][] PAIRS = {
+            {1, 7, 1}, {3, 4099, 4097}, {10_000, MIB + 3, 3 * MIB + 5}, {8 * MIB + 1, 16 * MIB + 11, 8 * MIB}, {20 * MIB, 25 * MIB + 5, 65_537}};
+
+    private Arena arena;
+    private MemorySegment memory;
+    private UcxBackend backend;
+
+    @BeforeEach
+    void available() {
+        assumeTrue(UcxBackend.unavailableReason().isEmpty(), () -> "UCX unavailable: " + UcxBackend.unavailableReason().orElse(""));
+        arena = Arena.ofShared();
+        memory = arena.allocate(REGION, 4096);
+    }
+
+    @AfterEach
+    void release() {
+        if (backend != null) backend.close();
+        if (arena != null) arena.close();
+        System.clearProperty(UcxBackend.TLS_PROPERTY);
+    }
+
+    private void startBackend(String tls, Duration timeout) {
+        System.setProperty(UcxBackend.TLS_PROPERTY, tls);
+        backend = new UcxBackend(new TransferContext(TransferConfig.of("ucx", "test").withTimeout(timeout), null, null));
+        backend.register(new RegisteredRegion(0, "local", memory, null));
+    }
+
+    private void run(TransferOp op, AgentMetadata peer) {
+        List<MemoryDescriptor> local = new java.util.ArrayList<>(), remote = new java.util.ArrayList<>();
+        List<MemorySegment> slices = new java.util.ArrayList<>();
+        for (long[] p : PAIRS) {
+            local.add(new MemoryDescriptor(0, p[0], p[2]));
+            remote.add(new MemoryDescriptor(0, p[1], p[2]));
+            slices.add(memory.asSlice(p[0], p[2]));
+        }
+        backend.transfer(op, local, slices, peer, remote).orTimeout(60, TimeUnit.SECONDS).join();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "posix,sysv,cma,self"})
+    void writeThenReadMultiDescriptorListsArriveIntact(String tls) throws Exception {
+        startBackend(tls, Duration.ofSeconds(30));
+        try (UcxPeerProcess peer = new UcxPeerProcess("peer", REGION, tls)) {
+            backend.loadPeer(peer.metadata);
+            Patterns.fill(memory, 42);
+            run(TransferOp.WRITE, peer.metadata);
+            for (long[] p : PAIRS) {
+                assertEquals(Patterns.crc(memory.asSlice(p[0], p[2])), peer.sum(p[1], p[2]), "WRITE of " + p[2] + " bytes at " + p[1]);
+            }
+            peer.fill(7);
+            memory.fill((byte) 0);
+            run(TransferOp.READ, peer.metadata);
+            for (long[] p : PAIRS) {
+                assertEquals(peer.sum(p[1], p[2]), Patterns.crc(memory.asSlice(p[0], p[2])), "READ of " + p[2] + " bytes at " + p[1]);
+            }
+            backend.forgetPeer("peer");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "posix,sysv,cma,self"})
+    void aKilledPeerFailsTheNextTransferWithinSeconds(String tls) throws Exception {
+        startBackend(tls, Duration.ofSeconds(3));
+        try (UcxPeerProcess peer = new UcxPeerProcess("peer", REGION, tls)) {
+            backend.loadPeer(peer.metadata);
+            run(TransferOp.WRITE, peer.metadata);
+            peer.process.destroyForcibly().waitFor();
+            long start = System.nanoTime();
+            CompletionException e = assertThrows(CompletionException.class, () -> run(TransferOp.WRITE, peer.metadata));
+            assertInstanceOf(TransferException.class, e.getCause());
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            assertTrue(seconds < 10, "failed after " + seconds + " s");
+            System.out.println(tls + ": dead peer failed after " + (System.nanoTime() - start) / 1_000_000 + " ms: " + e.getCause().getMessage());
+            backend.forgetPeer("peer");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp"})
+    void unknownPeersAndOutOfRangeDescriptorsFailAtOnce(String tls) throws Exception {
+        startBackend(tls, Duration.ofSeconds(5));
+        try (UcxPeerProcess peer = new UcxPeerProcess("peer", MIB, tls)) {
+            List<MemoryDescriptor> local = List.of(new MemoryDescriptor(0, 0, 16));
+            List<MemorySegment> slices = List.of(memory.asSlice(0, 16));
+            var unknown = backend.transfer(TransferOp.WRITE, local, slices, peer.metadata, List.of(new MemoryDescriptor(0, 0, 16)));
+            assertInstanceOf(TransferException.class, assertThrows(CompletionException.class, unknown::join).getCause());
+            backend.loadPeer(peer.metadata);
+            var past = backend.transfer(TransferOp.WRITE, local, slices, peer.metadata, List.of(new MemoryDescriptor(0, MIB - 8, 16)));
+            assertInstanceOf(TransferException.class, assertThrows(CompletionException.class, past::join).getCause());
+            backend.loadPeer(peer.metadata); // reloading the same metadata keeps endpoint and rkeys
+            backend.transfer(TransferOp.WRITE, local, slices, peer.metadata, List.of(new MemoryDescriptor(0, MIB - 16, 16))).join();
+        }
+        backend.close();
+        backend.close(); // idempotent
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp"})
+    void payloadRoundTrips(String tls) {
+        startBackend(tls, Duration.ofSeconds(5));
+        UcxPayload p = UcxPayload.decode(backend.payload());
+        assertEquals(1, p.regions().size());
+        assertEquals(memory.address(), p.regions().getFirst().base());
+        assertEquals(REGION, p.regions().getFirst().size());
+        assertTrue(p.workerAddress().length > 0 && p.regions().getFirst().rkey().length > 0);
+        assertThrows(TransferException.class, () -> UcxPayload.decode(new byte[]{1, 2}));
+        assertTrue(new AgentMetadata("x", "h", "127.0.0.1", 0, List.of(), Map.of("ucx", backend.payload())).offers("ucx"));
+    }
+}
