@@ -51,11 +51,21 @@ final class TransferKvExport implements KvExport {
 
     @Override
     public void layerStored(int layer, int[] blockTable, int computedTokens) {
-        if (layerwise) {
-            post(layer, blockTable, computedTokens);
-        } else if (layer == layers - 1) { // everything at once, after the last layer
-            for (int l = 0; l < layers; l++) post(l, blockTable, computedTokens);
+        if (layerwise) post(layer, blockTable, computedTokens);
+        else if (layer == layers - 1) held.add(new Held(blockTable.clone(), computedTokens)); // sent after the forward pass
+    }
+
+    /** Without layer-wise transfer: what each forward pass stored, sent once the pass (and sampling) is over. */
+    private record Held(int[] blockTable, int computedTokens) {
+    }
+
+    private final List<Held> held = new ArrayList<>();
+
+    private void postHeld() {
+        for (Held h : held) {
+            for (int l = 0; l < layers; l++) post(l, h.blockTable(), h.computedTokens());
         }
+        held.clear();
     }
 
     private void post(int layer, int[] blockTable, int computedTokens) {
@@ -87,6 +97,7 @@ final class TransferKvExport implements KvExport {
 
     @Override
     public void awaitTransfers() throws Exception {
+        if (!cancelled) postHeld();
         CompletableFuture<Void> all = CompletableFuture.allOf(posted.toArray(CompletableFuture[]::new));
         long started = System.nanoTime();
         try {
