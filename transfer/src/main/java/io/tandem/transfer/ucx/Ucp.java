@@ -24,7 +24,7 @@ final class Ucp {
     // ucp_params_t (80 bytes)
     static final long PARAMS_SIZE = 80, PARAMS_FEATURES = 8, PARAMS_NAME = 72;
     static final long PARAM_FIELD_FEATURES = 1, PARAM_FIELD_NAME = 256;
-    static final long FEATURE_RMA = 0x2;
+    static final long FEATURE_RMA = 0x2, FEATURE_WAKEUP = 0x10;
     // ucp_worker_params_t (200 bytes)
     static final long WORKER_PARAMS_SIZE = 200, WORKER_PARAMS_THREAD_MODE = 8;
     static final long WORKER_PARAM_FIELD_THREAD_MODE = 1;
@@ -42,7 +42,8 @@ final class Ucp {
     static final int OP_ATTR_FIELD_FLAGS = 16;
     static final int EP_CLOSE_FLAG_FORCE = 1;
 
-    static final byte UCS_OK = 0, UCS_INPROGRESS = 1, UCS_ERR_UNREACHABLE = -6;
+    static final byte UCS_OK = 0, UCS_INPROGRESS = 1, UCS_ERR_UNREACHABLE = -6, UCS_ERR_BUSY = -15;
+    static final short POLLIN = 1;
     static final int ERR_HANDLING_MODE_NONE = 0;
 
     static final MethodHandle configRead, configModify, configRelease, initVersion, cleanup;
@@ -50,6 +51,7 @@ final class Ucp {
     static final MethodHandle memMap, memUnmap, rkeyPack, rkeyBufferRelease;
     static final MethodHandle epCreate, epCloseNbx, epRkeyUnpack, rkeyDestroy;
     static final MethodHandle putNbx, getNbx, epFlushNbx, requestCheckStatus, requestFree, statusString;
+    static final MethodHandle workerGetEfd, workerArm, workerSignal, poll;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -80,6 +82,10 @@ final class Ucp {
         requestCheckStatus = fn(linker, ucp, "ucp_request_check_status", JAVA_BYTE, ADDRESS);
         requestFree = fn(linker, ucp, "ucp_request_free", null, ADDRESS);
         statusString = fn(linker, ucs, "ucs_status_string", ADDRESS, JAVA_BYTE);
+        workerGetEfd = fn(linker, ucp, "ucp_worker_get_efd", JAVA_BYTE, ADDRESS, ADDRESS);
+        workerArm = fn(linker, ucp, "ucp_worker_arm", JAVA_BYTE, ADDRESS);
+        workerSignal = fn(linker, ucp, "ucp_worker_signal", JAVA_BYTE, ADDRESS);
+        poll = fn(linker, linker.defaultLookup(), "poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     }
 
     private Ucp() {

@@ -16,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * WRITE and READ latency and bandwidth of {@link UcxBackend} between this process and a peer process it starts, per
- * UCX transport set; prints a markdown table. Latency: one transfer at a time (puts/gets + flush), mean. Bandwidth:
+ * UCX transport set; prints a markdown table. Latency: one transfer at a time (puts/gets + flush), p50 and mean. Bandwidth:
  * {@value #WINDOW} transfers in flight. Usage: {@code UcxBench [tls;tls...] [sizes in bytes, comma separated]}.
  */
 public final class UcxBench {
@@ -39,11 +40,11 @@ public final class UcxBench {
             throw new IllegalStateException("UCX unavailable: " + r);
         });
         String[] tlsSets = (args.length > 0 ? args[0] : "tcp;posix,sysv,cma,self").split(";");
-        long[] sizes = java.util.Arrays.stream((args.length > 1 ? args[1] : "65536,1048576,16777216,268435456").split(","))
+        long[] sizes = Arrays.stream((args.length > 1 ? args[1] : "65536,1048576,16777216,268435456").split(","))
                 .mapToLong(Long::parseLong).toArray();
-        long max = java.util.Arrays.stream(sizes).max().orElseThrow();
-        System.out.println("| UCX_TLS | op | size | latency (µs, 1 in flight) | bandwidth (MiB/s, " + WINDOW + " in flight) |");
-        System.out.println("|---|---|---:|---:|---:|");
+        long max = Arrays.stream(sizes).max().orElseThrow();
+        System.out.println("| UCX_TLS | op | size | iters | latency p50 (µs) | latency mean (µs) | bandwidth (MiB/s, " + WINDOW + " in flight) |");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|");
         for (String tls : tlsSets) run(tls, sizes, max);
     }
 
@@ -73,9 +74,15 @@ public final class UcxBench {
                     long latencyIters = Math.clamp(128 * MIB / size, 5, 1000);
                     long bwIters = Math.clamp(1024 * MIB / size, 4 * WINDOW, 4000);
                     for (int i = 0; i < Math.min(latencyIters, 20); i++) backend.transfer(op, d, slice, peer, d).join();
-                    long t0 = System.nanoTime();
-                    for (long i = 0; i < latencyIters; i++) backend.transfer(op, d, slice, peer, d).join();
-                    double latencyUs = (System.nanoTime() - t0) / 1e3 / latencyIters;
+                    long[] nanos = new long[(int) latencyIters];
+                    for (int i = 0; i < latencyIters; i++) {
+                        long t0 = System.nanoTime();
+                        backend.transfer(op, d, slice, peer, d).join();
+                        nanos[i] = System.nanoTime() - t0;
+                    }
+                    Arrays.sort(nanos);
+                    double medianUs = nanos[nanos.length / 2] / 1e3;
+                    double meanUs = Arrays.stream(nanos).average().orElseThrow() / 1e3;
                     ArrayDeque<CompletableFuture<Void>> window = new ArrayDeque<>();
                     long t1 = System.nanoTime();
                     for (long i = 0; i < bwIters; i++) {
@@ -84,7 +91,7 @@ public final class UcxBench {
                     }
                     while (!window.isEmpty()) window.poll().join();
                     double mibPerSec = (double) size * bwIters / MIB / ((System.nanoTime() - t1) / 1e9);
-                    System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.0f |%n", tls, op, human(size), latencyUs, mibPerSec);
+                    System.out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.1f | %.1f | %.0f |%n", tls, op, human(size), latencyIters, medianUs, meanUs, mibPerSec);
                 }
             }
             backend.forgetPeer(peer.agent());

@@ -12,30 +12,38 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static java.lang.foreign.MemorySegment.NULL;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A UCP context and one single-threaded worker, driven by one platform thread that owns every UCX call: it runs
  * submitted commands, calls {@code ucp_worker_progress} in a loop (the memory owner must progress too, or wire-up and
- * emulated RMA stall) and polls transfers in flight. It spins while there is traffic and parks briefly when idle.
+ * emulated RMA stall) and polls transfers in flight. It spins while there is traffic; when idle it arms the worker and
+ * sleeps in poll(2) on its event fd, so a peer's traffic or a new command ({@code ucp_worker_signal}) wakes it at once.
  */
 final class UcxWorker {
-    private static final long SPIN_AFTER_ACTIVITY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final long MAX_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    /**
+     * How long to keep spinning after the last event before sleeping on the event fd (env TANDEM_UCX_SPIN_US, default
+     * 0). Spinning only pays on idle cores: on a loaded 2-core host it starved the peer and cost milliseconds per op.
+     */
+    private static final long SPIN_AFTER_ACTIVITY_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_SPIN_US", "0")));
+    private static final int MAX_SLEEP_MILLIS = 100;
 
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final List<UcxTransfer> inflight = new ArrayList<>();
     private final Arena arena = Arena.ofShared();
     private final Thread thread;
     private volatile boolean running = true;
-    private MemorySegment context = NULL, worker = NULL;
+    private MemorySegment context = NULL;
+    private volatile MemorySegment worker = NULL;
     private byte[] address;
+    private final MemorySegment pollFd = arena.allocate(8, 4); // struct pollfd { int fd; short events, revents; }
+    private final Object signalLock = new Object(); // ucp_worker_signal from other threads vs worker destroy
     final MemorySegment defaultParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
     private final MemorySegment forceCloseParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
 
@@ -68,7 +76,7 @@ final class UcxWorker {
                 f.completeExceptionally(t instanceof TransferException ? t : new TransferException(String.valueOf(t.getMessage()), t));
             }
         });
-        LockSupport.unpark(thread);
+        wake();
         return f;
     }
 
@@ -82,6 +90,17 @@ final class UcxWorker {
             }
         }
         return await(submit(command));
+    }
+
+    private void wake() {
+        synchronized (signalLock) {
+            if (worker.equals(NULL)) return;
+            try {
+                byte ignored = (byte) Ucp.workerSignal.invokeExact(worker);
+            } catch (Throwable t) {
+                throw Ucp.rethrow(t);
+            }
+        }
     }
 
     static <T> T await(CompletableFuture<T> f) {
@@ -118,18 +137,16 @@ final class UcxWorker {
             return;
         }
         long lastActivity = System.nanoTime();
-        long park = 1_000;
         while (running) {
             boolean busy = runCommands();
             busy |= progress() > 0;
             busy |= pollTransfers();
             long now = System.nanoTime();
-            if (busy || !inflight.isEmpty()) {
+            if (busy) {
                 lastActivity = now;
-                park = 1_000;
             } else if (now - lastActivity > SPIN_AFTER_ACTIVITY_NANOS) {
-                LockSupport.parkNanos(park);
-                park = Math.min(park * 2, MAX_PARK_NANOS);
+                // with transfers in flight wake up at least every millisecond to check their deadlines
+                sleepUntilEvent(inflight.isEmpty() ? MAX_SLEEP_MILLIS : 1);
             } else {
                 Thread.onSpinWait();
             }
@@ -139,6 +156,20 @@ final class UcxWorker {
         Runnable r;
         while ((r = commands.poll()) != null) r.run(); // fails late submitters' futures? they see running=false below
         destroy();
+    }
+
+    /** Arms the worker and waits on its event fd; returns at once when events are pending (UCS_ERR_BUSY). */
+    private void sleepUntilEvent(int maxMillis) {
+        try {
+            byte armed = (byte) Ucp.workerArm.invokeExact(worker);
+            if (armed == Ucp.UCS_ERR_BUSY) return;
+            Ucp.check(armed, "ucp_worker_arm");
+            if (!commands.isEmpty()) return;
+            pollFd.set(JAVA_SHORT, 6, (short) 0);
+            int ignored = (int) Ucp.poll.invokeExact(pollFd, 1L, maxMillis);
+        } catch (Throwable t) {
+            throw Ucp.rethrow(t);
+        }
     }
 
     private boolean runCommands() {
@@ -201,7 +232,7 @@ final class UcxWorker {
                 }
                 MemorySegment params = a.allocate(Ucp.PARAMS_SIZE, 8);
                 params.set(JAVA_LONG, 0, Ucp.PARAM_FIELD_FEATURES | Ucp.PARAM_FIELD_NAME);
-                params.set(JAVA_LONG, Ucp.PARAMS_FEATURES, Ucp.FEATURE_RMA);
+                params.set(JAVA_LONG, Ucp.PARAMS_FEATURES, Ucp.FEATURE_RMA | Ucp.FEATURE_WAKEUP);
                 params.set(ADDRESS, Ucp.PARAMS_NAME, a.allocateFrom("tandem-transfer"));
                 MemorySegment contextOut = a.allocate(ADDRESS);
                 Ucp.check((byte) Ucp.initVersion.invokeExact(Ucp.API_MAJOR, Ucp.API_MINOR, params, config, contextOut), "ucp_init");
@@ -220,19 +251,25 @@ final class UcxWorker {
             MemorySegment addr = addressOut.get(ADDRESS, 0);
             address = addr.reinterpret(lengthOut.get(JAVA_LONG, 0)).toArray(JAVA_BYTE);
             Ucp.workerReleaseAddress.invokeExact(worker, addr);
+            MemorySegment fdOut = a.allocate(JAVA_INT);
+            Ucp.check((byte) Ucp.workerGetEfd.invokeExact(worker, fdOut), "ucp_worker_get_efd");
+            pollFd.set(JAVA_INT, 0, fdOut.get(JAVA_INT, 0));
+            pollFd.set(JAVA_SHORT, 4, Ucp.POLLIN);
         }
     }
 
     private void destroy() {
-        try {
-            if (!worker.equals(NULL)) Ucp.workerDestroy.invokeExact(worker);
-            if (!context.equals(NULL)) Ucp.cleanup.invokeExact(context);
-        } catch (Throwable t) {
-            throw Ucp.rethrow(t);
-        } finally {
-            worker = NULL;
-            context = NULL;
-            arena.close();
+        synchronized (signalLock) {
+            try {
+                if (!worker.equals(NULL)) Ucp.workerDestroy.invokeExact(worker);
+                if (!context.equals(NULL)) Ucp.cleanup.invokeExact(context);
+            } catch (Throwable t) {
+                throw Ucp.rethrow(t);
+            } finally {
+                worker = NULL;
+                context = NULL;
+                arena.close();
+            }
         }
     }
 
