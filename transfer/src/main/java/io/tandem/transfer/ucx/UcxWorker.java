@@ -33,6 +33,8 @@ final class UcxWorker {
      */
     private static final long SPIN_AFTER_ACTIVITY_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_SPIN_US", "0")));
     private static final int MAX_SLEEP_MILLIS = 100;
+    private static final long IN_FLIGHT_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(
+            Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_YIELD_US", "5000")));
 
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final List<UcxTransfer> inflight = new ArrayList<>();
@@ -144,6 +146,10 @@ final class UcxWorker {
             long now = System.nanoTime();
             if (busy) {
                 lastActivity = now;
+            } else if (!inflight.isEmpty() && now - lastActivity < IN_FLIGHT_YIELD_NANOS) {
+                // sends may be waiting for room the peer frees without an event here: keep progressing, but yield
+                // the core, the peer may need it to drain
+                Thread.yield();
             } else if (now - lastActivity > SPIN_AFTER_ACTIVITY_NANOS) {
                 // with transfers in flight wake up at least every millisecond to check their deadlines
                 sleepUntilEvent(inflight.isEmpty() ? MAX_SLEEP_MILLIS : 1);
