@@ -67,18 +67,22 @@ final class UcxWorker {
     /** Runs {@code command} on the progress thread. */
     <T> CompletableFuture<T> submit(Command<T> command) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        if (!running) {
-            f.completeExceptionally(new TransferException("UCX backend is closed"));
-            return f;
-        }
-        commands.add(() -> {
+        Runnable r = () -> {
             try {
                 f.complete(command.run());
             } catch (Throwable t) {
                 f.completeExceptionally(t instanceof TransferException ? t : new TransferException(String.valueOf(t.getMessage()), t));
             }
-        });
-        wake();
+        };
+        // under the lock that stopping takes: a command is either refused or run before UCX is destroyed
+        synchronized (signalLock) {
+            if (!running) {
+                f.completeExceptionally(new TransferException("UCX backend is closed"));
+                return f;
+            }
+            commands.add(r);
+            wake();
+        }
         return f;
     }
 
@@ -116,11 +120,20 @@ final class UcxWorker {
     /** Stops the loop after {@code finalCommand} (which must release everything the backend holds) and destroys UCX. */
     void shutdown(Runnable finalCommand) {
         if (!running) return;
-        call(() -> {
-            finalCommand.run();
-            running = false;
-            return null;
-        });
+        try {
+            call(() -> {
+                try {
+                    finalCommand.run();
+                } finally {
+                    synchronized (signalLock) {
+                        running = false;
+                    }
+                }
+                return null;
+            });
+        } catch (TransferException e) {
+            if (running) throw e; // else another close got there first
+        }
         try {
             thread.join();
         } catch (InterruptedException e) {
@@ -160,7 +173,7 @@ final class UcxWorker {
         for (UcxTransfer t : inflight) t.abort("UCX backend closed");
         inflight.clear();
         Runnable r;
-        while ((r = commands.poll()) != null) r.run(); // fails late submitters' futures? they see running=false below
+        while ((r = commands.poll()) != null) r.run(); // accepted before running went false
         destroy();
     }
 
