@@ -33,6 +33,8 @@ final class UcxWorker {
      */
     private static final long SPIN_AFTER_ACTIVITY_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_SPIN_US", "0")));
     private static final int MAX_SLEEP_MILLIS = 100;
+    private static final long IN_FLIGHT_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(
+            Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_YIELD_US", "5000")));
 
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final List<UcxTransfer> inflight = new ArrayList<>();
@@ -65,18 +67,22 @@ final class UcxWorker {
     /** Runs {@code command} on the progress thread. */
     <T> CompletableFuture<T> submit(Command<T> command) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        if (!running) {
-            f.completeExceptionally(new TransferException("UCX backend is closed"));
-            return f;
-        }
-        commands.add(() -> {
+        Runnable r = () -> {
             try {
                 f.complete(command.run());
             } catch (Throwable t) {
                 f.completeExceptionally(t instanceof TransferException ? t : new TransferException(String.valueOf(t.getMessage()), t));
             }
-        });
-        wake();
+        };
+        // under the lock that stopping takes: a command is either refused or run before UCX is destroyed
+        synchronized (signalLock) {
+            if (!running) {
+                f.completeExceptionally(new TransferException("UCX backend is closed"));
+                return f;
+            }
+            commands.add(r);
+            wake();
+        }
         return f;
     }
 
@@ -114,11 +120,20 @@ final class UcxWorker {
     /** Stops the loop after {@code finalCommand} (which must release everything the backend holds) and destroys UCX. */
     void shutdown(Runnable finalCommand) {
         if (!running) return;
-        call(() -> {
-            finalCommand.run();
-            running = false;
-            return null;
-        });
+        try {
+            call(() -> {
+                try {
+                    finalCommand.run();
+                } finally {
+                    synchronized (signalLock) {
+                        running = false;
+                    }
+                }
+                return null;
+            });
+        } catch (TransferException e) {
+            if (running) throw e; // else another close got there first
+        }
         try {
             thread.join();
         } catch (InterruptedException e) {
@@ -144,6 +159,10 @@ final class UcxWorker {
             long now = System.nanoTime();
             if (busy) {
                 lastActivity = now;
+            } else if (!inflight.isEmpty() && now - lastActivity < IN_FLIGHT_YIELD_NANOS) {
+                // sends may be waiting for room the peer frees without an event here: keep progressing, but yield
+                // the core, the peer may need it to drain
+                Thread.yield();
             } else if (now - lastActivity > SPIN_AFTER_ACTIVITY_NANOS) {
                 // with transfers in flight wake up at least every millisecond to check their deadlines
                 sleepUntilEvent(inflight.isEmpty() ? MAX_SLEEP_MILLIS : 1);
@@ -154,7 +173,7 @@ final class UcxWorker {
         for (UcxTransfer t : inflight) t.abort("UCX backend closed");
         inflight.clear();
         Runnable r;
-        while ((r = commands.poll()) != null) r.run(); // fails late submitters' futures? they see running=false below
+        while ((r = commands.poll()) != null) r.run(); // accepted before running went false
         destroy();
     }
 
