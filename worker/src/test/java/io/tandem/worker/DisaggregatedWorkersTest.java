@@ -52,7 +52,7 @@ class DisaggregatedWorkersTest {
 
     @ParameterizedTest(name = "{1} over {0}")
     @CsvSource({"tcp, tandem-fortune-5m-f32", "shm, tandem-fortune-5m-f32", "ucx, tandem-fortune-5m-f32",
-            "tcp, tiny-llama-spm-f32", "shm, tiny-llama-spm-f32"})
+            "tcp, tiny-llama-spm-f32", "shm, tiny-llama-spm-f32", "ucx, tiny-llama-spm-f32"})
     void disaggregatedEqualsAggregated(String backend, String model) throws Exception {
         if (backend.equals("ucx")) Assumptions.assumeTrue(ucxAvailable(), "UCX is not installed");
         ProtocolCodecs.registerAll(vertx.eventBus());

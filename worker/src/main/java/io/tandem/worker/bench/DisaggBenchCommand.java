@@ -89,9 +89,10 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                         ttfts(vertx, decode, 1, new Random(99)); // warm-up
                         prefillMeters.clear();
                         double[] agg = new double[runs], dis = new double[runs];
-                        for (int i = 0; i < runs; i++) {
-                            agg[i] = ttfts(vertx, aggregated, 1, new Random(10 + i))[0];
-                            dis[i] = ttfts(vertx, decode, 1, new Random(10 + i))[0];
+                        for (int i = 0; i < runs; i++) { // the same fresh prompt on both: no prefix hit anywhere
+                            long seed = 1000L * rows.size() + (layerwise ? 500 : 0) + backend.hashCode() * 31L + i;
+                            agg[i] = ttfts(vertx, aggregated, 1, new Random(seed))[0];
+                            dis[i] = ttfts(vertx, decode, 1, new Random(seed))[0];
                         }
                         double aggMs = median(agg), ttft = median(dis);
                         Timer exposed = prefillMeters.find("tandem_transfer_exposed_seconds").timer();
