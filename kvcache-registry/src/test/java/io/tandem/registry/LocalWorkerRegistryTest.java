@@ -144,7 +144,9 @@ class LocalWorkerRegistryTest {
         WorkerLoad small = new WorkerLoad(0, 0, 1, 1000);
         registry.reportLoad("w1", small);
         eventually(SHORT.heartbeatMillis() * 3, () -> registry.worker("w1").orElseThrow().load().equals(small), () -> "load not published");
-        assertTrue(events.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(small)));
+        // listeners run after the view changed
+        eventually(1_000, () -> events.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(small)),
+                () -> "no Updated event with the load");
     }
 
     @Test

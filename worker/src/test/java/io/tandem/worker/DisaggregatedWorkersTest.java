@@ -109,6 +109,48 @@ class DisaggregatedWorkersTest {
         awaitAllBlocksFree(prefill, decode);
     }
 
+    @Test
+    void cancelsDuringRemotePrefillFreeTheBlocksOnBothWorkers() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model("tandem-fortune-5m-f32");
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        // chunks of 16 tokens: each prefill takes many steps, so cancels land while the prefill worker computes
+        Map<String, Object> slow = Map.of("max-num-batched-tokens", 16);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, "tcp", 8, new SimpleMeterRegistry(), slow);
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, "tcp", 8, new SimpleMeterRegistry(), slow);
+        Random random = new Random(11);
+        List<StreamProbe> probes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String id = "cancel-" + i;
+            StreamProbe probe = StreamProbe.open(vertx, decode.workerId(), id, true);
+            probes.add(probe);
+            var sampling = new SamplingParams(24, 0f, 1f, 0, 0f, null, 0f, 0f, new int[0], true, -1);
+            vertx.eventBus().request(Addresses.generate(decode.workerId()), new GenerateRequest(id, null,
+                    random.ints(200, 10, decode.engine().info().vocabSize()).toArray(), sampling, probe.address, 1000))
+                    .await(10, TimeUnit.SECONDS);
+        }
+        awaitTrue(() -> prefill.engine().activeRequests() > 0, "the prefill worker is computing");
+        for (StreamProbe p : probes) p.cancel("client went away");
+        for (StreamProbe p : probes) {
+            StreamMessage end = p.terminal.get(30, TimeUnit.SECONDS);
+            assertInstanceOf(StreamMessage.Finished.class, end);
+            p.close();
+        }
+        awaitAllBlocksFree(prefill, decode);
+        // both workers still serve, with the right output
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
+        Map<String, int[]> prompts = prompts(prefill);
+        assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(1);
+        }
+    }
+
     // ---- helpers ----
 
     private DeployedWorker deploy(LocalWorkerRegistry registry, WorkerRole role, Path model, String backend, int queue,
