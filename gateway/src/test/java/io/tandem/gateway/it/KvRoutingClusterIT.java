@@ -113,7 +113,7 @@ class KvRoutingClusterIT {
         List<JarProcess> workers = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             workers.add(cluster.worker("worker-" + i, 0, "--role", "decode", "--threads", "1", "--model", model.toString(),
-                    "--engine-option", "kv-cache-memory=64MiB"));
+                    "--engine-option", "kv-cache-memory=256MiB"));
         }
         JarProcess gKv = cluster.gateway("gateway-kv", 0, "--router", "kv", "--model", model.toString(),
                 "--router-load-weight", System.getProperty("tandem.it.loadWeight", "0.35"));
@@ -126,9 +126,11 @@ class KvRoutingClusterIT {
         }
         Thread.sleep(3_000);
         String name = JSON.readTree(cluster.get(kv + "/v1/models").body()).at("/data/0/id").asText();
-        MultiTurnWorkload.run(List.of(kv, rr), name, 1000, 4, 2); // warm-up
-        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), name, 0, 6, 4);
-        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), name, 100, 6, 4);
+        MultiTurnWorkload.Shape shape = Boolean.getBoolean("tandem.it.document") ? MultiTurnWorkload.Shape.DOCUMENT
+                : MultiTurnWorkload.Shape.SHORT;
+        MultiTurnWorkload.run(List.of(kv, rr), name, 1000, 4, 2, shape); // warm-up
+        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), name, 0, 6, 4, shape);
+        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), name, 100, 6, 4, shape);
         System.out.printf("benchmark model: kv gateway: %s%nbenchmark model: round-robin gateway: %s%n", viaKv, viaRr);
     }
 

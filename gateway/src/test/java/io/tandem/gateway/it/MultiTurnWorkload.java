@@ -24,7 +24,18 @@ import java.util.stream.Stream;
  * time to first token.
  */
 final class MultiTurnWorkload {
-    static final int ANSWER = 24, NEW_TOKENS = 8, FIRST_PROMPT = 40, BLOCK = 16;
+    static final int BLOCK = 16;
+
+    /**
+     * The size of a conversation: its first prompt, each answer, the new user tokens of each later turn, and the
+     * user's think time between an answer and the next turn (milliseconds, drawn uniformly from [0.5, 1.5] × it).
+     */
+    record Shape(int firstPrompt, int answer, int newTokens, int thinkMillis) {
+        /** Short chat turns, back to back: routing tests on the small models. */
+        static final Shape SHORT = new Shape(40, 24, 8, 0);
+        /** A conversation about a long document (1024 tokens), with think time: where prefill dominates TTFT. */
+        static final Shape DOCUMENT = new Shape(1024, 24, 32, 1000);
+    }
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /**
@@ -68,13 +79,17 @@ final class MultiTurnWorkload {
 
     /** Conversations {@code firstSeed ..} in parallel, each sent to {@code bases[i % bases.length]}. */
     static Result run(List<String> bases, String model, int firstSeed, int conversations, int turns) throws Exception {
+        return run(bases, model, firstSeed, conversations, turns, Shape.SHORT);
+    }
+
+    static Result run(List<String> bases, String model, int firstSeed, int conversations, int turns, Shape shape) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(conversations);
         try {
             List<Future<Result>> all = new ArrayList<>();
             for (int c = 0; c < conversations; c++) {
                 String base = bases.get(c % bases.size());
                 int seed = firstSeed + c;
-                all.add(pool.submit(() -> conversation(base, model, seed, turns)));
+                all.add(pool.submit(() -> conversation(base, model, seed, turns, shape)));
             }
             Result total = new Result(0, 0, 0, 0, 0, 0, 0);
             for (Future<Result> f : all) total = total.plus(f.get());
@@ -84,21 +99,22 @@ final class MultiTurnWorkload {
         }
     }
 
-    private static Result conversation(String base, String model, int seed, int turns) throws Exception {
+    private static Result conversation(String base, String model, int seed, int turns, Shape shape) throws Exception {
         Random rnd = new Random(seed);
         List<Integer> prompt = new ArrayList<>();
-        for (int i = 0; i < FIRST_PROMPT; i++) prompt.add(3 + rnd.nextInt(400));
+        for (int i = 0; i < shape.firstPrompt(); i++) prompt.add(3 + rnd.nextInt(400));
         long promptTokens = 0, cached = 0, oracle = 0, hits = 0;
         double ttft = 0, hitTtft = 0;
         int previousComputed = 0; // tokens whose KV the previous turn computed: its prompt and all but the last answer token
         for (int turn = 0; turn < turns; turn++) {
+            if (turn > 0 && shape.thinkMillis() > 0) Thread.sleep((long) (shape.thinkMillis() * (0.5 + rnd.nextDouble())));
             JsonObject body = new JsonObject().put("model", model).put("prompt", new JsonArray(new ArrayList<>(prompt)))
-                    .put("max_tokens", ANSWER).put("temperature", 0).put("ignore_eos", true).put("stream", true)
+                    .put("max_tokens", shape.answer()).put("temperature", 0).put("ignore_eos", true).put("stream", true)
                     .put("stream_options", new JsonObject().put("include_usage", true)).put("logprobs", 0)
                     .put("return_tokens_as_token_ids", true);
             long t0 = System.nanoTime();
             HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
-                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(180)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofLines());
             if (r.statusCode() != 200) throw new AssertionError("turn " + turn + " of conversation " + seed + ": HTTP " + r.statusCode());
             List<Integer> answer = new ArrayList<>();
@@ -115,7 +131,7 @@ final class MultiTurnWorkload {
                     answer.add(Integer.parseInt(t.toString().substring("token_id:".length())));
                 }
             }
-            if (answer.size() != ANSWER || usage == null) throw new AssertionError("incomplete answer: " + answer.size() + " tokens, usage " + usage);
+            if (answer.size() != shape.answer() || usage == null) throw new AssertionError("incomplete answer: " + answer.size() + " tokens, usage " + usage);
             double turnTtft = (first - t0) / 1e6;
             ttft += turnTtft;
             promptTokens += usage.getInteger("prompt_tokens");
@@ -126,9 +142,9 @@ final class MultiTurnWorkload {
                 hitTtft += turnTtft;
             }
             oracle += Math.min(previousComputed, prompt.size() - 1) / BLOCK * BLOCK;
-            previousComputed = prompt.size() + ANSWER - 1;
+            previousComputed = prompt.size() + shape.answer() - 1;
             prompt.addAll(answer);
-            for (int i = 0; i < NEW_TOKENS; i++) prompt.add(3 + rnd.nextInt(400));
+            for (int i = 0; i < shape.newTokens(); i++) prompt.add(3 + rnd.nextInt(400));
         }
         return new Result(promptTokens, cached, oracle, turns, ttft, hits, hitTtft);
     }
