@@ -129,8 +129,9 @@ class KvRoutingClusterIT {
         MultiTurnWorkload.Shape shape = Boolean.getBoolean("tandem.it.document") ? MultiTurnWorkload.Shape.DOCUMENT
                 : MultiTurnWorkload.Shape.SHORT;
         MultiTurnWorkload.run(List.of(kv, rr), name, 1000, 4, 2, shape); // warm-up
-        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), name, 0, 6, 4, shape);
-        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), name, 100, 6, 4, shape);
+        int turns = Integer.getInteger("tandem.it.turns", 4);
+        MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), name, 0, 6, turns, shape);
+        MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), name, 100, 6, turns, shape);
         System.out.printf("benchmark model: kv gateway: %s%nbenchmark model: round-robin gateway: %s%n", viaKv, viaRr);
     }
 
