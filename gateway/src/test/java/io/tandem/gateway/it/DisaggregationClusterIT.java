@@ -54,7 +54,8 @@ class DisaggregationClusterIT {
     void longPromptsAreDisaggregatedAndAKilledPrefillWorkerLosesNothing() throws Exception {
         String[] engine = {"--model", MODEL.toString(), "--threads", "1", "--engine-option", "kv-cache-memory=32MiB",
                 "--engine-option", "max-num-batched-tokens=32"};
-        JarProcess prefill = cluster.worker("prefill", 0, concat(engine, "--role", "prefill"));
+        // 16-token chunks on the prefill worker: a prefill takes many steps, so the kill lands in the middle of them
+        JarProcess prefill = cluster.worker("prefill", 0, concat(engine, "--role", "prefill", "--engine-option", "max-num-batched-tokens=16"));
         JarProcess decode = cluster.worker("decode", 0, concat(engine, "--role", "decode", "--max-local-prefill-tokens", "32",
                 "--prefill-timeout", "20"));
         JarProcess gateway = cluster.gateway("gateway", 0);
@@ -86,7 +87,11 @@ class DisaggregationClusterIT {
         double remoteBefore = cluster.metric(decodePort, REMOTE);
         Map<String, CompletableFuture<String>> inFlight = new LinkedHashMap<>();
         more.forEach((name, p) -> inFlight.put(name, completeAsync(gw, model, p)));
-        cluster.awaitTrue("a remote prefill started", Duration.ofSeconds(30), () -> cluster.metric(decodePort, REMOTE) > remoteBefore);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (cluster.metric(decodePort, REMOTE) <= remoteBefore) { // kill as soon as the first prefill went out
+            if (System.nanoTime() > deadline) throw new AssertionError("no remote prefill started\n" + cluster.logs());
+            Thread.sleep(5);
+        }
         prefill.kill();
         Map<String, String> after = new LinkedHashMap<>();
         for (var e : inFlight.entrySet()) after.put(e.getKey(), e.getValue().get(60, java.util.concurrent.TimeUnit.SECONDS));
