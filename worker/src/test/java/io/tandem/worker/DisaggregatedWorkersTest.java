@@ -143,6 +143,41 @@ class DisaggregatedWorkersTest {
         assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
     }
 
+    @Test
+    void aPrefillWorkerShuttingDownFinishesThePrefillsItHolds() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model("tandem-fortune-5m-f32");
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry();
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, "tcp", 8, new SimpleMeterRegistry(),
+                Map.of("max-num-batched-tokens", 16));
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, "tcp", 8, decodeMeters, Map.of());
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
+        Random random = new Random(21);
+        Map<String, int[]> prompts = new LinkedHashMap<>();
+        for (int i = 0; i < 4; i++) prompts.put("p" + i, random.ints(200, 10, decode.engine().info().vocabSize()).toArray());
+        var expected = run(aggregated, prompts, true);
+
+        var pending = new java.util.concurrent.CompletableFuture<Map<String, Output>>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                pending.complete(run(decode, prompts, true));
+            } catch (Throwable t) {
+                pending.completeExceptionally(t);
+            }
+        });
+        awaitTrue(() -> prefill.engine().activeRequests() > 0, "the prefill worker is computing");
+        int held = prefill.engine().activeRequests();
+        deployed.remove(prefill);
+        prefill.undeploy(vertx).await(30, TimeUnit.SECONDS); // deregisters, drains, then closes its engine
+        assertSameOutputs(expected, pending.get(60, TimeUnit.SECONDS));
+        double remote = count(decodeMeters, "tandem_prefills", "where", "remote");
+        double fellBack = decodeMeters.find("tandem_prefill_fallbacks").counters().stream().mapToDouble(c -> c.count()).sum();
+        assertTrue(remote - fellBack >= held, "the " + held + " prefills it held finished remotely (remote " + remote
+                + ", fallbacks " + fellBack + ")");
+        awaitAllBlocksFree(decode);
+    }
+
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {

@@ -56,7 +56,9 @@ public final class RemotePrefillClient implements AutoCloseable {
         this.metrics = metrics;
         // a prefill worker that died answers nothing: fail its prefills as soon as it leaves, not at the timeout
         this.registryListener = registry.onChange(e -> {
-            if (e instanceof io.tandem.registry.WorkerEvent.Removed r && r.worker().role() == WorkerRole.PREFILL) {
+            // a worker that deregistered is shutting down and finishes what it holds: its answers still come
+            if (e instanceof io.tandem.registry.WorkerEvent.Removed r && r.worker().role() == WorkerRole.PREFILL
+                    && r.cause() != io.tandem.registry.WorkerEvent.Cause.DEREGISTERED) {
                 for (PerRequest p : pending.values()) {
                     if (r.worker().workerId().equals(p.prefillWorker)) p.fallBack("prefill_worker_lost", "prefill worker left the cluster (" + r.cause() + ")");
                 }
