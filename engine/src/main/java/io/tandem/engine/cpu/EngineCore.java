@@ -46,8 +46,7 @@ final class EngineCore {
         this.model = model;
         this.cache = cache;
         this.kv = kv;
-        this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill);
-        scheduler.beforePreemption(EngineCore::drainExport);
+        this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill, EngineCore::drainExport);
         this.sampler = new Sampler(model.config().vocabSize());
         this.endOfGenerationIds = endOfGenerationIds.clone();
         this.contextLength = model.config().contextLength();
@@ -135,7 +134,7 @@ final class EngineCore {
         }
         ForwardResult result;
         try {
-            result = model.forward(new Batch(spans), cache, exportListener(chunks));
+            result = model.forward(new Batch(spans), cache, exportListener(chunks, spans));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "forward pass failed for a batch of " + chunks.size() + " sequences", e);
             for (ScheduledChunk c : chunks) fail(c.sequence(), ErrorCode.INTERNAL, "the forward pass failed: " + e);
@@ -154,16 +153,17 @@ final class EngineCore {
     }
 
     /** Tells each prefill-only sequence of the batch when a layer of its KV is stored, so it goes out at once. */
-    private static LayerListener exportListener(List<ScheduledChunk> chunks) {
-        List<ScheduledChunk> exporting = null;
-        for (ScheduledChunk c : chunks) {
-            if (c.sequence().export() != null) (exporting == null ? exporting = new ArrayList<>() : exporting).add(c);
+    private static LayerListener exportListener(List<ScheduledChunk> chunks, List<SequenceSpan> spans) {
+        List<Integer> exporting = null;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).sequence().export() != null) (exporting == null ? exporting = new ArrayList<>() : exporting).add(i);
         }
         if (exporting == null) return LayerListener.NONE;
-        List<ScheduledChunk> targets = exporting;
+        List<Integer> targets = exporting;
         return layer -> {
-            for (ScheduledChunk c : targets) {
-                c.sequence().export().layerStored(layer, c.sequence().kv().blockTable(), c.startPosition() + c.tokens());
+            for (int i : targets) { // the span's block table: the copy this step's forward pass reads
+                ScheduledChunk c = chunks.get(i);
+                c.sequence().export().layerStored(layer, spans.get(i).blockTable(), c.startPosition() + c.tokens());
             }
         };
     }

@@ -38,34 +38,30 @@ final class Scheduler {
     private final RemoteGate remoteGate;
     private long preemptions;
 
-    /**
-     * @param tokenBudget tokens computed per step at most ({@code max_num_batched_tokens})
-     * @param maxRunning  sequences holding blocks at most ({@code max_num_seqs})
-     */
-    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning) {
-        this(kv, tokenBudget, maxRunning, s -> false);
-    }
-
     /** Decides, once a sequence's whole prompt has blocks, whether a prefill worker computes it. */
     @FunctionalInterface
     interface RemoteGate {
         boolean sendRemote(EngineSequence s);
     }
 
-    /** Runs before a preempted sequence's blocks are released (its KV exports must stop reading them). */
-    private Consumer<EngineSequence> beforePreemption = s -> { };
+    private final Consumer<EngineSequence> beforePreemption;
 
-    void beforePreemption(Consumer<EngineSequence> hook) {
-        this.beforePreemption = hook;
-    }
-
-    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate) {
+    /**
+     * @param tokenBudget      tokens computed per step at most ({@code max_num_batched_tokens})
+     * @param maxRunning       sequences holding blocks at most ({@code max_num_seqs})
+     * @param remoteGate       whether an admitted sequence's prompt is prefilled remotely
+     * @param beforePreemption runs before a preempted sequence's blocks are released (its KV exports must stop
+     *                         reading them)
+     */
+    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate,
+              Consumer<EngineSequence> beforePreemption) {
         if (tokenBudget < 1) throw new IllegalArgumentException("token budget must be >= 1, got " + tokenBudget);
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
         this.kv = kv;
         this.tokenBudget = tokenBudget;
         this.maxRunning = maxRunning;
         this.remoteGate = remoteGate;
+        this.beforePreemption = beforePreemption;
     }
 
     void add(EngineSequence s) {

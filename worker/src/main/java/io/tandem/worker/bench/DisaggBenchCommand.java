@@ -87,7 +87,10 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                             continue;
                         }
                         ttfts(vertx, decode, 1, new Random(99)); // warm-up
-                        prefillMeters.clear();
+                        // deltas over the measured runs (the warm-up's transfers are already in the meters)
+                        Timer exposed = prefillMeters.get("tandem_transfer_exposed_seconds").timer();
+                        long exposedCount0 = exposed.count();
+                        double exposedMs0 = exposed.totalTime(TimeUnit.MILLISECONDS), bytes0 = transferredBytes(prefillMeters);
                         double[] agg = new double[runs], dis = new double[runs];
                         for (int i = 0; i < runs; i++) { // the same fresh prompt on both: no prefix hit anywhere
                             long seed = 1000L * rows.size() + (layerwise ? 500 : 0) + backend.hashCode() * 31L + i;
@@ -95,10 +98,10 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                             dis[i] = ttfts(vertx, decode, 1, new Random(seed))[0];
                         }
                         double aggMs = median(agg), ttft = median(dis);
-                        Timer exposed = prefillMeters.find("tandem_transfer_exposed_seconds").timer();
-                        double bytes = prefillMeters.find("tandem_transfer_bytes").counters().stream().mapToDouble(c -> c.count()).sum();
-                        rows.add(new Row(backend, layerwise, aggMs, ttft, bytes / runs / (1 << 20),
-                                exposed == null ? Double.NaN : exposed.mean(TimeUnit.MILLISECONDS)));
+                        double bytes = transferredBytes(prefillMeters) - bytes0;
+                        long exposedCount = exposed.count() - exposedCount0;
+                        rows.add(new Row(backend, layerwise, aggMs, ttft, bytes / runs / (1 << 20), exposedCount == 0 ? Double.NaN
+                                : (exposed.totalTime(TimeUnit.MILLISECONDS) - exposedMs0) / exposedCount));
                         System.err.printf(Locale.ROOT, "%s layer-wise=%s: TTFT %.1f ms%n", backend, layerwise, ttft);
                     } finally {
                         decode.undeploy(vertx).await(30, TimeUnit.SECONDS);
@@ -121,6 +124,10 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                     100 * (r.ttftMs() - r.ttftAggMs()) / r.ttftAggMs());
         }
         return 0;
+    }
+
+    private static double transferredBytes(MeterRegistry meters) {
+        return meters.find("tandem_transfer_bytes").counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static String transferOf(DeployedWorker w) {

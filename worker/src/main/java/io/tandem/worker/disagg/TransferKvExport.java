@@ -35,6 +35,11 @@ final class TransferKvExport implements KvExport {
     private final int layers;
     private boolean waited;
     private long bytes;
+    /** Without layer-wise transfer: what each forward pass stored, sent once the pass (and sampling) is over. */
+    private final List<Held> held = new ArrayList<>();
+
+    private record Held(int[] blockTable, int computedTokens) {
+    }
 
     TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvCache cache, RegisteredKvMemory localRegions,
                      PeerDirectory.Peer peer, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
@@ -54,12 +59,6 @@ final class TransferKvExport implements KvExport {
         if (layerwise) post(layer, blockTable, computedTokens);
         else if (layer == layers - 1) held.add(new Held(blockTable.clone(), computedTokens)); // sent after the forward pass
     }
-
-    /** Without layer-wise transfer: what each forward pass stored, sent once the pass (and sampling) is over. */
-    private record Held(int[] blockTable, int computedTokens) {
-    }
-
-    private final List<Held> held = new ArrayList<>();
 
     private void postHeld() {
         for (Held h : held) {

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -15,19 +17,29 @@ import java.util.function.Supplier;
 public final class TransferMetrics {
     private final MeterRegistry meters;
     private final String workerId;
+    private final Timer exposed;
+    /** Meters per backend (or where / reason), registered once: a WRITE per layer must not look them up every time. */
+    private final Map<String, Counter> bytesByBackend = new ConcurrentHashMap<>(), prefills = new ConcurrentHashMap<>(),
+            fallbacks = new ConcurrentHashMap<>();
+    private final Map<String, Timer> secondsByBackend = new ConcurrentHashMap<>();
 
     public TransferMetrics(MeterRegistry meters, String workerId) {
         this.meters = meters;
         this.workerId = workerId;
+        this.exposed = Timer.builder("tandem_transfer_exposed_seconds")
+                .description("transfer time left after a prefill's compute, on the first token's path")
+                .tag("worker", workerId).publishPercentileHistogram().register(meters);
     }
 
     /** One completed WRITE or READ. */
     void transferred(String backend, long bytes, long nanos) {
-        Counter.builder("tandem_transfer_bytes").description("KV bytes moved between workers").baseUnit("bytes")
-                .tag("worker", workerId).tag("backend", backend).register(meters).increment(bytes);
-        Timer.builder("tandem_transfer_seconds").description("time from posting a KV transfer to its completion")
-                .tag("worker", workerId).tag("backend", backend).publishPercentileHistogram()
-                .register(meters).record(nanos, TimeUnit.NANOSECONDS);
+        bytesByBackend.computeIfAbsent(backend, b -> Counter.builder("tandem_transfer_bytes")
+                .description("KV bytes moved between workers").baseUnit("bytes")
+                .tag("worker", workerId).tag("backend", b).register(meters)).increment(bytes);
+        secondsByBackend.computeIfAbsent(backend, b -> Timer.builder("tandem_transfer_seconds")
+                .description("time from posting a KV transfer to its completion")
+                .tag("worker", workerId).tag("backend", b).publishPercentileHistogram().register(meters))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -35,20 +47,20 @@ public final class TransferMetrics {
      * could go out: the transfer time on the time-to-first-token path (layer-wise transfer hides the rest).
      */
     void exposed(long nanos) {
-        Timer.builder("tandem_transfer_exposed_seconds").description("transfer time left after a prefill's compute, on the first token's path")
-                .tag("worker", workerId).publishPercentileHistogram().register(meters).record(nanos, TimeUnit.NANOSECONDS);
+        exposed.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** A decode worker's prompt was prefilled {@code where} (remote or local). */
     void prefilled(String where) {
-        Counter.builder("tandem_prefills").description("prompts prefilled, by where").tag("worker", workerId)
-                .tag("where", where).register(meters).increment();
+        prefills.computeIfAbsent(where, w -> Counter.builder("tandem_prefills").description("prompts prefilled, by where")
+                .tag("worker", workerId).tag("where", w).register(meters)).increment();
     }
 
     /** A prompt that qualified for remote prefill was prefilled locally instead, and why. */
     void fellBack(String reason) {
-        Counter.builder("tandem_prefill_fallbacks").description("remote prefills that fell back to local prefill, by reason")
-                .tag("worker", workerId).tag("reason", reason).register(meters).increment();
+        fallbacks.computeIfAbsent(reason, r -> Counter.builder("tandem_prefill_fallbacks")
+                .description("remote prefills that fell back to local prefill, by reason")
+                .tag("worker", workerId).tag("reason", r).register(meters)).increment();
     }
 
     void queueDepth(Supplier<Number> depth) {

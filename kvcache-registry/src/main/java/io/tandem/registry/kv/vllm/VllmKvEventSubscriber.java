@@ -68,6 +68,8 @@ public final class VllmKvEventSubscriber implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 rejected++;
                 LOG.log(System.Logger.Level.WARNING, "dropping a message from " + endpoint + " that is not a vLLM KV event batch: " + e.getMessage());
+            } catch (RuntimeException e) { // the sink failed: keep receiving
+                LOG.log(System.Logger.Level.WARNING, "KV event sink failed for a batch from " + endpoint, e);
             } finally {
                 msg.destroy();
             }

@@ -31,7 +31,7 @@ class VllmKvEventAdapterTest {
     }
 
     /** {@code ["BlockStored", hashes, parent, token_ids, block_size, lora_id, medium]} with int hashes. */
-    private static void stored(MessageBufferPacker p, long[] hashes, Long parent, int[] tokens) throws IOException {
+    static void stored(MessageBufferPacker p, long[] hashes, Long parent, int[] tokens) throws IOException {
         p.packArrayHeader(7).packString("BlockStored");
         p.packArrayHeader(hashes.length);
         for (long h : hashes) p.packLong(h);
@@ -42,7 +42,7 @@ class VllmKvEventAdapterTest {
         p.packInt(16).packNil().packString("GPU");
     }
 
-    private static byte[] batch(double ts, Packing events, int count) throws IOException {
+    static byte[] batch(double ts, Packing events, int count) throws IOException {
         MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
         p.packArrayHeader(2).packDouble(ts).packArrayHeader(count);
         events.pack(p);

@@ -5,8 +5,6 @@ import io.tandem.protocol.kv.KvEventBatch;
 import io.tandem.registry.kv.KvIndex;
 import io.tandem.registry.kv.KvIndexFeed;
 import org.junit.jupiter.api.Test;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
@@ -28,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class VllmKvEventSubscriberTest {
     private static final BlockHasher HASHER = new BlockHasher("some-model", 16);
+    private static final double TS = 1700000000.0;
 
     @Test
     void eventsPublishedOverZmqReachTheIndex() throws Exception {
@@ -49,18 +48,18 @@ class VllmKvEventSubscriberTest {
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (batches.isEmpty()) {
                     if (System.nanoTime() > deadline) throw new AssertionError("the subscriber never received anything");
-                    send(pub, "kv", seq, batch(p -> p.packArrayHeader(0), 0));
+                    send(pub, "kv", seq, VllmKvEventAdapterTest.batch(TS, p -> p.packArrayHeader(0), 0));
                     Thread.sleep(50);
                 }
                 seq = batches.getLast().seq() + 1;
-                send(pub, "kv", seq++, batch(p -> {
-                    stored(p, new long[] {11, 12}, null, Arrays.copyOfRange(prompt, 0, 32));
-                    stored(p, new long[] {13}, 12L, Arrays.copyOfRange(prompt, 32, 48));
+                send(pub, "kv", seq++, VllmKvEventAdapterTest.batch(TS, p -> {
+                    VllmKvEventAdapterTest.stored(p, new long[] {11, 12}, null, Arrays.copyOfRange(prompt, 0, 32));
+                    VllmKvEventAdapterTest.stored(p, new long[] {13}, 12L, Arrays.copyOfRange(prompt, 32, 48));
                 }, 2));
-                send(pub, "other-topic", 0, batch(p -> stored(p, new long[] {99}, null, Arrays.copyOfRange(prompt, 0, 16)), 1));
+                send(pub, "other-topic", 0, VllmKvEventAdapterTest.batch(TS, p -> VllmKvEventAdapterTest.stored(p, new long[] {99}, null, Arrays.copyOfRange(prompt, 0, 16)), 1));
                 pub.sendMore("kv");
                 pub.send("not three frames");
-                send(pub, "kv", seq++, batch(p -> p.packArrayHeader(3).packString("BlockRemoved").packArrayHeader(1).packLong(13).packString("GPU"), 1));
+                send(pub, "kv", seq++, VllmKvEventAdapterTest.batch(TS, p -> p.packArrayHeader(3).packString("BlockRemoved").packArrayHeader(1).packLong(13).packString("GPU"), 1));
                 awaitRemoval(batches);
                 long[] ours = HASHER.hashBlocks(prompt);
                 synchronized (feed) {
@@ -84,27 +83,5 @@ class VllmKvEventSubscriberTest {
         pub.sendMore(topic);
         pub.sendMore(ByteBuffer.allocate(8).putLong(seq).array());
         pub.send(payload);
-    }
-
-    private interface Packing {
-        void pack(MessageBufferPacker p) throws Exception;
-    }
-
-    private static byte[] batch(Packing events, int count) throws Exception {
-        MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
-        p.packArrayHeader(2).packDouble(1700000000.0).packArrayHeader(count);
-        events.pack(p);
-        return p.toByteArray();
-    }
-
-    private static void stored(MessageBufferPacker p, long[] hashes, Long parent, int[] tokens) throws Exception {
-        p.packArrayHeader(7).packString("BlockStored");
-        p.packArrayHeader(hashes.length);
-        for (long h : hashes) p.packLong(h);
-        if (parent == null) p.packNil();
-        else p.packLong(parent);
-        p.packArrayHeader(tokens.length);
-        for (int t : tokens) p.packInt(t);
-        p.packInt(16).packNil().packString("GPU");
     }
 }
