@@ -1,0 +1,14 @@
+package io.tandem.protocol;
+
+/**
+ * The version of the messages, records and data-plane handshake members exchange. Every worker's registry record
+ * carries it; a gateway or worker of another version is refused (logged and counted), never half understood.
+ * Bump it on any incompatible change.
+ */
+public final class ProtocolVersion {
+    /** 2: cluster contract in worker records, authenticated and fenced KV transfers. */
+    public static final int CURRENT = 2;
+
+    private ProtocolVersion() {
+    }
+}
