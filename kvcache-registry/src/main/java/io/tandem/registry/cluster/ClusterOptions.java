@@ -14,12 +14,16 @@ import java.util.Objects;
  *                        {@code -Dvertx.hazelcast.config}, {@code conf/cluster.xml}, the bundled file)
  * @param clusterHost     the event-bus host, or null for the address Hazelcast binds
  * @param clusterPort     the event-bus port, 0 for a free one
+ * @param publicHost      the event-bus host other members connect to, when it differs from what the bus binds (see
+ *                        {@link AdvertisedHost}), or null
+ * @param tls             mutual TLS for event-bus links, or null for plaintext
  * @param registry        lease and heartbeat of the worker registry
  * @param vertxOptions    everything else of Vert.x (metrics, pools); its event-bus host/port are
  *                        replaced by the two above
  */
 public record ClusterOptions(Config hazelcastConfig, String configLocation, String clusterHost, int clusterPort,
-                             RegistryOptions registry, VertxOptions vertxOptions) {
+                             String publicHost, io.tandem.protocol.auth.TlsFiles tls, RegistryOptions registry,
+                             VertxOptions vertxOptions) {
 
     public ClusterOptions {
         Objects.requireNonNull(registry, "registry");
@@ -31,7 +35,7 @@ public record ClusterOptions(Config hazelcastConfig, String configLocation, Stri
 
     /** Config looked up as documented, event bus on a free port, default lease. */
     public static ClusterOptions defaults() {
-        return new ClusterOptions(null, null, null, 0, RegistryOptions.defaults(), new VertxOptions());
+        return new ClusterOptions(null, null, null, 0, null, null, RegistryOptions.defaults(), new VertxOptions());
     }
 
     /** A member of a loopback test cluster: its own config, event bus on 127.0.0.1. */
@@ -40,26 +44,34 @@ public record ClusterOptions(Config hazelcastConfig, String configLocation, Stri
     }
 
     public ClusterOptions withHazelcastConfig(Config config) {
-        return new ClusterOptions(config, configLocation, clusterHost, clusterPort, registry, vertxOptions);
+        return new ClusterOptions(config, configLocation, clusterHost, clusterPort, publicHost, tls, registry, vertxOptions);
     }
 
     public ClusterOptions withConfigLocation(String location) {
-        return new ClusterOptions(hazelcastConfig, location, clusterHost, clusterPort, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, location, clusterHost, clusterPort, publicHost, tls, registry, vertxOptions);
     }
 
     public ClusterOptions withClusterHost(String host) {
-        return new ClusterOptions(hazelcastConfig, configLocation, host, clusterPort, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, host, clusterPort, publicHost, tls, registry, vertxOptions);
     }
 
     public ClusterOptions withClusterPort(int port) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, port, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, port, publicHost, tls, registry, vertxOptions);
     }
 
     public ClusterOptions withRegistry(RegistryOptions options) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, options, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls, options, vertxOptions);
     }
 
     public ClusterOptions withVertxOptions(VertxOptions options) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, registry, options);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls, registry, options);
+    }
+
+    public ClusterOptions withPublicHost(String host) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, host, tls, registry, vertxOptions);
+    }
+
+    public ClusterOptions withTls(io.tandem.protocol.auth.TlsFiles files) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, files, registry, vertxOptions);
     }
 }

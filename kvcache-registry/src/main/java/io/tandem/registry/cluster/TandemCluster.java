@@ -61,6 +61,8 @@ public final class TandemCluster {
             bus.setHost(options.clusterHost());
         }
         bus.setPort(options.clusterPort());
+        if (options.publicHost() != null) bus.setClusterPublicHost(options.publicHost());
+        if (options.tls() != null) options.tls().applyTo(bus);
         return vertxOptions;
     }
 
