@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.transfer.ucx.UcxBackend;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -52,10 +53,13 @@ class PeerDeathTest {
     @BeforeAll
     static void start() {
         vertx = Vertx.vertx();
+        // UCX over tcp on loopback only: reconnecting to a dead peer would also try its other (local) interfaces
+        System.setProperty(UcxBackend.NET_DEVICES_PROPERTY, "lo");
     }
 
     @AfterAll
     static void stop() throws Exception {
+        System.clearProperty(UcxBackend.NET_DEVICES_PROPERTY);
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
@@ -152,8 +156,10 @@ class PeerDeathTest {
             String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             Path log = Path.of("target", "peer-" + name + ".log");
             Files.createDirectories(log.getParent());
-            process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", cp,
-                    LargePeer.class.getName(), backend, name, Long.toString(bytes)).redirectError(log.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", cp,
+                    LargePeer.class.getName(), backend, name, Long.toString(bytes)).redirectError(log.toFile());
+            pb.environment().put("UCX_NET_DEVICES", "lo");
+            process = pb.start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
             String meta = line();

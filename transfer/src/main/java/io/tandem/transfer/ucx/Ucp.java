@@ -54,7 +54,6 @@ final class Ucp {
     static final MethodHandle epCreate, epCloseNbx, epRkeyUnpack, rkeyDestroy;
     static final MethodHandle putNbx, getNbx, epFlushNbx, requestCheckStatus, requestFree, statusString;
     static final MethodHandle workerGetEfd, workerArm, workerSignal, poll;
-    static final MethodHandle globalOptsGetValue, globalOptsSetValue;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -89,8 +88,6 @@ final class Ucp {
         workerArm = fn(linker, ucp, "ucp_worker_arm", JAVA_BYTE, ADDRESS);
         workerSignal = fn(linker, ucp, "ucp_worker_signal", JAVA_BYTE, ADDRESS);
         poll = fn(linker, linker.defaultLookup(), "poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
-        globalOptsGetValue = fn(linker, ucs, "ucs_global_opts_get_value", JAVA_BYTE, ADDRESS, ADDRESS, JAVA_LONG);
-        globalOptsSetValue = fn(linker, ucs, "ucs_global_opts_set_value", JAVA_BYTE, ADDRESS, ADDRESS);
     }
 
     private Ucp() {

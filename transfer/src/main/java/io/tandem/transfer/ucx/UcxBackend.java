@@ -21,8 +21,9 @@ import java.util.concurrent.ForkJoinPool;
  * The UCX backend: one-sided {@code ucp_put_nbx}/{@code ucp_get_nbx} into the peer's {@code ucp_mem_map}ped regions,
  * over whatever transports UCX picks (rdma, tcp, shared memory). Every UCX call runs on the backend's own progress
  * thread ({@link UcxWorker}); this class only hands it commands. The transports can be restricted with the system
- * property {@value #TLS_PROPERTY} (as UCX_TLS, e.g. {@code tcp} or {@code posix,sysv,cma,self}); UCX_TLS in the
- * environment works too.
+ * property {@value #TLS_PROPERTY} (as UCX_TLS, e.g. {@code tcp} or {@code posix,sysv,cma,self}) and the network
+ * devices with {@value #NET_DEVICES_PROPERTY} (as UCX_NET_DEVICES, e.g. {@code lo}); the UCX_* variables in the
+ * environment work too.
  *
  * <p>A dead peer: endpoints are created in UCX's peer error mode with an error callback, so when UCX detects the
  * failure (connection reset, keepalive) the peer's transfers fail at once, naming the peer and the UCX status, and the
@@ -32,6 +33,7 @@ import java.util.concurrent.ForkJoinPool;
 public final class UcxBackend implements TransferBackend {
     public static final String NAME = "ucx";
     public static final String TLS_PROPERTY = "tandem.ucx.tls";
+    public static final String NET_DEVICES_PROPERTY = "tandem.ucx.net-devices";
 
     private record LocalRegion(RegisteredRegion region, MemorySegment memh, byte[] rkey) {
     }
@@ -50,9 +52,17 @@ public final class UcxBackend implements TransferBackend {
         });
         this.ctx = ctx;
         String tls = System.getProperty(TLS_PROPERTY);
-        this.worker = new UcxWorker(tls, this::endpointFailed);
+        this.worker = new UcxWorker(settings(), this::endpointFailed);
         this.peers = new UcxPeers(worker, ctx.config().timeout(),
                 tls != null ? tls : System.getenv().getOrDefault("UCX_TLS", "UCX_TLS (unset)"));
+    }
+
+    /** The UCX configuration the system properties set (a missing property leaves UCX's own, or UCX_* from the environment). */
+    private static Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("TLS", System.getProperty(TLS_PROPERTY));
+        s.put("NET_DEVICES", System.getProperty(NET_DEVICES_PROPERTY));
+        return s;
     }
 
     /** Empty when libucp loads and a UCP context can be created here; otherwise why not. Never throws. */
@@ -71,7 +81,7 @@ public final class UcxBackend implements TransferBackend {
             return Optional.of("cannot bind libucp.so.0: " + c);
         }
         try {
-            new UcxWorker(System.getProperty(TLS_PROPERTY), (id, status) -> { }).shutdown(() -> { });
+            new UcxWorker(settings(), (id, status) -> { }).shutdown(() -> { });
             return Optional.empty();
         } catch (Throwable t) {
             return Optional.of("cannot create a UCP context: " + t.getMessage());

@@ -109,7 +109,8 @@ final class UcxPeers {
     private void connect(UcxPeer p) throws Throwable {
         UcxWorker.Endpoint e;
         try {
-            e = worker.epCreate(p.workerAddress, nextEndpointId++);
+            // a reconnect follows a failure UCX detected, so peer error mode worked: no fallback to a mode without it
+            e = worker.epCreate(p.workerAddress, nextEndpointId++, p.lastFailure == null);
         } catch (TransferException ex) {
             throw new TransferException("cannot reach UCX peer " + p.name + ": " + ex.getMessage()
                     + (p.lastFailure == null ? "" : " (after: " + p.lastFailure + ")"), ex);

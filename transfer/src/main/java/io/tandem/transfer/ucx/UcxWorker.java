@@ -10,6 +10,7 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -73,9 +74,10 @@ final class UcxWorker {
 
     /**
      * Starts the thread and creates the context and worker on it; throws TransferException when UCX refuses.
+     * {@code settings}: UCX configuration over the environment's (e.g. TLS, NET_DEVICES; blank values are ignored).
      * {@code errorListener} hears of every endpoint UCX declares failed.
      */
-    UcxWorker(String tls, EndpointErrors errorListener) {
+    UcxWorker(Map<String, String> settings, EndpointErrors errorListener) {
         this.errorListener = errorListener;
         try {
             errorHandler = Linker.nativeLinker().upcallStub(MethodHandles.lookup().findVirtual(UcxWorker.class, "onEndpointError",
@@ -86,7 +88,7 @@ final class UcxWorker {
         forceCloseParam.set(JAVA_INT, 0, Ucp.OP_ATTR_FIELD_FLAGS);
         forceCloseParam.set(JAVA_INT, Ucp.REQUEST_PARAM_FLAGS, Ucp.EP_CLOSE_FLAG_FORCE);
         CompletableFuture<Void> started = new CompletableFuture<>();
-        thread = Thread.ofPlatform().name("tandem-transfer-ucx-progress").daemon(true).unstarted(() -> run(tls, started));
+        thread = Thread.ofPlatform().name("tandem-transfer-ucx-progress").daemon(true).unstarted(() -> run(settings, started));
         thread.start();
         await(started);
     }
@@ -173,9 +175,9 @@ final class UcxWorker {
         }
     }
 
-    private void run(String tls, CompletableFuture<Void> started) {
+    private void run(Map<String, String> settings, CompletableFuture<Void> started) {
         try {
-            init(tls);
+            init(settings);
             started.complete(null);
         } catch (Throwable t) {
             running = false;
@@ -302,15 +304,16 @@ final class UcxWorker {
         return n;
     }
 
-    private void init(String tls) throws Throwable {
+    private void init(Map<String, String> settings) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment configOut = a.allocate(ADDRESS);
             Ucp.check((byte) Ucp.configRead.invokeExact(NULL, NULL, configOut), "ucp_config_read");
             MemorySegment config = configOut.get(ADDRESS, 0);
             try {
-                if (tls != null && !tls.isBlank()) {
-                    Ucp.check((byte) Ucp.configModify.invokeExact(config, a.allocateFrom("TLS"), a.allocateFrom(tls)),
-                            "ucp_config_modify TLS=" + tls);
+                for (Map.Entry<String, String> s : settings.entrySet()) {
+                    if (s.getValue() == null || s.getValue().isBlank()) continue;
+                    Ucp.check((byte) Ucp.configModify.invokeExact(config, a.allocateFrom(s.getKey()), a.allocateFrom(s.getValue())),
+                            "ucp_config_modify " + s.getKey() + "=" + s.getValue());
                 }
                 MemorySegment params = a.allocate(Ucp.PARAMS_SIZE, 8);
                 params.set(JAVA_LONG, 0, Ucp.PARAM_FIELD_FEATURES | Ucp.PARAM_FIELD_NAME);
@@ -400,9 +403,10 @@ final class UcxWorker {
      * Progress thread only: an endpoint to a worker address, in peer error mode with the error callback, so a dead
      * peer fails its requests and is reported to the listener under {@code id}. UCX 1.13 refuses that mode as
      * unreachable when no configured transport can detect peer failure (shared memory only: posix, sysv, and cma,
-     * which has no active messages); then the endpoint is created without it and the transfer timeout is the bound.
+     * which has no active messages); then, if {@code fallBack}, the endpoint is created without it and the transfer
+     * timeout is the bound. A peer that is really unreachable fails in both modes.
      */
-    Endpoint epCreate(byte[] workerAddress, long id) throws Throwable {
+    Endpoint epCreate(byte[] workerAddress, long id, boolean fallBack) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment params = a.allocate(Ucp.EP_PARAMS_SIZE, 8);
             params.set(JAVA_LONG, 0, Ucp.EP_PARAM_FIELD_REMOTE_ADDRESS | Ucp.EP_PARAM_FIELD_ERR_HANDLING_MODE | Ucp.EP_PARAM_FIELD_ERR_HANDLER);
@@ -412,7 +416,7 @@ final class UcxWorker {
             params.set(ADDRESS, Ucp.EP_PARAMS_ERR_HANDLER_ARG, MemorySegment.ofAddress(id));
             MemorySegment epOut = a.allocate(ADDRESS);
             byte status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
-            if (status == Ucp.UCS_ERR_UNREACHABLE) {
+            if (status == Ucp.UCS_ERR_UNREACHABLE && fallBack) {
                 params.set(JAVA_INT, Ucp.EP_PARAMS_ERR_MODE, Ucp.ERR_HANDLING_MODE_NONE);
                 status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
                 Ucp.check(status, "ucp_ep_create");
