@@ -29,10 +29,13 @@ final class Ucp {
     static final long WORKER_PARAMS_SIZE = 200, WORKER_PARAMS_THREAD_MODE = 8;
     static final long WORKER_PARAM_FIELD_THREAD_MODE = 1;
     static final int THREAD_MODE_SINGLE = 0;
-    // ucp_ep_params_t (104 bytes)
+    // ucp_ep_params_t (104 bytes): err_handler is a ucp_err_handler_t {cb, arg} at 24 (cb 24, arg 32)
     static final long EP_PARAMS_SIZE = 104, EP_PARAMS_ADDRESS = 8, EP_PARAMS_ERR_MODE = 16;
-    static final long EP_PARAM_FIELD_REMOTE_ADDRESS = 1, EP_PARAM_FIELD_ERR_HANDLING_MODE = 2;
-    static final int ERR_HANDLING_MODE_PEER = 1;
+    static final long EP_PARAMS_ERR_HANDLER_CB = 24, EP_PARAMS_ERR_HANDLER_ARG = 32;
+    static final long EP_PARAM_FIELD_REMOTE_ADDRESS = 1, EP_PARAM_FIELD_ERR_HANDLING_MODE = 2, EP_PARAM_FIELD_ERR_HANDLER = 4;
+    static final int ERR_HANDLING_MODE_NONE = 0, ERR_HANDLING_MODE_PEER = 1;
+    /** ucp_err_handler_cb_t: void (*)(void *arg, ucp_ep_h ep, ucs_status_t status). */
+    static final FunctionDescriptor ERR_HANDLER = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_BYTE);
     // ucp_mem_map_params_t (40 bytes)
     static final long MEM_MAP_PARAMS_SIZE = 40, MEM_MAP_ADDRESS = 8, MEM_MAP_LENGTH = 16, MEM_MAP_PROT = 28;
     static final long MEM_MAP_FIELD_ADDRESS = 1, MEM_MAP_FIELD_LENGTH = 2, MEM_MAP_FIELD_PROT = 8;
@@ -44,7 +47,6 @@ final class Ucp {
 
     static final byte UCS_OK = 0, UCS_INPROGRESS = 1, UCS_ERR_UNREACHABLE = -6, UCS_ERR_BUSY = -15;
     static final short POLLIN = 1;
-    static final int ERR_HANDLING_MODE_NONE = 0;
 
     static final MethodHandle configRead, configModify, configRelease, initVersion, cleanup;
     static final MethodHandle workerCreate, workerDestroy, workerGetAddress, workerReleaseAddress, workerProgress;

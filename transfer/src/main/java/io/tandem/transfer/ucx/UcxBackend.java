@@ -10,27 +10,30 @@ import io.tandem.transfer.TransferOp;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The UCX backend: one-sided {@code ucp_put_nbx}/{@code ucp_get_nbx} into the peer's {@code ucp_mem_map}ped regions,
  * over whatever transports UCX picks (rdma, tcp, shared memory). Every UCX call runs on the backend's own progress
  * thread ({@link UcxWorker}); this class only hands it commands. The transports can be restricted with the system
- * property {@value #TLS_PROPERTY} (as UCX_TLS, e.g. {@code tcp} or {@code posix,sysv,cma,self}); UCX_TLS in the
- * environment works too.
+ * property {@value #TLS_PROPERTY} (as UCX_TLS, e.g. {@code tcp} or {@code posix,sysv,cma,self}) and the network
+ * devices with {@value #NET_DEVICES_PROPERTY} (as UCX_NET_DEVICES, e.g. {@code lo}); the UCX_* variables in the
+ * environment work too.
+ *
+ * <p>A dead peer: endpoints are created in UCX's peer error mode with an error callback, so when UCX detects the
+ * failure (connection reset, keepalive) the peer's transfers fail at once, naming the peer and the UCX status, and the
+ * next transfer reconnects ({@link UcxPeers}). Where no transport can detect peer failure (shared memory only), the
+ * transfer timeout is the bound.
  */
 public final class UcxBackend implements TransferBackend {
     public static final String NAME = "ucx";
     public static final String TLS_PROPERTY = "tandem.ucx.tls";
-    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    public static final String NET_DEVICES_PROPERTY = "tandem.ucx.net-devices";
 
     private record LocalRegion(RegisteredRegion region, MemorySegment memh, byte[] rkey) {
     }
@@ -41,14 +44,25 @@ public final class UcxBackend implements TransferBackend {
     private final UcxWorker worker;
     // progress thread only
     private final Map<Integer, LocalRegion> locals = new LinkedHashMap<>();
-    private final Map<String, UcxPeer> peers = new HashMap<>();
+    private final UcxPeers peers;
 
     public UcxBackend(TransferContext ctx) {
         unavailableReason().ifPresent(reason -> {
             throw new TransferException("UCX is unavailable: " + reason);
         });
         this.ctx = ctx;
-        this.worker = new UcxWorker(System.getProperty(TLS_PROPERTY));
+        String tls = System.getProperty(TLS_PROPERTY);
+        this.worker = new UcxWorker(settings(), this::endpointFailed);
+        this.peers = new UcxPeers(worker, ctx.config().timeout(),
+                tls != null ? tls : System.getenv().getOrDefault("UCX_TLS", "UCX_TLS (unset)"));
+    }
+
+    /** The UCX configuration the system properties set (a missing property leaves UCX's own, or UCX_* from the environment). */
+    private static Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("TLS", System.getProperty(TLS_PROPERTY));
+        s.put("NET_DEVICES", System.getProperty(NET_DEVICES_PROPERTY));
+        return s;
     }
 
     /** Empty when libucp loads and a UCP context can be created here; otherwise why not. Never throws. */
@@ -67,11 +81,16 @@ public final class UcxBackend implements TransferBackend {
             return Optional.of("cannot bind libucp.so.0: " + c);
         }
         try {
-            new UcxWorker(System.getProperty(TLS_PROPERTY)).shutdown(() -> { });
+            new UcxWorker(settings(), (id, status) -> { }).shutdown(() -> { });
             return Optional.empty();
         } catch (Throwable t) {
             return Optional.of("cannot create a UCP context: " + t.getMessage());
         }
+    }
+
+    /** The worker's endpoint error listener (progress thread; no endpoint exists before {@link #peers} is set). */
+    private void endpointFailed(long endpointId, byte status) throws Throwable {
+        peers.endpointFailed(endpointId, status);
     }
 
     @Override
@@ -117,56 +136,17 @@ public final class UcxBackend implements TransferBackend {
         if (bytes == null) throw new TransferException("agent " + peer.agent() + " does not offer ucx");
         UcxPayload payload = UcxPayload.decode(bytes);
         worker.call(() -> {
-            UcxPeer p = peers.get(peer.agent());
-            if (p != null && !Arrays.equals(p.workerAddress, payload.workerAddress())) {
-                close(p, "agent " + peer.agent() + " restarted");
-                p = null;
-            }
-            if (p == null) {
-                p = new UcxPeer(peer.agent(), payload.workerAddress(), worker.epCreate(payload.workerAddress()));
-                peers.put(p.name, p);
-            }
-            unpackRkeys(p, payload);
+            peers.load(peer.agent(), payload);
             return null;
         });
-    }
-
-    /** Unpacks the rkeys of new or changed regions, keeps the unchanged ones (transfers may be using them). */
-    private void unpackRkeys(UcxPeer p, UcxPayload payload) throws Throwable {
-        Map<Integer, UcxPeer.Remote> fresh = new HashMap<>();
-        for (UcxPayload.Region r : payload.regions()) {
-            UcxPeer.Remote old = p.regions.get(r.id());
-            fresh.put(r.id(), r.sameAs(old == null ? null : old.region()) ? old : new UcxPeer.Remote(r, worker.rkeyUnpack(p.ep, r.rkey())));
-        }
-        for (UcxPeer.Remote old : p.regions.values()) {
-            if (fresh.get(old.region().id()) != old) worker.rkeyDestroy(old.rkey());
-        }
-        p.regions.clear();
-        p.regions.putAll(fresh);
     }
 
     @Override
     public void forgetPeer(String agent) {
         worker.call(() -> {
-            UcxPeer p = peers.remove(agent);
-            if (p != null) close(p, "peer " + agent + " was forgotten");
+            peers.forget(agent);
             return null;
         });
-    }
-
-    /**
-     * Fails the peer's transfers, then releases rkeys and endpoint in the order UCX requires: rkeys only once no
-     * request uses them. Requests still in flight are cancelled by a forced close, which UCX allows only in peer error
-     * mode; without it (shared memory) the close flushes, and rkeys that stuck requests may still use are leaked
-     * rather than freed under them.
-     */
-    private void close(UcxPeer p, String reason) throws Throwable {
-        worker.abortTransfers(p, reason);
-        boolean inFlight = p.active > 0 || p.abandonedRequests;
-        if (!inFlight) for (UcxPeer.Remote r : p.regions.values()) worker.rkeyDestroy(r.rkey());
-        worker.epClose(p.ep, inFlight && p.peerFailureDetection, CLOSE_WAIT_NANOS);
-        if (inFlight && p.peerFailureDetection) for (UcxPeer.Remote r : p.regions.values()) worker.rkeyDestroy(r.rkey());
-        p.regions.clear();
     }
 
     @Override
@@ -182,8 +162,7 @@ public final class UcxBackend implements TransferBackend {
         }
         long timeout = ctx.config().timeout().toNanos();
         CompletableFuture<UcxTransfer> started = worker.submit(() -> {
-            UcxPeer p = peers.get(peer.agent());
-            if (p == null) throw new TransferException("peer " + peer.agent() + " is not loaded in ucx");
+            UcxPeer p = peers.connected(peer.agent());
             List<UcxTransfer.Op> ops = new ArrayList<>(remote.size());
             for (int i = 0; i < remote.size(); i++) {
                 MemoryDescriptor d = remote.get(i);
@@ -204,8 +183,7 @@ public final class UcxBackend implements TransferBackend {
     public void close() {
         worker.shutdown(() -> {
             try {
-                for (UcxPeer p : peers.values()) close(p, "UCX backend closed");
-                peers.clear();
+                peers.closeAll("UCX backend closed");
                 for (LocalRegion l : locals.values()) worker.memUnmap(l.memh());
                 locals.clear();
             } catch (Throwable t) {

@@ -25,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * WRITE and READ latency and bandwidth of {@link UcxBackend} between this process and a peer process it starts, per
  * UCX transport set; prints a markdown table. Latency: one transfer at a time (puts/gets + flush), p50 and mean. Bandwidth:
- * {@value #WINDOW} transfers in flight. Usage: {@code UcxBench [tls;tls...] [sizes in bytes, comma separated]}.
+ * {@value #WINDOW} transfers in flight. Usage: {@code UcxBench [tls;tls...] [sizes in bytes, comma separated]}; a tls set
+ * {@code default} leaves UCX_TLS unset.
  */
 public final class UcxBench {
     private static final int WINDOW = 16;
@@ -48,12 +49,15 @@ public final class UcxBench {
         for (String tls : tlsSets) run(tls, sizes, max);
     }
 
+    /** {@code tls} "default" leaves UCX_TLS alone (UCX's own choice, in peer error mode: see docs/TRANSFER-UCX.md). */
     private static void run(String tls, long[] sizes, long max) throws Exception {
-        System.setProperty(UcxBackend.TLS_PROPERTY, tls);
+        boolean chosen = !tls.equals("default");
+        if (chosen) System.setProperty(UcxBackend.TLS_PROPERTY, tls);
+        else System.clearProperty(UcxBackend.TLS_PROPERTY);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 UcxBench.class.getName(), "--peer", Long.toString(max)).redirectError(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().put("UCX_TLS", tls);
+        if (chosen) pb.environment().put("UCX_TLS", tls);
         Process process = pb.start();
         try (Arena arena = Arena.ofShared();
              UcxBackend backend = new UcxBackend(new TransferContext(

@@ -19,6 +19,7 @@ final class UcxTransfer {
 
     final UcxPeer peer;
     final CompletableFuture<Void> future = new CompletableFuture<>();
+    private final MemorySegment ep;
     private final boolean write;
     private final long deadlineNanos;
     private final MemorySegment requestParam;
@@ -28,6 +29,7 @@ final class UcxTransfer {
 
     UcxTransfer(UcxPeer peer, boolean write, long deadlineNanos, MemorySegment requestParam) {
         this.peer = peer;
+        this.ep = peer.ep();
         this.write = write;
         this.deadlineNanos = deadlineNanos;
         this.requestParam = requestParam;
@@ -39,8 +41,8 @@ final class UcxTransfer {
         for (Op op : ops) {
             try {
                 MemorySegment req = write
-                        ? (MemorySegment) Ucp.putNbx.invokeExact(peer.ep, op.local(), op.local().byteSize(), op.remoteAddress(), op.rkey(), requestParam)
-                        : (MemorySegment) Ucp.getNbx.invokeExact(peer.ep, op.local(), op.local().byteSize(), op.remoteAddress(), op.rkey(), requestParam);
+                        ? (MemorySegment) Ucp.putNbx.invokeExact(ep, op.local(), op.local().byteSize(), op.remoteAddress(), op.rkey(), requestParam)
+                        : (MemorySegment) Ucp.getNbx.invokeExact(ep, op.local(), op.local().byteSize(), op.remoteAddress(), op.rkey(), requestParam);
                 track(req, write ? "ucp_put_nbx" : "ucp_get_nbx");
             } catch (Throwable t) {
                 throw Ucp.rethrow(t);
@@ -80,7 +82,7 @@ final class UcxTransfer {
             }
             if (error == null && write && !flushing) {
                 flushing = true;
-                track((MemorySegment) Ucp.epFlushNbx.invokeExact(peer.ep, requestParam), "ucp_ep_flush_nbx");
+                track((MemorySegment) Ucp.epFlushNbx.invokeExact(ep, requestParam), "ucp_ep_flush_nbx");
                 return poll(nowNanos);
             }
         } catch (Throwable t) {
@@ -94,16 +96,18 @@ final class UcxTransfer {
     }
 
     /**
-     * Fails the transfer now. Requests still in flight are freed (UCX releases them when they finish) and the peer is
-     * marked so that forgetting it force-closes the endpoint, which cancels them before its rkeys are destroyed.
+     * Fails the transfer now. Its requests are freed (UCX releases one still in flight when it finishes); if some were
+     * still in flight the peer is marked so that closing its endpoint cancels them (force) before its rkeys go.
      */
     void abort(String reason) {
         try {
-            for (MemorySegment req : pending) Ucp.requestFree.invokeExact(req);
+            for (MemorySegment req : pending) {
+                if ((byte) Ucp.requestCheckStatus.invokeExact(req) == Ucp.UCS_INPROGRESS) peer.abandonedRequests = true;
+                Ucp.requestFree.invokeExact(req);
+            }
         } catch (Throwable t) {
             throw Ucp.rethrow(t);
         }
-        if (!pending.isEmpty()) peer.abandonedRequests = true;
         pending.clear();
         peer.active--;
         future.completeExceptionally(new TransferException(reason));

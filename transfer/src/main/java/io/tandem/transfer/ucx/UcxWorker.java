@@ -3,10 +3,14 @@ package io.tandem.transfer.ucx;
 import io.tandem.transfer.TransferException;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -25,8 +29,23 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * submitted commands, calls {@code ucp_worker_progress} in a loop (the memory owner must progress too, or wire-up and
  * emulated RMA stall) and polls transfers in flight. It spins while there is traffic; when idle it arms the worker and
  * sleeps in poll(2) on its event fd, so a peer's traffic or a new command ({@code ucp_worker_signal}) wakes it at once.
+ *
+ * <p>Endpoints are created with an error handler (an FFM upcall). UCX calls it from inside its progress, so it only
+ * queues the failure; the loop hands it to the {@link EndpointErrors} listener right after {@code ucp_worker_progress}
+ * returns, where it is safe to free requests and close the endpoint.
  */
 final class UcxWorker {
+    /** Told on the progress thread that UCX declared the endpoint created with {@code endpointId} failed. */
+    @FunctionalInterface
+    interface EndpointErrors {
+        void failed(long endpointId, byte status) throws Throwable;
+    }
+
+    private record EndpointError(long endpointId, byte status) {
+    }
+
+    private static final System.Logger LOG = System.getLogger(UcxWorker.class.getName());
+
     /**
      * How long to keep spinning after the last event before sleeping on the event fd (env TANDEM_UCX_SPIN_US, default
      * 0). Spinning only pays on idle cores: on a loaded 2-core host it starved the peer and cost milliseconds per op.
@@ -37,6 +56,8 @@ final class UcxWorker {
             Long.parseLong(System.getenv().getOrDefault("TANDEM_UCX_YIELD_US", "5000")));
 
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Queue<EndpointError> endpointErrors = new ConcurrentLinkedQueue<>();
+    private final EndpointErrors errorListener;
     private final List<UcxTransfer> inflight = new ArrayList<>();
     private final Arena arena = Arena.ofShared();
     private final Thread thread;
@@ -48,13 +69,26 @@ final class UcxWorker {
     private final Object signalLock = new Object(); // ucp_worker_signal from other threads vs worker destroy
     final MemorySegment defaultParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
     private final MemorySegment forceCloseParam = arena.allocate(Ucp.REQUEST_PARAM_SIZE, 8);
+    /** The native entry of {@link #onEndpointError}; lives as long as the arena, which outlives the UCP worker. */
+    private final MemorySegment errorHandler;
 
-    /** Starts the thread and creates the context and worker on it; throws TransferException when UCX refuses. */
-    UcxWorker(String tls) {
+    /**
+     * Starts the thread and creates the context and worker on it; throws TransferException when UCX refuses.
+     * {@code settings}: UCX configuration over the environment's (e.g. TLS, NET_DEVICES; blank values are ignored).
+     * {@code errorListener} hears of every endpoint UCX declares failed.
+     */
+    UcxWorker(Map<String, String> settings, EndpointErrors errorListener) {
+        this.errorListener = errorListener;
+        try {
+            errorHandler = Linker.nativeLinker().upcallStub(MethodHandles.lookup().findVirtual(UcxWorker.class, "onEndpointError",
+                    MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class, byte.class)).bindTo(this), Ucp.ERR_HANDLER, arena);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
         forceCloseParam.set(JAVA_INT, 0, Ucp.OP_ATTR_FIELD_FLAGS);
         forceCloseParam.set(JAVA_INT, Ucp.REQUEST_PARAM_FLAGS, Ucp.EP_CLOSE_FLAG_FORCE);
         CompletableFuture<Void> started = new CompletableFuture<>();
-        thread = Thread.ofPlatform().name("tandem-transfer-ucx-progress").daemon(true).unstarted(() -> run(tls, started));
+        thread = Thread.ofPlatform().name("tandem-transfer-ucx-progress").daemon(true).unstarted(() -> run(settings, started));
         thread.start();
         await(started);
     }
@@ -141,9 +175,9 @@ final class UcxWorker {
         }
     }
 
-    private void run(String tls, CompletableFuture<Void> started) {
+    private void run(Map<String, String> settings, CompletableFuture<Void> started) {
         try {
-            init(tls);
+            init(settings);
             started.complete(null);
         } catch (Throwable t) {
             running = false;
@@ -155,6 +189,7 @@ final class UcxWorker {
         while (running) {
             boolean busy = runCommands();
             busy |= progress() > 0;
+            busy |= handleEndpointErrors();
             busy |= pollTransfers();
             long now = System.nanoTime();
             if (busy) {
@@ -189,6 +224,33 @@ final class UcxWorker {
         } catch (Throwable t) {
             throw Ucp.rethrow(t);
         }
+    }
+
+    /**
+     * The error callback of every endpoint, called by UCX on this thread from inside a UCX call (usually
+     * {@code ucp_worker_progress}): it only queues the failure. Nothing may escape into native code, where a Java
+     * exception would kill the JVM.
+     */
+    private void onEndpointError(MemorySegment arg, MemorySegment ep, byte status) {
+        try {
+            endpointErrors.add(new EndpointError(arg.address(), status));
+        } catch (Throwable t) {
+            // a lost failure still ends in the transfer's own error or timeout
+        }
+    }
+
+    /** Hands queued endpoint failures to the listener, outside any UCX callback. */
+    private boolean handleEndpointErrors() {
+        boolean any = false;
+        for (EndpointError e; (e = endpointErrors.poll()) != null; ) {
+            any = true;
+            try {
+                errorListener.failed(e.endpointId(), e.status());
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.WARNING, "handling the failure of UCX endpoint " + e.endpointId() + ": " + t, t);
+            }
+        }
+        return any;
     }
 
     private boolean runCommands() {
@@ -228,26 +290,30 @@ final class UcxWorker {
         inflight.add(transfer);
     }
 
-    /** Progress thread only: fails the transfers with {@code peer}. */
-    void abortTransfers(UcxPeer peer, String reason) {
+    /** Progress thread only: fails the transfers with {@code peer}; returns how many there were. */
+    int abortTransfers(UcxPeer peer, String reason) {
+        int n = 0;
         for (Iterator<UcxTransfer> it = inflight.iterator(); it.hasNext(); ) {
             UcxTransfer t = it.next();
             if (t.peer == peer) {
                 t.abort(reason);
                 it.remove();
+                n++;
             }
         }
+        return n;
     }
 
-    private void init(String tls) throws Throwable {
+    private void init(Map<String, String> settings) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment configOut = a.allocate(ADDRESS);
             Ucp.check((byte) Ucp.configRead.invokeExact(NULL, NULL, configOut), "ucp_config_read");
             MemorySegment config = configOut.get(ADDRESS, 0);
             try {
-                if (tls != null && !tls.isBlank()) {
-                    Ucp.check((byte) Ucp.configModify.invokeExact(config, a.allocateFrom("TLS"), a.allocateFrom(tls)),
-                            "ucp_config_modify TLS=" + tls);
+                for (Map.Entry<String, String> s : settings.entrySet()) {
+                    if (s.getValue() == null || s.getValue().isBlank()) continue;
+                    Ucp.check((byte) Ucp.configModify.invokeExact(config, a.allocateFrom(s.getKey()), a.allocateFrom(s.getValue())),
+                            "ucp_config_modify " + s.getKey() + "=" + s.getValue());
                 }
                 MemorySegment params = a.allocate(Ucp.PARAMS_SIZE, 8);
                 params.set(JAVA_LONG, 0, Ucp.PARAM_FIELD_FEATURES | Ucp.PARAM_FIELD_NAME);
@@ -326,31 +392,38 @@ final class UcxWorker {
         }
     }
 
-    /** An endpoint, and whether UCX detects its peer's failure (error mode PEER) or only our timeout does. */
-    record Endpoint(MemorySegment ep, boolean peerFailureDetection) {
+    /**
+     * An endpoint; {@code id} is the argument its error callback gets. {@code peerFailureDetection}: whether UCX fails
+     * its requests and calls the callback when the peer dies (error mode PEER), or only the transfer timeout can.
+     */
+    record Endpoint(MemorySegment ep, long id, boolean peerFailureDetection) {
     }
 
     /**
-     * Progress thread only: an endpoint to a worker address, in peer error mode so a dead peer fails requests. UCX
-     * 1.13's shared-memory transports cannot detect peer failure and refuse that mode as unreachable; then the endpoint
-     * is created without it and a dead peer is caught by the transfer timeout.
+     * Progress thread only: an endpoint to a worker address, in peer error mode with the error callback, so a dead
+     * peer fails its requests and is reported to the listener under {@code id}. UCX 1.13 refuses that mode as
+     * unreachable when no configured transport can detect peer failure (shared memory only: posix, sysv, and cma,
+     * which has no active messages); then, if {@code fallBack}, the endpoint is created without it and the transfer
+     * timeout is the bound. A peer that is really unreachable fails in both modes.
      */
-    Endpoint epCreate(byte[] workerAddress) throws Throwable {
+    Endpoint epCreate(byte[] workerAddress, long id, boolean fallBack) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment params = a.allocate(Ucp.EP_PARAMS_SIZE, 8);
-            params.set(JAVA_LONG, 0, Ucp.EP_PARAM_FIELD_REMOTE_ADDRESS | Ucp.EP_PARAM_FIELD_ERR_HANDLING_MODE);
+            params.set(JAVA_LONG, 0, Ucp.EP_PARAM_FIELD_REMOTE_ADDRESS | Ucp.EP_PARAM_FIELD_ERR_HANDLING_MODE | Ucp.EP_PARAM_FIELD_ERR_HANDLER);
             params.set(ADDRESS, Ucp.EP_PARAMS_ADDRESS, a.allocateFrom(JAVA_BYTE, workerAddress));
             params.set(JAVA_INT, Ucp.EP_PARAMS_ERR_MODE, Ucp.ERR_HANDLING_MODE_PEER);
+            params.set(ADDRESS, Ucp.EP_PARAMS_ERR_HANDLER_CB, errorHandler);
+            params.set(ADDRESS, Ucp.EP_PARAMS_ERR_HANDLER_ARG, MemorySegment.ofAddress(id));
             MemorySegment epOut = a.allocate(ADDRESS);
             byte status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
-            if (status == Ucp.UCS_ERR_UNREACHABLE) {
+            if (status == Ucp.UCS_ERR_UNREACHABLE && fallBack) {
                 params.set(JAVA_INT, Ucp.EP_PARAMS_ERR_MODE, Ucp.ERR_HANDLING_MODE_NONE);
                 status = (byte) Ucp.epCreate.invokeExact(worker, params, epOut);
                 Ucp.check(status, "ucp_ep_create");
-                return new Endpoint(epOut.get(ADDRESS, 0), false);
+                return new Endpoint(epOut.get(ADDRESS, 0), id, false);
             }
             Ucp.check(status, "ucp_ep_create");
-            return new Endpoint(epOut.get(ADDRESS, 0), true);
+            return new Endpoint(epOut.get(ADDRESS, 0), id, true);
         }
     }
 

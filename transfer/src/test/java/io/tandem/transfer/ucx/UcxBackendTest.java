@@ -2,6 +2,7 @@ package io.tandem.transfer.ucx;
 
 import io.tandem.transfer.AgentMetadata;
 import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.ProcessSignals;
 import io.tandem.transfer.RegisteredRegion;
 import io.tandem.transfer.TransferConfig;
 import io.tandem.transfer.TransferContext;
@@ -18,9 +19,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,10 +53,12 @@ class UcxBackendTest {
         if (backend != null) backend.close();
         if (arena != null) arena.close();
         System.clearProperty(UcxBackend.TLS_PROPERTY);
+        System.clearProperty(UcxBackend.NET_DEVICES_PROPERTY);
     }
 
     private void startBackend(String tls, Duration timeout) {
-        System.setProperty(UcxBackend.TLS_PROPERTY, tls);
+        if (tls != null) System.setProperty(UcxBackend.TLS_PROPERTY, tls);
+        System.setProperty(UcxBackend.NET_DEVICES_PROPERTY, "lo"); // a dead peer's other addresses are this host's too: stay on lo
         backend = new UcxBackend(new TransferContext(TransferConfig.of("ucx", "test").withTimeout(timeout), null, null));
         backend.register(new RegisteredRegion(0, "local", memory, null));
     }
@@ -105,6 +110,59 @@ class UcxBackendTest {
             assertTrue(seconds < 10, "failed after " + seconds + " s");
             System.out.println(tls + ": dead peer failed after " + (System.nanoTime() - start) / 1_000_000 + " ms: " + e.getCause().getMessage());
             backend.forgetPeer("peer");
+        }
+    }
+
+    /**
+     * The peer is frozen (SIGSTOP) so a 256 MiB WRITE is surely in flight, then killed. With a transport that detects
+     * peer failure (tcp; UCX's default set, which picks tcp/lo in peer error mode) the error callback fails the WRITE
+     * at once, long before the 60 s timeout, naming the peer and UCX's status; the next transfer to the dead peer
+     * reconnects and fails as promptly; a new peer works. Shared memory alone cannot detect it: the timeout fails it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "tcp,cma", "default", "posix,sysv,cma,self"})
+    void aPeerKilledDuringALargeWriteFailsIt(String tls) throws Exception {
+        boolean detects = !tls.equals("posix,sysv,cma,self");
+        String set = tls.equals("default") ? null : tls;
+        startBackend(set, Duration.ofSeconds(detects ? 60 : 3));
+        long big = 256 * MIB;
+        MemorySegment source = arena.allocate(big, 4096);
+        Patterns.fill(source.asSlice(0, 4 * MIB), 3); // what the fresh peer checks
+        List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, big));
+        try (UcxPeerProcess peer = new UcxPeerProcess("dying", big, set)) {
+            backend.loadPeer(peer.metadata);
+            backend.transfer(TransferOp.WRITE, List.of(new MemoryDescriptor(0, 0, MIB)), List.of(source.asSlice(0, MIB)),
+                    peer.metadata, List.of(new MemoryDescriptor(0, 0, MIB))).get(30, TimeUnit.SECONDS);
+            ProcessSignals.stop(peer.process);
+            var write = backend.transfer(TransferOp.WRITE, d, List.of(source), peer.metadata, d);
+            assertFalse(write.isDone(), "a WRITE to a frozen peer cannot be done");
+            ProcessSignals.kill(peer.process);
+            long killed = System.nanoTime();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> write.get(30, TimeUnit.SECONDS));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            String message = e.getCause().getMessage();
+            System.out.println("UCX_TLS=" + tls + ": WRITE in flight failed " + ms + " ms after the kill: " + message);
+            assertInstanceOf(TransferException.class, e.getCause());
+            assertTrue(message.contains("dying"), message);
+            if (detects) {
+                assertTrue(ms < 10_000, "failed only after " + ms + " ms");
+                assertTrue(message.contains("failed: ") && !message.contains("timed out"), message);
+                long again = System.nanoTime();
+                var next = backend.transfer(TransferOp.WRITE, d, List.of(source), peer.metadata, d);
+                ExecutionException e2 = assertThrows(ExecutionException.class, () -> next.get(30, TimeUnit.SECONDS));
+                System.out.println("UCX_TLS=" + tls + ": next WRITE to the dead peer failed after "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - again) + " ms: " + e2.getCause().getMessage());
+                assertTrue(System.nanoTime() - again < TimeUnit.SECONDS.toNanos(10));
+            } else {
+                assertTrue(message.contains("timed out"), message);
+            }
+            backend.forgetPeer("dying");
+        }
+        try (UcxPeerProcess fresh = new UcxPeerProcess("fresh", 4 * MIB, set)) {
+            backend.loadPeer(fresh.metadata);
+            List<MemoryDescriptor> small = List.of(new MemoryDescriptor(0, 0, 4 * MIB));
+            backend.transfer(TransferOp.WRITE, small, List.of(source.asSlice(0, 4 * MIB)), fresh.metadata, small).get(30, TimeUnit.SECONDS);
+            assertEquals(Patterns.crc(source.asSlice(0, 4 * MIB)), fresh.sum(0, 4 * MIB));
         }
     }
 

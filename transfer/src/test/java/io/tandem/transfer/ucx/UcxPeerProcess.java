@@ -25,6 +25,7 @@ final class UcxPeerProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), UcxPeerMain.class.getName(), name, Long.toString(size)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         if (tls != null) pb.environment().put("UCX_TLS", tls);
+        pb.environment().put("UCX_NET_DEVICES", "lo");
         process = pb.start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream()));
         in = new PrintWriter(process.getOutputStream(), true);
