@@ -320,6 +320,7 @@ public final class NetnsHosts implements AutoCloseable {
         synchronized (processes) {
             started = new ArrayList<>(processes);
         }
+        started.forEach(HostProcess::terminate); // all at once: each may take seconds to leave the cluster
         for (HostProcess p : started.reversed()) {
             try {
                 p.close();
