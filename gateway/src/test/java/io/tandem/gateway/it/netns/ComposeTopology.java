@@ -1,0 +1,119 @@
+package io.tandem.gateway.it.netns;
+
+import io.tandem.gateway.it.TestSupport;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * docker/compose.yaml's services on {@link NetnsHosts}: a gateway on host "gateway" and a prefill and a decode worker
+ * on hosts "prefill" and "decode", each {@code java -jar} with the compose file's arguments ({@code -cluster
+ * -cluster-host <service> --host 0.0.0.0 --port 8000|8100 [--role …]}), {@code TANDEM_CLUSTER_MEMBERS=gateway,prefill,decode},
+ * in the repository root (which has the image's {@code conf/}), plus the test's model ({@code --model} on all three:
+ * compose runs the bundled one everywhere), engine and transfer flags.
+ */
+final class ComposeTopology {
+    static final Path ROOT = TestSupport.repoRoot();
+    static final int GATEWAY_PORT = 8000;
+    static final int WORKER_PORT = 8100;
+    /** The fixed transfer control port of the final IT ({@code --transfer-port}, being added). */
+    static final int TRANSFER_PORT = 8200;
+    static final List<String> SERVICES = List.of("gateway", "prefill", "decode");
+
+    /**
+     * What varies between runs.
+     *
+     * @param transfer          the workers' {@code --transfer} backend
+     * @param secret            {@code TANDEM_CLUSTER_SECRET} of all three processes, or null for none
+     * @param ucxTls            {@code UCX_TLS} of the workers, or null for UCX's own choice
+     * @param fixedTransferPort pass {@code --transfer-port 8200} to the workers (the flag must exist)
+     */
+    record Settings(Path model, String transfer, String secret, String ucxTls, boolean fixedTransferPort) {
+    }
+
+    private final NetnsHosts hosts;
+    private final Map<String, HostProcess> processes = new LinkedHashMap<>();
+    private final HttpProbe http = new HttpProbe();
+
+    private ComposeTopology(NetnsHosts hosts) {
+        this.hosts = hosts;
+    }
+
+    static ComposeTopology start(NetnsHosts hosts, Settings s) throws IOException {
+        ComposeTopology t = new ComposeTopology(hosts);
+        List<String> engine = new ArrayList<>(List.of("--model", s.model().toString(), "--threads", "1",
+                "--engine-option", "kv-cache-memory=32MiB", "--transfer", s.transfer()));
+        if (s.fixedTransferPort()) engine.addAll(List.of("--transfer-port", String.valueOf(TRANSFER_PORT)));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("TANDEM_CLUSTER_MEMBERS", String.join(",", SERVICES));
+        if (s.secret() != null) env.put("TANDEM_CLUSTER_SECRET", s.secret());
+        Map<String, String> workerEnv = new LinkedHashMap<>(env);
+        if (s.ucxTls() != null) workerEnv.put("UCX_TLS", s.ucxTls());
+        t.launch("prefill", "worker/target/worker.jar", workerEnv, concat(List.of("-cluster", "-cluster-host", "prefill",
+                "--role", "prefill", "--host", "0.0.0.0", "--port", String.valueOf(WORKER_PORT)), engine));
+        t.launch("decode", "worker/target/worker.jar", workerEnv, concat(List.of("-cluster", "-cluster-host", "decode",
+                "--role", "decode", "--host", "0.0.0.0", "--port", String.valueOf(WORKER_PORT)), engine));
+        // the gateway serves the models it is given (default: the bundled one), so it names the workers' model too
+        t.launch("gateway", "gateway/target/gateway.jar", env, List.of("-cluster", "-cluster-host", "gateway",
+                "--host", "0.0.0.0", "--port", String.valueOf(GATEWAY_PORT), "--model", s.model().toString()));
+        return t;
+    }
+
+    /** {@code http://<service IP>:<port>}, as the test (in the root namespace) reaches it. */
+    String url(String service) {
+        return "http://" + hosts.ip(service) + ":" + (service.equals("gateway") ? GATEWAY_PORT : WORKER_PORT);
+    }
+
+    HostProcess process(String service) {
+        return processes.get(service);
+    }
+
+    /** The gateway answers /ready and both workers serve their transfer bootstrap (/route). */
+    void awaitReady(Duration within) throws InterruptedException {
+        await("the gateway is ready", within, () -> http.status(url("gateway") + "/ready") == 200);
+        for (String worker : List.of("prefill", "decode")) {
+            await(worker + " serves /route", within, () -> http.status(url(worker) + "/route") == 200);
+        }
+    }
+
+    /** Polls {@code condition} every 100 ms until it holds, failing with every log when a process dies or time runs out. */
+    void await(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            for (HostProcess p : processes.values()) {
+                if (!p.isAlive()) throw new AssertionError(p.name() + " exited while waiting until " + what + "\n" + hosts.logs());
+            }
+            if (condition.getAsBoolean()) return;
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + within + " waiting until " + what + "\n" + hosts.logs());
+            Thread.sleep(100);
+        }
+    }
+
+    private void launch(String service, String jar, Map<String, String> env, List<String> args) throws IOException {
+        Path jarPath = ROOT.resolve(jar);
+        if (!Files.isRegularFile(jarPath)) {
+            throw new IllegalStateException(jarPath + " is missing: build the jars first "
+                    + "(./tandem mvn -q -o -pl gateway -am package -DskipTests)");
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m",
+                // what docker/Dockerfile.* pass today (JAVA_OPTS); the launcher fix of issue 10 item 0 makes them unneeded
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Djava.util.logging.config.file=conf/logging.properties", "-jar", jarPath.toString()));
+        cmd.addAll(args);
+        processes.put(service, hosts.start(service, service, cmd, env, ROOT));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}
