@@ -1,5 +1,6 @@
 package io.tandem.gateway;
 
+import io.tandem.gateway.dispatch.ContractGate;
 import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.http.HttpApi;
 import io.tandem.gateway.metrics.GatewayMetrics;
@@ -48,7 +49,8 @@ final class GatewayVerticle extends VerticleBase {
     public Future<?> start() {
         WorkerRouter router = new WorkerRouter(options.router(), 10_000, System::currentTimeMillis, new KvIndex(), options.kvCostModel());
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
-                RoutingMetrics.micrometer(metrics.registry(), options.router().flag()));
+                RoutingMetrics.micrometer(metrics.registry(), options.router().flag()),
+                new ContractGate(registry, models.fingerprints(), metrics.registry()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         peers = new PeerInFlight(vertx, router);
         router.peers(peers::blocks);
@@ -59,7 +61,7 @@ final class GatewayVerticle extends VerticleBase {
         registry.onChange(e -> {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
         });
-        HttpApi api = new HttpApi(vertx, models, registry, dispatcher, metrics, options.httpSettings());
+        HttpApi api = new HttpApi(vertx, models, dispatcher, metrics, options.httpSettings());
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));

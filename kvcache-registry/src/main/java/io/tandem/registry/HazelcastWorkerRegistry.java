@@ -43,6 +43,8 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
     private final HazelcastInstance hazelcast;
     private final IMap<String, HazelcastJsonValue> map;
     private final String nodeId;
+    /** Keys whose record could not be read: warned about once, not on every heartbeat. */
+    private final java.util.Set<String> unreadable = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile UUID entryListener;
     private volatile UUID membershipListener;
 
@@ -166,7 +168,7 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
         return TimeUnit.MILLISECONDS.toNanos(s.leaseMillis() > 0 ? s.leaseMillis() : options.leaseMillis());
     }
 
-    private static WorkerRecordJson.Stored decode(String key, HazelcastJsonValue value) {
+    private WorkerRecordJson.Stored decode(String key, HazelcastJsonValue value) {
         if (value == null) {
             return null;
         }
@@ -175,9 +177,11 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
             if (!s.record().workerId().equals(key)) {
                 throw new IllegalArgumentException("it is stored under key " + key + " but names worker " + s.record().workerId());
             }
+            unreadable.remove(key);
             return s;
         } catch (IllegalArgumentException e) {
-            LOG.log(WARNING, "ignoring unreadable worker record " + key + ": " + e.getMessage());
+            // a worker of another version heartbeats every second: say it once
+            LOG.log(unreadable.add(key) ? WARNING : DEBUG, "ignoring unreadable worker record " + key + ": " + e.getMessage());
             return null;
         }
     }
@@ -228,6 +232,7 @@ public final class HazelcastWorkerRegistry extends LeasedRegistry {
             // membership event, and it is still the member leaving that removed the worker
             Cause why = cause == Cause.DEREGISTERED && s != null && !isMember(s.record().nodeId()) ? Cause.MEMBER_LEFT : cause;
             apply(() -> view.remove(event.getKey(), heartbeat, why, nanoTime()));
+            unreadable.remove(event.getKey());
         }
     }
 

@@ -182,9 +182,14 @@ abstract sealed class LeasedRegistry implements WorkerRegistry permits LocalWork
             throw new IllegalArgumentException("worker " + r.workerId() + " claims node " + r.nodeId()
                     + " but this registry runs on node " + nodeId() + " (leave nodeId empty to have it filled in)");
         }
+        if (r.contract() == null) {
+            throw new IllegalArgumentException("worker " + r.workerId() + " states no cluster contract (model fingerprint, "
+                    + "block size, KV dtype and layout)");
+        }
         WorkerLoad load = r.load() == null ? WorkerLoad.IDLE : r.load();
+        long now = wallClock.getAsLong();
         return new WorkerRecord(r.workerId(), r.role(), r.model(), node, r.host(), r.httpPort(), r.maxContext(),
-                load, wallClock.getAsLong());
+                load, now, r.epoch(), r.contract(), now);
     }
 
     /** One worker registered through this registry. */

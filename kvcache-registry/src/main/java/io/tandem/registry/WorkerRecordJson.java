@@ -1,5 +1,6 @@
 package io.tandem.registry;
 
+import io.tandem.protocol.ClusterContract;
 import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
@@ -8,11 +9,14 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The stored form of a {@link WorkerRecord}: a small JSON object, readable by any JVM and any
- * version that knows format 1, and queryable by Hazelcast (e.g. {@code nodeId = ...}).
+ * version that knows format 2, and queryable by Hazelcast (e.g. {@code nodeId = ...}).
  */
 public final class WorkerRecordJson {
-    /** Bumped only on incompatible changes; readers reject other versions clearly. */
-    public static final int FORMAT = 1;
+    /**
+     * Bumped only on incompatible changes; readers reject other versions clearly (a mixed-version cluster is refused,
+     * not half understood). 2: epoch, registration time and the cluster contract.
+     */
+    public static final int FORMAT = 2;
 
     private WorkerRecordJson() {}
 
@@ -42,10 +46,22 @@ public final class WorkerRecordJson {
                         .put("totalBlocks", l.totalBlocks()))
                 .put("heartbeatMillis", r.heartbeatMillis())
                 .put("leaseMillis", leaseMillis)
+                .put("epoch", r.epoch())
+                .put("registeredMillis", r.registeredMillis())
+                .put("contract", contract(r.contract()))
                 .encode();
     }
 
-    /** @throws IllegalArgumentException naming what is wrong, for anything that is not a format-1 record */
+    private static JsonObject contract(ClusterContract c) {
+        return c == null ? null : new JsonObject()
+                .put("modelFingerprint", c.modelFingerprint())
+                .put("blockSize", c.blockSize())
+                .put("kvDtype", c.kvDtype())
+                .put("kvLayout", c.kvLayout())
+                .put("protocolVersion", c.protocolVersion());
+    }
+
+    /** @throws IllegalArgumentException naming what is wrong, for anything that is not a format-2 record */
     public static WorkerRecord decode(String json) {
         return decodeStored(json).record();
     }
@@ -61,7 +77,9 @@ public final class WorkerRecordJson {
         try {
             Integer v = o.getInteger("v");
             if (v == null || v != FORMAT) {
-                throw new IllegalArgumentException("worker record format " + v + " is not supported (expected " + FORMAT + ")");
+                throw new IllegalArgumentException("worker record format " + v + " is not supported (this node reads format "
+                        + FORMAT + (v != null && v < FORMAT ? "; the worker runs an older Tandem that states no cluster contract"
+                        : "; the worker runs a newer Tandem") + "): run one Tandem version across the cluster");
             }
             JsonObject load = o.getJsonObject("load", new JsonObject());
             WorkerRecord record = new WorkerRecord(
@@ -74,10 +92,27 @@ public final class WorkerRecordJson {
                     o.getInteger("maxContext", 0),
                     new WorkerLoad(load.getInteger("running", 0), load.getInteger("waiting", 0),
                             load.getInteger("activeBlocks", 0), load.getInteger("totalBlocks", 0)),
-                    o.getLong("heartbeatMillis", 0L));
+                    o.getLong("heartbeatMillis", 0L),
+                    o.getLong("epoch", 0L),
+                    contract(o),
+                    o.getLong("registeredMillis", 0L));
             return new Stored(record, Math.max(0, o.getLong("leaseMillis", 0L)));
         } catch (ClassCastException e) {
             throw new IllegalArgumentException("worker record has a field of the wrong type: " + e.getMessage(), e);
+        }
+    }
+
+    private static ClusterContract contract(JsonObject o) {
+        JsonObject c = o.getJsonObject("contract");
+        if (c == null) throw new IllegalArgumentException("worker record lacks \"contract\"");
+        Integer blockSize = c.getInteger("blockSize"), protocol = c.getInteger("protocolVersion");
+        if (blockSize == null || protocol == null) {
+            throw new IllegalArgumentException("worker record's contract lacks \"" + (blockSize == null ? "blockSize" : "protocolVersion") + "\"");
+        }
+        try {
+            return new ClusterContract(required(c, "modelFingerprint"), blockSize, required(c, "kvDtype"), required(c, "kvLayout"), protocol);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("worker record's contract is invalid: " + e.getMessage(), e);
         }
     }
 

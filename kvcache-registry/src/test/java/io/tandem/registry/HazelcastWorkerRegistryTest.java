@@ -67,6 +67,9 @@ class HazelcastWorkerRegistryTest {
         eventually(2_000, () -> bSees("a-1"), () -> "a-1 never reached node B");
         WorkerRecord onB = b.registry().worker("a-1").orElseThrow();
         assertEquals(a.nodeId(), onB.nodeId());
+        assertEquals(record("a-1", "llama").epoch(), onB.epoch());
+        assertEquals(Workers.CONTRACT, onB.contract());
+        assertEquals(a.registry().worker("a-1").orElseThrow().registeredMillis(), onB.registeredMillis());
         assertEquals(List.of("a-1"), b.registry().liveWorkers("llama").stream().map(WorkerRecord::workerId).toList());
         assertTrue(b.registry().liveModels().contains("llama"));
 
@@ -82,6 +85,21 @@ class HazelcastWorkerRegistryTest {
         assertFalse(a.registry().worker("a-1").isPresent());
         eventually(2_000, () -> !bSees("a-1"), () -> "a-1 still on node B after deregister");
         eventually(500, () -> removalCauseSeenByB("a-1") == Cause.DEREGISTERED, () -> "events on B: " + seenByB);
+    }
+
+    /** A worker of the previous release (record format 1, no contract) in the map is never taken for a live worker. */
+    @Test
+    void aRecordOfAnOlderFormatIsIgnored() {
+        String v1 = "{\"v\":1,\"workerId\":\"old-1\",\"role\":\"BOTH\",\"model\":\"llama\",\"nodeId\":\"" + a.nodeId()
+                + "\",\"host\":\"127.0.0.1\",\"httpPort\":8100,\"maxContext\":2048,\"heartbeatMillis\":" + System.currentTimeMillis()
+                + ",\"leaseMillis\":2000}";
+        a.hazelcast().getMap(LEASE.mapName()).set("old-1", new com.hazelcast.core.HazelcastJsonValue(v1));
+        // a valid record written after it: once B has it, B has handled the old one too (or never will)
+        a.registry().register(record("a-new", "llama")).await();
+        eventually(2_000, () -> bSees("a-new"), () -> "a-new never reached node B");
+        Workers.stays(500, () -> !bSees("old-1") && a.registry().worker("old-1").isEmpty(), () -> "the format-1 record was taken in");
+        a.registry().deregister("a-new").await();
+        a.hazelcast().getMap(LEASE.mapName()).delete("old-1");
     }
 
     @Test

@@ -74,6 +74,31 @@ class LocalWorkerRegistryTest {
     }
 
     @Test
+    void theRegistryStampsTheRegistrationAndHeartbeatsKeepItWithEpochAndContract() {
+        WorkerRecord given = record("w1", "m");
+        long before = System.currentTimeMillis();
+        registry.register(given).await();
+        WorkerRecord first = registry.worker("w1").orElseThrow();
+        assertTrue(first.registeredMillis() >= before && first.registeredMillis() <= System.currentTimeMillis(), "" + first);
+        eventually(2_000, () -> registry.worker("w1").orElseThrow().heartbeatMillis() > first.heartbeatMillis(), () -> "a heartbeat");
+        WorkerRecord later = registry.worker("w1").orElseThrow();
+        assertEquals(first.registeredMillis(), later.registeredMillis());
+        assertEquals(given.epoch(), later.epoch());
+        assertEquals(Workers.CONTRACT, later.contract());
+    }
+
+    @Test
+    void aWorkerWithoutAContractIsRefused() {
+        WorkerRecord r = record("w1", "m");
+        WorkerRecord bare = new WorkerRecord(r.workerId(), r.role(), r.model(), r.nodeId(), r.host(), r.httpPort(),
+                r.maxContext(), r.load(), 0, r.epoch(), null, 0);
+        var e = assertThrows(java.util.concurrent.CompletionException.class,
+                () -> registry.register(bare).toCompletionStage().toCompletableFuture().join());
+        assertTrue(e.getCause().getMessage().contains("states no cluster contract"), e.getCause().getMessage());
+        assertEquals(List.of(), registry.liveWorkers());
+    }
+
+    @Test
     void deregisterRemovesAndTellsListeners() {
         registry.register(record("w1", "m")).await();
         registry.deregister("w1").await();

@@ -1,5 +1,6 @@
 package io.tandem.registry;
 
+import io.tandem.protocol.ClusterContract;
 import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
@@ -18,12 +19,16 @@ import java.util.function.Supplier;
 public final class Workers {
     private Workers() {}
 
+    /** The contract every fixture record states. */
+    public static final ClusterContract CONTRACT = ClusterContract.of("00112233445566778899aabbccddeeff", 16, "f32", "2x2x8");
+
     public static WorkerRecord record(String id, String model) {
         return record(id, model, "", 0);
     }
 
     public static WorkerRecord record(String id, String model, String nodeId, long heartbeatMillis) {
-        return new WorkerRecord(id, WorkerRole.BOTH, model, nodeId, "127.0.0.1", 8100, 2048, WorkerLoad.IDLE, heartbeatMillis);
+        return new WorkerRecord(id, WorkerRole.BOTH, model, nodeId, "127.0.0.1", 8100, 2048, WorkerLoad.IDLE, heartbeatMillis,
+                id.hashCode() | 1L, CONTRACT, 0);
     }
 
     /** A verticle that registers {@code record} in its start, as a worker does. */

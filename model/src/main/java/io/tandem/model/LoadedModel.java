@@ -24,6 +24,7 @@ public final class LoadedModel implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final boolean hasOwnChatTemplate;
+    private volatile String fingerprint;
 
     private LoadedModel(String name, GgufFile gguf, ModelConfig config, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, boolean hasOwnChatTemplate) {
@@ -69,6 +70,13 @@ public final class LoadedModel implements AutoCloseable {
 
     public GgufFile gguf() {
         return gguf;
+    }
+
+    /** The file's {@link ModelFingerprint}, computed on first use (a few milliseconds). */
+    public String fingerprint() {
+        String f = fingerprint;
+        if (f == null) fingerprint = f = ModelFingerprint.of(gguf);
+        return f;
     }
 
     public ModelConfig config() {

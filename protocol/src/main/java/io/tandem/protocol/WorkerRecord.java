@@ -1,5 +1,7 @@
 package io.tandem.protocol;
 
+import java.security.SecureRandom;
+
 /**
  * One live worker as the registry knows it.
  *
@@ -12,6 +14,12 @@ package io.tandem.protocol;
  * @param maxContext context length of the model it serves, in tokens
  * @param load      last reported load
  * @param heartbeatMillis wall-clock time of the last heartbeat
+ * @param epoch     random per start of the worker ({@link #newEpoch()}): a restarted worker under the same id is
+ *                  told apart from its earlier run
+ * @param contract  what the worker must agree on with the rest of the cluster (model fingerprint, block size, KV
+ *                  dtype and layout, protocol version); never null in a registered record
+ * @param registeredMillis wall-clock time of its registration, set by the registry (0 before): the same for every
+ *                  reader, so "registered first" orders workers alike on every gateway
  */
 public record WorkerRecord(
         String workerId,
@@ -22,7 +30,21 @@ public record WorkerRecord(
         int httpPort,
         int maxContext,
         WorkerLoad load,
-        long heartbeatMillis) {
+        long heartbeatMillis,
+        long epoch,
+        ClusterContract contract,
+        long registeredMillis) {
+
+    private static final SecureRandom EPOCHS = new SecureRandom();
+
+    /** A fresh random epoch, never 0 (0 means "not stated"). */
+    public static long newEpoch() {
+        long e;
+        do {
+            e = EPOCHS.nextLong();
+        } while (e == 0);
+        return e;
+    }
 
     public String generateAddress() {
         return Addresses.generate(workerId);
@@ -33,6 +55,7 @@ public record WorkerRecord(
     }
 
     public WorkerRecord withLoad(WorkerLoad newLoad, long now) {
-        return new WorkerRecord(workerId, role, model, nodeId, host, httpPort, maxContext, newLoad, now);
+        return new WorkerRecord(workerId, role, model, nodeId, host, httpPort, maxContext, newLoad, now, epoch, contract,
+                registeredMillis);
     }
 }

@@ -68,6 +68,8 @@ public final class WorkerVerticle extends VerticleBase {
     private final EngineFactory engines;
     private final MeterRegistry meters;
     private final String workerId;
+    /** Random per start of this worker: told apart from an earlier run under the same id. */
+    private final long epoch = WorkerRecord.newEpoch();
     private final Map<String, RequestStream> streams = new HashMap<>();
 
     private LoadedEngine loaded;
@@ -99,6 +101,11 @@ public final class WorkerVerticle extends VerticleBase {
 
     public String workerId() {
         return workerId;
+    }
+
+    /** This start's epoch (known from construction, before the engine or the transfer agent opens). */
+    public long epoch() {
+        return epoch;
     }
 
     /** The record as registered (after start). */
@@ -152,7 +159,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .compose(server -> {
                     http = server;
                     record = new WorkerRecord(workerId, options.role(), loaded.modelName(), registry.nodeId(), options.host(),
-                            server == null ? 0 : server.actualPort(), loaded.maxContext(), WorkerLoad.IDLE, System.currentTimeMillis());
+                            server == null ? 0 : server.actualPort(), loaded.maxContext(), WorkerLoad.IDLE, System.currentTimeMillis(),
+                            epoch, loaded.contract(), 0);
                     return registry.register(record);
                 })
                 .onSuccess(v -> {

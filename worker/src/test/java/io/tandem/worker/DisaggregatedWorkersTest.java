@@ -105,7 +105,8 @@ class DisaggregatedWorkersTest {
         DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
         Map<String, int[]> prompts = Map.of("long", prompts(prefill).get("long"));
         assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
-        assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "unavailable"), "the mismatch was refused");
+        // the prefill worker's contract (kv dtype f16) rules it out before anything is sent
+        assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "contract_mismatch"), "the mismatch was refused");
         awaitAllBlocksFree(prefill, decode);
     }
 

@@ -3,6 +3,7 @@ package io.tandem.worker;
 import io.tandem.engine.EngineInfo;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
+import io.tandem.protocol.ClusterContract;
 import io.tandem.worker.engine.EngineFactory;
 import io.tandem.worker.engine.LoadedEngine;
 
@@ -10,11 +11,14 @@ import io.tandem.worker.engine.LoadedEngine;
 final class TestEngines {
     static final String MODEL = "test-model";
     static final EngineInfo INFO = new EngineInfo(MODEL, 1000, 4096, 16);
+    /** What a worker on this engine states: a simulated engine holds no KV. */
+    static final ClusterContract CONTRACT = ClusterContract.of("test-model-fingerprint", INFO.blockSize(),
+            ClusterContract.NO_KV, ClusterContract.NO_KV);
 
     private TestEngines() {}
 
     static EngineFactory sim(SimConfig config) {
-        return options -> new LoadedEngine(new SimulatedEngine(INFO, id -> id >= 3, new int[] {2}, config), MODEL, null);
+        return options -> new LoadedEngine(new SimulatedEngine(INFO, id -> id >= 3, new int[] {2}, config), MODEL, null, CONTRACT);
     }
 
     /** A decode step of {@code stepMillis}, no EOS: requests run exactly to max_tokens. */

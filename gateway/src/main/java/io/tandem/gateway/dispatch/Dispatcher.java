@@ -1,6 +1,7 @@
 package io.tandem.gateway.dispatch;
 
 import io.tandem.gateway.api.ApiException;
+import io.tandem.gateway.router.ContractFilter;
 import io.tandem.gateway.router.RouteChoice;
 import io.tandem.gateway.router.RouteRequest;
 import io.tandem.gateway.router.WorkerRouter;
@@ -47,23 +48,21 @@ public final class Dispatcher {
     final EventBus eventBus;
     final WorkerRouter router;
     final DispatchOptions options;
-    private final WorkerRegistry registry;
     private final Set<GenerationStream> active = ConcurrentHashMap.newKeySet();
     /** Per worker: how to abort the generate requests still waiting for its accept. */
     private final Map<String, Set<Runnable>> pendingAccepts = new ConcurrentHashMap<>();
     private final AutoCloseable registryListener;
     private final Map<String, BlockHasher> hashers = new ConcurrentHashMap<>();
     private final RoutingMetrics metrics;
+    private final ContractGate contracts;
 
-    public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options) {
-        this(vertx, registry, router, options, RoutingMetrics.NONE);
-    }
-
-    public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics) {
+    /** @param contracts which live workers of each model may be routed to */
+    public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics,
+                      ContractGate contracts) {
         this.metrics = metrics;
+        this.contracts = contracts;
         this.vertx = vertx;
         this.eventBus = vertx.eventBus();
-        this.registry = registry;
         this.router = router;
         this.options = options;
         ProtocolCodecs.registerAll(eventBus);
@@ -72,6 +71,11 @@ public final class Dispatcher {
 
     public WorkerRouter router() {
         return router;
+    }
+
+    /** Which workers requests may go to (the others are refused for their cluster contract). */
+    public ContractGate contracts() {
+        return contracts;
     }
 
     /** Generations currently streaming (accepted and not ended). */
@@ -96,9 +100,13 @@ public final class Dispatcher {
     }
 
     private void attempt(Call call, Promise<GenerationStream> result) {
-        List<WorkerRecord> live = registry.liveWorkers(call.model);
         long t0 = System.nanoTime();
-        Optional<RouteChoice> choice = call.attempts < MAX_ATTEMPTS ? router.route(call.model, live, call.tried, routeRequest(call)) : Optional.empty();
+        ContractFilter.Decision decision = contracts.decide(call.model);
+        List<WorkerRecord> live = decision.accepted();
+        // hashed with the block size of the workers it may go to (no accepted worker: nowhere to go anyway)
+        RouteRequest prompt = decision.blockSize().isPresent() ? routeRequest(call, decision.blockSize().getAsInt()) : RouteRequest.NONE;
+        Optional<RouteChoice> choice = call.attempts < MAX_ATTEMPTS && !live.isEmpty()
+                ? router.route(call.model, live, call.tried, prompt) : Optional.empty();
         if (choice.isPresent()) {
             RouteChoice c = choice.get();
             metrics.routed(System.nanoTime() - t0, c.cachedBlocks(), c.promptBlocks());
@@ -106,19 +114,22 @@ public final class Dispatcher {
                     call.requestId, router.mode(), c.promptBlocks(), c.worker().workerId(), c.cachedBlocks());
         }
         if (choice.isEmpty()) {
+            String refused = decision.refused().isEmpty() ? ""
+                    : " (" + decision.refused().size() + " live worker(s) refused for a cluster-contract mismatch, see the gateway log)";
             result.fail(call.lastError != null ? call.lastError
-                    : ApiException.unavailable("No worker is available for model '" + call.model + "'; retry later", options.retryAfterSeconds()));
+                    : ApiException.unavailable("No worker is available for model '" + call.model + "'" + refused + "; retry later",
+                    options.retryAfterSeconds()));
             return;
         }
         WorkerRecord worker = choice.get().worker();
         call.tried.add(worker.workerId());
         String id = call.attempts == 0 ? call.requestId : call.requestId + "-" + call.attempts;
         call.attempts++;
-        GenerationStream stream = new GenerationStream(this, id, worker, call.listener, routeRequest(call).promptBlocks());
+        GenerationStream stream = new GenerationStream(this, id, worker, call.listener, prompt.promptBlocks());
         GenerateRequest request = new GenerateRequest(id, call.model, call.promptTokens, call.sampling,
                 Addresses.stream(id), options.initialCredits());
         DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.acceptTimeoutMs());
-        router.routePrefill(live, routeRequest(call)).ifPresent(p -> delivery.addHeader(Addresses.PREFILL_WORKER_HEADER, p.workerId()));
+        router.routePrefill(live, prompt).ifPresent(p -> delivery.addHeader(Addresses.PREFILL_WORKER_HEADER, p.workerId()));
         // a worker that leaves the registry while we wait for its accept will never answer
         Promise<Void> accepted = Promise.promise();
         Runnable abort = () -> accepted.tryFail(new ReplyException(ReplyFailure.NO_HANDLERS,
@@ -207,6 +218,7 @@ public final class Dispatcher {
 
     /** Cancels every active generation on its worker (gateway shutdown). */
     public void close() {
+        contracts.close();
         try {
             registryListener.close();
         } catch (Exception e) {
@@ -215,18 +227,23 @@ public final class Dispatcher {
         for (GenerationStream s : active) s.cancel("gateway shutting down");
     }
 
-    /** The prompt's chained block hashes, computed once per request (the same hashes the workers' caches use). */
-    private RouteRequest routeRequest(Call call) {
-        if (call.route == null) {
-            BlockHasher hasher = hashers.computeIfAbsent(call.model, m -> new BlockHasher(m, BlockHasher.DEFAULT_BLOCK_SIZE));
-            int blockSize = hasher.blockSize();
+    /**
+     * The prompt's chained block hashes in blocks of {@code blockSize} (the same hashes the workers' caches use),
+     * computed once per request unless a retry finds the model's workers on another block size.
+     */
+    private RouteRequest routeRequest(Call call, int blockSize) {
+        if (call.route == null || call.routeBlockSize != blockSize) {
+            BlockHasher hasher = hashers.compute(call.model,
+                    (m, old) -> old != null && old.blockSize() == blockSize ? old : new BlockHasher(m, blockSize));
             call.route = new RouteRequest(hasher.hashBlocks(call.promptTokens), (call.promptTokens.length + blockSize - 1) / blockSize);
+            call.routeBlockSize = blockSize;
         }
         return call.route;
     }
 
     private static final class Call {
         RouteRequest route;
+        int routeBlockSize;
         final String requestId;
         final String model;
         final int[] promptTokens;

@@ -6,8 +6,6 @@ import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
-import io.tandem.protocol.WorkerRecord;
-import io.tandem.registry.WorkerRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -19,7 +17,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The OpenAI-compatible HTTP API: routes, authentication, body limit, and errors as OpenAI
@@ -33,17 +30,14 @@ public final class HttpApi {
 
     private final Vertx vertx;
     private final ServedModels models;
-    private final WorkerRegistry registry;
     private final Dispatcher dispatcher;
     private final GatewayMetrics metrics;
     private final HttpSettings settings;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
 
-    public HttpApi(Vertx vertx, ServedModels models, WorkerRegistry registry, Dispatcher dispatcher, GatewayMetrics metrics,
-                   HttpSettings settings) {
+    public HttpApi(Vertx vertx, ServedModels models, Dispatcher dispatcher, GatewayMetrics metrics, HttpSettings settings) {
         this.vertx = vertx;
         this.models = models;
-        this.registry = registry;
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.settings = settings;
@@ -101,11 +95,11 @@ public final class HttpApi {
         Errors.send(ctx.response(), api);
     }
 
-    /** Models that this gateway can preprocess and a live generate-capable worker serves. */
+    /** Models that this gateway can preprocess and a live generate-capable worker serves (refused workers do not count). */
     private List<ServedModel> liveModels() {
-        Set<String> live = new TreeSet<>();
-        for (WorkerRecord w : registry.liveWorkers()) if (w.role().servesGenerate()) live.add(w.model());
-        return models.all().stream().filter(m -> live.contains(m.name())).toList();
+        return models.all().stream()
+                .filter(m -> dispatcher.contracts().accepted(m.name()).stream().anyMatch(w -> w.role().servesGenerate()))
+                .toList();
     }
 
     private void ready(RoutingContext ctx) {

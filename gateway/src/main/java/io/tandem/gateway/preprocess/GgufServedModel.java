@@ -21,20 +21,33 @@ public final class GgufServedModel implements ServedModel, AutoCloseable {
     private final LoadedModel model;
     private final Tokenizer tokenizer;
     private final String bosText;
+    private final String fingerprint;
 
     private GgufServedModel(LoadedModel model) {
         this.model = model;
+        this.fingerprint = model.fingerprint(); // now, off the event loop
         this.tokenizer = model.tokenizer();
         this.bosText = tokenizer.bosId() >= 0 ? tokenizer.tokenText(tokenizer.bosId()) : null;
     }
 
     public static GgufServedModel open(Path gguf) throws IOException {
-        return new GgufServedModel(LoadedModel.open(gguf));
+        LoadedModel model = LoadedModel.open(gguf);
+        try {
+            return new GgufServedModel(model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     @Override
     public String name() {
         return model.name();
+    }
+
+    @Override
+    public String fingerprint() {
+        return fingerprint;
     }
 
     @Override

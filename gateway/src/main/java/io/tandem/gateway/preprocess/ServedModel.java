@@ -13,6 +13,12 @@ public interface ServedModel {
     /** The served name, matched against the workers' {@code WorkerRecord.model}. */
     String name();
 
+    /**
+     * The fingerprint of the model file ({@code io.tandem.model.ModelFingerprint}): only workers whose contract states
+     * the same one are routed to.
+     */
+    String fingerprint();
+
     /** Maximum prompt + generated tokens of one sequence. */
     int contextLength();
 

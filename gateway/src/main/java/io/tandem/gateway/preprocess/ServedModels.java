@@ -25,4 +25,11 @@ public final class ServedModels {
     public Collection<ServedModel> all() {
         return byName.values();
     }
+
+    /** Served name → fingerprint of its model file. */
+    public Map<String, String> fingerprints() {
+        Map<String, String> m = new LinkedHashMap<>();
+        byName.forEach((name, model) -> m.put(name, model.fingerprint()));
+        return m;
+    }
 }

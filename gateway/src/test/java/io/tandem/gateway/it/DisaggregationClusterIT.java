@@ -58,7 +58,8 @@ class DisaggregationClusterIT {
         JarProcess prefill = cluster.worker("prefill", 0, concat(engine, "--role", "prefill", "--engine-option", "max-num-batched-tokens=16"));
         JarProcess decode = cluster.worker("decode", 0, concat(engine, "--role", "decode", "--max-local-prefill-tokens", "32",
                 "--prefill-timeout", "20"));
-        JarProcess gateway = cluster.gateway("gateway", 0);
+        // the gateway loads the workers' file: a worker serving another file under the same name is refused
+        JarProcess gateway = cluster.gateway("gateway", 0, "--model", MODEL.toString());
         int prefillPort = cluster.awaitPort(prefill, Duration.ofSeconds(120));
         int decodePort = cluster.awaitPort(decode, Duration.ofSeconds(120));
         String gw = "http://127.0.0.1:" + cluster.awaitPort(gateway, Duration.ofSeconds(120));

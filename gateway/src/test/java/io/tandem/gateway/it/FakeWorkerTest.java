@@ -68,7 +68,8 @@ class FakeWorkerTest {
     }
 
     private WorkerRecord worker(String id) {
-        WorkerRecord r = new WorkerRecord(id, WorkerRole.DECODE, MODEL, LocalWorkerRegistry.NODE_ID, "127.0.0.1", 0, 256, WorkerLoad.IDLE, 0);
+        WorkerRecord r = new WorkerRecord(id, WorkerRole.DECODE, MODEL, LocalWorkerRegistry.NODE_ID, "127.0.0.1", 0, 256, WorkerLoad.IDLE, 0,
+                io.tandem.protocol.WorkerRecord.newEpoch(), TestSupport.simContract(BundledModel.path()), 0);
         TestSupport.sync(registry.register(r));
         TestSupport.sync(vertx.eventBus().consumer(Addresses.control(id), m -> controls.add(m.body())).completion());
         return r;

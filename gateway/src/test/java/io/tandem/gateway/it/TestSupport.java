@@ -49,6 +49,21 @@ public final class TestSupport {
                         "perContextTokenNanos", 0));
     }
 
+    /** The fingerprint of a model file, as workers serving it state it. */
+    public static String fingerprint(Path gguf) {
+        try (io.tandem.model.gguf.GgufFile f = io.tandem.model.gguf.GgufFile.open(gguf)) {
+            return io.tandem.model.ModelFingerprint.of(f);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The contract a simulated-engine worker serving {@code gguf} states (block size 16, no KV cache). */
+    public static io.tandem.protocol.ClusterContract simContract(Path gguf) {
+        return io.tandem.protocol.ClusterContract.of(fingerprint(gguf), 16, io.tandem.protocol.ClusterContract.NO_KV,
+                io.tandem.protocol.ClusterContract.NO_KV);
+    }
+
     public static Gateway start(GatewayOptions options) {
         return sync(Gateway.start(options));
     }

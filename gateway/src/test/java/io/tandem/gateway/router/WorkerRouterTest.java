@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class WorkerRouterTest {
 
     private static WorkerRecord worker(String id, WorkerRole role, int running) {
-        return new WorkerRecord(id, role, "m", "node", "127.0.0.1", 0, 256, new WorkerLoad(running, 0, 0, 100), 0);
+        return new WorkerRecord(id, role, "m", "node", "127.0.0.1", 0, 256, new WorkerLoad(running, 0, 0, 100), 0, 1,
+                ContractFilterTest.contract(16), 0);
     }
 
     @Test

@@ -64,6 +64,18 @@ public final class GgufFile implements AutoCloseable {
         return header.metadata();
     }
 
+    /**
+     * The bytes of a metadata entry's type id and value exactly as the file encodes them (GGUF's little-endian
+     * encoding, the same whatever the version): a read-only slice of the mapping, valid until {@link #close()}.
+     *
+     * @throws NoSuchElementException when the file has no such key
+     */
+    public MemorySegment encodedValue(String key) {
+        long[] span = header.encodedValues().get(key);
+        if (span == null) throw new NoSuchElementException("no metadata key '" + key + "' in " + describe());
+        return segment.asSlice(span[0], span[1] - span[0]).asReadOnly();
+    }
+
     /** Tensor infos in file order. */
     public List<TensorInfo> tensors() {
         return header.tensors();

@@ -32,8 +32,12 @@ final class GgufParser {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** What the parser found: everything except the tensor data, which stays in the segment. */
-    record Header(int version, GgufMetadata metadata, List<TensorInfo> tensors, int alignment, long dataOffset) {
+    /**
+     * What the parser found: everything except the tensor data, which stays in the segment. {@code encodedValues}
+     * gives, per metadata key, the file offsets {@code [start, end)} of its type id and value.
+     */
+    record Header(int version, GgufMetadata metadata, List<TensorInfo> tensors, int alignment, long dataOffset,
+                  Map<String, long[]> encodedValues) {
     }
 
     private final MemorySegment seg;
@@ -70,6 +74,7 @@ final class GgufParser {
         long kvCount = count("metadata key/value count", MIN_KV_BYTES);
 
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>();
+        Map<String, long[]> encoded = new HashMap<>();
         int alignment = DEFAULT_ALIGNMENT;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = pos;
@@ -90,6 +95,7 @@ final class GgufParser {
                 alignment = (int) a;
             }
             kv.put(key, value);
+            encoded.put(key, new long[] {typeAt, pos});
         }
 
         List<TensorInfo> tensors = new ArrayList<>((int) Math.min(tensorCount, 1 << 16));
@@ -159,7 +165,8 @@ final class GgufParser {
                         + (dataOffset + t.offset()) + ") to lie inside the file of " + size + " bytes");
             }
         }
-        return new Header(version, GgufMetadata.wrap(kv), List.copyOf(tensors), alignment, dataOffset);
+        return new Header(version, GgufMetadata.wrap(kv), List.copyOf(tensors), alignment, dataOffset,
+                Collections.unmodifiableMap(encoded));
     }
 
     static long align(long offset, int alignment) {

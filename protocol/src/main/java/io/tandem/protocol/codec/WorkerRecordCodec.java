@@ -1,5 +1,6 @@
 package io.tandem.protocol.codec;
 
+import io.tandem.protocol.ClusterContract;
 import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
@@ -22,7 +23,14 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
         WorkerLoad l = rec.load();
         w.writeBoolean(l != null);
         if (l != null) w.writeInt(l.runningRequests()).writeInt(l.waitingRequests()).writeInt(l.activeBlocks()).writeInt(l.totalBlocks());
-        w.writeLong(rec.heartbeatMillis());
+        w.writeLong(rec.heartbeatMillis()).writeLong(rec.epoch());
+        ClusterContract c = rec.contract();
+        w.writeBoolean(c != null);
+        if (c != null) {
+            w.writeString(c.modelFingerprint()).writeInt(c.blockSize()).writeString(c.kvDtype()).writeString(c.kvLayout())
+                    .writeInt(c.protocolVersion());
+        }
+        w.writeLong(rec.registeredMillis());
     }
 
     @Override
@@ -32,7 +40,10 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
         String model = r.readString(), nodeId = r.readString(), host = r.readString();
         int port = r.readInt(), maxContext = r.readInt();
         WorkerLoad load = r.readBoolean() ? new WorkerLoad(r.readInt(), r.readInt(), r.readInt(), r.readInt()) : null;
+        long heartbeat = r.readLong(), epoch = r.readLong();
+        ClusterContract contract = r.readBoolean()
+                ? new ClusterContract(r.readString(), r.readInt(), r.readString(), r.readString(), r.readInt()) : null;
         return new WorkerRecord(id, role < 0 ? null : StreamMessageCodec.enumAt(WorkerRole.values(), role), model,
-                nodeId, host, port, maxContext, load, r.readLong());
+                nodeId, host, port, maxContext, load, heartbeat, epoch, contract, r.readLong());
     }
 }

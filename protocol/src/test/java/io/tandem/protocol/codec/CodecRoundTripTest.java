@@ -121,8 +121,9 @@ class CodecRoundTripTest {
     @Test
     void workerRecords() {
         wire(records, new WorkerRecord("decode-1a2b", WorkerRole.DECODE, "fortune", "node-1", "127.0.0.1", 8081, 2048,
-                new WorkerLoad(1, 2, 3, 4), 1_700_000_000_000L));
-        wire(records, new WorkerRecord("w", WorkerRole.PREFILL, "m", null, null, 0, 0, null, 0));
+                new WorkerLoad(1, 2, 3, 4), 1_700_000_000_000L, -7_345_678_901_234L,
+                io.tandem.protocol.ClusterContract.of("0123456789abcdef0123456789abcdef", 32, "f16", "22x4x64"), 1_699_999_999_000L));
+        wire(records, new WorkerRecord("w", WorkerRole.PREFILL, "m", null, null, 0, 0, null, 0, 0, null, 0));
     }
 
     @Test

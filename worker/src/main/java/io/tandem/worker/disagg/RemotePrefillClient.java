@@ -82,10 +82,17 @@ public final class RemotePrefillClient implements AutoCloseable {
 
     /** The prefill worker to use, or empty with the reason recorded. */
     Optional<WorkerRecord> choosePrefillWorker(String hint) {
+        io.tandem.protocol.ClusterContract own = registry.worker(workerId).map(WorkerRecord::contract).orElse(null);
         List<WorkerRecord> pool = registry.liveWorkers(model).stream()
                 .filter(w -> w.role() == WorkerRole.PREFILL && !w.workerId().equals(workerId)).toList();
         if (pool.isEmpty()) {
             metrics.fellBack("no_prefill_worker");
+            return Optional.empty();
+        }
+        // only prefill workers that can write KV this worker reads (same model file, block size, dtype, layout, protocol)
+        pool = pool.stream().filter(w -> own != null && own.canExchangeKv(w.contract())).toList();
+        if (pool.isEmpty()) {
+            metrics.fellBack("contract_mismatch");
             return Optional.empty();
         }
         List<WorkerRecord> open = pool.stream().filter(w -> queued(w) < options.maxPrefillQueue()).toList();

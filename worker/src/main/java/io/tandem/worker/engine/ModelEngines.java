@@ -5,13 +5,16 @@ import io.tandem.engine.EngineInfo;
 import io.tandem.engine.cache.KvEventSink;
 import io.tandem.engine.cpu.CpuEngine;
 import io.tandem.engine.cpu.CpuEngineConfig;
+import io.tandem.engine.kv.KvLayout;
 import io.tandem.engine.kv.KvMemoryAllocator;
+import io.tandem.engine.remote.DisaggregatedEngine;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
 import io.tandem.model.BundledModel;
 import io.tandem.model.LoadedModel;
 import io.tandem.model.tokenizer.Tokenizer;
 import io.tandem.protocol.BlockHasher;
+import io.tandem.protocol.ClusterContract;
 import io.tandem.worker.WorkerOptions;
 
 import java.nio.file.Path;
@@ -44,11 +47,24 @@ public final class ModelEngines implements EngineFactory {
                 case EngineNames.SIM -> simulated(model, options);
                 default -> throw new IllegalArgumentException("unknown engine " + options.engine());
             };
-            return new LoadedEngine(engine, model.name(), model);
+            return new LoadedEngine(engine, model.name(), model, contract(model.fingerprint(), engine));
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * What a worker running {@code engine} states in its registry record: the KV terms of a paged cache, else
+     * {@link ClusterContract#NO_KV} (the simulated engine accounts blocks of {@code info().blockSize()} but holds no KV).
+     */
+    static ClusterContract contract(String fingerprint, Engine engine) {
+        if (engine instanceof DisaggregatedEngine paged) {
+            KvLayout l = paged.kvCache().layout();
+            return ClusterContract.of(fingerprint, l.blockSize(), ClusterContract.kvDtype(l.type().name()),
+                    ClusterContract.kvLayout(l.layers(), l.kvHeads(), l.headDim()));
+        }
+        return ClusterContract.of(fingerprint, engine.info().blockSize(), ClusterContract.NO_KV, ClusterContract.NO_KV);
     }
 
     /** The transformer engine on the model's mapped weights. */

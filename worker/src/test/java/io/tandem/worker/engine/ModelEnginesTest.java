@@ -105,6 +105,28 @@ class ModelEnginesTest {
         assertTrue(bad.getMessage().contains("kv-cache-memory"), bad.getMessage());
     }
 
+    /** What a worker states in its registry record: the model file's fingerprint and its engine's KV terms. */
+    @Test
+    void theContractStatesTheModelFileAndTheEnginesKvCache() throws Exception {
+        String fingerprint;
+        io.tandem.model.ModelConfig config;
+        try (LoadedModel model = LoadedModel.open(BundledModel.path())) {
+            fingerprint = model.fingerprint();
+            config = model.config();
+        }
+        WorkerOptions cpu = WorkerOptions.defaults(WorkerRole.BOTH)
+                .withEngine("cpu", Map.of("threads", 1, "kv-cache-memory", "4MiB", "block-size", 32, "kv-dtype", "f16"));
+        try (LoadedEngine loaded = new ModelEngines().open(cpu)) {
+            assertEquals(io.tandem.protocol.ClusterContract.of(fingerprint, 32, "f16",
+                    config.blockCount() + "x" + config.headCountKv() + "x" + config.headDim()), loaded.contract());
+        }
+        WorkerOptions sim = WorkerOptions.defaults(WorkerRole.BOTH).withEngine("sim", Map.of());
+        try (LoadedEngine loaded = new ModelEngines().open(sim)) {
+            assertEquals(io.tandem.protocol.ClusterContract.of(fingerprint, loaded.engine().info().blockSize(),
+                    io.tandem.protocol.ClusterContract.NO_KV, io.tandem.protocol.ClusterContract.NO_KV), loaded.contract());
+        }
+    }
+
     @Test
     void unknownEnginesAndMissingModelsAreClearErrors() {
         var e = assertThrows(IllegalArgumentException.class,

@@ -40,10 +40,15 @@ class WorkerHttpTest {
         EngineInfo info = new EngineInfo("http-model", 500, 1024, 16);
         DeployedWorker w = WorkerDeployment.deploy(vertx, registry, WorkerOptions.defaults(WorkerRole.DECODE).withHttp("127.0.0.1", 0),
                 meters, o -> new LoadedEngine(new SimulatedEngine(info, id -> id > 2, new int[] {2}, SimConfig.instant().withEosProbability(0)),
-                        "http-model", null)).await(10, TimeUnit.SECONDS);
+                        "http-model", null, io.tandem.protocol.ClusterContract.of("http-model-fingerprint", 16,
+                        io.tandem.protocol.ClusterContract.NO_KV, io.tandem.protocol.ClusterContract.NO_KV))).await(10, TimeUnit.SECONDS);
         int port = w.httpPort();
         assertTrue(port > 0);
         assertEquals(port, registry.worker(w.workerId()).orElseThrow().httpPort(), "the registered record carries the real port");
+        io.tandem.protocol.WorkerRecord registered = registry.worker(w.workerId()).orElseThrow();
+        assertEquals(w.verticle().epoch(), registered.epoch(), "the record carries this start's epoch");
+        assertNotEquals(0, registered.epoch());
+        assertEquals("http-model-fingerprint", registered.contract().modelFingerprint());
 
         // one request through, so the counters have something to say
         CompletableFuture<StreamMessage> end = new CompletableFuture<>();
