@@ -9,8 +9,8 @@ import io.vertx.core.eventbus.MessageCodec;
  * protocol's records are treated as immutable once sent.
  */
 public abstract class BinaryCodec<T> implements MessageCodec<T, T> {
-    /** Format version written first; bump it when a layout changes. */
-    public static final byte VERSION = 1;
+    /** Format version written first: the protocol version, so a node of another version is refused by name. */
+    public static final byte VERSION = (byte) io.tandem.protocol.ProtocolVersion.CURRENT;
 
     private final String name;
     private final String what;
