@@ -90,7 +90,7 @@ public final class TandemOptions {
     public static final OptionDef<Double> ROUTER_PREFILL_WEIGHT = declare(OptionDef.of("router-prefill-weight",
             new Decimal(0, false), "W", GATEWAY, 1.0, "KV routing: cost of one uncached prompt block."));
     public static final OptionDef<Double> ROUTER_LOAD_WEIGHT = declare(OptionDef.of("router-load-weight",
-            new Decimal(0, false), "W", GATEWAY, 0.5, "KV routing: cost of one block active on the worker."));
+            new Decimal(0, false), "W", GATEWAY, 0.35, "KV routing: cost of one block active on the worker."));
     public static final OptionDef<Double> ROUTER_TEMPERATURE = declare(OptionDef.of("router-temperature",
             new Decimal(0, false), "T", GATEWAY, 0.0,
             "KV routing: softmax temperature over the costs; 0 picks the cheapest worker."));
