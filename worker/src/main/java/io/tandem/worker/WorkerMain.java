@@ -98,8 +98,8 @@ public final class WorkerMain implements Callable<Integer> {
         return 0;
     }
 
-    /** The parsed command line's settings: the conf file's, with the flags on top. */
-    WorkerSettings settings() throws IOException {
+    /** The parsed command line's settings: the conf file's, with the flags on top (after {@code commandLine().parseArgs}). */
+    public WorkerSettings settings() throws IOException {
         Map<OptionDef<?>, Object> flags = CommandSpecs.given(commandLine.getParseResult(), Program.WORKER);
         Path conf = (Path) flags.get(TandemOptions.CONF);
         Map<OptionDef<?>, Object> file = ConfFile.read(Program.WORKER, conf,
