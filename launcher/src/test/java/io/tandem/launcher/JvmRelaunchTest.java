@@ -27,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class JvmRelaunchTest {
     private static final Pattern PROBE = Pattern.compile("probe pid=(\\d+) vector=(\\w+)");
     private final List<Process> started = new ArrayList<>();
+    /** Relaunched JVMs seen, killed after each test should one outlive its parent (a failing test). */
+    private final List<ProcessHandle> children = new ArrayList<>(); // a handle checks start times: no reused pid is hit
     @TempDir
     Path dir;
 
@@ -34,6 +36,7 @@ class JvmRelaunchTest {
     void killLeftovers() {
         for (Process p : started) p.descendants().forEach(ProcessHandle::destroyForcibly);
         started.forEach(Process::destroyForcibly);
+        children.forEach(ProcessHandle::destroyForcibly);
     }
 
     private Process start(Path log, Map<String, String> env, List<String> jvmFlags, String... args) throws Exception {
@@ -68,11 +71,14 @@ class JvmRelaunchTest {
     }
 
     /** Waits (bounded) until the log shows the probe's line; returns its match. */
-    private static Matcher awaitProbe(Path log, Process p) throws InterruptedException {
+    private Matcher awaitProbe(Path log, Process p) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             Matcher m = PROBE.matcher(read(log));
-            if (m.find()) return m;
+            if (m.find()) {
+                ProcessHandle.of(Long.parseLong(m.group(1))).filter(h -> h.pid() != p.pid()).ifPresent(children::add);
+                return m;
+            }
             if (!p.isAlive()) break;
             Thread.sleep(50);
         }
