@@ -50,7 +50,8 @@ public final class WorkerMetrics implements AutoCloseable {
         gauge("tandem.worker.streams", "Requests the worker holds a stream for", streams);
         KernelBackend kernels = kernelsOf(engine);
         if (kernels != null) {
-            meters.add(Gauge.builder(KERNELS_INFO, () -> 1).strongReference(true).description("The CPU kernels the engine runs (vector or scalar) and their float lanes")
+            meters.add(Gauge.builder(KERNELS_INFO, () -> 1).strongReference(true)
+                    .description("The CPU kernels the engine runs (vector or scalar) and their float lanes")
                     .tags(tags.and("backend", kernels.name(), "lanes", Integer.toString(kernels.lanes()))).register(registry));
         }
     }

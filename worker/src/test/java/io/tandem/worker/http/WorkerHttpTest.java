@@ -6,7 +6,6 @@ import io.tandem.engine.EngineInfo;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
 import io.tandem.protocol.Addresses;
-import io.tandem.protocol.ControlMessage;
 import io.tandem.protocol.GenerateRequest;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
