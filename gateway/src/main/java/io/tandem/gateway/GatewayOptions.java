@@ -3,7 +3,13 @@ package io.tandem.gateway;
 import io.tandem.gateway.dispatch.DispatchOptions;
 import io.tandem.gateway.http.HttpSettings;
 import io.tandem.gateway.router.RouterMode;
-import io.vertx.core.json.JsonArray;
+import io.tandem.launcher.options.OptionDef;
+import io.tandem.launcher.options.OptionValues;
+import io.tandem.launcher.options.Program;
+import io.tandem.launcher.options.TandemOptions;
+import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.worker.NodeSecurityOptions;
+import io.tandem.worker.WorkerSettings;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -14,92 +20,95 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything a gateway can be told. The JSON form ({@code conf/gateway.json}, {@code --conf})
- * uses the long command-line flag names as keys; keys starting with {@code _} are comments.
+ * Everything a gateway can be told, programmatically ({@code new GatewayOptions().setHost(...)...}) or from the
+ * gateway's options in {@link TandemOptions} ({@link #apply}): the JSON form ({@code conf/gateway.json},
+ * {@code --conf}) uses the long flag names as keys; keys starting with {@code _} are comments.
  */
 public final class GatewayOptions {
+    private static final System.Logger LOG = System.getLogger(GatewayOptions.class.getName());
 
-    private String host = "0.0.0.0";
-    private int port = 8000;
+    private String host = TandemOptions.GATEWAY_HOST.defaultValue();
+    private int port = TandemOptions.GATEWAY_PORT.defaultValue();
     private final List<Path> models = new ArrayList<>();
     private String engine = io.tandem.worker.engine.EngineNames.DEFAULT;
     private Map<String, Object> engineOptions = Map.of();
     private RouterMode router = RouterMode.KV;
     private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
     private boolean kvEvents = true;
-    private int prefillWorkers = 1;
+    private int prefillWorkers = TandemOptions.PREFILL_WORKERS.defaultValue();
     private io.tandem.worker.disagg.DisaggregationOptions disaggregation = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS;
     private final List<String> apiKeys = new ArrayList<>();
-    private long maxBodyBytes = 4L << 20;
-    private long requestTimeoutMillis = 600_000;
-    private int initialCredits = 32;
-    private long acceptTimeoutMillis = 10_000;
-    private long streamIdleTimeoutMillis = 60_000;
-    private int retryAfterSeconds = 1;
+    private long maxBodyBytes = TandemOptions.MAX_BODY_BYTES.defaultValue();
+    private long requestTimeoutMillis = Math.round(TandemOptions.REQUEST_TIMEOUT_SECONDS.defaultValue() * 1000);
+    private int initialCredits = TandemOptions.INITIAL_CREDITS.defaultValue();
+    private long acceptTimeoutMillis = TandemOptions.ACCEPT_TIMEOUT_MS.defaultValue();
+    private long streamIdleTimeoutMillis = TandemOptions.STREAM_IDLE_TIMEOUT_MS.defaultValue();
+    private int retryAfterSeconds = TandemOptions.RETRY_AFTER_SECONDS.defaultValue();
     private int sseWriteQueueBytes;
     private int sendBufferBytes;
     private boolean cluster;
     private String clusterHost;
     private int clusterPort;
     private String clusterConfig;
+    private String advertiseHost;
+    private NodeSecurity security = NodeSecurity.NONE;
 
-    public static final Set<String> KEYS = Set.of("host", "port", "model", "engine", "engine-options", "router", "api-key",
-            "api_keys", "max-body-bytes", "request-timeout-seconds", "initial-credits", "accept-timeout-ms",
-            "stream-idle-timeout-ms", "retry-after-seconds", "sse-write-queue-bytes", "send-buffer-bytes", "cluster",
-            "cluster-host", "cluster-port", "cluster-config", "router-prefill-weight", "router-load-weight", "router-temperature", "kv-events",
-            "prefill-workers", "max-local-prefill-tokens", "transfer");
+    /** The keys a gateway conf file may hold (deprecated ones aside). */
+    public static final Set<String> KEYS = TandemOptions.of(Program.GATEWAY).stream().filter(d -> !d.flagOnly())
+            .map(OptionDef::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
-    /** Defaults overridden by a JSON object; unknown keys are an error (a typo should not pass silently). */
+    /**
+     * Defaults overridden by a JSON object; unknown keys are an error (a typo should not pass silently), and so is a
+     * value of the wrong type (the message names the key).
+     */
     public static GatewayOptions fromJson(JsonObject json) {
-        GatewayOptions o = new GatewayOptions();
-        for (String key : json.fieldNames()) {
-            if (key.startsWith("_")) continue;
-            if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown gateway option '" + key + "'; known: " + new java.util.TreeSet<>(KEYS));
-            Object v = json.getValue(key);
-            try {
-                switch (key) {
-                    case "host" -> o.setHost((String) v);
-                    case "port" -> o.setPort(((Number) v).intValue());
-                    case "model" -> strings(v).forEach(s -> o.addModel(Path.of(s)));
-                    case "engine" -> o.setEngine((String) v);
-                    case "engine-options" -> o.setEngineOptions(((JsonObject) v).getMap());
-                    case "router" -> o.setRouter(RouterMode.parse((String) v));
-                    case "api-key", "api_keys" -> strings(v).forEach(o::addApiKey);
-                    case "max-body-bytes" -> o.setMaxBodyBytes(((Number) v).longValue());
-                    case "request-timeout-seconds" -> o.setRequestTimeoutMillis((long) (((Number) v).doubleValue() * 1000));
-                    case "initial-credits" -> o.setInitialCredits(((Number) v).intValue());
-                    case "accept-timeout-ms" -> o.setAcceptTimeoutMillis(((Number) v).longValue());
-                    case "stream-idle-timeout-ms" -> o.setStreamIdleTimeoutMillis(((Number) v).longValue());
-                    case "retry-after-seconds" -> o.setRetryAfterSeconds(((Number) v).intValue());
-                    case "sse-write-queue-bytes" -> o.setSseWriteQueueBytes(((Number) v).intValue());
-                    case "send-buffer-bytes" -> o.setSendBufferBytes(((Number) v).intValue());
-                    case "cluster" -> o.setCluster((Boolean) v);
-                    case "cluster-host" -> o.setClusterHost((String) v);
-                    case "cluster-port" -> o.setClusterPort(((Number) v).intValue());
-                    case "cluster-config" -> o.setClusterConfig((String) v);
-                    case "kv-events" -> o.setKvEvents((Boolean) v);
-                    case "prefill-workers" -> o.setPrefillWorkers(((Number) v).intValue());
-                    case "max-local-prefill-tokens" -> o.setDisaggregation(o.disaggregation.withMaxLocalPrefillTokens(((Number) v).intValue()));
-                    case "transfer" -> o.setDisaggregation(o.disaggregation.withTransfer((String) v));
-                    case "router-prefill-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(((Number) v).doubleValue(),
-                            o.kvCostModel.loadWeight(), o.kvCostModel.temperature()));
-                    case "router-load-weight" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
-                            ((Number) v).doubleValue(), o.kvCostModel.temperature()));
-                    case "router-temperature" -> o.setKvCostModel(new io.tandem.gateway.router.KvCostModel(o.kvCostModel.prefillWeight(),
-                            o.kvCostModel.loadWeight(), ((Number) v).doubleValue()));
-                    default -> throw new IllegalStateException(key);
-                }
-            } catch (ClassCastException e) {
-                throw new IllegalArgumentException("gateway option '" + key + "' has the wrong type: " + v);
-            }
-        }
-        return o;
+        Map<OptionDef<?>, Object> given = OptionValues.fromConf(Program.GATEWAY, json.getMap(), "the gateway config",
+                warning -> LOG.log(System.Logger.Level.WARNING, warning));
+        return new GatewayOptions().apply(OptionValues.merge(Program.GATEWAY, given, Map.of()), System.getenv());
     }
 
-    private static List<String> strings(Object v) {
-        if (v instanceof String s) return List.of(s);
-        if (v instanceof JsonArray a) return a.stream().map(x -> (String) x).toList();
-        throw new ClassCastException();
+    /**
+     * These options with the given ones on top (options not given keep their current values).
+     *
+     * @param env the process environment ({@code TANDEM_CLUSTER_SECRET})
+     * @throws IllegalArgumentException naming the option and what is wrong
+     */
+    public GatewayOptions apply(OptionValues v, Map<String, String> env) {
+        if (v.program() != Program.GATEWAY) throw new IllegalArgumentException("not a gateway's options: " + v);
+        v.given(TandemOptions.GATEWAY_HOST).ifPresent(this::setHost);
+        v.given(TandemOptions.GATEWAY_PORT).ifPresent(this::setPort);
+        v.given(TandemOptions.MODEL).ifPresent(this::setModels);
+        v.given(TandemOptions.ENGINE).ifPresent(e -> {
+            io.tandem.worker.engine.EngineNames.check(e);
+            setEngine(e);
+        });
+        setEngineOptions(WorkerSettings.engineOptions(engineOptions, engine, v));
+        v.given(TandemOptions.ROUTER).ifPresent(r -> setRouter(RouterMode.parse(r)));
+        v.given(TandemOptions.KV_EVENTS).ifPresent(this::setKvEvents);
+        io.tandem.gateway.router.KvCostModel m = kvCostModel;
+        setKvCostModel(new io.tandem.gateway.router.KvCostModel(
+                v.given(TandemOptions.ROUTER_PREFILL_WEIGHT).orElse(m.prefillWeight()),
+                v.given(TandemOptions.ROUTER_LOAD_WEIGHT).orElse(m.loadWeight()),
+                v.given(TandemOptions.ROUTER_TEMPERATURE).orElse(m.temperature())));
+        v.given(TandemOptions.API_KEY).ifPresent(this::setApiKeys);
+        v.given(TandemOptions.MAX_BODY_BYTES).ifPresent(this::setMaxBodyBytes);
+        v.given(TandemOptions.REQUEST_TIMEOUT_SECONDS).ifPresent(s -> setRequestTimeoutMillis(Math.round(s * 1000)));
+        v.given(TandemOptions.INITIAL_CREDITS).ifPresent(this::setInitialCredits);
+        v.given(TandemOptions.ACCEPT_TIMEOUT_MS).ifPresent(this::setAcceptTimeoutMillis);
+        v.given(TandemOptions.STREAM_IDLE_TIMEOUT_MS).ifPresent(this::setStreamIdleTimeoutMillis);
+        v.given(TandemOptions.RETRY_AFTER_SECONDS).ifPresent(this::setRetryAfterSeconds);
+        v.given(TandemOptions.SSE_WRITE_QUEUE_BYTES).ifPresent(this::setSseWriteQueueBytes);
+        v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
+        v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
+        setDisaggregation(WorkerSettings.disaggregation(disaggregation, v));
+        v.given(TandemOptions.CLUSTER).ifPresent(this::setCluster);
+        v.given(TandemOptions.CLUSTER_HOST).ifPresent(this::setClusterHost);
+        v.given(TandemOptions.CLUSTER_PORT).ifPresent(this::setClusterPort);
+        v.given(TandemOptions.CLUSTER_CONFIG).ifPresent(this::setClusterConfig);
+        v.given(TandemOptions.ADVERTISE_HOST).ifPresent(this::setAdvertiseHost);
+        NodeSecurity configured = NodeSecurityOptions.resolve(v, env);
+        if (configured.secret() != null || configured.tls() != null) setSecurity(configured);
+        return this;
     }
 
     HttpSettings httpSettings() {
@@ -146,6 +155,10 @@ public final class GatewayOptions {
     public String clusterHost() { return clusterHost; }
     public int clusterPort() { return clusterPort; }
     public String clusterConfig() { return clusterConfig; }
+    /** The address published to other members ({@code --advertise-host}), or null to derive it at startup. */
+    public String advertiseHost() { return advertiseHost; }
+    /** Cluster secret and TLS files ({@link NodeSecurity#NONE} unless configured; embedded mode makes its own secret). */
+    public NodeSecurity security() { return security; }
 
     public GatewayOptions setHost(String host) { this.host = host; return this; }
 
@@ -195,6 +208,8 @@ public final class GatewayOptions {
     public GatewayOptions setCluster(boolean cluster) { this.cluster = cluster; return this; }
     public GatewayOptions setClusterHost(String host) { this.clusterHost = host; return this; }
     public GatewayOptions setClusterPort(int port) { this.clusterPort = port; return this; }
+    public GatewayOptions setAdvertiseHost(String host) { this.advertiseHost = host == null || host.isBlank() ? null : host; return this; }
+    public GatewayOptions setSecurity(NodeSecurity security) { this.security = java.util.Objects.requireNonNull(security, "security"); return this; }
 
     /** A Hazelcast config file (or classpath:name); null looks it up as TandemCluster documents. */
     public GatewayOptions setClusterConfig(String location) { this.clusterConfig = location; return this; }

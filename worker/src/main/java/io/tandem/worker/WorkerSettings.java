@@ -1,133 +1,115 @@
 package io.tandem.worker;
 
+import io.tandem.launcher.options.OptionValues;
+import io.tandem.launcher.options.Program;
 import io.tandem.protocol.WorkerRole;
+import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.worker.disagg.DisaggregationOptions;
 import io.tandem.worker.engine.EngineNames;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
+
+import static io.tandem.launcher.options.TandemOptions.*;
 
 /**
- * A worker's settings from a JSON config file and command-line flags: the file's keys are the
- * long flag names ({@code role, model, engine, port, host, cluster, cluster-host, cluster-port,
- * engine-option, stall-timeout, id, threads, transfer, max-local-prefill-tokens, max-prefill-queue,
- * prefill-timeout, transfer-threads}; keys starting with {@code _} are comments); a flag given on the
- * command line wins over the file.
+ * A worker's settings from its options (its conf file with its flags on top, see {@link OptionValues}); the option
+ * table, {@link io.tandem.launcher.options.TandemOptions}, says which exist.
  *
- * @param options      the worker itself
- * @param cluster      join the Hazelcast cluster
- * @param clusterHost  event-bus host, null for Hazelcast's
- * @param clusterPort  event-bus port, 0 for a free one
+ * @param options       the worker itself
+ * @param cluster       join the Hazelcast cluster
+ * @param clusterHost   event-bus host, null for Hazelcast's
+ * @param clusterPort   event-bus port, 0 for a free one
+ * @param clusterConfig Hazelcast config file or {@code classpath:NAME}, null to look it up as documented
  */
-public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort) {
-
-    public static final Set<String> KEYS = Set.of("role", "model", "engine", "port", "host", "cluster", "cluster-host",
-            "cluster-port", "engine-option", "stall-timeout", "id", "threads", "transfer", "max-local-prefill-tokens", "max-prefill-queue",
-            "prefill-timeout", "transfer-threads");
+public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort, String clusterConfig) {
 
     /**
-     * @param flags only the flags actually given (same keys as the file)
-     * @param file  the config file's object, empty when there is none
+     * @param env the process environment ({@code TANDEM_CLUSTER_SECRET})
+     * @throws IllegalArgumentException naming the option and what is wrong
+     */
+    public static WorkerSettings from(OptionValues v, Map<String, String> env) {
+        if (v.program() != Program.WORKER) throw new IllegalArgumentException("not a worker's options: " + v);
+        WorkerRole role = WorkerRole.valueOf(v.get(ROLE).toUpperCase(Locale.ROOT));
+        String engine = v.get(ENGINE);
+        EngineNames.check(engine);
+        WorkerOptions o = WorkerOptions.defaults(role)
+                .withModelPath(model(v))
+                .withEngine(engine, engineOptions(Map.of(), engine, v))
+                .withHttp(v.get(WORKER_HOST), v.get(WORKER_PORT))
+                .withWorkerId(v.get(ID))
+                .withDisaggregation(disaggregation(DisaggregationOptions.DEFAULTS, v))
+                .withAdvertiseHost(v.get(ADVERTISE_HOST))
+                .withTransferPort(v.get(TRANSFER_PORT))
+                .withSecurity(NodeSecurityOptions.resolve(v, env));
+        if (v.isGiven(STALL_TIMEOUT)) o = o.withStallTimeoutMillis(Math.round(v.get(STALL_TIMEOUT) * 1000));
+        return new WorkerSettings(o, v.get(CLUSTER), v.get(CLUSTER_HOST), v.get(CLUSTER_PORT), v.get(CLUSTER_CONFIG));
+    }
+
+    /**
+     * Settings from flags by option name (a String value is parsed like the flag's text; null means not given) over a
+     * conf file's JSON object, with the process environment.
+     *
      * @throws IllegalArgumentException naming the key and what is wrong
      */
     public static WorkerSettings resolve(Map<String, Object> flags, JsonObject file) {
-        Map<String, Object> v = new HashMap<>();
-        for (String k : file.fieldNames()) {
-            if (k.startsWith("_")) continue; // comments
-            if (!KEYS.contains(k)) throw new IllegalArgumentException("unknown key '" + k + "' in the worker config; known: " + new TreeSet<>(KEYS));
-            v.put(k, file.getValue(k));
+        OptionValues v = OptionValues.merge(Program.WORKER,
+                OptionValues.fromConf(Program.WORKER, file.getMap(), "the worker config", w -> { }),
+                OptionValues.fromNamed(Program.WORKER, flags));
+        return from(v, System.getenv());
+    }
+
+    /** The address published to other members, or null to derive it at startup. */
+    public String advertiseHost() {
+        return options.advertiseHost();
+    }
+
+    public int transferPort() {
+        return options.transferPort();
+    }
+
+    public NodeSecurity security() {
+        return options.security();
+    }
+
+    private static Path model(OptionValues v) {
+        List<Path> models = v.get(MODEL);
+        if (models == null || models.isEmpty()) return null;
+        if (models.size() > 1) {
+            throw new IllegalArgumentException("a worker serves one model; --model was given " + models.size() + " times");
         }
-        flags.forEach((k, val) -> {
-            if (val != null) v.put(k, val);
+        return models.getFirst();
+    }
+
+    /**
+     * {@code base} with the given {@code --engine-option}s and {@code --threads} on top (gateway and worker alike).
+     *
+     * @throws IllegalArgumentException {@code --threads} for an engine other than cpu
+     */
+    public static Map<String, Object> engineOptions(Map<String, Object> base, String engine, OptionValues v) {
+        Map<String, Object> merged = new HashMap<>(base);
+        v.given(ENGINE_OPTION).ifPresent(merged::putAll);
+        v.given(THREADS).ifPresent(threads -> {
+            if (!engine.equals(EngineNames.CPU)) {
+                throw new IllegalArgumentException("--threads applies to the cpu engine, not '" + engine + "'");
+            }
+            merged.put("threads", threads);
         });
-        WorkerRole role = role(str(v, "role", "both"));
-        String engine = str(v, "engine", EngineNames.DEFAULT);
-        EngineNames.check(engine);
-        Map<String, Object> engineOptions = new HashMap<>(engineOptions(v.get("engine-option")));
-        if (v.get("threads") != null) {
-            double threads = number(v, "threads");
-            if (threads != Math.rint(threads) || threads < 1) throw new IllegalArgumentException("threads must be a whole number >= 1, got " + v.get("threads"));
-            if (!engine.equals(EngineNames.CPU)) throw new IllegalArgumentException("threads applies to the cpu engine, not '" + engine + "'");
-            engineOptions.put("threads", (int) threads);
-        }
-        Object model = v.get("model");
-        WorkerOptions o = WorkerOptions.defaults(role)
-                .withModelPath(model == null ? null : Path.of(model.toString()))
-                .withEngine(engine, engineOptions)
-                .withHttp(str(v, "host", "127.0.0.1"), port(v, "port", 0))
-                .withWorkerId(v.get("id") == null ? null : v.get("id").toString());
-        if (v.get("stall-timeout") != null) {
-            double seconds = number(v, "stall-timeout");
-            if (seconds <= 0) throw new IllegalArgumentException("stall-timeout must be > 0 seconds");
-            o = o.withStallTimeoutMillis(Math.round(seconds * 1000));
-        }
-        o = o.withDisaggregation(disaggregation(v));
-        boolean cluster = v.get("cluster") instanceof Boolean b ? b : Boolean.parseBoolean(str(v, "cluster", "false"));
-        Object clusterHost = v.get("cluster-host");
-        return new WorkerSettings(o, cluster, clusterHost == null ? null : clusterHost.toString(), port(v, "cluster-port", 0));
+        return merged;
     }
 
-    /** Remote prefill and transfer settings; the same keys as flags of the gateway's embedded mode. */
-    public static io.tandem.worker.disagg.DisaggregationOptions disaggregation(Map<String, Object> v) {
-        var d = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS.withTransfer(str(v, "transfer", "auto").trim().toLowerCase(Locale.ROOT));
-        if (v.get("max-local-prefill-tokens") != null) d = d.withMaxLocalPrefillTokens(whole(v, "max-local-prefill-tokens", 0));
-        if (v.get("max-prefill-queue") != null) d = d.withMaxPrefillQueue(whole(v, "max-prefill-queue", 1));
-        if (v.get("prefill-timeout") != null) {
-            double seconds = number(v, "prefill-timeout");
-            if (seconds <= 0) throw new IllegalArgumentException("prefill-timeout must be > 0 seconds");
-            d = d.withPrefillTimeoutMillis(Math.round(seconds * 1000));
-        }
-        if (v.get("transfer-threads") != null) {
-            d = d.withTransferThreads(whole(v, "transfer-threads", 1));
-        }
+    /** {@code base} with the given remote prefill and transfer options on top (gateway and worker alike). */
+    public static DisaggregationOptions disaggregation(DisaggregationOptions base, OptionValues v) {
+        DisaggregationOptions d = base;
+        if (v.isGiven(TRANSFER)) d = d.withTransfer(v.get(TRANSFER));
+        if (v.isGiven(MAX_LOCAL_PREFILL_TOKENS)) d = d.withMaxLocalPrefillTokens(v.get(MAX_LOCAL_PREFILL_TOKENS));
+        if (v.isGiven(MAX_PREFILL_QUEUE)) d = d.withMaxPrefillQueue(v.get(MAX_PREFILL_QUEUE));
+        if (v.isGiven(PREFILL_TIMEOUT)) d = d.withPrefillTimeoutMillis(Math.round(v.get(PREFILL_TIMEOUT) * 1000));
+        if (v.isGiven(TRANSFER_THREADS)) d = d.withTransferThreads(v.get(TRANSFER_THREADS));
         return d;
-    }
-
-    private static int whole(Map<String, Object> v, String key, int min) {
-        double d = number(v, key);
-        if (d != Math.rint(d) || d < min || d > Integer.MAX_VALUE) throw new IllegalArgumentException(key + " must be a whole number >= " + min + ", got " + v.get(key));
-        return (int) d;
-    }
-
-    static WorkerRole role(String s) {
-        try {
-            return WorkerRole.valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown role '" + s + "'; roles: prefill, decode, both");
-        }
-    }
-
-    private static String str(Map<String, Object> v, String key, String def) {
-        Object o = v.get(key);
-        return o == null ? def : o.toString();
-    }
-
-    private static double number(Map<String, Object> v, String key) {
-        Object o = v.get(key);
-        if (o instanceof Number n) return n.doubleValue();
-        try {
-            return Double.parseDouble(o.toString());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a number, got '" + o + "'");
-        }
-    }
-
-    private static int port(Map<String, Object> v, String key, int def) {
-        if (v.get(key) == null) return def;
-        double d = number(v, key);
-        if (d != Math.rint(d) || d < 0 || d > 65535) throw new IllegalArgumentException(key + " must be a port 0..65535 (0 = free), got " + v.get(key));
-        return (int) d;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> engineOptions(Object o) {
-        if (o == null) return Map.of();
-        if (o instanceof JsonObject j) return j.getMap();
-        if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
-        throw new IllegalArgumentException("engine-option must be an object of engine settings, got " + o);
     }
 }

@@ -6,6 +6,6 @@ public enum KernelMode {
     AUTO,
     /** The Vector API kernels; fails when they are unavailable. */
     VECTOR,
-    /** Plain Java loops (the fallback, and a reference for tests). */
+    /** Plain Java loops (the fallback, and a reference for tests); runs only when asked for ({@code kernels=scalar}). */
     SCALAR
 }

@@ -58,13 +58,38 @@ public interface Kernels {
     void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim, boolean f16,
                          float[] out, int outOff);
 
-    /** The kernels for a mode; AUTO picks the vector kernels when available. */
+    /**
+     * The kernels for a mode; AUTO picks the vector kernels when available. The first time a JVM creates kernels of
+     * a backend, it logs which (INFO), or at WARN why the vector kernels are not used when AUTO falls back to scalar.
+     */
     static Kernels create(KernelMode mode) {
-        return switch (mode) {
+        Kernels k = switch (mode) {
             case SCALAR -> new ScalarKernels();
             case VECTOR -> vector().orElseThrow(() -> new IllegalStateException(
-                    "Vector API kernels unavailable: " + VectorSupport.unavailableReason()));
+                    "Vector API kernels unavailable: " + VectorSupport.unavailableReason()
+                            + (VectorSupport.fix() == null ? "" : ". Fix: " + VectorSupport.fix())));
             case AUTO -> vector().orElseGet(ScalarKernels::new);
+        };
+        BackendLog.once(mode, describe(mode));
+        return k;
+    }
+
+    /**
+     * The backend {@link #create} gives for {@code mode} in this JVM, with the reason when it is scalar (for logs, the
+     * {@code tandem_engine_kernels_info} metric and a worker's {@code /health}).
+     *
+     * @throws IllegalStateException for {@link KernelMode#VECTOR} when the vector kernels are unavailable
+     */
+    static KernelBackend describe(KernelMode mode) {
+        return switch (mode) {
+            case SCALAR -> new KernelBackend(KernelBackend.SCALAR, 1, "asked for (kernels=scalar)", null);
+            case VECTOR, AUTO -> {
+                if (VectorSupport.kernels() != null) yield new KernelBackend(KernelBackend.VECTOR, VectorSupport.lanes(), null, null);
+                if (mode == KernelMode.VECTOR) {
+                    throw new IllegalStateException("Vector API kernels unavailable: " + VectorSupport.unavailableReason());
+                }
+                yield new KernelBackend(KernelBackend.SCALAR, 1, VectorSupport.unavailableReason(), VectorSupport.fix());
+            }
         };
     }
 

@@ -47,7 +47,13 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens >= 0");
             return 2;
         }
-        KernelMode mode = KernelMode.valueOf(kernels.toUpperCase(Locale.ROOT));
+        KernelMode mode;
+        try {
+            mode = KernelMode.valueOf(kernels.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: --kernels must be auto, vector or scalar, got '" + kernels + "'");
+            return 2;
+        }
         BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, !noBandwidth).run(System.err);
         System.out.println();
         System.out.print(report.table());

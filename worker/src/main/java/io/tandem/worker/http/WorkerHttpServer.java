@@ -15,6 +15,8 @@ import java.util.function.Supplier;
 /**
  * A worker's own HTTP endpoints: {@code GET /health}, {@code GET /metrics} (Prometheus text) and the transfer
  * bootstrap {@code GET /route} (agent name, backend, metadata and KV layout; 404 when the worker transfers no KV).
+ * {@code /health} adds {@code "kernels"}: the CPU kernels its engine runs, as its {@link WorkerMetrics} report them
+ * ({@code {"backend": "vector", "lanes": 16}}, or {@code "none"} for an engine without CPU kernels).
  */
 public final class WorkerHttpServer {
     private WorkerHttpServer() {}
@@ -27,7 +29,7 @@ public final class WorkerHttpServer {
     public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health,
                                            Supplier<JsonObject> route, MeterRegistry meters) {
         Router router = Router.router(vertx);
-        router.get("/health").handler(ctx -> ctx.json(health.get()));
+        router.get("/health").handler(ctx -> ctx.json(withKernels(health.get(), meters)));
         router.get("/route").handler(ctx -> {
             JsonObject doc = route.get();
             if (doc != null) ctx.json(doc);
@@ -42,6 +44,12 @@ public final class WorkerHttpServer {
                     .end("this worker's meter registry is not a Prometheus registry\n"));
         }
         return vertx.createHttpServer().requestHandler(router).listen(port, host);
+    }
+
+    private static JsonObject withKernels(JsonObject health, MeterRegistry meters) {
+        if (health.containsKey("kernels") || !(health.getValue("workerId") instanceof String id)) return health;
+        JsonObject kernels = WorkerMetrics.kernelsInfo(meters, id);
+        return health.copy().put("kernels", kernels != null ? kernels : "none");
     }
 
     /** The Prometheus registry in {@code meters} (itself, or inside a composite), or null. */

@@ -6,6 +6,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.tandem.engine.Engine;
+import io.tandem.engine.cpu.CpuEngine;
+import io.tandem.engine.kernels.KernelBackend;
+import io.tandem.engine.kernels.Kernels;
 import io.tandem.protocol.WorkerRole;
 
 import java.util.ArrayList;
@@ -19,11 +22,14 @@ import java.util.function.IntSupplier;
  * embedded mode). Prometheus names: {@code tandem_worker_requests_total{outcome}},
  * {@code tandem_worker_prompt_tokens_total}, {@code tandem_worker_generated_tokens_total},
  * {@code tandem_worker_running_requests}, {@code tandem_worker_waiting_requests} (engine queue
- * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_streams} (requests held by the worker).
+ * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_streams} (requests held by the worker), and
+ * {@code tandem_engine_kernels_info{backend="vector"|"scalar", lanes}} = 1 for an engine that runs CPU kernels.
  */
 public final class WorkerMetrics implements AutoCloseable {
     /** Request outcomes counted by {@code tandem_worker_requests_total}. */
     public static final List<String> OUTCOMES = List.of("stop", "length", "cancelled", "failed", "rejected");
+    /** The meter that says which CPU kernels the worker's engine runs (its tags do; the value is always 1). */
+    static final String KERNELS_INFO = "tandem.engine.kernels.info";
 
     private final MeterRegistry registry;
     private final Tags tags;
@@ -42,6 +48,28 @@ public final class WorkerMetrics implements AutoCloseable {
         gauge("tandem.worker.waiting.requests", "Requests queued in the engine for admission", () -> engine.load().waitingRequests());
         gauge("tandem.worker.active.blocks", "KV blocks held by running requests", () -> engine.load().activeBlocks());
         gauge("tandem.worker.streams", "Requests the worker holds a stream for", streams);
+        KernelBackend kernels = kernelsOf(engine);
+        if (kernels != null) {
+            meters.add(Gauge.builder(KERNELS_INFO, () -> 1).strongReference(true)
+                    .description("The CPU kernels the engine runs (vector or scalar) and their float lanes")
+                    .tags(tags.and("backend", kernels.name(), "lanes", Integer.toString(kernels.lanes()))).register(registry));
+        }
+    }
+
+    /** The kernels {@code engine} runs, or null for an engine without CPU kernels (the simulated one). */
+    public static KernelBackend kernelsOf(Engine engine) {
+        return engine instanceof CpuEngine cpu ? Kernels.describe(cpu.config().kernels()) : null;
+    }
+
+    /**
+     * What the {@code tandem_engine_kernels_info} meter of {@code workerId} in {@code registry} says, as JSON
+     * ({@code {"backend": "vector", "lanes": 16}}), or null when there is none.
+     */
+    static io.vertx.core.json.JsonObject kernelsInfo(MeterRegistry registry, String workerId) {
+        Meter m = registry.find(KERNELS_INFO).tag("worker", workerId).meter();
+        if (m == null) return null;
+        return new io.vertx.core.json.JsonObject().put("backend", m.getId().getTag("backend"))
+                .put("lanes", Integer.parseInt(m.getId().getTag("lanes")));
     }
 
     private Counter counter(String name, String help, Tags extra) {

@@ -6,7 +6,6 @@ import io.tandem.engine.EngineInfo;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
 import io.tandem.protocol.Addresses;
-import io.tandem.protocol.ControlMessage;
 import io.tandem.protocol.GenerateRequest;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
@@ -67,6 +66,7 @@ class WorkerHttpTest {
         assertEquals(w.workerId(), h.getString("workerId"));
         assertEquals("decode", h.getString("role"));
         assertEquals("http-model", h.getString("model"));
+        assertEquals("none", h.getValue("kernels"), "a simulated engine runs no CPU kernels");
 
         HttpResponse<Buffer> metrics = client.get(port, "127.0.0.1", "/metrics").send().await(5, TimeUnit.SECONDS);
         assertEquals(200, metrics.statusCode());
@@ -77,11 +77,46 @@ class WorkerHttpTest {
         assertTrue(text.contains("tandem_worker_prompt_tokens_total{" + tags + "} 3.0"), text);
         assertTrue(text.contains("tandem_worker_running_requests{" + tags + "} 0"), text);
         assertTrue(text.contains("tandem_worker_waiting_requests{" + tags + "}"), text);
+        assertFalse(text.contains("tandem_engine_kernels_info"), text);
 
         assertEquals(404, client.get(port, "127.0.0.1", "/nope").send().await(5, TimeUnit.SECONDS).statusCode());
         w.undeploy(vertx).await(10, TimeUnit.SECONDS);
         assertThrows(Exception.class, () -> client.get(port, "127.0.0.1", "/health").send().await(5, TimeUnit.SECONDS),
                 "the server closes with the worker");
         registry.close().await(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aCpuWorkerReportsItsKernelsInHealthAndMetrics(Vertx vertx) throws Exception {
+        LocalWorkerRegistry registry = new LocalWorkerRegistry(vertx);
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        java.util.Map<String, Object> small = java.util.Map.of("threads", 1, "kv-cache-memory", "8MiB");
+        WorkerOptions cpu = WorkerOptions.defaults(WorkerRole.BOTH).withHttp("127.0.0.1", 0)
+                .withDisaggregation(io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS.withTransfer("tcp"));
+        DeployedWorker auto = WorkerDeployment.deploy(vertx, registry, cpu.withEngine("cpu", small), meters).await(60, TimeUnit.SECONDS);
+        java.util.Map<String, Object> scalarOptions = new java.util.HashMap<>(small);
+        scalarOptions.put("kernels", "scalar");
+        DeployedWorker scalar = WorkerDeployment.deploy(vertx, registry, cpu.withEngine("cpu", scalarOptions), meters).await(60, TimeUnit.SECONDS);
+        try {
+            WebClient client = WebClient.create(vertx);
+            // the build runs with --add-modules jdk.incubator.vector: auto means the vector kernels
+            int lanes = io.tandem.engine.kernels.Kernels.describe(io.tandem.engine.kernels.KernelMode.VECTOR).lanes();
+            assertTrue(lanes == 8 || lanes == 16, "lanes " + lanes);
+            JsonObject autoHealth = client.get(auto.httpPort(), "127.0.0.1", "/health").send().await(5, TimeUnit.SECONDS).bodyAsJsonObject();
+            assertEquals(new JsonObject().put("backend", "vector").put("lanes", lanes), autoHealth.getJsonObject("kernels"));
+            JsonObject scalarHealth = client.get(scalar.httpPort(), "127.0.0.1", "/health").send().await(5, TimeUnit.SECONDS).bodyAsJsonObject();
+            assertEquals(new JsonObject().put("backend", "scalar").put("lanes", 1), scalarHealth.getJsonObject("kernels"));
+
+            String text = client.get(auto.httpPort(), "127.0.0.1", "/metrics").send().await(5, TimeUnit.SECONDS).bodyAsString();
+            assertTrue(text.contains("tandem_engine_kernels_info{backend=\"vector\",lanes=\"" + lanes + "\",role=\"both\",worker=\""
+                    + auto.workerId() + "\"} 1"), text);
+            assertTrue(text.contains("tandem_engine_kernels_info{backend=\"scalar\",lanes=\"1\",role=\"both\",worker=\""
+                    + scalar.workerId() + "\"} 1"), text);
+        } finally {
+            scalar.undeploy(vertx).await(30, TimeUnit.SECONDS);
+            auto.undeploy(vertx).await(30, TimeUnit.SECONDS);
+            registry.close().await(5, TimeUnit.SECONDS);
+        }
+        assertTrue(meters.find("tandem.engine.kernels.info").meters().isEmpty(), "the meters leave with their workers");
     }
 }
