@@ -35,7 +35,7 @@ import java.util.List;
  * {@code sending} list with its blocks; its export is polled at the start of every step, after every layer of a forward
  * pass (so a long step does not hold back a finished send's first token) and whenever the export wakes the engine.
  * When the sends settle its blocks are released and its sink hears the outcome — the first token, or the failure.
- * Only then: the decode worker releases the blocks the sends write into when it hears the answer.
+ * Not before, even for a cancel: the decode worker reuses the blocks the sends write into once it hears the answer.
  */
 final class EngineCore {
     private static final System.Logger LOG = System.getLogger(EngineCore.class.getName());
