@@ -46,6 +46,11 @@ public final class CpuEngine implements DisaggregatedEngine {
     private static final System.Logger LOG = System.getLogger(CpuEngine.class.getName());
     /** Cap of the KV cache: this many full contexts per {@code max-num-seqs} slot (running sequences plus cached prefixes). */
     static final int CONTEXTS_PER_SEQUENCE = 4;
+    /**
+     * How long a closing engine waits for KV sends still reading its blocks before it frees the cache anyway. Exports
+     * bound their own sends (the worker's by its prefill timeout, 30 s by default); this only backs them up.
+     */
+    static final java.time.Duration CLOSE_SEND_WAIT = java.time.Duration.ofSeconds(60);
 
     private final EngineInfo info;
     private final CpuEngineConfig config;
@@ -57,12 +62,15 @@ public final class CpuEngine implements DisaggregatedEngine {
     /** Work other threads hand to the engine thread (remote prefill outcomes). */
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Thread thread;
+    /** Iterations of the engine loop: an engine waiting only for sends must not add to it (no spinning). */
+    private volatile long loops;
     private volatile boolean closed;
     private volatile boolean snapshotRequested;
     private volatile WorkerLoad load;
     private volatile CpuEngineStats stats;
 
-    private CpuEngine(EngineInfo info, CpuEngineConfig config, EngineCore core, KvCache cache, ComputePool pool) {
+    private CpuEngine(EngineInfo info, CpuEngineConfig config, EngineCore core, KvCache cache, ComputePool pool,
+                      Wakeup wakeup) {
         this.info = info;
         this.config = config;
         this.core = core;
@@ -70,7 +78,19 @@ public final class CpuEngine implements DisaggregatedEngine {
         this.pool = pool;
         publish();
         this.thread = Thread.ofPlatform().daemon().name("tandem-cpu-engine-" + info.modelName()).unstarted(this::run);
+        wakeup.thread = thread;
         thread.start();
+    }
+
+    /** Unparks the engine thread; KV exports call it when their sends settle. */
+    private static final class Wakeup implements Runnable {
+        private volatile Thread thread;
+
+        @Override
+        public void run() {
+            Thread t = thread;
+            if (t != null) LockSupport.unpark(t);
+        }
     }
 
     /**
@@ -95,11 +115,12 @@ public final class CpuEngine implements DisaggregatedEngine {
             BlockHasher hasher = new BlockHasher(modelName, config.blockSize());
             KvCacheManager kv = new KvCacheManager(new BlockPool(layout.numBlocks(), new KvEventLog(workerId, events)),
                     hasher, config.prefixCaching());
+            Wakeup wakeup = new Wakeup();
             EngineCore core = new EngineCore(model, cache, kv, config.maxNumBatchedTokens(), config.maxNumSeqs(),
-                    endOfGenerationIds);
+                    endOfGenerationIds, wakeup);
             EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
                     config.blockSize());
-            return new CpuEngine(info, config, core, cache, pool);
+            return new CpuEngine(info, config, core, cache, pool, wakeup);
         } catch (RuntimeException | Error e) {
             if (cache != null) cache.close();
             else allocator.close();
@@ -249,6 +270,7 @@ public final class CpuEngine implements DisaggregatedEngine {
     private void run() {
         while (!closed) {
             try {
+                loops++;
                 EngineSequence s;
                 while ((s = inbox.poll()) != null) core.add(s);
                 Runnable command;
@@ -259,24 +281,65 @@ public final class CpuEngine implements DisaggregatedEngine {
                 }
                 boolean worked = core.step();
                 publish();
-                if (!worked) LockSupport.park(this); // woken by submit, cancel, resume, close
+                if (!worked) LockSupport.park(this); // woken by submit, cancel, resume, settled sends, close
             } catch (Throwable t) {
                 LOG.log(System.Logger.Level.ERROR, "CPU engine step failed; failing every request it held", t);
                 core.failAll(ErrorCode.INTERNAL, "the engine failed: " + t);
                 publish();
             }
         }
+        try {
+            failHeld();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "CPU engine failed while shutting down", t);
+        }
+    }
+
+    /**
+     * Closing, on the engine thread: fails what it holds, then waits — parked, woken by the exports — until the KV
+     * sends still reading blocks settle, at most {@link #CLOSE_SEND_WAIT}; then the cache can be freed.
+     */
+    private void failHeld() {
+        EngineSequence s;
+        while ((s = inbox.poll()) != null) core.add(s);
+        core.failAll(ErrorCode.UNAVAILABLE, "the engine shut down");
+        long deadline = System.nanoTime() + CLOSE_SEND_WAIT.toNanos();
+        while (core.hasSending()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                LOG.log(System.Logger.Level.WARNING, core.sendingCount() + " prefill-only requests still had KV sends in flight "
+                        + CLOSE_SEND_WAIT.toSeconds() + " s after the engine closed; freeing their blocks anyway");
+                core.abandonSends("the engine shut down with KV sends in flight");
+                break;
+            }
+            LockSupport.parkNanos(this, left);
+            core.settleSends();
+        }
+        publish();
     }
 
     private void publish() {
         Scheduler s = core.scheduler();
         KvCacheManager kv = core.kv();
         load = new WorkerLoad(s.runningCount(), s.waitingCount() + inbox.size(), kv.activeBlocks(), kv.totalBlocks());
-        stats = new CpuEngineStats(core.steps(), core.computedTokens(), s.preemptions(), kv.stats(), kv.cachedBlocks(),
-                kv.freeBlocks(), kv.totalBlocks());
+        stats = new CpuEngineStats(core.steps(), core.computedTokens(), s.preemptions(), s.sendingCount(), kv.stats(),
+                kv.cachedBlocks(), kv.freeBlocks(), kv.totalBlocks());
     }
 
-    /** Stops the engine thread, fails what it held, then frees the KV cache and the compute threads. */
+    /** Iterations of the engine loop so far (tests check that waiting for sends parks instead of spinning). */
+    long loops() {
+        return loops;
+    }
+
+    /** Whether the engine thread is parked in its loop with nothing to do (tests: no spinning, no timed polling). */
+    boolean parkedIdle() {
+        return thread.getState() == Thread.State.WAITING && LockSupport.getBlocker(thread) == this;
+    }
+
+    /**
+     * Stops the engine thread, fails what it held (waiting for KV sends that still read its blocks, bounded by
+     * {@link #CLOSE_SEND_WAIT}), then frees the KV cache and the compute threads.
+     */
     @Override
     public void close() {
         if (closed) return;
@@ -290,10 +353,12 @@ public final class CpuEngine implements DisaggregatedEngine {
                 interrupted = true;
             }
         }
+        // requests queued after the engine thread's last look: never admitted, nothing posted for them
         EngineSequence s;
         while ((s = inbox.poll()) != null) core.add(s);
         commands.clear();
         core.failAll(ErrorCode.UNAVAILABLE, "the engine shut down");
+        if (core.hasSending()) core.abandonSends("the engine shut down");
         publish();
         cache.close();
         pool.close();

@@ -11,6 +11,7 @@ import io.tandem.engine.forward.Transformer;
 import io.tandem.engine.kv.KvCache;
 import io.tandem.engine.remote.KvExport;
 import io.tandem.engine.remote.KvReservation;
+import io.tandem.engine.remote.SendStatus;
 import io.tandem.protocol.TokenLogprobs;
 import io.tandem.engine.sample.Sample;
 import io.tandem.engine.sample.Sampler;
@@ -28,6 +29,13 @@ import java.util.List;
  *
  * <p>Every way out of the engine — finished, cancelled, failed — releases the sequence's blocks
  * before its sink hears about it.
+ *
+ * <p>The engine thread never waits on the network. A prefill-only sequence (it has a {@link KvExport}) that sampled
+ * its first token, or ended early while sends were in flight, leaves the batch and waits in the scheduler's
+ * {@code sending} list with its blocks; its export is polled at the start of every step, after every layer of a forward
+ * pass (so a long step does not hold back a finished send's first token) and whenever the export wakes the engine.
+ * When the sends settle its blocks are released and its sink hears the outcome — the first token, or the failure.
+ * Not before, even for a cancel: the decode worker reuses the blocks the sends write into once it hears the answer.
  */
 final class EngineCore {
     private static final System.Logger LOG = System.getLogger(EngineCore.class.getName());
@@ -39,14 +47,20 @@ final class EngineCore {
     private final Sampler sampler;
     private final int[] endOfGenerationIds;
     private final int contextLength;
+    private final Runnable wakeup;
     private long steps, computedTokens;
 
+    /**
+     * @param wakeup wakes the thread driving this core when a prefill-only sequence's sends settle (any thread; must
+     *               not block)
+     */
     EngineCore(Transformer model, KvCache cache, KvCacheManager kv, int tokenBudget, int maxRunning,
-               int[] endOfGenerationIds) {
+               int[] endOfGenerationIds, Runnable wakeup) {
         this.model = model;
         this.cache = cache;
         this.kv = kv;
-        this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill, EngineCore::drainExport);
+        this.wakeup = wakeup;
+        this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill);
         this.sampler = new Sampler(model.config().vocabSize());
         this.endOfGenerationIds = endOfGenerationIds.clone();
         this.contextLength = model.config().contextLength();
@@ -61,6 +75,7 @@ final class EngineCore {
 
     /** Queues a sequence for scheduling. */
     void add(EngineSequence s) {
+        if (s.export() != null) s.export().onSettled(wakeup);
         scheduler.add(s);
     }
 
@@ -116,10 +131,12 @@ final class EngineCore {
     }
 
     /**
-     * Runs one step. Returns false, doing nothing, when no sequence can run (none held, or all paused).
+     * Runs one step. Returns false, computing nothing, when no sequence can run (none held, all paused, or only
+     * prefill-only sequences waiting for their sends).
      */
     boolean step() {
         reapCancelled();
+        pollSends();
         List<ScheduledChunk> chunks = scheduler.schedule();
         if (chunks.isEmpty()) {
             kv.flushEvents();
@@ -134,7 +151,7 @@ final class EngineCore {
         }
         ForwardResult result;
         try {
-            result = model.forward(new Batch(spans), cache, exportListener(chunks, spans));
+            result = model.forward(new Batch(spans), cache, layerListener(chunks, spans));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "forward pass failed for a batch of " + chunks.size() + " sequences", e);
             for (ScheduledChunk c : chunks) fail(c.sequence(), ErrorCode.INTERNAL, "the forward pass failed: " + e);
@@ -152,19 +169,22 @@ final class EngineCore {
         return true;
     }
 
-    /** Tells each prefill-only sequence of the batch when a layer of its KV is stored, so it goes out at once. */
-    private static LayerListener exportListener(List<ScheduledChunk> chunks, List<SequenceSpan> spans) {
+    /**
+     * After each layer: tells each prefill-only sequence of the batch that a layer of its KV is stored, so it goes out
+     * at once, and settles the sequences whose sends finished meanwhile (none of them is in this batch).
+     */
+    private LayerListener layerListener(List<ScheduledChunk> chunks, List<SequenceSpan> spans) {
         List<Integer> exporting = null;
         for (int i = 0; i < chunks.size(); i++) {
             if (chunks.get(i).sequence().export() != null) (exporting == null ? exporting = new ArrayList<>() : exporting).add(i);
         }
-        if (exporting == null) return LayerListener.NONE;
-        List<Integer> targets = exporting;
+        List<Integer> targets = exporting == null ? List.of() : exporting;
         return layer -> {
             for (int i : targets) { // the span's block table: the copy this step's forward pass reads
                 ScheduledChunk c = chunks.get(i);
                 c.sequence().export().layerStored(layer, spans.get(i).blockTable(), c.startPosition() + c.tokens());
             }
+            pollSends();
         };
     }
 
@@ -176,8 +196,11 @@ final class EngineCore {
             fail(s, ErrorCode.INTERNAL, "sampling failed: " + e);
             return;
         }
-        if (s.export() != null) deliverPrefilled(s, sample);
-        else deliver(s, sample.token(), sample.logprobs());
+        if (s.export() != null) {
+            finishSends(s, sample);
+        } else {
+            deliver(s, sample.token(), sample.logprobs());
+        }
     }
 
     /** Applies the stop rules to a sampled token and hands it to the sink. */
@@ -195,25 +218,52 @@ final class EngineCore {
         }
     }
 
-    /** A prefill-only sequence: once its KV is at the decode worker, the first token goes out and it ends. */
-    private void deliverPrefilled(EngineSequence s, Sample sample) {
+    /** A prefill-only sequence computed its prompt: its first token goes out once its KV is at the decode worker. */
+    private void finishSends(EngineSequence s, Sample sample) {
         try {
-            s.export().awaitTransfers();
-        } catch (Exception e) {
-            fail(s, ErrorCode.INTERNAL, "KV transfer failed: " + e.getMessage());
+            s.export().finishSends();
+        } catch (RuntimeException e) {
+            fail(s, ErrorCode.INTERNAL, "KV transfer failed: " + e);
             return;
         }
+        awaitSends(s, new Outcome.FirstToken(sample.token(), sample.logprobs()));
+    }
+
+    /** Out of the batch with its blocks until its sends settle; then it ends with {@code outcome} (or their failure). */
+    private void awaitSends(EngineSequence s, Outcome outcome) {
+        s.decideOutcome(outcome);
+        scheduler.startSending(s);
+        settleIfSent(s);
+    }
+
+    /** Settles every sequence whose sends finished. Cheap: a poll of each export, no wait. */
+    private void pollSends() {
+        if (!scheduler.hasSending()) return;
+        for (EngineSequence s : scheduler.sending()) settleIfSent(s);
+    }
+
+    private void settleIfSent(EngineSequence s) {
+        SendStatus status;
         try {
-            s.emitted();
-            s.sink().onToken(sample.token(), sample.logprobs());
-            finish(s, FinishReason.LENGTH);
+            status = s.export().poll();
         } catch (RuntimeException e) {
-            fail(s, ErrorCode.INTERNAL, "the token sink failed: " + e);
+            LOG.log(System.Logger.Level.WARNING, "polling the KV sends of " + s.id() + " failed; releasing its blocks", e);
+            status = new SendStatus.Failed("polling the sends failed: " + e);
         }
+        if (status instanceof SendStatus.Pending) return;
+        scheduler.remove(s); // nothing reads the blocks any more
+        Outcome outcome = s.outcome();
+        if (outcome instanceof Outcome.FirstToken && status instanceof SendStatus.Failed(String reason)) {
+            outcome = new Outcome.Failed(ErrorCode.INTERNAL, "KV transfer failed: " + reason);
+        }
+        report(s, outcome);
     }
 
     private void reapCancelled() {
         for (EngineSequence s : scheduler.cancelled()) finish(s, FinishReason.CANCELLED);
+        for (EngineSequence s : scheduler.sending()) {
+            if (s.cancelRequested() && s.outcome() instanceof Outcome.FirstToken) finish(s, FinishReason.CANCELLED);
+        }
         for (EngineSequence s : scheduler.awaitingKv()) {
             if (s.cancelRequested() && s.markRemoteCancelSent()) {
                 try {
@@ -225,36 +275,54 @@ final class EngineCore {
         }
     }
 
-    /** Before a prefill-only sequence's blocks go back to the pool, its transfers must stop reading them. */
-    private static void drainExport(EngineSequence s) {
-        KvExport export = s.export();
-        if (export == null) return;
-        try {
-            export.awaitTransfers();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "transfers of " + s.id() + " ended with an error", e);
-        }
-    }
-
     void finish(EngineSequence s, FinishReason reason) {
-        drainExport(s);
-        scheduler.remove(s);
-        if (!s.markDone()) return;
-        try {
-            s.sink().onFinished(reason, s.usage());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "token sink of " + s.id() + " threw on finish", e);
-        }
+        end(s, new Outcome.Finished(reason));
     }
 
     void fail(EngineSequence s, ErrorCode code, String message) {
-        drainExport(s);
+        end(s, new Outcome.Failed(code, message));
+    }
+
+    /**
+     * Ends a sequence: releases its blocks and tells its sink. A prefill-only sequence posts nothing more and is
+     * released and told only once the sends already posted settle.
+     */
+    private void end(EngineSequence s, Outcome outcome) {
+        if (s.done()) return; // already released and told
+        KvExport export = s.export();
+        if (export != null) {
+            try {
+                export.cancel();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cancelling the KV sends of " + s.id() + " failed", e);
+            }
+            awaitSends(s, outcome);
+            return;
+        }
         scheduler.remove(s);
+        report(s, outcome);
+    }
+
+    /** Tells the sink how the sequence ended: exactly one terminal callback. Its blocks are already released. */
+    private void report(EngineSequence s, Outcome outcome) {
         if (!s.markDone()) return;
         try {
-            s.sink().onFailed(code, message);
+            switch (outcome) {
+                case Outcome.FirstToken t -> {
+                    try {
+                        s.emitted();
+                        s.sink().onToken(t.token(), t.logprobs());
+                    } catch (RuntimeException e) {
+                        s.sink().onFailed(ErrorCode.INTERNAL, "the token sink failed: " + e);
+                        return;
+                    }
+                    s.sink().onFinished(FinishReason.LENGTH, s.usage());
+                }
+                case Outcome.Finished f -> s.sink().onFinished(f.reason(), s.usage());
+                case Outcome.Failed f -> s.sink().onFailed(f.code(), f.message());
+            }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "token sink of " + s.id() + " threw on failure", e);
+            LOG.log(System.Logger.Level.WARNING, "token sink of " + s.id() + " threw on its terminal callback", e);
         }
     }
 
@@ -264,8 +332,36 @@ final class EngineCore {
         kv.flushEvents();
     }
 
+    /** Whether any sequence is held, including prefill-only ones waiting for their sends. */
     boolean hasWork() {
         return !scheduler.isEmpty();
+    }
+
+    /** Whether prefill-only sequences still wait for their sends (they hold blocks). */
+    boolean hasSending() {
+        return scheduler.hasSending();
+    }
+
+    /** Settles what it can of the sequences waiting for their sends, outside a step (an engine closing). */
+    void settleSends() {
+        pollSends();
+        kv.flushEvents();
+    }
+
+    /**
+     * Gives up on sends that did not settle (an engine closing after its wait): releases their blocks and fails their
+     * requests, so none is left without an answer.
+     */
+    void abandonSends(String reason) {
+        for (EngineSequence s : scheduler.sending()) {
+            scheduler.remove(s);
+            report(s, s.outcome() instanceof Outcome.FirstToken ? new Outcome.Failed(ErrorCode.UNAVAILABLE, reason) : s.outcome());
+        }
+        kv.flushEvents();
+    }
+
+    int sendingCount() {
+        return scheduler.sendingCount();
     }
 
     Scheduler scheduler() {

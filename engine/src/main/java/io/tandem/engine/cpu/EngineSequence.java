@@ -27,6 +27,7 @@ final class EngineSequence {
     private RemotePrefill remote;
     private KvExport export;
     private boolean remoteCancelSent;
+    private Outcome outcome;
 
     EngineSequence(EngineRequest request, TokenSink sink, KvSequence kv, StopCondition stop) {
         this.request = request;
@@ -78,6 +79,21 @@ final class EngineSequence {
         this.export = export;
     }
 
+    /**
+     * How a prefill-only sequence that left the batch ends once its KV sends settle (null while it is in the batch).
+     */
+    Outcome outcome() {
+        return outcome;
+    }
+
+    /**
+     * Decides how the sequence ends. The first decision stands, except that a first token waiting for its sends gives
+     * way to a cancel or a failure.
+     */
+    void decideOutcome(Outcome o) {
+        if (outcome == null || outcome instanceof Outcome.FirstToken) outcome = o;
+    }
+
     /** True the first time only: the prefill worker is told about a cancel once. */
     boolean markRemoteCancelSent() {
         if (remoteCancelSent) return false;
@@ -115,6 +131,11 @@ final class EngineSequence {
         if (done) return false;
         done = true;
         return true;
+    }
+
+    /** Whether the terminal callback was delivered. */
+    boolean done() {
+        return done;
     }
 
     Usage usage() {

@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * Continuous batching with chunked prefill, as vLLM's v1 scheduler does it: every step spends a
@@ -15,10 +14,10 @@ import java.util.function.Consumer;
  * whatever budget is left. A prompt longer than the budget is prefilled over several steps.
  *
  * <p>When the block pool cannot supply a running sequence, the most recently admitted running
- * sequence is <b>preempted by recompute</b>: its blocks are released (the full ones stay in the
- * prefix cache) and it goes back to the front of the waiting queue with all its tokens, so on
- * re-admission it recomputes only what was evicted meanwhile. No sequence is admitted in a step that
- * preempted.
+ * sequence (not a prefill-only one, see below) is <b>preempted by recompute</b>: its blocks are
+ * released (the full ones stay in the prefix cache) and it goes back to the front of the waiting
+ * queue with all its tokens, so on re-admission it recomputes only what was evicted meanwhile. No
+ * sequence is admitted in a step that preempted.
  *
  * <p>Paused sequences (their consumer has no credit) are skipped but keep their place and blocks.
  *
@@ -26,7 +25,17 @@ import java.util.function.Consumer;
  * {@link RemoteGate} sends it to a prefill worker it waits in {@code awaitingKv}, holding its blocks
  * (never preempted: a remote writer targets them) and counting against {@code max_num_seqs}, until
  * {@link #resumeAfterRemote} puts it among the running ones.
- * Pure bookkeeping, no model and no threads: the engine thread calls it.
+ *
+ * <p>A <b>prefill-only</b> sequence (the prefill side of a remote prefill, it has a {@code KvExport}) is also admitted
+ * with blocks for its whole prompt, and is never preempted: its KV sends read its blocks while it computes, and it
+ * needs no block after admission, so it always runs to its end. Once it has sampled its first token (or ended early
+ * with sends in flight) it moves to {@code sending}: it keeps its blocks until its sends settle, but takes no token
+ * budget, is never scheduled again and does not count against {@code max_num_seqs} — that limit bounds the batch a
+ * step computes, and a sequence waiting on the network computes nothing; the block pool bounds the memory it holds,
+ * and the engine's request limit bounds how many there are (as vLLM's finished requests wait for their sends outside
+ * the running queue).
+ *
+ * <p>Pure bookkeeping, no model and no threads: the engine thread calls it.
  */
 final class Scheduler {
     private final KvCacheManager kv;
@@ -35,6 +44,7 @@ final class Scheduler {
     private final ArrayDeque<EngineSequence> waiting = new ArrayDeque<>();
     private final List<EngineSequence> running = new ArrayList<>();
     private final List<EngineSequence> awaitingKv = new ArrayList<>();
+    private final List<EngineSequence> sending = new ArrayList<>();
     private final RemoteGate remoteGate;
     private long preemptions;
 
@@ -44,24 +54,18 @@ final class Scheduler {
         boolean sendRemote(EngineSequence s);
     }
 
-    private final Consumer<EngineSequence> beforePreemption;
-
     /**
-     * @param tokenBudget      tokens computed per step at most ({@code max_num_batched_tokens})
-     * @param maxRunning       sequences holding blocks at most ({@code max_num_seqs})
-     * @param remoteGate       whether an admitted sequence's prompt is prefilled remotely
-     * @param beforePreemption runs before a preempted sequence's blocks are released (its KV exports must stop
-     *                         reading them)
+     * @param tokenBudget tokens computed per step at most ({@code max_num_batched_tokens})
+     * @param maxRunning  sequences in the batch at most ({@code max_num_seqs}): running plus awaiting remote KV
+     * @param remoteGate  whether an admitted sequence's prompt is prefilled remotely
      */
-    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate,
-              Consumer<EngineSequence> beforePreemption) {
+    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate) {
         if (tokenBudget < 1) throw new IllegalArgumentException("token budget must be >= 1, got " + tokenBudget);
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
         this.kv = kv;
         this.tokenBudget = tokenBudget;
         this.maxRunning = maxRunning;
         this.remoteGate = remoteGate;
-        this.beforePreemption = beforePreemption;
     }
 
     void add(EngineSequence s) {
@@ -73,24 +77,24 @@ final class Scheduler {
         List<ScheduledChunk> chunks = new ArrayList<>();
         int budget = tokenBudget;
         boolean preempted = false;
-        for (int i = 0; i < running.size() && budget > 0; i++) {
+        for (int i = 0; i < running.size() && budget > 0; ) {
             EngineSequence s = running.get(i);
-            if (s.paused()) continue;
-            int n = Math.min(s.kv().uncomputedTokens(), budget);
-            if (n == 0) continue;
-            boolean stillRunning = true;
-            while (!kv.allocateFor(s.kv(), n)) {
-                EngineSequence victim = running.getLast(); // the most recently admitted
+            int n = s.paused() ? 0 : Math.min(s.kv().uncomputedTokens(), budget);
+            if (n == 0) {
+                i++;
+                continue;
+            }
+            boolean preemptedItself = false;
+            while (!preemptedItself && !kv.allocateFor(s.kv(), n)) {
+                EngineSequence victim = victimFrom(i);
                 preempt(victim);
                 preempted = true;
-                if (victim == s) {
-                    stillRunning = false;
-                    break;
-                }
+                preemptedItself = victim == s;
             }
-            if (!stillRunning) break; // s was the last running sequence: nothing after it to schedule
+            if (preemptedItself) continue; // the sequence after s (prefill-only ones may follow) is now at i
             chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
             budget -= n;
+            i++;
         }
         if (preempted) return chunks;
         for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && budget > 0 && holding() < maxRunning; ) {
@@ -98,8 +102,9 @@ final class Scheduler {
             if (s.paused()) continue;
             if (s.kv().blockCount() == 0) kv.longestCachedPrefix(s.kv());
             int n = Math.min(s.kv().uncomputedTokens(), budget);
-            // a possible remote prefill reserves the whole prompt: the prefill worker writes all of it at once
-            int reserve = s.remote() != null ? s.kv().uncomputedTokens() : n;
+            // a possible remote prefill reserves the whole prompt (the prefill worker writes all of it at once), and so
+            // does a prefill-only sequence (never preempted, it must not need a block later)
+            int reserve = s.remote() != null || s.export() != null ? s.kv().uncomputedTokens() : n;
             if (!kv.allocateFor(s.kv(), reserve)) {
                 kv.release(s.kv()); // give back the prefix hit; it stays cached and is looked up again next time
                 break;              // first come, first served: nothing behind it is admitted either
@@ -116,8 +121,19 @@ final class Scheduler {
         return chunks;
     }
 
+    /**
+     * The most recently admitted running sequence at or after {@code from} that may be preempted: not a prefill-only
+     * one. The sequence at {@code from} needs blocks, so it is not prefill-only (those hold their whole prompt) and is
+     * the victim at worst.
+     */
+    private EngineSequence victimFrom(int from) {
+        for (int j = running.size() - 1; j >= from; j--) {
+            if (running.get(j).export() == null) return running.get(j);
+        }
+        throw new IllegalStateException(running.get(from) + " needs blocks but holds its whole prompt");
+    }
+
     private void preempt(EngineSequence s) {
-        beforePreemption.accept(s);
         running.remove(s);
         kv.release(s.kv());
         preemptions++;
@@ -139,9 +155,28 @@ final class Scheduler {
         return List.copyOf(awaitingKv);
     }
 
+    /**
+     * A prefill-only sequence leaves the batch (or the queue) to wait for its KV sends, keeping its blocks.
+     * Idempotent.
+     */
+    void startSending(EngineSequence s) {
+        if (sending.contains(s)) return;
+        if (!running.remove(s) && !awaitingKv.remove(s)) waiting.remove(s);
+        sending.add(s);
+    }
+
+    /** Prefill-only sequences out of the batch whose KV sends have not settled, oldest first. */
+    List<EngineSequence> sending() {
+        return List.copyOf(sending);
+    }
+
+    boolean hasSending() {
+        return !sending.isEmpty();
+    }
+
     /** Removes a sequence wherever it is and releases its blocks (finished, cancelled or failed). */
     void remove(EngineSequence s) {
-        if (!running.remove(s) && !awaitingKv.remove(s)) waiting.remove(s);
+        if (!running.remove(s) && !awaitingKv.remove(s) && !sending.remove(s)) waiting.remove(s);
         kv.release(s.kv());
     }
 
@@ -157,11 +192,12 @@ final class Scheduler {
     List<EngineSequence> all() {
         List<EngineSequence> out = new ArrayList<>(running);
         out.addAll(awaitingKv);
+        out.addAll(sending);
         out.addAll(waiting);
         return out;
     }
 
-    /** Sequences holding blocks: running plus awaiting remote KV. */
+    /** Sequences in the batch: running plus awaiting remote KV (not those only waiting for their sends). */
     int runningCount() {
         return holding();
     }
@@ -174,8 +210,12 @@ final class Scheduler {
         return waiting.size();
     }
 
+    int sendingCount() {
+        return sending.size();
+    }
+
     boolean isEmpty() {
-        return running.isEmpty() && waiting.isEmpty() && awaitingKv.isEmpty();
+        return running.isEmpty() && waiting.isEmpty() && awaitingKv.isEmpty() && sending.isEmpty();
     }
 
     long preemptions() {

@@ -23,7 +23,10 @@ public interface DisaggregatedEngine extends Engine {
     /**
      * Computes the prompt (reusing this engine's prefix cache), exporting its KV through {@code export}, and samples
      * the first token with the request's sampling parameters: {@code sink} gets that token (always, even an end
-     * token: the decode worker applies the stop rules), then {@code onFinished(LENGTH)} — after every transfer is done.
+     * token: the decode worker applies the stop rules), then {@code onFinished(LENGTH)} — once every send is done
+     * ({@code onFailed} if one failed). The engine never waits for the sends: it polls the export and meanwhile runs
+     * its other requests. Whatever the ending (cancel, failure, shutdown), the request's blocks are released and its
+     * sink hears the outcome only after the sends already posted have settled.
      */
     void submitPrefill(EngineRequest request, TokenSink sink, KvExport export) throws EngineRejectedException;
 

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An {@link EngineCore} on a test model, driven step by step on the test thread, so which
@@ -37,6 +38,8 @@ final class CoreFixture implements AutoCloseable {
     final EngineCore core;
     final KvCache cache;
     final KvCacheManager kv;
+    /** Times a KV export woke the core (its sends settled). */
+    final AtomicInteger wakeups = new AtomicInteger();
 
     /**
      * @param numBlocks   KV blocks of 16 tokens
@@ -48,7 +51,7 @@ final class CoreFixture implements AutoCloseable {
         cache = KvCache.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
         kv = new KvCacheManager(new BlockPool(numBlocks, new KvEventLog("test", events)), new BlockHasher(model, 16),
                 prefixCaching);
-        core = new EngineCore(t, cache, kv, tokenBudget, maxSeqs, endOfGeneration(model));
+        core = new EngineCore(t, cache, kv, tokenBudget, maxSeqs, endOfGeneration(model), wakeups::incrementAndGet);
     }
 
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching) {

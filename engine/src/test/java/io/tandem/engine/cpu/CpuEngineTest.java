@@ -13,9 +13,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -156,6 +159,63 @@ class CpuEngineTest {
         var closed = assertThrows(EngineRejectedException.class, () -> e.submit(new EngineRequest("y", new int[]{1}, CoreFixture.greedy(1)), new RecordingSink()));
         assertEquals(ErrorCode.UNAVAILABLE, closed.code());
         e.close(); // idempotent
+    }
+
+    @Test
+    void anEngineWaitingOnlyForKvSendsParksAndWakesWhenTheyComplete() throws Exception {
+        try (CpuEngine e = engine(small())) {
+            GatedExport stalled = new GatedExport();
+            try {
+                parksWhileOnlyASendIsInFlight(e, stalled);
+            } finally {
+                stalled.complete(); // else a failed assertion would leave close() waiting for the send
+            }
+        }
+    }
+
+    private static void parksWhileOnlyASendIsInFlight(CpuEngine e, GatedExport stalled) throws Exception {
+        int vocab = e.info().vocabSize();
+        RecordingSink a = new RecordingSink();
+        e.submitPrefill(new EngineRequest("a", prompt(vocab), CoreFixture.greedy(1)), a, stalled);
+        assertTrue(stalled.sealedLatch.await(10, TimeUnit.SECONDS), "a's prompt computed, its sends finished");
+        RecordingSink b = new RecordingSink(); // an ordinary request runs to its end meanwhile
+        e.submit(new EngineRequest("b", prompt(vocab), CoreFixture.greedy(16)), b);
+        assertEquals(FinishReason.LENGTH, b.await().reason());
+        assertEquals(16, b.count());
+
+        waitFor(e::parkedIdle);
+        long loops = e.loops();
+        Thread.sleep(100); // a window in which a spinning or sleep-polling engine would go round its loop
+        assertEquals(loops, e.loops(), "no engine loop while only a send is in flight");
+        assertTrue(e.parkedIdle(), "parked without a timeout: not polling on a timer");
+        assertFalse(a.done.isDone(), "a answers only once its KV arrived");
+        assertEquals(1, e.stats().sending());
+        assertTrue(e.load().activeBlocks() > 0, "a's blocks are held while its sends read them");
+
+        stalled.complete();
+        RecordingSink.Terminal t = a.await();
+        assertEquals(FinishReason.LENGTH, t.reason());
+        assertEquals(1, a.count());
+        assertTrue(e.loops() - loops <= 2, "woken by the send's completion: " + (e.loops() - loops) + " loops");
+        waitFor(() -> e.stats().freeBlocks() == e.stats().totalBlocks());
+        assertEquals(0, e.activeRequests());
+    }
+
+    @Test
+    void closeWaitsForKvSendsThatStillReadTheCacheThenFailsTheirRequests() throws Exception {
+        CpuEngine e = engine(small());
+        GatedExport stalled = new GatedExport();
+        RecordingSink a = new RecordingSink();
+        e.submitPrefill(new EngineRequest("a", prompt(e.info().vocabSize()), CoreFixture.greedy(1)), a, stalled);
+        assertTrue(stalled.sealedLatch.await(10, TimeUnit.SECONDS));
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(e::close);
+        waitFor(stalled::cancelled);
+        assertFalse(closing.isDone(), "close does not free the cache under a send");
+        assertFalse(a.done.isDone());
+        stalled.complete();
+        closing.get(10, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.UNAVAILABLE, a.await().code());
+        assertEquals(1, a.terminalCalls.get());
     }
 
     @Test

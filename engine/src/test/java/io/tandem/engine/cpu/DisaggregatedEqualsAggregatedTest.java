@@ -7,6 +7,7 @@ import io.tandem.engine.remote.KvExport;
 import io.tandem.engine.remote.KvReservation;
 import io.tandem.engine.remote.LayerwiseExportPlan;
 import io.tandem.engine.remote.RemotePrefill;
+import io.tandem.engine.remote.SendStatus;
 import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.SamplingParams;
 import org.junit.jupiter.api.Test;
@@ -190,8 +191,24 @@ class DisaggregatedEqualsAggregatedTest {
         assertEquals(decode.kv.totalBlocks(), decode.kv.freeBlocks(), "decode engine: every block free");
     }
 
-    /** Copies each ready block of each layer, K and V, from one cache into the other. */
-    private record CopyingExport(LayerwiseExportPlan plan, KvCache from, KvCache to) implements KvExport {
+    /** Copies each ready block of each layer, K and V, from one cache into the other; a send is done when posted. */
+    private static final class CopyingExport implements KvExport {
+        private final LayerwiseExportPlan plan;
+        private final KvCache from, to;
+        private boolean finished;
+        private Runnable wakeup;
+
+        CopyingExport(LayerwiseExportPlan plan, KvCache from, KvCache to) {
+            this.plan = plan;
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public void onSettled(Runnable wakeup) {
+            this.wakeup = wakeup;
+        }
+
         @Override
         public void layerStored(int layer, int[] blockTable, int computedTokens) {
             long bytes = from.layout().blockBytes();
@@ -202,8 +219,24 @@ class DisaggregatedEqualsAggregatedTest {
         }
 
         @Override
-        public void awaitTransfers() {
-            if (!plan.complete()) throw new AssertionError("awaited before every block was handed out");
+        public void finishSends() {
+            if (!plan.complete()) throw new AssertionError("sends finished before every block was handed out");
+            settle();
+        }
+
+        @Override
+        public void cancel() {
+            settle();
+        }
+
+        private void settle() {
+            finished = true;
+            wakeup.run();
+        }
+
+        @Override
+        public SendStatus poll() {
+            return finished ? SendStatus.DONE : SendStatus.PENDING;
         }
     }
 }

@@ -16,23 +16,35 @@ import net.jqwik.api.constraints.Size;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whatever happens to the requests — they complete, are cancelled at any step, have their sink fail,
- * pause and resume, or are preempted because the cache is small — every block is free again at the
- * end, each request got exactly one terminal callback, and replaying the KV events the engine emitted
- * gives exactly the set of blocks its prefix cache holds.
+ * pause and resume, or are preempted because the cache is small; some are prefill-only, their KV sends
+ * completing or failing some steps late — every block is free again at the end, each request got
+ * exactly one terminal callback, and replaying the KV events the engine emitted gives exactly the set
+ * of blocks its prefix cache holds. Meanwhile no block a send still reads is ever free, and no
+ * prefill-only request is answered before its sends settled.
  */
 class EngineBlockAccountingPropertiesTest {
 
-    /** What happens to one request. */
+    /**
+     * What happens to one request. {@code sends} < 0: an ordinary request; else a prefill-only one whose sends settle
+     * {@code sends / 2} steps after they are finished or cancelled, failing when {@code sends} is odd.
+     */
     record Plan(int promptLength, int sharedPrefix, int maxTokens, int cancelAtStep, int failAtToken, int pauseAtStep,
-                int pauseSteps) {}
+                int pauseSteps, int sends) {
+        boolean prefillOnly() {
+            return sends >= 0;
+        }
+    }
 
     @Provide
     Arbitrary<Plan> plans() {
@@ -43,7 +55,8 @@ class EngineBlockAccountingPropertiesTest {
                 Arbitraries.integers().between(-1, 40),  // -1: never cancelled
                 Arbitraries.integers().between(-1, 12),  // -1: the sink never throws
                 Arbitraries.integers().between(-1, 20),  // -1: never paused
-                Arbitraries.integers().between(1, 6)).as(Plan::new);
+                Arbitraries.integers().between(1, 6),
+                Arbitraries.integers().between(-8, 7)).as(Plan::new);
     }
 
     @Property(tries = 40)
@@ -56,6 +69,8 @@ class EngineBlockAccountingPropertiesTest {
             int[] shared = new java.util.Random(7).ints(40, 3, vocab).toArray();
             List<Throwing> outputs = new ArrayList<>();
             List<EngineSequence> sequences = new ArrayList<>();
+            List<GatedExport> exports = new ArrayList<>(); // null for ordinary requests
+            Map<GatedExport, Integer> sealedAt = new HashMap<>();
             for (int i = 0; i < plans.size(); i++) {
                 Plan p = plans.get(i);
                 int[] prompt = new java.util.Random(i).ints(p.promptLength(), 3, vocab).toArray();
@@ -63,7 +78,12 @@ class EngineBlockAccountingPropertiesTest {
                 if ((prompt.length + p.maxTokens() + 15) / 16 > numBlocks) continue; // the engine refuses these up front
                 Throwing out = new Throwing("r" + i, p.failAtToken());
                 SamplingParams params = new SamplingParams(p.maxTokens(), 0.8f, 1f, 0, 0f, (long) i, 0f, 0f, new int[0], false, -1);
-                sequences.add(f.core.add(new io.tandem.engine.EngineRequest(out.id, prompt, params), out));
+                EngineSequence s = f.core.newSequence(new io.tandem.engine.EngineRequest(out.id, prompt, params), out);
+                GatedExport export = p.prefillOnly() ? new GatedExport() : null;
+                s.setExport(export);
+                f.core.add(s);
+                sequences.add(s);
+                exports.add(export);
                 outputs.add(out);
             }
             for (int step = 0; f.core.hasWork(); step++) {
@@ -74,8 +94,28 @@ class EngineBlockAccountingPropertiesTest {
                     if (step == p.pauseAtStep()) sequences.get(i).setPaused(true);
                     if (step == p.pauseAtStep() + p.pauseSteps()) sequences.get(i).setPaused(false);
                 }
+                for (int i = 0; i < exports.size(); i++) { // sends settle some steps after they were finished or cancelled
+                    GatedExport e = exports.get(i);
+                    if (e == null || !e.sealed() || e.settled()) continue;
+                    Plan p = plans.get(Integer.parseInt(outputs.get(i).id.substring(1)));
+                    if (step - sealedAt.get(e) < p.sends() / 2) continue; // sealed during an earlier step
+                    if (p.sends() % 2 == 1) e.fail("decode peer gone");
+                    else e.complete();
+                }
                 if (!f.core.step()) {
                     for (EngineSequence s : sequences) s.setPaused(false); // everything left is paused
+                }
+                for (int i = 0; i < exports.size(); i++) {
+                    GatedExport e = exports.get(i);
+                    if (e == null) continue;
+                    if (e.sealed()) sealedAt.putIfAbsent(e, step);
+                    if (!e.settled()) {
+                        for (int[] table : e.postedTables()) {
+                            for (int b : table) assertTrue(f.kv.pool().refCount(b) > 0, outputs.get(i).id + ": block " + b
+                                    + " freed while a send reads it");
+                        }
+                    }
+                    if (outputs.get(i).terminalCalls > 0) assertTrue(e.settled(), outputs.get(i).id + " answered before its sends settled");
                 }
             }
             assertEquals(f.kv.totalBlocks(), f.kv.freeBlocks(), "free blocks after all requests ended");

@@ -1,0 +1,170 @@
+package io.tandem.worker;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tandem.engine.cpu.CpuEngine;
+import io.tandem.protocol.Addresses;
+import io.tandem.protocol.GenerateRequest;
+import io.tandem.protocol.ProtocolCodecs;
+import io.tandem.protocol.RemotePrefillMessage;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.StreamMessage;
+import io.tandem.protocol.WorkerRole;
+import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.worker.disagg.DisaggregationOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A prefill worker whose KV sends to one decode peer stall (the peer accepts the transfer connection and never reads
+ * it) still serves another decode worker's remote prefill: that request is prefilled remotely, with the aggregated
+ * output and no fallback, while the stalled request still waits for its sends. When the stalled peer's connection
+ * dies its sends fail, the prefill worker answers that request with the failure and frees its blocks.
+ *
+ * <p>The stalled peer is a fake: its bootstrap copies the real decode worker's KV layout and regions, with its own
+ * agent name and a control address of a TCP server that pauses every connection. Written against the transfer agent
+ * of before issue 10's identity checks; a transfer-layer test hook can replace the fake later.
+ */
+class StalledDecodePeerTest {
+    private static final long PREFILL_TIMEOUT_MILLIS = 30_000;
+    private final Vertx vertx = Vertx.vertx();
+    private final List<DeployedWorker> deployed = new ArrayList<>();
+    private final List<NetSocket> pausedConnections = new CopyOnWriteArrayList<>();
+    private NetServer stalledPeer;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (NetSocket s : pausedConnections) s.close();
+        if (stalledPeer != null) stalledPeer.close().await(10, TimeUnit.SECONDS);
+        for (DeployedWorker w : deployed) w.undeploy(vertx).await(40, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aStalledDecodePeerDoesNotHoldUpAnotherRequestsRemotePrefill() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = DisaggregatedWorkersTest.model("tandem-fortune-5m-f32");
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry();
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, new SimpleMeterRegistry());
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, decodeMeters);
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, new SimpleMeterRegistry());
+        String peer = startStalledPeer(decode);
+
+        Random random = new Random(5);
+        int vocab = decode.engine().info().vocabSize();
+        int[] stalledPrompt = random.ints(200, 10, vocab).toArray();
+        var sampling = new SamplingParams(24, 0f, 1f, 0, 0f, null, 0f, 0f, new int[0], true, 5);
+        Future<Message<Object>> stalledReply = vertx.eventBus().request(Addresses.prefill(prefill.workerId()),
+                new RemotePrefillMessage.Request("stalled", stalledPrompt, sampling, peer,
+                        IntStream.range(0, (stalledPrompt.length + 15) / 16).toArray(), 0),
+                new DeliveryOptions().setSendTimeout(3 * PREFILL_TIMEOUT_MILLIS));
+        CpuEngine prefillEngine = (CpuEngine) prefill.engine();
+        awaitTrue(() -> !pausedConnections.isEmpty(), "the prefill worker is sending KV to the stalled peer");
+
+        Map<String, int[]> prompts = Map.of("long", random.ints(190, 10, vocab).toArray());
+        var expected = run(aggregated, prompts);
+        long started = System.nanoTime();
+        var actual = run(decode, prompts);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        System.out.println("remote prefill + 24 tokens beside a stalled peer: " + millis + " ms");
+        assertTrue(millis < PREFILL_TIMEOUT_MILLIS / 3, "served at normal speed, not after the stalled sends' timeout: " + millis + " ms");
+        assertArrayEquals(expected.get("long"), actual.get("long"), "the same output as aggregated");
+        assertEquals(1, count(decodeMeters, "tandem_prefills", "where", "remote"), "prefilled by the prefill worker");
+        assertEquals(0, decodeMeters.find("tandem_prefill_fallbacks").counters().size(), "no fallback, no timeout");
+        assertFalse(stalledReply.isComplete(), "meanwhile the stalled request still waits for its sends");
+        assertEquals(1, prefillEngine.stats().sending());
+        assertTrue(prefillEngine.load().activeBlocks() > 0, "its blocks are held while its sends may read them");
+
+        for (NetSocket s : pausedConnections) s.close(); // the peer dies: its pending WRITEs fail
+        Throwable failure = stalledReply.toCompletionStage().toCompletableFuture()
+                .handle((m, e) -> e).get(20, TimeUnit.SECONDS);
+        assertTrue(failure != null && failure.getMessage().contains("KV transfer"), "the stalled request failed: " + failure);
+        awaitTrue(() -> prefillEngine.load().activeBlocks() == 0 && prefillEngine.activeRequests() == 0,
+                "the prefill worker freed the failed request's blocks");
+    }
+
+    /** A decode peer whose transfer connection is accepted and never read; returns its worker id. */
+    private String startStalledPeer(DeployedWorker like) throws Exception {
+        stalledPeer = vertx.createNetServer().connectHandler(s -> {
+            s.pause();
+            pausedConnections.add(s);
+        });
+        int port = stalledPeer.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+        JsonObject real = vertx.eventBus().<JsonObject>request(Addresses.bootstrap(like.workerId()), null)
+                .await(10, TimeUnit.SECONDS).body();
+        String id = "stalled-peer";
+        JsonObject metadata = real.getJsonObject("metadata").copy().put("agent", id + "-agent").put("host_id", "elsewhere")
+                .put("control_host", "127.0.0.1").put("control_port", port);
+        JsonObject boot = real.copy().put("worker_id", id).put("agent_name", id + "-agent").put("metadata", metadata);
+        vertx.eventBus().consumer(Addresses.bootstrap(id), m -> m.reply(boot)).completion().await(10, TimeUnit.SECONDS);
+        return id;
+    }
+
+    private DeployedWorker deploy(LocalWorkerRegistry registry, WorkerRole role, Path model, MeterRegistry meters) throws Exception {
+        Map<String, Object> engine = new LinkedHashMap<>(Map.of("threads", 1, "kv-cache-memory", "16MiB"));
+        WorkerOptions o = WorkerOptions.defaults(role).withModelPath(model).withEngine("cpu", engine).withoutHttp()
+                .withDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(16)
+                        .withMaxPrefillQueue(8).withPrefillTimeoutMillis(PREFILL_TIMEOUT_MILLIS));
+        DeployedWorker w = WorkerDeployment.deploy(vertx, registry, o, meters).await(60, TimeUnit.SECONDS);
+        deployed.add(w);
+        return w;
+    }
+
+    /** Sends every prompt to {@code w}, greedy, and collects each stream's tokens. */
+    private Map<String, int[]> run(DeployedWorker w, Map<String, int[]> prompts) throws Exception {
+        Map<String, StreamProbe> probes = new LinkedHashMap<>();
+        for (var e : prompts.entrySet()) {
+            String id = e.getKey() + "-" + w.workerId() + "-" + System.nanoTime();
+            StreamProbe probe = StreamProbe.open(vertx, w.workerId(), id, true);
+            probes.put(e.getKey(), probe);
+            var sampling = new SamplingParams(24, 0f, 1f, 0, 0f, null, 0f, 0f, new int[0], true, -1);
+            vertx.eventBus().request(Addresses.generate(w.workerId()),
+                    new GenerateRequest(id, null, e.getValue(), sampling, probe.address, 1000)).await(10, TimeUnit.SECONDS);
+        }
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (var e : probes.entrySet()) {
+            StreamMessage end = e.getValue().terminal.get(60, TimeUnit.SECONDS);
+            assertInstanceOf(StreamMessage.Finished.class, end, e.getKey() + ": " + end);
+            out.put(e.getKey(), e.getValue().tokens());
+            e.getValue().close();
+        }
+        return out;
+    }
+
+    private static double count(MeterRegistry meters, String name, String tag, String value) {
+        var c = meters.find(name).tag(tag, value).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(5);
+        }
+    }
+}
