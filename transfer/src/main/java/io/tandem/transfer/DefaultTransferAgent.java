@@ -117,7 +117,8 @@ final class DefaultTransferAgent implements TransferAgent {
         s.exceptionHandler(e -> {
             if (config.tls() != null) {
                 refusals.count("tls");
-                LOG.log(System.Logger.Level.WARNING, "refused a control connection (tls): " + e);
+                String why = String.valueOf(e);
+                LOG.log(System.Logger.Level.WARNING, "refused a control connection (tls): " + (why.length() > 200 ? why.substring(0, 200) + "..." : why));
             } else {
                 LOG.log(System.Logger.Level.DEBUG, "control channel: " + e);
             }

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP relay in front of a real agent, so the handshake passes and the peer misbehaves afterwards: it can go silent
- * (stops forwarding, keeps the connection) or cut every connection after some bytes towards the agent.
+ * (stops forwarding, keeps the connection), cut every connection after some bytes towards the agent, or drop its
+ * connections and lead new ones elsewhere.
  */
 final class Relay implements AutoCloseable {
     private final NetServer server;
@@ -21,13 +22,15 @@ final class Relay implements AutoCloseable {
     private final AtomicLong forwarded = new AtomicLong();
     private volatile boolean silent;
     private volatile long cutAfter = Long.MAX_VALUE;
+    private volatile int target;
 
     private Relay(Vertx vertx, int targetPort) throws Exception {
+        target = targetPort;
         client = vertx.createNetClient();
         server = vertx.createNetServer().connectHandler(in -> {
             in.pause();
             sockets.add(in);
-            client.connect(targetPort, "127.0.0.1").onSuccess(out -> {
+            client.connect(target, "127.0.0.1").onSuccess(out -> {
                 sockets.add(out);
                 out.handler(buf -> {
                     if (!silent) in.write(buf);
@@ -60,6 +63,12 @@ final class Relay implements AutoCloseable {
     /** Bytes forwarded towards the agent. */
     long forwarded() {
         return forwarded.get();
+    }
+
+    /** Closes every connection; new ones go to {@code port}. */
+    void retarget(int port) {
+        target = port;
+        for (NetSocket s : sockets) s.close();
     }
 
     /** From now on nothing is forwarded either way; connections stay open. */

@@ -145,6 +145,45 @@ class SecurityTest {
     }
 
     @Test
+    void aReconnectRedoesTheHandshakeAndItsIdentityCheck() throws Exception {
+        try (TransferAgent a = open("re-a", SECRET); TransferAgent b = open("re-b", SECRET); TransferAgent c = open("re-c", SECRET);
+             Relay relay = Relay.to(vertx, b.metadata().controlPort())) {
+            a.register("r", 4096);
+            b.register("r", 4096);
+            c.register("r", 4096);
+            a.loadPeer(b.metadata().withControlAddress("127.0.0.1", relay.port()));
+            a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), null).completion().get(10, TimeUnit.SECONDS);
+            relay.retarget(b.metadata().controlPort()); // connection lost, the address still leads to b
+            awaitTransfer(a, b.name());
+            relay.retarget(c.metadata().controlPort()); // now the same address leads to another agent
+            String last = "";
+            for (int i = 0; i < 100 && !last.contains("reached agent"); i++) { // the first may meet the lost connection
+                try {
+                    a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), null).completion().get(10, TimeUnit.SECONDS);
+                    throw new AssertionError("a write through an address that leads to " + c.name() + " succeeded");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    last = e.getCause().getMessage();
+                }
+                Thread.sleep(20);
+            }
+            assertTrue(last.contains("reached agent " + c.name()), last);
+        }
+    }
+
+    /** Posts until one succeeds (the first may still meet the connection that was just lost). */
+    private static void awaitTransfer(TransferAgent a, String peer) throws Exception {
+        for (int i = 0; ; i++) {
+            try {
+                a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), peer, List.of(d(0, 0, 4096)), null).completion().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (i == 20) throw e;
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    @Test
     void anAgentRefusesItsOwnMetadataAndAnAddressThatLeadsBackToIt() throws Exception {
         try (TransferAgent a = open("self-a", SECRET); TransferAgent b = open("self-b", SECRET)) {
             a.register("r", 4096);
