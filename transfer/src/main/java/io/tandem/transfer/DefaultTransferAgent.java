@@ -94,7 +94,8 @@ final class DefaultTransferAgent implements TransferAgent {
         this.fileBacked = Backends.needsFiles(config.backend());
         if (fileBacked) StaleRegionFiles.sweep(Path.of(config.shmDirectory()));
         Path probe = Path.of(config.shmDirectory(), StaleRegionFiles.probeName(safe(name())));
-        this.created = Backends.create(new TransferContext(config, vertx, pool), this::connection, probe);
+        this.created = new java.util.concurrent.CopyOnWriteArrayList<>(Backends.create(new TransferContext(config, vertx, pool),
+                this::connection, probe));
         this.backends = List.copyOf(created);
         this.effectiveBackend = config.backend();
         this.shm = created.stream().filter(b -> b instanceof ShmBackend).map(b -> (ShmBackend) b).findFirst().orElse(null);
