@@ -439,7 +439,8 @@ final class DefaultTransferAgent implements TransferAgent {
                 .thenCompose(socket -> ControlConnection.open(socket, self, peer.agent(), peer.identity(), vertx, config.timeout(),
                         config.handshakeTimeout(), refusals))
                 .thenApply(c -> {
-                    connections.add(c.onClose(() -> connections.remove(c)));
+                    connections.add(c);
+                    c.onClose(() -> connections.remove(c));
                     if (closed) c.close();
                     return c;
                 });

@@ -144,11 +144,17 @@ public final class ControlConnection {
         return done;
     }
 
-    /** Asks the peer to pin {@code fence} over {@code remote} for a one-sided write; completes with the lease id. */
+    /**
+     * Asks the peer to pin {@code fence} over {@code remote} for a one-sided write; completes with the lease id. When
+     * the answer does not come in time, the lease the peer may still grant is released right away (a DONE for it).
+     */
     public CompletableFuture<Long> lease(long fence, List<MemoryDescriptor> remote) {
         long id = IDS.incrementAndGet();
         CompletableFuture<Void> done = track(id, null);
         send(Frames.descriptors(Frames.LEASE, id, fence, remote), done);
+        done.whenComplete((v, e) -> {
+            if (e != null && !closed) socket.writeMessage(Frames.done(IDS.incrementAndGet(), id, null));
+        });
         return done.thenApply(v -> id);
     }
 

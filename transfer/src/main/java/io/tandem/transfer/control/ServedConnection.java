@@ -56,11 +56,10 @@ public final class ServedConnection {
         this.socket.messageHandler(msg -> {
             try {
                 if (msg instanceof ByteBuf b && !refused) decoder.decode(b);
-            } catch (ProtocolException e) {
-                if (peer == null) refuse(e.reason(), e.getMessage());
-                else violation(e.getMessage());
             } catch (RuntimeException e) {
-                violation(e.toString());
+                String reason = e instanceof ProtocolException p && p.reason() != null ? p.reason() : "malformed";
+                if (peer == null) refuse(reason, e.getMessage());
+                else violation(e.getMessage() != null ? e.getMessage() : e.toString());
             } finally {
                 ReferenceCountUtil.release(msg);
             }
@@ -98,9 +97,16 @@ public final class ServedConnection {
             if (headerLength > Handshake.MAX_HEADER || payloadLength != 0) {
                 throw new ProtocolException("malformed", "oversized handshake: header " + headerLength + ", payload " + payloadLength);
             }
-        } else if (type != Frames.WRITE && type != Frames.WRITE_END && type != Frames.READ && type != Frames.LEASE && type != Frames.DONE && type != Frames.SHM_PROOF) {
+        } else if (!isRequest(type)) {
             throw new ProtocolException(null, "unexpected " + Frames.name(type) + " frame from " + peer);
         }
+    }
+
+    private static boolean isRequest(byte type) {
+        return switch (type) {
+            case Frames.WRITE, Frames.WRITE_END, Frames.READ, Frames.LEASE, Frames.DONE, Frames.SHM_PROOF -> true;
+            default -> false;
+        };
     }
 
     private FrameDecoder.Sink frame(byte type, ByteBuf h, long payloadLength) {
