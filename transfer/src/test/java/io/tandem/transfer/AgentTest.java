@@ -138,7 +138,7 @@ class AgentTest {
 
     @Test
     void aPeerThatNeverAnswersTimesOut() throws Exception {
-        try (TransferAgent a = open("tcp", "silent-a", Duration.ofSeconds(1)); TransferAgent b = open("tcp", "silent-b", Duration.ofSeconds(1));
+        try (TransferAgent a = open("tcp", "silent-a", Duration.ofSeconds(2)); TransferAgent b = open("tcp", "silent-b", Duration.ofSeconds(2));
              Relay relay = Relay.to(vertx, b.metadata().controlPort())) {
             a.register("r", 4096);
             b.register("r", 4096);
