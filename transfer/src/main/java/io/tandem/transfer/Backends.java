@@ -5,6 +5,7 @@ import io.tandem.transfer.shm.ShmBackend;
 import io.tandem.transfer.tcp.TcpBackend;
 
 import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,15 +20,16 @@ final class Backends {
     private Backends() {
     }
 
-    static List<TransferBackend> create(TransferContext context, PeerConnections connections) {
+    /** {@code probeFile}: where shm creates this agent's probe file. */
+    static List<TransferBackend> create(TransferContext context, PeerConnections connections, Path probeFile) {
         String configured = context.config().backend();
         List<TransferBackend> backends = new ArrayList<>();
         switch (configured) {
             case "tcp" -> backends.add(new TcpBackend(connections));
-            case "shm" -> backends.add(new ShmBackend(context));
+            case "shm" -> backends.add(new ShmBackend(context, probeFile));
             case "ucx", "nixl" -> backends.add(optional(configured, context, true).orElseThrow());
             default -> {
-                backends.add(new ShmBackend(context));
+                backends.add(new ShmBackend(context, probeFile));
                 optional("ucx", context, false).ifPresent(backends::add);
                 backends.add(new TcpBackend(connections));
             }
@@ -35,7 +37,7 @@ final class Backends {
         return backends;
     }
 
-    /** Whether shm is among the backends: then regions are file-backed so same-host peers can map them. */
+    /** Whether shm is among the backends: then regions are file-backed (while there is room) so peers can map them. */
     static boolean needsFiles(String configured) {
         return configured.equals("shm") || configured.equals("auto");
     }

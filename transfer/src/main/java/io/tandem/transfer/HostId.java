@@ -5,8 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Identifies the machine (and boot) an agent runs on: two agents with the same host id can share memory through
- * files under the shm directory. The boot id tells apart containers with equal host names on different machines.
+ * Identifies the machine (and boot) an agent runs on, for logs and metadata only. It decides nothing: containers on
+ * one machine share the boot id, network namespaces share {@code /dev/shm} but not host names. Whether shm works with
+ * a peer is proven instead (see {@link io.tandem.transfer.shm.ShmBackend}).
  */
 public final class HostId {
     private static final String VALUE = compute();

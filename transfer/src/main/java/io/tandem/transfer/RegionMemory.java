@@ -1,7 +1,6 @@
 package io.tandem.transfer;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -11,12 +10,14 @@ import java.lang.invoke.MethodHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Allocates an agent's registered memory: sparse shm files mapped read-write (so a same-host peer can map them too) or
- * anonymous {@code calloc} memory. Both are zero-filled and cost nothing until touched, so GB-sized regions are cheap.
+ * Allocates an agent's registered memory: shm files mapped read-write (so a same-host peer can map them too), their
+ * blocks reserved when created, or anonymous {@code calloc} memory, which costs nothing until touched. Both are
+ * zero-filled.
  * Everything lives in one shared arena: closing it unmaps/frees every region and fails late accesses instead of
  * touching freed memory.
  */
@@ -45,15 +46,53 @@ final class RegionMemory implements AutoCloseable {
         return owned.asSlice(skip, bytes);
     }
 
-    /** A sparse file of {@code bytes} under the shm directory, mapped read-write; deleted on close. */
-    MemorySegment file(Path path, long bytes) {
-        try (RandomAccessFile f = new RandomAccessFile(Files.createFile(path).toFile(), "rw")) {
-            files.add(path);
-            path.toFile().deleteOnExit();
-            f.setLength(bytes);
-            return f.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+    /** Why a region could not be file-backed (no space, no fallocate, no mapping): the agent falls back to anonymous memory. */
+    static final class NoFile extends Exception {
+        NoFile(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A file of {@code bytes} under the shm directory (mode 0600), every block reserved so that touching it can never
+     * SIGBUS, mapped read-write; deleted on close. Reserving costs the pages now (tmpfs zeroes them), not at first touch.
+     */
+    MemorySegment file(Path path, long bytes) throws NoFile {
+        Path dir = path.getParent();
+        long usable;
+        try {
+            usable = Files.getFileStore(dir).getUsableSpace();
         } catch (IOException e) {
-            throw new TransferException("cannot create shm region " + path + ": " + e.getMessage(), e);
+            throw new NoFile("cannot read the free space of " + dir + ": " + e.getMessage());
+        }
+        if (bytes > usable) {
+            throw new NoFile("needs " + mib(bytes) + " but " + dir + " has " + mib(usable) + " free");
+        }
+        try {
+            ReservedFiles.create(path, bytes);
+        } catch (IOException e) {
+            throw new NoFile(e.getMessage() + " (" + mib(usable) + " were free in " + dir + ")");
+        }
+        files.add(path);
+        path.toFile().deleteOnExit();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+        } catch (IOException | RuntimeException e) {
+            delete(path);
+            throw new NoFile("cannot map " + path + ": " + e.getMessage());
+        }
+    }
+
+    static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
+    private void delete(Path p) {
+        files.remove(p);
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // deleteOnExit is the backup
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Region files are named {@code tandem-<pid>-<agent>-<id>-<label>}: an agent deletes its own on close, but a process
+ * Region files are named {@code tandem-<pid>-<agent>-<id>-<label>}, the shm probe {@code tandem-<pid>-<agent>-probe}: an agent deletes its own on close, but a process
  * that was killed cannot, and {@code /dev/shm} is memory. So every agent that maps files first deletes those whose
  * process is gone. (A reused pid only makes a stale file survive longer; a live agent's files are never touched.)
  */
@@ -22,6 +22,11 @@ final class StaleRegionFiles {
     /** The file name of a region of this process's agent. */
     static String name(String agent, int id, String label) {
         return "tandem-" + ProcessHandle.current().pid() + "-" + agent + "-" + id + "-" + label;
+    }
+
+    /** The file name of this process's agent's shm probe. */
+    static String probeName(String agent) {
+        return "tandem-" + ProcessHandle.current().pid() + "-" + agent + "-probe";
     }
 
     /** Deletes region files in {@code dir} left by processes that no longer run; returns how many. */

@@ -4,8 +4,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A posted transfer. {@link #status()} polls it (NIXL's getXferStatus); {@link #completion()} completes when the data
- * is in place at the destination and the notification, if any, has been sent, or fails with a
- * {@link TransferException}. A transfer never hangs: a dead peer or the agent's transfer timeout fails it.
+ * is in place at the destination and the peer acknowledged the transfer and its notification, if any; or fails with a
+ * {@link TransferException} (also when a fence refused it). A transfer never hangs and never reports success to a peer
+ * that died: the closed connection, the missing acknowledgement or the agent's transfer timeout fails it.
  */
 public final class TransferHandle {
     private final String peer;

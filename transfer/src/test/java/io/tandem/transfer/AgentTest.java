@@ -1,10 +1,11 @@
 package io.tandem.transfer;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.net.NetServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,10 +39,6 @@ class AgentTest {
     private static TransferAgent open(String backend, String name, Duration timeout) throws Exception {
         return TransferAgents.open(vertx, TransferConfig.of(backend, name + "-" + ProcessHandle.current().pid()).withTimeout(timeout))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
-    private static AgentMetadata fakePeer(int port, long regionSize, Map<String, byte[]> offers) {
-        return new AgentMetadata("fake", HostId.get(), "127.0.0.1", port, List.of(new RegionInfo(0, "r", regionSize, null)), offers);
     }
 
     private static MemoryDescriptor d(int region, long offset, long length) {
@@ -82,7 +78,7 @@ class AgentTest {
             b.register("y", 1000);
             // stale metadata claims a bigger region than b has: only b can tell
             AgentMetadata stale = new AgentMetadata(b.name(), HostId.get(), "127.0.0.1", b.metadata().controlPort(),
-                    List.of(new RegionInfo(0, "y", 4096, null)), Map.of("tcp", new byte[0]));
+                    List.of(new RegionInfo(0, "y", 4096, null)), Map.of("tcp", new byte[0]), b.metadata().identity());
             a.loadPeer(stale);
             for (TransferOp op : TransferOp.values()) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> a.post(op, List.of(d(0, 0, 2000)), b.name(),
@@ -93,11 +89,15 @@ class AgentTest {
     }
 
     @Test
-    void closingDeletesTheShmFiles() throws Exception {
+    void closingDeletesTheShmFilesWhichOnlyTheOwnerMayOpen() throws Exception {
         TransferAgent a = open("shm", "close", Duration.ofSeconds(5));
-        List<Path> files = List.of(Path.of(a.register("kv", 64L << 30).path()), Path.of(a.register("odd label/x", 5).path()));
-        for (Path f : files) assertTrue(Files.exists(f), f.toString());
-        assertEquals(64L << 30, Files.size(files.getFirst()), "sparse: 64 GiB cost nothing");
+        List<Path> files = List.of(Path.of(a.register("kv", 8 * MIB).path()), Path.of(a.register("odd label/x", 5).path()),
+                Path.of(new String(a.metadata().backendPayloads().get("shm"), java.nio.charset.StandardCharsets.UTF_8)));
+        for (Path f : files) {
+            assertTrue(Files.exists(f), f.toString());
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+        }
+        assertEquals(8 * MIB, Files.size(files.getFirst()));
         a.close();
         for (Path f : files) assertFalse(Files.exists(f), f.toString());
     }
@@ -123,51 +123,50 @@ class AgentTest {
 
     @Test
     void aPeerThatClosesInTheMiddleOfALargeWriteFailsIt() throws Exception {
-        AtomicLong received = new AtomicLong();
-        NetServer fake = vertx.createNetServer().connectHandler(s -> s.handler(buf -> {
-            if (received.addAndGet(buf.length()) > MIB) s.close();
-        }));
-        int port = fake.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).actualPort();
-        try (TransferAgent a = open("tcp", "trunc", Duration.ofSeconds(20))) {
+        try (TransferAgent a = open("tcp", "trunc-a", Duration.ofSeconds(20)); TransferAgent b = open("tcp", "trunc-b", Duration.ofSeconds(20));
+             Relay relay = Relay.to(vertx, b.metadata().controlPort())) {
             a.register("big", 64 * MIB);
-            a.loadPeer(fakePeer(port, 64 * MIB, Map.of("tcp", new byte[0])));
-            TransferHandle h = a.post(TransferOp.WRITE, List.of(d(0, 0, 64 * MIB)), "fake", List.of(d(0, 0, 64 * MIB)), null);
+            b.register("big", 64 * MIB);
+            a.loadPeer(b.metadata().withControlAddress("127.0.0.1", relay.port()));
+            relay.cutAfter(MIB);
+            TransferHandle h = a.post(TransferOp.WRITE, List.of(d(0, 0, 64 * MIB)), b.name(), List.of(d(0, 0, 64 * MIB)), null);
             ExecutionException e = assertThrows(ExecutionException.class, () -> h.completion().get(5, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof TransferException, e.toString());
-            assertTrue(received.get() < 64 * MIB);
-        } finally {
-            fake.close();
+            assertTrue(relay.forwarded() < 64 * MIB);
         }
     }
 
     @Test
     void aPeerThatNeverAnswersTimesOut() throws Exception {
-        NetServer silent = vertx.createNetServer().connectHandler(s -> s.handler(buf -> { }));
-        int port = silent.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).actualPort();
-        try (TransferAgent a = open("tcp", "silent", Duration.ofMillis(500))) {
+        try (TransferAgent a = open("tcp", "silent-a", Duration.ofSeconds(2)); TransferAgent b = open("tcp", "silent-b", Duration.ofSeconds(2));
+             Relay relay = Relay.to(vertx, b.metadata().controlPort())) {
             a.register("r", 4096);
-            a.loadPeer(fakePeer(port, 4096, Map.of()));
-            TransferHandle h = a.post(TransferOp.READ, List.of(d(0, 0, 4096)), "fake", List.of(d(0, 0, 4096)), null);
+            b.register("r", 4096);
+            a.loadPeer(b.metadata().withControlAddress("127.0.0.1", relay.port()));
+            relay.silence();
+            TransferHandle h = a.post(TransferOp.READ, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), null);
             ExecutionException e = assertThrows(ExecutionException.class, () -> h.completion().get(5, TimeUnit.SECONDS));
             assertTrue(e.getCause().getMessage().contains("timed out"), e.getCause().getMessage());
-        } finally {
-            silent.close();
         }
     }
 
-    @Test
-    void aDeadPeerFailsFast() throws Exception {
-        NetServer gone = vertx.createNetServer().connectHandler(s -> { });
-        int port = gone.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).actualPort();
-        gone.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-        try (TransferAgent a = open("tcp", "dead", Duration.ofSeconds(30))) {
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "shm"})
+    void aDeadPeerFailsFast(String backend) throws Exception {
+        try (TransferAgent a = open(backend, "dead-a-" + backend, Duration.ofSeconds(30))) {
+            TransferAgent b = open(backend, "dead-b-" + backend, Duration.ofSeconds(30));
             a.register("r", 4096);
-            a.loadPeer(fakePeer(port, 4096, Map.of()));
+            b.register("r", 4096);
+            assertEquals(backend, a.loadPeer(b.metadata()));
+            b.close();
             long t0 = System.nanoTime();
-            TransferHandle h = a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), "fake", List.of(d(0, 0, 4096)), "n".getBytes());
+            TransferHandle h = a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), "n".getBytes());
             ExecutionException e = assertThrows(ExecutionException.class, () -> h.completion().get(5, TimeUnit.SECONDS));
-            assertTrue(e.getCause().getMessage().contains("cannot connect to peer fake"), e.getCause().getMessage());
+            assertTrue(e.getCause() instanceof TransferException && e.getCause().getMessage().contains(b.name()), e.getCause().toString());
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2));
+            TransferHandle again = a.post(TransferOp.READ, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), null);
+            e = assertThrows(ExecutionException.class, () -> again.completion().get(5, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains(b.name()), e.getCause().getMessage());
         }
     }
 }

@@ -45,7 +45,7 @@ class CrossProcessTransferTest {
         assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         String id = backend + "-" + ProcessHandle.current().pid();
         try (PeerProcess peer = PeerProcess.start(backend, "peer-" + id);
-             TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(backend, "test-" + id)
+             TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(backend, "test-" + id).withSecret(PeerProcess.secret())
                      .withTimeout(Duration.ofSeconds(10))).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)) {
             MemorySegment a = agent.register("a", 8 * MIB).memory();
             MemorySegment b = agent.register("b", 256 * 1024 + 1).memory();
@@ -88,10 +88,9 @@ class CrossProcessTransferTest {
             assertEquals("peer-" + id, got.getFirst().fromAgent());
             assertArrayEquals(bytes("from-peer"), got.getFirst().payload());
 
-            // a killed peer: the next post fails within seconds instead of hanging (the short pause lets the
-            // connection's close arrive: shm data needs no round trip, so only the closed connection tells)
+            // a killed peer: the next post fails within seconds instead of hanging or reporting success (every
+            // transfer, shm included, completes only once the receiver acknowledged it)
             peer.kill();
-            Thread.sleep(300);
             long t0 = System.nanoTime();
             TransferHandle dead = agent.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), peer.name(), List.of(d(0, 0, 4096)), bytes("x"));
             ExecutionException e = assertThrows(ExecutionException.class, () -> dead.completion().get(10, TimeUnit.SECONDS));

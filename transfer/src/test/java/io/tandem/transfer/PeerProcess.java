@@ -23,7 +23,14 @@ final class PeerProcess implements AutoCloseable {
     private final PrintWriter in;
     private final AgentMetadata metadata;
 
-    private PeerProcess(String backend, String name) throws Exception {
+    /** The secret test agents share (see {@link #secret()}). */
+    static final String SECRET = "transfer-tests-shared-secret-7f3a9c";
+
+    static io.tandem.protocol.auth.ClusterSecret secret() {
+        return io.tandem.protocol.auth.ClusterSecret.of(SECRET);
+    }
+
+    private PeerProcess(String backend, String name, String secret) throws Exception {
         this.name = name;
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -31,7 +38,10 @@ final class PeerProcess implements AutoCloseable {
                 TestPeer.class.getName(), backend, name));
         Path log = Path.of("target", "peer-" + name + ".log");
         Files.createDirectories(log.getParent());
-        process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
+        pb.environment().remove(io.tandem.protocol.auth.ClusterSecret.ENV);
+        if (secret != null) pb.environment().put(io.tandem.protocol.auth.ClusterSecret.ENV, secret);
+        process = pb.start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
         String meta = line();
@@ -41,8 +51,14 @@ final class PeerProcess implements AutoCloseable {
         metadata = AgentMetadata.fromJson(new JsonObject(meta.substring(5)));
     }
 
+    /** A peer with the shared test secret. */
     static PeerProcess start(String backend, String name) throws Exception {
-        return new PeerProcess(backend, name);
+        return new PeerProcess(backend, name, SECRET);
+    }
+
+    /** A peer with the given secret ({@code null}: none). */
+    static PeerProcess start(String backend, String name, String secret) throws Exception {
+        return new PeerProcess(backend, name, secret);
     }
 
     String name() {

@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.protocol.auth.ClusterSecret;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A transfer agent in its own JVM, driven by a line protocol on stdin/stdout (see {@link PeerProcess}). Args: backend,
- * agent name. Registers region 0 (6 MiB, pattern seed 1) and region 1 (1 MiB + 3, seed 2), prints
+ * agent name; the cluster secret comes from {@code TANDEM_CLUSTER_SECRET} (none when unset). Registers region 0 (6 MiB, pattern seed 1) and region 1 (1 MiB + 3, seed 2), prints
  * {@code META <json>}, then answers commands until stdin closes:
  * {@code LOAD <json>}, {@code CRC region offset length}, {@code NOTIFS},
  * {@code WRITE localRegion localOffset remoteRegion remoteOffset length notificationBase64}.
@@ -26,7 +27,8 @@ public final class TestPeer {
     public static void main(String[] args) throws Exception {
         Vertx vertx = Vertx.vertx();
         TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(args[0], args[1])
-                .withTimeout(Duration.ofSeconds(10))).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                        .withSecret(ClusterSecret.fromEnvironment().orElse(null)).withTimeout(Duration.ofSeconds(10)))
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Patterns.fill(agent.register("zero", REGION0).memory(), 1);
         Patterns.fill(agent.register("one", REGION1).memory(), 2);
         System.out.println("META " + agent.metadata().toJson().encode());

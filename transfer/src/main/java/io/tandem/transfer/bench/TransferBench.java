@@ -1,5 +1,6 @@
 package io.tandem.transfer.bench;
 
+import io.tandem.protocol.auth.ClusterSecret;
 import io.tandem.transfer.AgentMetadata;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.TransferAgent;
@@ -16,16 +17,18 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Bandwidth and latency of one transfer at a time between this JVM and a {@link BenchPeer} JVM on the same host, per
- * backend, for WRITE and READ of one descriptor of 64 KiB to 256 MiB, plus a {@link MemorySegment#copy} baseline.
- * Prints a markdown table. Args: the backends (default tcp shm).
+ * backend, for WRITE (unfenced and fenced) and READ of one descriptor of 64 KiB, 1 MiB and 256 MiB, plus a
+ * {@link MemorySegment#copy} baseline. Both JVMs share a random cluster secret (passed in {@code TANDEM_CLUSTER_SECRET}),
+ * so every connection is authenticated as in production. Prints a markdown table. Args: the backends (default tcp shm).
  */
 public final class TransferBench {
-    private static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20, 256L << 20};
+    private static final long[] SIZES = {64L << 10, 1L << 20, 256L << 20};
     private static final long MAX = SIZES[SIZES.length - 1];
     private static final long WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(1500);
@@ -59,22 +62,27 @@ public final class TransferBench {
     private static void bench(Vertx vertx, String backend, List<String> rows) throws Exception {
         String peerName = "bench-peer-" + backend + "-" + ProcessHandle.current().pid();
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process peer = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        String secret = HexFormat.of().formatHex(ClusterSecret.nonce());
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 BenchPeer.class.getName(), backend, peerName, Long.toString(MAX))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put(ClusterSecret.ENV, secret);
+        Process peer = pb.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
-             TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(backend, "bench-" + backend + "-" + ProcessHandle.current().pid()))
-                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)) {
+             TransferAgent agent = TransferAgents.open(vertx, TransferConfig.of(backend, "bench-" + backend + "-" + ProcessHandle.current().pid())
+                     .withSecret(ClusterSecret.of(secret))).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)) {
             String line = out.readLine();
             if (line == null || !line.startsWith("META ")) throw new IllegalStateException("bench peer did not start: " + line);
             agent.register("bench", MAX).memory().fill((byte) 3);
             String chosen = agent.loadPeer(AgentMetadata.fromJson(new JsonObject(line.substring(5))));
             warmUp(agent, peerName);
             for (long size : SIZES) {
+                List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, size));
                 for (TransferOp op : TransferOp.values()) {
-                    List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, size));
                     rows.add(measure(size, chosen, op.name(), () -> agent.post(op, d, peerName, d, null).completion().get(60, TimeUnit.SECONDS)));
                 }
+                rows.add(measure(size, chosen, "WRITE fenced", () -> agent.post(TransferOp.WRITE, d, peerName, d, null, BenchPeer.FENCE)
+                        .completion().get(60, TimeUnit.SECONDS)));
             }
         } finally {
             peer.getOutputStream().close();
@@ -88,6 +96,7 @@ public final class TransferBench {
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < WARMUP_NANOS * 8) {
             for (TransferOp op : TransferOp.values()) agent.post(op, d, peer, d, null).completion().get(60, TimeUnit.SECONDS);
+            agent.post(TransferOp.WRITE, d, peer, d, null, BenchPeer.FENCE).completion().get(60, TimeUnit.SECONDS);
         }
     }
 

@@ -4,8 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
+import io.tandem.protocol.auth.ClusterSecret;
+import io.tandem.transfer.AgentIdentity;
 import io.tandem.transfer.MemoryDescriptor;
-import io.tandem.transfer.Notification;
 import io.tandem.transfer.TransferException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,69 +15,93 @@ import io.vertx.core.net.NetSocket;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 /**
- * One control connection between two agents, used both ways: the side that connected posts transfers (WRITE data,
- * READ requests, notifications) and waits for ACK/ERROR; the accepting side applies them to its registered memory.
- * Netty's buffers are used raw ({@link NetSocketInternal#messageHandler}) so data is copied once, socket buffer to
- * registered memory, and sent from registered memory without a copy. A closed connection fails its pending transfers.
+ * The connecting side of a control connection, to one loaded peer: says HELLO, answers the peer's challenge (see
+ * {@link Handshake}) after checking that it is the agent expected (name and epoch), checks the peer's proof, then
+ * posts requests — WRITE data, READs, leases and DONE for one-sided transfers, the shm proof — and
+ * completes them on ACK/ERROR. Netty's buffers are used raw ({@link NetSocketInternal#messageHandler}) so data is
+ * copied once, socket buffer to registered memory, and sent from registered memory without a copy. A closed
+ * connection fails its pending requests.
  */
 public final class ControlConnection {
     private static final System.Logger LOG = System.getLogger(ControlConnection.class.getName());
-    private static final int MAX_NOTIFICATION = 16 << 20;
     private static final AtomicLong IDS = new AtomicLong();
+
+    /** Who this side is. */
+    public record Self(String agent, AgentIdentity identity, ClusterSecret secret) {
+    }
 
     private record Pending(CompletableFuture<Void> done, List<MemorySegment> readInto) {
     }
 
     private final NetSocketInternal socket;
     private final String peer;
-    private final LocalMemory memory;
-    private final Consumer<Notification> notifications;
+    private final Self self;
+    private final AgentIdentity expected;
     private final Vertx vertx;
     private final Duration timeout;
+    private final Refusals refusals;
+    private final Handshake.Hello hello;
+    private final CompletableFuture<ControlConnection> ready = new CompletableFuture<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    /** Transfers whose WRITE frames had a bad descriptor, answered with ERROR at WRITE_END (event loop only). */
-    private final Map<Long, String> writeErrors = new HashMap<>();
+    private final long handshakeTimer;
+    private Handshake.Hello server;
+    private volatile boolean open;
     private volatile boolean closed;
     private volatile Runnable closeListener = () -> { };
 
-    public ControlConnection(NetSocket socket, String peer, LocalMemory memory, Consumer<Notification> notifications,
-                             Vertx vertx, Duration timeout) {
+    private ControlConnection(NetSocket socket, Self self, String peer, AgentIdentity expected, Vertx vertx, Duration timeout,
+                              Duration handshakeTimeout, Refusals refusals) {
         this.socket = (NetSocketInternal) socket;
+        this.self = self;
         this.peer = peer;
-        this.memory = memory;
-        this.notifications = notifications;
+        this.expected = expected;
         this.vertx = vertx;
         this.timeout = timeout;
-        FrameDecoder decoder = new FrameDecoder(this::frame);
+        this.refusals = refusals;
+        this.hello = Handshake.Hello.of(self.agent(), self.identity(), self.secret(), false);
+        FrameDecoder decoder = new FrameDecoder(this::guard, this::frame);
         this.socket.messageHandler(msg -> {
             try {
-                if (msg instanceof ByteBuf b) decoder.decode(b);
+                if (msg instanceof ByteBuf b && !closed) decoder.decode(b);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "control connection with " + peer + ": " + e.getMessage());
-                socket.close();
+                fail(e);
             } finally {
                 ReferenceCountUtil.release(msg);
             }
         });
         this.socket.closeHandler(v -> {
-            failAll("connection to " + peer + " closed");
+            failAll(open ? "connection to " + peer + " closed"
+                    : "connection to " + peer + " closed during the handshake (TLS on one side only? the peer's log says why)");
             closeListener.run();
         });
         this.socket.exceptionHandler(e -> LOG.log(System.Logger.Level.DEBUG, "control connection with " + peer, e));
+        this.handshakeTimer = vertx.setTimer(handshakeTimeout.toMillis(), t -> {
+            if (!open) fail(new TransferException("handshake with " + peer + " not completed within " + handshakeTimeout.toMillis() + " ms"));
+        });
+        this.socket.writeMessage(Handshake.hello(hello));
     }
 
-    /** Runs {@code listener} once the connection closed (after its pending transfers failed). */
+    /**
+     * Runs the handshake on a freshly connected socket; completes with the open connection, or fails (and closes the
+     * socket) when the peer refused, is not the agent expected, or did not prove the secret.
+     */
+    public static CompletableFuture<ControlConnection> open(NetSocket socket, Self self, String peer, AgentIdentity expected,
+                                                            Vertx vertx, Duration timeout, Duration handshakeTimeout,
+                                                            Refusals refusals) {
+        return new ControlConnection(socket, self, peer, expected, vertx, timeout, handshakeTimeout, refusals).ready;
+    }
+
+    /** Runs {@code listener} once the connection closed (after its pending requests failed). */
     public ControlConnection onClose(Runnable listener) {
         closeListener = listener;
+        if (closed) listener.run();
         return this;
     }
 
@@ -88,18 +113,26 @@ public final class ControlConnection {
         return peer;
     }
 
-    /** Writes {@code local[i]} to the peer's {@code remote[i]}; completes once the peer applied every byte. */
-    public CompletableFuture<Void> write(List<MemorySegment> local, List<MemoryDescriptor> remote) {
+    /** Whether the peer refuses unfenced writes (it said so in its authenticated HELLO). */
+    public boolean peerRequiresFences() {
+        return server != null && server.requireFences();
+    }
+
+    /**
+     * Writes {@code local[i]} to the peer's {@code remote[i]} under {@code fence}, then {@code notification} (may be
+     * null); completes once the peer applied every byte and took the notification.
+     */
+    public CompletableFuture<Void> write(List<MemorySegment> local, List<MemoryDescriptor> remote, long fence, byte[] notification) {
         long id = IDS.incrementAndGet();
         CompletableFuture<Void> done = track(id, null);
         // one gathering write for the whole transfer: a single hop to the event loop, a single flush
         CompositeByteBuf all = Unpooled.compositeBuffer(Integer.MAX_VALUE);
         for (int i = 0; i < remote.size(); i++) {
             MemoryDescriptor d = remote.get(i);
-            all.addComponent(true, Frames.withPayload(Frames.start(Frames.WRITE, 20, d.length()).writeLong(id)
+            all.addComponent(true, Frames.withPayload(Frames.start(Frames.WRITE, 28, d.length()).writeLong(id).writeLong(fence)
                     .writeInt(d.region()).writeLong(d.offset()), local.get(i)));
         }
-        send(all.addComponent(true, Frames.idOnly(Frames.WRITE_END, id)), done);
+        send(all.addComponent(true, Frames.writeEnd(id, notification)), done);
         return done;
     }
 
@@ -107,17 +140,40 @@ public final class ControlConnection {
     public CompletableFuture<Void> read(List<MemorySegment> local, List<MemoryDescriptor> remote) {
         long id = IDS.incrementAndGet();
         CompletableFuture<Void> done = track(id, local);
-        ByteBuf f = Frames.start(Frames.READ, 12 + 20 * remote.size(), 0).writeLong(id).writeInt(remote.size());
-        for (MemoryDescriptor d : remote) f.writeInt(d.region()).writeLong(d.offset()).writeLong(d.length());
-        send(f, done);
+        send(Frames.descriptors(Frames.READ, id, null, remote), done);
         return done;
     }
 
-    /** Sends a notification; completes once it is written to the socket. */
-    public CompletableFuture<Void> notify(String from, byte[] payload) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (closed) done.completeExceptionally(new TransferException("connection to " + peer + " closed"));
-        else send(Frames.notif(from, payload), done).onSuccess(v -> done.complete(null));
+    /**
+     * Asks the peer to pin {@code fence} over {@code remote} for a one-sided write; completes with the lease id. When
+     * the answer does not come in time, the lease the peer may still grant is released right away (a DONE for it).
+     */
+    public CompletableFuture<Long> lease(long fence, List<MemoryDescriptor> remote) {
+        long id = IDS.incrementAndGet();
+        CompletableFuture<Void> done = track(id, null);
+        send(Frames.descriptors(Frames.LEASE, id, fence, remote), done);
+        done.whenComplete((v, e) -> {
+            if (e != null && !closed) socket.writeMessage(Frames.done(IDS.incrementAndGet(), id, null));
+        });
+        return done.thenApply(v -> id);
+    }
+
+    /**
+     * A one-sided transfer is over: releases {@code lease} (0 = none) and delivers {@code notification} (may be null);
+     * completes when the peer acknowledged, so a transfer to a peer that died fails instead of succeeding.
+     */
+    public CompletableFuture<Void> done(long lease, byte[] notification) {
+        long id = IDS.incrementAndGet();
+        CompletableFuture<Void> done = track(id, null);
+        send(Frames.done(id, lease, notification), done);
+        return done;
+    }
+
+    /** Presents the nonce read from the peer's shm probe file; completes when the peer confirmed it. */
+    public CompletableFuture<Void> proveShm(byte[] nonce) {
+        long id = IDS.incrementAndGet();
+        CompletableFuture<Void> done = track(id, null);
+        send(Unpooled.wrappedBuffer(Frames.start(Frames.SHM_PROOF, 8, nonce.length).writeLong(id), Unpooled.wrappedBuffer(nonce)), done);
         return done;
     }
 
@@ -149,26 +205,53 @@ public final class ControlConnection {
 
     private void failAll(String why) {
         closed = true;
+        vertx.cancelTimer(handshakeTimer);
+        ready.completeExceptionally(new TransferException(why));
         for (Pending p : pending.values()) p.done.completeExceptionally(new TransferException(why));
+    }
+
+    /** A protocol failure: counted when it is one of ours to count, then the connection closes. */
+    private void fail(RuntimeException e) {
+        if (e instanceof ProtocolException p && p.reason() != null && !open) refusals.count(p.reason());
+        TransferException t = e instanceof TransferException te ? te
+                : new TransferException("control connection with " + peer + ": " + e, e);
+        if (!open) LOG.log(System.Logger.Level.WARNING, "handshake with " + peer + " failed: " + t.getMessage());
+        else LOG.log(System.Logger.Level.WARNING, "control connection with " + peer + ": " + t.getMessage());
+        ready.completeExceptionally(t);
+        closed = true;
+        for (Pending p : pending.values()) p.done.completeExceptionally(t);
+        socket.close();
+    }
+
+    private void guard(byte type, int headerLength, long payloadLength) {
+        if (!open) {
+            byte want = server == null ? Frames.CHALLENGE : Frames.PROOF;
+            if (type != want && type != Frames.REFUSED) {
+                throw new ProtocolException("malformed", peer + " sent " + Frames.name(type) + " instead of " + Frames.name(want));
+            }
+            if (headerLength > Handshake.MAX_HEADER || payloadLength != 0) {
+                throw new ProtocolException("malformed", peer + " sent an oversized handshake");
+            }
+        } else if (type != Frames.ACK && type != Frames.ERROR && type != Frames.READ_DATA) {
+            throw new ProtocolException(null, "unexpected " + Frames.name(type) + " frame from " + peer);
+        }
     }
 
     private FrameDecoder.Sink frame(byte type, ByteBuf h, long payloadLength) {
         switch (type) {
-            case Frames.WRITE -> {
-                long id = h.readLong();
-                try {
-                    return into(memory.slice(h.readInt(), h.readLong(), payloadLength));
-                } catch (TransferException e) {
-                    writeErrors.putIfAbsent(id, e.getMessage());
-                    return null;
-                }
+            case Frames.CHALLENGE -> {
+                Handshake.Hello s = Handshake.Hello.decode(h);
+                Handshake.checkServer(s, peer, expected, hello);
+                server = s;
+                socket.writeMessage(Handshake.auth(self.secret(), hello, s));
             }
-            case Frames.WRITE_END -> {
-                long id = h.readLong();
-                String error = writeErrors.remove(id);
-                socket.writeMessage(error == null ? Frames.idOnly(Frames.ACK, id) : Frames.error(id, error));
+            case Frames.PROOF -> {
+                Handshake.verifyProof(self.secret(), hello, server, h);
+                open = true;
+                vertx.cancelTimer(handshakeTimer);
+                ready.complete(this);
             }
-            case Frames.READ -> serveRead(h);
+            case Frames.REFUSED -> throw new TransferException("peer " + peer + " refused the connection: " + Frames.string(h));
             case Frames.READ_DATA -> {
                 Pending p = pending.get(h.readLong());
                 int index = h.readInt();
@@ -178,34 +261,13 @@ public final class ControlConnection {
                     p.done.completeExceptionally(new TransferException(peer + " answered a READ with the wrong length"));
                     return null;
                 }
-                return into(dst);
+                return (chunk, at) -> chunk.getBytes(chunk.readerIndex(), dst.asSlice(at, chunk.readableBytes()).asByteBuffer());
             }
             case Frames.ACK -> complete(h.readLong(), null);
             case Frames.ERROR -> complete(h.readLong(), peer + ": " + Frames.string(h));
-            case Frames.NOTIF -> {
-                if (payloadLength > MAX_NOTIFICATION) throw new TransferException("notification too large: " + payloadLength);
-                return notification(Frames.string(h), (int) payloadLength);
-            }
-            default -> throw new TransferException("unknown frame type " + type + " from " + peer);
+            default -> throw new ProtocolException(null, "unexpected " + Frames.name(type) + " frame from " + peer);
         }
         return null;
-    }
-
-    private void serveRead(ByteBuf h) {
-        long id = h.readLong();
-        int n = h.readInt();
-        MemorySegment[] slices = new MemorySegment[n];
-        try {
-            for (int i = 0; i < n; i++) slices[i] = memory.slice(h.readInt(), h.readLong(), h.readLong());
-        } catch (TransferException | IllegalArgumentException e) {
-            socket.writeMessage(Frames.error(id, e.getMessage()));
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            socket.writeMessage(Frames.withPayload(
-                    Frames.start(Frames.READ_DATA, 12, slices[i].byteSize()).writeLong(id).writeInt(i), slices[i]));
-        }
-        socket.writeMessage(Frames.idOnly(Frames.ACK, id));
     }
 
     private void complete(long id, String error) {
@@ -213,24 +275,5 @@ public final class ControlConnection {
         if (p == null) return; // timed out already
         if (error == null) p.done.complete(null);
         else p.done.completeExceptionally(new TransferException(error));
-    }
-
-    private static FrameDecoder.Sink into(MemorySegment dst) {
-        return (chunk, at) -> chunk.getBytes(chunk.readerIndex(), dst.asSlice(at, chunk.readableBytes()).asByteBuffer());
-    }
-
-    private FrameDecoder.Sink notification(String from, int length) {
-        byte[] payload = new byte[length];
-        return new FrameDecoder.Sink() {
-            @Override
-            public void accept(ByteBuf chunk, long at) {
-                chunk.getBytes(chunk.readerIndex(), payload, (int) at, chunk.readableBytes());
-            }
-
-            @Override
-            public void end() {
-                notifications.accept(new Notification(from, payload));
-            }
-        };
     }
 }

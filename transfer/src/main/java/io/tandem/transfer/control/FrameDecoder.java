@@ -2,15 +2,21 @@ package io.tandem.transfer.control;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.tandem.transfer.TransferException;
 
 /**
  * Splits the incoming byte stream into {@link Frames frames}. The header is gathered in a small buffer; the payload is
  * handed to the frame's {@link Sink} chunk by chunk as it arrives from the socket, so a large WRITE lands in registered
- * memory without ever being buffered whole. Used on one event-loop thread only.
+ * memory without ever being buffered whole. A {@link Guard} sees every frame's prefix before its header is read, so a
+ * frame that is not allowed (before the handshake: anything but the next handshake step, or an oversized one) is
+ * refused before it is buffered. Used on one event-loop thread only.
  */
 final class FrameDecoder {
     private static final int MAX_HEADER = 1 << 20;
+
+    interface Guard {
+        /** Throws a {@link ProtocolException} when a frame with this prefix must not be accepted now. */
+        void check(byte type, int headerLength, long payloadLength);
+    }
 
     interface Listener {
         /** A frame's header arrived; returns where its payload goes, or {@code null} to discard it. */
@@ -26,6 +32,7 @@ final class FrameDecoder {
         }
     }
 
+    private final Guard guard;
     private final Listener listener;
     private final ByteBuf head = Unpooled.buffer(64);
     private int headerLength = -1;
@@ -34,7 +41,8 @@ final class FrameDecoder {
     private Sink sink;
     private boolean inPayload;
 
-    FrameDecoder(Listener listener) {
+    FrameDecoder(Guard guard, Listener listener) {
+        this.guard = guard;
         this.listener = listener;
     }
 
@@ -63,8 +71,9 @@ final class FrameDecoder {
         headerLength = head.getInt(1);
         payloadLength = head.getLong(5);
         if (headerLength < 0 || headerLength > MAX_HEADER || payloadLength < 0) {
-            throw new TransferException("corrupt frame: header " + headerLength + ", payload " + payloadLength);
+            throw new ProtocolException("malformed", "corrupt frame: header " + headerLength + ", payload " + payloadLength);
         }
+        guard.check(head.getByte(0), headerLength, payloadLength);
     }
 
     private void finish() {

@@ -13,13 +13,12 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,21 +26,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * Same-host transfers through shared memory: the agent backs its regions with files under the shm directory, this
  * backend maps a peer's region files once (in {@link #loadPeer}) and a transfer is one {@link MemorySegment#copy}
  * per descriptor, run on the agent's native pool — or, for transfers up to {@link #INLINE_BYTES}, right on the
- * caller's thread, where a copy of a few microseconds costs less than handing it to the pool. The data is in the peer's
- * memory when the copy returns.
+ * calling thread, where a copy of a few microseconds costs less than handing it to the pool.
+ *
+ * <p>A same host name or boot id proves nothing (containers on one machine share the boot id, network namespaces
+ * share {@code /dev/shm} but not host names), so shm is used only once proven: each agent writes a random nonce into
+ * its own {@link ShmProbe probe file}, whose path (never the nonce) its payload carries; {@link #loadPeer} maps the
+ * peer's probe file with its regions and reads the nonce, which the agent presents to the peer over the
+ * authenticated control connection. Only when the peer confirms it does the agent use shm for that peer.
  */
 public final class ShmBackend implements TransferBackend {
-    private record Mapped(Arena arena, Map<Integer, MemorySegment> regions) {
+    private record Mapped(Arena arena, Map<Integer, MemorySegment> regions, byte[] nonce) {
     }
 
     /** Transfers up to this size are copied on the posting thread (at 10-20 GB/s, 50-100 microseconds at most). */
     static final long INLINE_BYTES = 1024 * 1024;
 
     private final TransferContext context;
+    private final ShmProbe probe;
     private final Map<String, Mapped> peers = new ConcurrentHashMap<>();
 
-    public ShmBackend(TransferContext context) {
+    /** Creates this agent's probe file at {@code probeFile}. */
+    public ShmBackend(TransferContext context, Path probeFile) {
         this.context = context;
+        this.probe = ShmProbe.create(probeFile);
     }
 
     @Override
@@ -54,46 +61,60 @@ public final class ShmBackend implements TransferBackend {
         if (region.path() == null) throw new TransferException("shm needs file-backed regions: " + region.label());
     }
 
+    /** The probe file's path (UTF-8). */
     @Override
     public byte[] payload() {
-        return new byte[0];
+        return probe.path().toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code nonce}, read by a peer from this agent's probe file, is the one written there (constant time). */
+    public boolean confirms(byte[] nonce) {
+        return probe.confirms(nonce);
     }
 
     @Override
     public boolean canReach(AgentMetadata self, AgentMetadata peer) {
-        return unreachableReason(self, peer).isEmpty();
+        return peer.offers(name());
     }
 
-    /** Why shm cannot reach {@code peer}, or empty when it can. */
-    public static Optional<String> unreachableReason(AgentMetadata self, AgentMetadata peer) {
-        if (!peer.offers("shm")) return Optional.of("peer " + peer.agent() + " does not offer shm");
-        if (!self.hostId().equals(peer.hostId())) {
-            return Optional.of("peer " + peer.agent() + " is on another host (" + peer.hostId() + ", here " + self.hostId() + ")");
-        }
-        for (RegionInfo r : peer.regions()) {
-            if (r.path() == null || !Files.exists(Path.of(r.path()))) {
-                return Optional.of("region file " + r.path() + " of peer " + peer.agent() + " not found");
-            }
-        }
-        return Optional.empty();
-    }
-
+    /**
+     * Maps the peer's probe file and region files. Afterwards {@link #nonce} is what this process read from the
+     * peer's probe file; the mapping is to be used only once the peer confirmed it.
+     */
     @Override
     public void loadPeer(AgentMetadata peer) {
+        byte[] payload = peer.backendPayloads().get(name());
+        if (payload == null || payload.length == 0) throw new TransferException("peer " + peer.agent() + " offers shm without a probe file");
+        Path probeFile = Path.of(new String(payload, StandardCharsets.UTF_8));
         Arena arena = Arena.ofShared();
         Map<Integer, MemorySegment> regions = new HashMap<>();
+        byte[] nonce;
         try {
+            nonce = ShmProbe.read(probeFile, arena);
             for (RegionInfo r : peer.regions()) {
-                try (FileChannel ch = FileChannel.open(Path.of(r.path()), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                if (r.path() == null) throw new TransferException("region " + r.id() + " has no file");
+                Path file = Path.of(r.path());
+                if (!probeFile.getParent().equals(file.getParent())) {
+                    throw new TransferException("region file " + file + " is not beside the probe file " + probeFile);
+                }
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    if (ch.size() < r.size()) throw new TransferException("region file " + file + " is shorter than " + r.size());
                     regions.put(r.id(), ch.map(FileChannel.MapMode.READ_WRITE, 0, r.size(), arena));
                 }
             }
         } catch (IOException | RuntimeException e) {
             arena.close();
-            throw new TransferException("shm cannot map the regions of " + peer.agent() + ": " + e.getMessage(), e);
+            throw new TransferException("shm cannot map the memory of " + peer.agent() + ": " + e.getMessage(), e);
         }
-        Mapped old = peers.put(peer.agent(), new Mapped(arena, regions));
+        Mapped old = peers.put(peer.agent(), new Mapped(arena, regions, nonce));
         if (old != null) old.arena.close();
+    }
+
+    /** The nonce read from the peer's probe file by {@link #loadPeer}. */
+    public byte[] nonce(String agent) {
+        Mapped m = peers.get(agent);
+        if (m == null) throw new TransferException("shm: peer " + agent + " not loaded");
+        return m.nonce.clone();
     }
 
     @Override
@@ -137,5 +158,6 @@ public final class ShmBackend implements TransferBackend {
     @Override
     public void close() {
         for (String p : List.copyOf(peers.keySet())) forgetPeer(p);
+        probe.delete();
     }
 }
