@@ -12,6 +12,9 @@ import io.tandem.model.BundledModel;
 import io.tandem.protocol.ProtocolCodecs;
 import io.tandem.registry.LocalWorkerRegistry;
 import io.tandem.registry.WorkerRegistry;
+import io.tandem.protocol.auth.ClusterSecret;
+import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.AdvertisedHost;
 import io.tandem.registry.cluster.ClusterNode;
 import io.tandem.registry.cluster.ClusterOptions;
 import io.tandem.registry.cluster.TandemCluster;
@@ -80,23 +83,47 @@ public final class Gateway {
         List<Path> paths = modelPaths(options);
         return gw.stopOnFailure(gw.loadModels(paths)
                 .compose(v -> EmbeddedWorkers.deploy(vertx, gw.registry, paths, options.engine(), options.engineOptions(),
-                        options.prefillWorkers(), options.disaggregation(), gw.meters))
+                        options.prefillWorkers(), options.disaggregation(), embeddedSecurity(options), gw.meters))
                 .compose(deployed -> {
                     gw.workers.addAll(deployed);
                     return gw.deployHttp(options, PrometheusScrapingHandler.create(metricsName));
                 }));
     }
 
-    /** Joins the Hazelcast cluster; workers are whatever the cluster's registry shows. */
+    /** The embedded workers' security: the configured secret, else a random one only this JVM knows. */
+    private static NodeSecurity embeddedSecurity(GatewayOptions options) {
+        NodeSecurity configured = options.security();
+        return configured.secret() != null ? configured : configured.withSecret(ClusterSecret.random());
+    }
+
+    /**
+     * Joins the Hazelcast cluster; workers are whatever the cluster's registry shows. The event bus publishes
+     * {@code --advertise-host} (else {@code -cluster-host}, else Hazelcast's address; never a wildcard).
+     */
     public static Future<Gateway> startClustered(GatewayOptions options) {
         String metricsName = "tandem-gateway-" + UUID.randomUUID();
+        try {
+            AdvertisedHost.resolve(options.advertiseHost(), options.clusterHost(), null); // a wildcard fails before joining
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
+        }
         ClusterOptions cluster = ClusterOptions.defaults()
                 .withVertxOptions(new VertxOptions().setMetricsOptions(metricsOptions(metricsName)))
                 .withClusterHost(options.clusterHost())
-                .withClusterPort(options.clusterPort());
+                .withClusterPort(options.clusterPort())
+                .withPublicHost(options.advertiseHost())
+                .withTls(options.security().tls());
         if (options.clusterConfig() != null) cluster = cluster.withConfigLocation(options.clusterConfig());
         return TandemCluster.start(cluster).compose(node -> {
             Gateway gw = new Gateway(node.vertx(), node.registry(), true, node);
+            try {
+                AdvertisedHost.Choice advertised = TandemCluster.advertisedHost(node.vertx(), options.advertiseHost(),
+                        options.clusterHost());
+                log.log(System.Logger.Level.INFO, "this gateway is reached at {0} on the event bus (from {1})",
+                        advertised.host(), advertised.source().flag);
+            } catch (IllegalArgumentException e) {
+                return gw.stopOnFailure(Future.failedFuture(e));
+            }
             Handler<RoutingContext> scrape;
             MeterRegistry vertxMeters = BackendRegistries.getNow(metricsName);
             if (vertxMeters != null) {

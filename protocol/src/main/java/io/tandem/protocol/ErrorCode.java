@@ -13,6 +13,11 @@ public enum ErrorCode {
     OVERLOADED(429, 429),
     /** The worker is shutting down or otherwise unable to serve. */
     UNAVAILABLE(503, 503),
+    /**
+     * A data-plane peer is not the one the registry names (worker id, member or epoch) or refused our credentials:
+     * between workers only (the decode worker then prefills locally), never shown to a client.
+     */
+    PEER_REFUSED(421, 503),
     /** A bug or engine failure. */
     INTERNAL(500, 500);
 

@@ -15,9 +15,12 @@ public sealed interface RemotePrefillMessage {
      * @param decodeWorkerId whose blocks receive the KV (its transfer agent and bootstrap)
      * @param blockTable     the decode worker's blocks for the whole prompt
      * @param cachedTokens   leading positions the decode worker already holds (its prefix-cache hit)
+     * @param decodeEpoch    the decode worker's epoch: the bootstrap the prefill worker writes by must be of this start
+     * @param fenceToken     the reservation's fencing token: every write carries it, and the decode worker drops writes
+     *                       whose token no longer owns the blocks (after a timeout, a cancel, or reuse)
      */
     record Request(String requestId, int[] promptTokens, SamplingParams sampling, String decodeWorkerId,
-                   int[] blockTable, int cachedTokens) implements RemotePrefillMessage {
+                   int[] blockTable, int cachedTokens, long decodeEpoch, long fenceToken) implements RemotePrefillMessage {
         @Override
         public String toString() {
             return "RemotePrefill.Request[" + requestId + ", prompt " + promptTokens.length + ", decode " + decodeWorkerId

@@ -47,7 +47,7 @@ class PeerDeathTest {
      * into the peer's file, still mapped here after the peer died, and reports success. Confirmed WRITEs come with
      * the agent core's fenced writes (issue 10 items 5 and 7); set this to true when they are merged.
      */
-    private static final boolean SHM_WRITES_CONFIRMED = false;
+    private static final boolean SHM_WRITES_CONFIRMED = true;
     private static Vertx vertx;
 
     @BeforeAll

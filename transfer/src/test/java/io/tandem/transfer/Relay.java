@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (stops forwarding, keeps the connection), cut every connection after some bytes towards the agent, or drop its
  * connections and lead new ones elsewhere.
  */
-final class Relay implements AutoCloseable {
+public final class Relay implements AutoCloseable {
     private final NetServer server;
     private final NetClient client;
     private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
@@ -52,32 +52,32 @@ final class Relay implements AutoCloseable {
         server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
 
-    static Relay to(Vertx vertx, int targetPort) throws Exception {
+    public static Relay to(Vertx vertx, int targetPort) throws Exception {
         return new Relay(vertx, targetPort);
     }
 
-    int port() {
+    public int port() {
         return server.actualPort();
     }
 
     /** Bytes forwarded towards the agent. */
-    long forwarded() {
+    public long forwarded() {
         return forwarded.get();
     }
 
     /** Closes every connection; new ones go to {@code port}. */
-    void retarget(int port) {
+    public void retarget(int port) {
         target = port;
         for (NetSocket s : sockets) s.close();
     }
 
     /** From now on nothing is forwarded either way; connections stay open. */
-    void silence() {
+    public void silence() {
         silent = true;
     }
 
     /** Closes both sides once more than {@code bytes} in total went towards the agent. */
-    void cutAfter(long bytes) {
+    public void cutAfter(long bytes) {
         cutAfter = bytes;
     }
 

@@ -40,7 +40,14 @@ public final class WorkerDeployment {
      */
     public static Future<DeployedWorker> deploy(Vertx vertx, WorkerRegistry registry, WorkerOptions options,
                                                 MeterRegistry meters, EngineFactory engines) {
-        WorkerVerticle verticle = new WorkerVerticle(options, registry, engines, meters != null ? meters : defaultMeters());
+        return deploy(vertx, registry, options, meters, engines, io.tandem.worker.disagg.PrefillFaults.NONE);
+    }
+
+    /** With faults injected into the prefill role (tests reproduce slow or partitioned machines with them). */
+    public static Future<DeployedWorker> deploy(Vertx vertx, WorkerRegistry registry, WorkerOptions options,
+                                                MeterRegistry meters, EngineFactory engines,
+                                                io.tandem.worker.disagg.PrefillFaults faults) {
+        WorkerVerticle verticle = new WorkerVerticle(options, registry, engines, meters != null ? meters : defaultMeters(), faults);
         return vertx.deployVerticle(verticle).map(id -> new DeployedWorker(id, verticle));
     }
 

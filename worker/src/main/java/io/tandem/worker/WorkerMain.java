@@ -9,6 +9,7 @@ import io.tandem.launcher.options.OptionValues;
 import io.tandem.launcher.options.Program;
 import io.tandem.launcher.options.TandemOptions;
 import io.tandem.registry.HazelcastWorkerRegistry;
+import io.tandem.registry.cluster.AdvertisedHost;
 import io.tandem.registry.cluster.ClusterOptions;
 import io.tandem.registry.cluster.TandemCluster;
 import io.vertx.core.Vertx;
@@ -93,7 +94,7 @@ public final class WorkerMain implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::shutdown));
         commandLine.getOut().println("worker " + running.worker().workerId() + " (" + settings.options().role()
                 + ") serving " + running.worker().record().model() + "; health and metrics on http://"
-                + settings.options().host() + ":" + running.worker().httpPort());
+                + running.worker().record().host() + ":" + running.worker().httpPort());
         commandLine.getOut().flush();
         return 0;
     }
@@ -107,18 +108,26 @@ public final class WorkerMain implements Callable<Integer> {
         return WorkerSettings.from(OptionValues.merge(Program.WORKER, file, flags), System.getenv());
     }
 
-    /** Joins the cluster with Prometheus metrics, starts the registry and deploys the worker. */
+    /**
+     * Joins the cluster with Prometheus metrics, resolves the address to publish (never a wildcard, see
+     * {@link AdvertisedHost}), starts the registry and deploys the worker.
+     */
     static Running start(WorkerSettings s) throws Exception {
+        AdvertisedHost.resolve(s.advertiseHost(), s.clusterHost(), null); // a wildcard fails before joining
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ClusterOptions cluster = ClusterOptions.defaults().withClusterHost(s.clusterHost()).withClusterPort(s.clusterPort())
-                .withConfigLocation(s.clusterConfig());
+                .withConfigLocation(s.clusterConfig()).withPublicHost(s.advertiseHost()).withTls(s.security().tls());
         VertxOptions vertxOptions = TandemCluster.vertxOptions(cluster).setMetricsOptions(new MicrometerMetricsOptions()
                 .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
         Vertx vertx = Vertx.builder().with(vertxOptions).withClusterManager(TandemCluster.clusterManager(cluster))
                 .withMetrics(new MicrometerMetricsFactory(prometheus)).buildClustered().await();
         try {
+            AdvertisedHost.Choice advertised = TandemCluster.advertisedHost(vertx, s.advertiseHost(), s.clusterHost());
+            LOG.log(System.Logger.Level.INFO, "this worker is reached at " + advertised.host() + " (from "
+                    + advertised.source().flag + "); it binds " + s.options().host());
             HazelcastWorkerRegistry registry = TandemCluster.registry(vertx, cluster.registry()).await();
-            DeployedWorker worker = WorkerDeployment.deploy(vertx, registry, s.options(), prometheus).await();
+            DeployedWorker worker = WorkerDeployment.deploy(vertx, registry,
+                    s.options().withAdvertiseHost(advertised.host()), prometheus).await();
             return new Running(vertx, registry, worker);
         } catch (Exception e) {
             vertx.close().await(10, TimeUnit.SECONDS);

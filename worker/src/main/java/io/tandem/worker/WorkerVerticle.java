@@ -15,6 +15,13 @@ import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
+import io.tandem.protocol.auth.ClusterSecret;
+import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.AdvertisedHost;
+import io.tandem.transfer.AgentIdentity;
+import io.tandem.worker.disagg.BootstrapAuth;
+import io.tandem.worker.disagg.BootstrapEndpoint;
+import io.tandem.worker.disagg.PrefillFaults;
 import io.tandem.engine.remote.DisaggregatedEngine;
 import io.tandem.transfer.TransferAgent;
 import io.tandem.transfer.TransferAgents;
@@ -71,6 +78,8 @@ public final class WorkerVerticle extends VerticleBase {
     /** Random per start of this worker: told apart from an earlier run under the same id. */
     private final long epoch = WorkerRecord.newEpoch();
     private final Map<String, RequestStream> streams = new HashMap<>();
+    private final PrefillFaults faults;
+    private final TransferMetrics transferMetrics;
 
     private LoadedEngine loaded;
     private WorkerMetrics metrics;
@@ -91,12 +100,20 @@ public final class WorkerVerticle extends VerticleBase {
     private boolean engineClosed;
 
     public WorkerVerticle(WorkerOptions options, WorkerRegistry registry, EngineFactory engines, MeterRegistry meters) {
+        this(options, registry, engines, meters, PrefillFaults.NONE);
+    }
+
+    /** @param faults what a test injects into the prefill role ({@link PrefillFaults#NONE} in production) */
+    public WorkerVerticle(WorkerOptions options, WorkerRegistry registry, EngineFactory engines, MeterRegistry meters,
+                          PrefillFaults faults) {
         this.options = options;
         this.registry = registry;
         this.engines = engines;
         this.meters = meters;
+        this.faults = faults;
         this.workerId = options.workerId() != null ? options.workerId()
                 : options.role().name().toLowerCase(Locale.ROOT) + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.transferMetrics = new TransferMetrics(meters, workerId);
     }
 
     public String workerId() {
@@ -131,6 +148,10 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ProtocolCodecs.registerAll(vertx.eventBus());
+        if (AdvertisedHost.resolveName(publishedHost()).map(java.net.InetAddress::isAnyLocalAddress).orElse(false)) {
+            return Future.failedFuture(new IllegalArgumentException("worker " + workerId + " binds " + options.host()
+                    + " and would publish it to its peers, where it means 'this host': set --advertise-host"));
+        }
         long startNanos = System.nanoTime();
         long[] engineNanos = new long[1];
         kvEvents = new KvEventPublisher(vertx, context, workerId, registry.kvSnapshots());
@@ -155,10 +176,11 @@ public final class WorkerVerticle extends VerticleBase {
                 })
                 .compose(v -> options.httpPort() < 0 ? Future.succeededFuture((HttpServer) null)
                         : WorkerHttpServer.start(vertx, options.host(), options.httpPort(), this::health,
-                        () -> bootstrap == null ? null : bootstrap.toJson(), meters))
+                        () -> record != null && !stopping, new BootstrapEndpoint(() -> bootstrap == null ? null : bootstrap.toJson(),
+                                new BootstrapAuth(options.security().secret()), transferMetrics::routeRefused), meters))
                 .compose(server -> {
                     http = server;
-                    record = new WorkerRecord(workerId, options.role(), loaded.modelName(), registry.nodeId(), options.host(),
+                    record = new WorkerRecord(workerId, options.role(), loaded.modelName(), registry.nodeId(), publishedHost(),
                             server == null ? 0 : server.actualPort(), loaded.maxContext(), WorkerLoad.IDLE, System.currentTimeMillis(),
                             epoch, loaded.contract(), 0);
                     return registry.register(record);
@@ -167,27 +189,38 @@ public final class WorkerVerticle extends VerticleBase {
                     loadTimer = vertx.setPeriodic(options.loadReportMillis(), id -> reportLoad());
                     kvEvents.start(KV_SNAPSHOT_MILLIS, loaded.engine()::requestKvSnapshot);
                     LOG.log(System.Logger.Level.INFO, "worker " + workerId + " (" + options.role() + ", engine " + options.engine()
-                            + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + options.host() + ":" + http.actualPort())
+                            + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + publishedHost() + ":" + http.actualPort())
                             + String.format(java.util.Locale.ROOT, "; ready in %.0f ms (engine %.0f ms)",
                             (System.nanoTime() - startNanos) / 1e6, engineNanos[0] / 1e6));
                 })
                 .recover(e -> shutdown().transform(ignored -> Future.failedFuture(e)));
     }
 
-    /** The transfer agent the KV arenas are registered with; none for engines without a paged cache. */
+    /**
+     * The transfer agent the KV arenas are registered with; none for engines without a paged cache, and none for a
+     * clustered worker without a cluster secret (unless {@code --insecure-transfer}): it serves aggregated.
+     */
     private Future<TransferAgent> openTransferAgent() {
         if (!options.engine().equals(io.tandem.worker.engine.EngineNames.CPU)) return Future.succeededFuture(null);
+        NodeSecurity security = options.security();
+        if (vertx.isClustered() && !security.transferAllowed()) {
+            LOG.log(System.Logger.Level.WARNING, "worker " + workerId + " has no cluster secret: it takes no part in remote "
+                    + "prefill and serves aggregated only. Give every member the same secret (--cluster-secret-file FILE or "
+                    + ClusterSecret.ENV + "), or pass --insecure-transfer to run an unauthenticated KV data plane.");
+            return Future.succeededFuture(null);
+        }
+        if (vertx.isClustered() && security.secret() == null) {
+            LOG.log(System.Logger.Level.WARNING, "--insecure-transfer: anyone who reaches " + publishedHost() + " can read and "
+                    + "write this worker's KV memory through its transfer port and GET /route");
+        }
         DisaggregationOptions d = options.disaggregation();
-        TransferConfig config = new TransferConfig(d.transfer(), workerId, options.host(), 0, "/dev/shm", d.transferThreads(),
-                java.time.Duration.ofMillis(d.prefillTimeoutMillis()));
         // an unavailable backend (NIXL or UCX not installed) is reported, never fatal: auto instead, else no transfers
-        Future<TransferAgent> opened = TransferAgents.open(vertx, config);
+        Future<TransferAgent> opened = TransferAgents.open(vertx, transferConfig(d.transfer()));
         if (!d.transfer().equals("auto")) {
             opened = opened.recover(e -> {
                 LOG.log(System.Logger.Level.ERROR, "transfer backend '" + d.transfer() + "' is unavailable (" + e.getMessage()
                         + "); using auto instead");
-                return TransferAgents.open(vertx, new TransferConfig("auto", workerId, options.host(), 0, "/dev/shm",
-                        d.transferThreads(), config.timeout()));
+                return TransferAgents.open(vertx, transferConfig("auto"));
             });
         }
         return opened.recover(e -> {
@@ -195,6 +228,24 @@ public final class WorkerVerticle extends VerticleBase {
                     + " serves aggregated only");
             return Future.succeededFuture(null);
         });
+    }
+
+    /**
+     * The agent binds {@code --host} and publishes {@link #publishedHost()}, proves this worker's identity in every
+     * handshake, authenticates peers with the cluster secret (TLS when configured), and takes only writes that carry
+     * the fencing token of a live reservation.
+     */
+    private TransferConfig transferConfig(String backend) {
+        DisaggregationOptions d = options.disaggregation();
+        NodeSecurity security = options.security();
+        return new TransferConfig(backend, workerId, options.host(), options.transferPort(), "/dev/shm", d.transferThreads(),
+                java.time.Duration.ofMillis(d.prefillTimeoutMillis()), publishedHost(),
+                new AgentIdentity(workerId, registry.nodeId(), epoch), security.secret(), security.tls(), true);
+    }
+
+    /** The host peers reach this worker at: {@code --advertise-host} (resolved by the main), else the bind host. */
+    private String publishedHost() {
+        return options.advertiseHost() != null ? options.advertiseHost() : options.host();
     }
 
     /** Bootstrap answers, and the prefill service or the remote-prefill client, by role. */
@@ -207,16 +258,22 @@ public final class WorkerVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         bootstrap = new KvBootstrap(workerId, agent.backend(), agent.metadata(), engine.kvCache().layout(), regions);
-        bootstrapConsumer = vertx.eventBus().consumer(Addresses.bootstrap(workerId), m -> m.reply(bootstrap.toJson()));
-        TransferMetrics transferMetrics = new TransferMetrics(meters, workerId);
+        transferMetrics.agent(agent);
+        // on the cluster's event bus anyone who joins Hazelcast could ask: there only the authenticated GET /route serves it
+        Future<Void> ready = Future.succeededFuture();
+        if (!vertx.isClustered()) {
+            bootstrapConsumer = vertx.eventBus().consumer(Addresses.bootstrap(workerId), m -> m.reply(bootstrap.toJson()));
+            ready = bootstrapConsumer.completion();
+        }
         DisaggregationOptions d = options.disaggregation();
-        Future<Void> ready = bootstrapConsumer.completion();
         if (options.role() == WorkerRole.PREFILL) {
-            peers = new PeerDirectory(vertx, registry, agent, engine.kvCache().layout());
-            prefillService = new PrefillService(vertx, context, workerId, engine, agent, kvMemory, peers, d, transferMetrics);
+            peers = new PeerDirectory(vertx, registry, agent, engine.kvCache().layout(), options.security().secret(), workerId);
+            prefillService = new PrefillService(vertx, context, workerId, engine, agent, kvMemory, peers, d, transferMetrics,
+                    faults);
             ready = Future.all(ready, prefillService.start()).mapEmpty();
         } else {
-            prefillClient = new RemotePrefillClient(vertx, context, registry, engine, workerId, loaded.modelName(), d, transferMetrics);
+            prefillClient = new RemotePrefillClient(vertx, context, registry, engine, workerId, loaded.modelName(), d,
+                    transferMetrics, agent.fences(), regions, epoch);
         }
         return ready;
     }

@@ -10,15 +10,22 @@ import io.tandem.protocol.RemotePrefillMessage;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.WorkerRole;
+import io.tandem.engine.kv.KvLayout;
+import io.tandem.protocol.WorkerRecord;
 import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.transfer.AgentIdentity;
+import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.Relay;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferAgents;
+import io.tandem.transfer.TransferConfig;
 import io.tandem.worker.disagg.DisaggregationOptions;
+import io.tandem.worker.disagg.KvBootstrap;
+import io.tandem.worker.disagg.PrefillFaults;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -39,27 +46,31 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A prefill worker whose KV sends to one decode peer stall (the peer accepts the transfer connection and never reads
- * it) still serves another decode worker's remote prefill: that request is prefilled remotely, with the aggregated
- * output and no fallback, while the stalled request still waits for its sends. When the stalled peer's connection
- * dies its sends fail, the prefill worker answers that request with the failure and frees its blocks.
+ * A prefill worker whose KV sends to one decode peer stall (the peer stops answering in the middle of the transfer)
+ * still serves another decode worker's remote prefill: that request is prefilled remotely, with the aggregated output
+ * and no fallback, while the stalled request still waits for its sends. When the stalled peer's connection dies its
+ * sends fail, the prefill worker answers that request with the failure and frees its blocks.
  *
- * <p>The stalled peer is a fake: its bootstrap copies the real decode worker's KV layout and regions, with its own
- * agent name and a control address of a TCP server that pauses every connection. Written against the transfer agent
- * of before issue 10's identity checks; a transfer-layer test hook can replace the fake later.
+ * <p>The stalled peer is a real transfer agent registered as a decode worker (its bootstrap states the real decode
+ * worker's KV layout, its own identity and epoch, so the prefill worker's checks and handshake pass), reached through
+ * a {@link Relay} that the test silences once the prefill worker has loaded it: from then on nothing it sends is
+ * answered.
  */
 class StalledDecodePeerTest {
     private static final long PREFILL_TIMEOUT_MILLIS = 30_000;
     private final Vertx vertx = Vertx.vertx();
     private final List<DeployedWorker> deployed = new ArrayList<>();
-    private final List<NetSocket> pausedConnections = new CopyOnWriteArrayList<>();
-    private NetServer stalledPeer;
+    private TransferAgent stalledAgent;
+    private Relay relay;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (NetSocket s : pausedConnections) s.close();
-        if (stalledPeer != null) stalledPeer.close().await(10, TimeUnit.SECONDS);
+        if (relay != null) relay.close();
         for (DeployedWorker w : deployed) w.undeploy(vertx).await(40, TimeUnit.SECONDS);
+        if (stalledAgent != null) vertx.executeBlocking(() -> {
+            stalledAgent.close();
+            return null;
+        }).await(20, TimeUnit.SECONDS);
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
@@ -69,10 +80,19 @@ class StalledDecodePeerTest {
         Path path = DisaggregatedWorkersTest.model("tandem-fortune-5m-f32");
         SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry();
         LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
-        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, new SimpleMeterRegistry());
-        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, decodeMeters);
-        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, new SimpleMeterRegistry());
-        String peer = startStalledPeer(decode);
+        CompletableFuture<Void> hold = new CompletableFuture<>();
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        PrefillFaults holdTheStalledOne = requestId -> {
+            if (!requestId.equals("stalled")) return CompletableFuture.completedFuture(null);
+            held.complete(null);
+            return hold;
+        };
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, new SimpleMeterRegistry(), holdTheStalledOne);
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, decodeMeters, PrefillFaults.NONE);
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, new SimpleMeterRegistry(),
+                PrefillFaults.NONE);
+        long epoch = WorkerRecord.newEpoch();
+        String peer = startStalledPeer(cluster, decode, epoch);
 
         Random random = new Random(5);
         int vocab = decode.engine().info().vocabSize();
@@ -80,10 +100,13 @@ class StalledDecodePeerTest {
         var sampling = new SamplingParams(24, 0f, 1f, 0, 0f, null, 0f, 0f, new int[0], true, 5);
         Future<Message<Object>> stalledReply = vertx.eventBus().request(Addresses.prefill(prefill.workerId()),
                 new RemotePrefillMessage.Request("stalled", stalledPrompt, sampling, peer,
-                        IntStream.range(0, (stalledPrompt.length + 15) / 16).toArray(), 0),
+                        IntStream.range(0, (stalledPrompt.length + 15) / 16).toArray(), 0, epoch, 1),
                 new DeliveryOptions().setSendTimeout(3 * PREFILL_TIMEOUT_MILLIS));
+        held.get(20, TimeUnit.SECONDS); // the prefill worker loaded the peer (handshake done) and waits to compute
+        relay.silence();
+        hold.complete(null);
         CpuEngine prefillEngine = (CpuEngine) prefill.engine();
-        awaitTrue(() -> !pausedConnections.isEmpty(), "the prefill worker is sending KV to the stalled peer");
+        awaitTrue(() -> prefillEngine.stats().sending() == 1, "the prefill worker computed the stalled prompt and waits for its sends");
 
         Map<String, int[]> prompts = Map.of("long", random.ints(190, 10, vocab).toArray());
         var expected = run(aggregated, prompts);
@@ -99,7 +122,8 @@ class StalledDecodePeerTest {
         assertEquals(1, prefillEngine.stats().sending());
         assertTrue(prefillEngine.load().activeBlocks() > 0, "its blocks are held while its sends may read them");
 
-        for (NetSocket s : pausedConnections) s.close(); // the peer dies: its pending WRITEs fail
+        relay.close(); // the peer dies: its pending WRITEs fail
+        relay = null;
         Throwable failure = stalledReply.toCompletionStage().toCompletableFuture()
                 .handle((m, e) -> e).get(20, TimeUnit.SECONDS);
         assertTrue(failure != null && failure.getMessage().contains("KV transfer"), "the stalled request failed: " + failure);
@@ -107,29 +131,38 @@ class StalledDecodePeerTest {
                 "the prefill worker freed the failed request's blocks");
     }
 
-    /** A decode peer whose transfer connection is accepted and never read; returns its worker id. */
-    private String startStalledPeer(DeployedWorker like) throws Exception {
-        stalledPeer = vertx.createNetServer().connectHandler(s -> {
-            s.pause();
-            pausedConnections.add(s);
-        });
-        int port = stalledPeer.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
-        JsonObject real = vertx.eventBus().<JsonObject>request(Addresses.bootstrap(like.workerId()), null)
-                .await(10, TimeUnit.SECONDS).body();
+    /**
+     * A decode peer of its own: a real agent with the decode worker's KV layout, registered under its own worker id and
+     * epoch, whose bootstrap leads to a relay in front of it. Returns its worker id.
+     */
+    private String startStalledPeer(LocalWorkerRegistry registry, DeployedWorker like, long epoch) throws Exception {
         String id = "stalled-peer";
-        JsonObject metadata = real.getJsonObject("metadata").copy().put("agent", id + "-agent").put("host_id", "elsewhere")
-                .put("control_host", "127.0.0.1").put("control_port", port);
-        JsonObject boot = real.copy().put("worker_id", id).put("agent_name", id + "-agent").put("metadata", metadata);
-        vertx.eventBus().consumer(Addresses.bootstrap(id), m -> m.reply(boot)).completion().await(10, TimeUnit.SECONDS);
+        KvLayout layout = ((CpuEngine) like.engine()).kvLayout();
+        stalledAgent = TransferAgents.open(vertx, TransferConfig.of("tcp", id + "-agent")
+                .withIdentity(new AgentIdentity(id, registry.nodeId(), epoch))).await(20, TimeUnit.SECONDS);
+        int[][] regions = new int[layout.layers()][2];
+        for (int l = 0; l < layout.layers(); l++) {
+            regions[l][0] = stalledAgent.register("L" + l + "K", layout.arenaBytes()).id();
+            regions[l][1] = stalledAgent.register("L" + l + "V", layout.arenaBytes()).id();
+        }
+        AgentMetadata metadata = stalledAgent.metadata();
+        relay = Relay.to(vertx, metadata.controlPort());
+        KvBootstrap boot = new KvBootstrap(id, "tcp", metadata.withControlAddress("127.0.0.1", relay.port()), layout, regions);
+        vertx.eventBus().consumer(Addresses.bootstrap(id), m -> m.reply(boot.toJson())).completion().await(10, TimeUnit.SECONDS);
+        WorkerRecord r = like.record();
+        registry.register(new WorkerRecord(id, WorkerRole.DECODE, r.model(), registry.nodeId(), "127.0.0.1", 0, r.maxContext(),
+                r.load(), System.currentTimeMillis(), epoch, r.contract(), 0)).await(10, TimeUnit.SECONDS);
         return id;
     }
 
-    private DeployedWorker deploy(LocalWorkerRegistry registry, WorkerRole role, Path model, MeterRegistry meters) throws Exception {
+    private DeployedWorker deploy(LocalWorkerRegistry registry, WorkerRole role, Path model, MeterRegistry meters,
+                                  PrefillFaults faults) throws Exception {
         Map<String, Object> engine = new LinkedHashMap<>(Map.of("threads", 1, "kv-cache-memory", "16MiB"));
         WorkerOptions o = WorkerOptions.defaults(role).withModelPath(model).withEngine("cpu", engine).withoutHttp()
                 .withDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(16)
                         .withMaxPrefillQueue(8).withPrefillTimeoutMillis(PREFILL_TIMEOUT_MILLIS));
-        DeployedWorker w = WorkerDeployment.deploy(vertx, registry, o, meters).await(60, TimeUnit.SECONDS);
+        DeployedWorker w = WorkerDeployment.deploy(vertx, registry, o, meters, new io.tandem.worker.engine.ModelEngines(), faults)
+                .await(60, TimeUnit.SECONDS);
         deployed.add(w);
         return w;
     }

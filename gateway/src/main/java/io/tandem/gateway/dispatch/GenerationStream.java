@@ -231,7 +231,7 @@ public final class GenerationStream {
         return switch (code) {
             case INVALID_REQUEST -> ApiException.invalid(null, msg);
             case OVERLOADED -> ApiException.overloaded(msg, dispatcher.options.retryAfterSeconds());
-            case UNAVAILABLE, MODEL_NOT_FOUND -> ApiException.unavailable(msg, dispatcher.options.retryAfterSeconds());
+            case UNAVAILABLE, MODEL_NOT_FOUND, PEER_REFUSED -> ApiException.unavailable(msg, dispatcher.options.retryAfterSeconds());
             case INTERNAL -> ApiException.internal(msg);
         };
     }

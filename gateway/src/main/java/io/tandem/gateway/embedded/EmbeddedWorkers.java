@@ -4,6 +4,7 @@ import io.tandem.worker.disagg.DisaggregationOptions;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tandem.protocol.WorkerRole;
+import io.tandem.protocol.auth.NodeSecurity;
 import io.tandem.registry.WorkerRegistry;
 import io.tandem.worker.DeployedWorker;
 import io.tandem.worker.WorkerDeployment;
@@ -21,7 +22,8 @@ import java.util.Map;
  * (or, with none, one worker doing both), deployed into the gateway's own Vert.x and registered in its local
  * registry. The decode worker sends prompts with more than {@code max_local_prefill_tokens} uncached tokens to a
  * prefill worker, whose KV comes back through the transfer agents (shm between workers of one process, by default).
- * They run no HTTP server of their own; their meters go to the gateway's /metrics.
+ * They run no HTTP server of their own; their meters go to the gateway's /metrics. They share one {@code security}
+ * (its secret authenticates their transfer connections, which listen on loopback).
  */
 public final class EmbeddedWorkers {
 
@@ -31,7 +33,8 @@ public final class EmbeddedWorkers {
 
     public static Future<List<DeployedWorker>> deploy(Vertx vertx, WorkerRegistry registry, List<Path> models, String engine,
                                                       Map<String, Object> engineOptions, int prefillWorkers,
-                                                      DisaggregationOptions disaggregation, MeterRegistry meters) {
+                                                      DisaggregationOptions disaggregation, NodeSecurity security,
+                                                      MeterRegistry meters) {
         List<DeployedWorker> deployed = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
         for (Path model : models) {
@@ -40,7 +43,7 @@ public final class EmbeddedWorkers {
             roles.add(prefillWorkers == 0 ? WorkerRole.BOTH : WorkerRole.DECODE);
             for (WorkerRole role : roles) {
                 WorkerOptions options = WorkerOptions.defaults(role).withModelPath(model).withEngine(engine, engineOptions)
-                        .withoutHttp().withDisaggregation(disaggregation);
+                        .withoutHttp().withDisaggregation(disaggregation).withSecurity(security);
                 chain = chain.compose(v -> WorkerDeployment.deploy(vertx, registry, options, meters)
                         .map(w -> {
                             deployed.add(w);

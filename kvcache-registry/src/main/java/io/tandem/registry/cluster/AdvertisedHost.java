@@ -56,7 +56,7 @@ public final class AdvertisedHost {
     }
 
     /** The address a host name or literal stands for here; empty when it does not resolve (others may still reach it). */
-    static Optional<InetAddress> resolveName(String host) {
+    public static Optional<InetAddress> resolveName(String host) {
         try {
             return Optional.of(InetAddress.getByName(host));
         } catch (UnknownHostException | SecurityException e) {

@@ -75,6 +75,22 @@ public final class TandemCluster {
         throw new IllegalArgumentException("this Vert.x is not clustered with Hazelcast (cluster manager: " + manager + ")");
     }
 
+    /**
+     * The address this clustered node publishes ({@link AdvertisedHost#resolve}): the flags when given, else the
+     * address Hazelcast bound.
+     *
+     * @throws IllegalArgumentException naming the flag, when that address would not reach this node from another host
+     */
+    public static AdvertisedHost.Choice advertisedHost(Vertx clusteredVertx, String advertiseHost, String clusterHost) {
+        java.net.InetAddress bound;
+        try {
+            bound = hazelcastOf(clusteredVertx).getCluster().getLocalMember().getAddress().getInetAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("Hazelcast's own member address does not resolve: " + e.getMessage(), e);
+        }
+        return AdvertisedHost.resolve(advertiseHost, clusterHost, bound);
+    }
+
     /** A started registry for a Vert.x that is already clustered with Hazelcast. */
     public static Future<HazelcastWorkerRegistry> registry(Vertx clusteredVertx, RegistryOptions options) {
         try {

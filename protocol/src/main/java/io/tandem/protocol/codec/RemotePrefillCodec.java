@@ -17,7 +17,8 @@ public final class RemotePrefillCodec extends BinaryCodec<RemotePrefillMessage> 
             case RemotePrefillMessage.Request q -> {
                 w.writeByte(REQUEST).writeString(q.requestId()).writeInts(q.promptTokens());
                 GenerateRequestCodec.writeSampling(w, q.sampling());
-                w.writeString(q.decodeWorkerId()).writeInts(q.blockTable()).writeInt(q.cachedTokens());
+                w.writeString(q.decodeWorkerId()).writeInts(q.blockTable()).writeInt(q.cachedTokens())
+                        .writeLong(q.decodeEpoch()).writeLong(q.fenceToken());
             }
             case RemotePrefillMessage.Result r -> {
                 w.writeByte(RESULT).writeString(r.requestId()).writeInt(r.firstToken());
@@ -34,7 +35,7 @@ public final class RemotePrefillCodec extends BinaryCodec<RemotePrefillMessage> 
         byte kind = r.readByte();
         return switch (kind) {
             case REQUEST -> new RemotePrefillMessage.Request(r.readString(), r.readInts(), GenerateRequestCodec.readSampling(r),
-                    r.readString(), r.readInts(), r.readInt());
+                    r.readString(), r.readInts(), r.readInt(), r.readLong(), r.readLong());
             case RESULT -> {
                 String id = r.readString();
                 int token = r.readInt();

@@ -96,7 +96,8 @@ class CodecRoundTripTest {
     void remotePrefillMessages() {
         var codec = new RemotePrefillCodec("t");
         var sampling = new SamplingParams(64, 0.7f, 0.9f, 40, 0.05f, 7L, 0f, 0f, new int[] {2}, false, 3);
-        var req = new RemotePrefillMessage.Request("r1", new int[] {1, 2, 3, 4}, sampling, "decode-1", new int[] {9, 4}, 16);
+        var req = new RemotePrefillMessage.Request("r1", new int[] {1, 2, 3, 4}, sampling, "decode-1", new int[] {9, 4}, 16,
+                0xfeedL, -7L);
         var back = (RemotePrefillMessage.Request) codec.decode(codec.encode(req));
         assertArrayEquals(req.promptTokens(), back.promptTokens());
         assertArrayEquals(req.blockTable(), back.blockTable());

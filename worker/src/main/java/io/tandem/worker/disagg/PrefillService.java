@@ -41,6 +41,7 @@ public final class PrefillService {
     private final PeerDirectory peers;
     private final DisaggregationOptions options;
     private final TransferMetrics metrics;
+    private final PrefillFaults faults;
     private final String workerId;
     private final Map<String, TransferKvExport> inFlight = new HashMap<>();
     private MessageConsumer<Object> consumer;
@@ -48,7 +49,8 @@ public final class PrefillService {
     private Promise<Void> drained;
 
     public PrefillService(Vertx vertx, Context context, String workerId, DisaggregatedEngine engine, TransferAgent agent,
-                          RegisteredKvMemory regions, PeerDirectory peers, DisaggregationOptions options, TransferMetrics metrics) {
+                          RegisteredKvMemory regions, PeerDirectory peers, DisaggregationOptions options, TransferMetrics metrics,
+                          PrefillFaults faults) {
         this.vertx = vertx;
         this.context = context;
         this.workerId = workerId;
@@ -58,6 +60,7 @@ public final class PrefillService {
         this.peers = peers;
         this.options = options;
         this.metrics = metrics;
+        this.faults = faults;
         metrics.queueDepth(this::depth);
     }
 
@@ -88,15 +91,33 @@ public final class PrefillService {
             return;
         }
         inFlight.put(req.requestId(), null); // holds its queue slot while the peer loads
-        peers.peer(req.decodeWorkerId()).onComplete(ar -> {
-            if (ar.failed()) {
-                inFlight.remove(req.requestId());
-                msg.fail(ErrorCode.UNAVAILABLE.code(), ar.cause().getMessage());
-                checkDrained();
-                return;
-            }
-            submit(req, ar.result(), msg);
-        });
+        peers.peer(req.decodeWorkerId())
+                .compose(peer -> peer.epoch() == req.decodeEpoch() ? Future.succeededFuture(peer)
+                        : Future.failedFuture(new PeerMismatchException("the request of " + req.decodeWorkerId() + " comes from its "
+                        + "start " + Long.toUnsignedString(req.decodeEpoch(), 16) + ", the registry knows start "
+                        + Long.toUnsignedString(peer.epoch(), 16) + ": not writing into either")))
+                .compose(peer -> Future.fromCompletionStage(faults.beforePrefill(req.requestId()), context).map(peer))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        inFlight.remove(req.requestId());
+                        refuse(req, msg, ar.cause());
+                        checkDrained();
+                        return;
+                    }
+                    submit(req, ar.result(), msg);
+                });
+    }
+
+    /** The decode worker prefills locally; an identity mismatch is logged and counted here, where it was found. */
+    private void refuse(RemotePrefillMessage.Request req, Message<Object> msg, Throwable cause) {
+        if (cause instanceof PeerMismatchException) {
+            metrics.peerMismatch();
+            LOG.log(System.Logger.Level.WARNING, "not prefilling " + req.requestId() + " for " + req.decodeWorkerId() + ": "
+                    + cause.getMessage());
+            msg.fail(ErrorCode.PEER_REFUSED.code(), cause.getMessage());
+        } else {
+            msg.fail(ErrorCode.UNAVAILABLE.code(), cause.getMessage());
+        }
     }
 
     private void submit(RemotePrefillMessage.Request req, PeerDirectory.Peer peer, Message<Object> msg) {
@@ -105,7 +126,8 @@ public final class PrefillService {
         try {
             var reservation = new io.tandem.engine.remote.KvReservation(req.requestId(), req.promptTokens(), req.blockTable(), req.cachedTokens());
             export = new TransferKvExport(LayerwiseExportPlan.of(reservation, engine.kvCache().layout().blockSize(), layers),
-                    agent, engine.kvCache(), regions, peer, options.prefillTimeoutMillis(), options.layerwise(), metrics);
+                    agent, engine.kvCache(), regions, peer, req.fenceToken(), options.prefillTimeoutMillis(), options.layerwise(),
+                    metrics);
             inFlight.put(req.requestId(), export);
             engine.submitPrefill(new EngineRequest(req.requestId(), req.promptTokens(), firstTokenOnly(req.sampling())),
                     new ReplySink(req.requestId(), msg, export), export);

@@ -11,6 +11,8 @@ import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
+import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.WriteFences;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -43,9 +45,29 @@ public final class RemotePrefillClient implements AutoCloseable {
     /** Remote prefills sent and not yet answered, by request id. */
     private final java.util.Map<String, PerRequest> pending = new java.util.concurrent.ConcurrentHashMap<>();
     private final AutoCloseable registryListener;
+    private final WriteFences fences;
+    private final int[][] regions;
+    private final long epoch;
+    private final long blockBytes;
+    private final int blockSize;
+    /** Fencing tokens, never reused: random start, then counting up (0 means unfenced). */
+    private final java.util.concurrent.atomic.AtomicLong tokens =
+            new java.util.concurrent.atomic.AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2));
 
+    /**
+     * @param fences  this worker's transfer agent's write fences: each reservation's blocks are granted to its own token
+     *                and revoked when it ends, so a late write can never land in blocks given to someone else
+     * @param regions the agent region of each layer's K and V arena ({@code [layer][0|1]})
+     * @param epoch   this worker's epoch, sent so the prefill worker writes only into this start's memory
+     */
     public RemotePrefillClient(Vertx vertx, Context context, WorkerRegistry registry, DisaggregatedEngine engine,
-                               String workerId, String model, DisaggregationOptions options, TransferMetrics metrics) {
+                               String workerId, String model, DisaggregationOptions options, TransferMetrics metrics,
+                               WriteFences fences, int[][] regions, long epoch) {
+        this.fences = fences;
+        this.regions = regions;
+        this.epoch = epoch;
+        this.blockBytes = engine.kvCache().layout().blockBytes();
+        this.blockSize = engine.kvCache().layout().blockSize();
         this.vertx = vertx;
         this.context = context;
         this.registry = registry;
@@ -115,6 +137,7 @@ public final class RemotePrefillClient implements AutoCloseable {
         private final String hint;
         private volatile String prefillWorker;
         private volatile String requestId;
+        private volatile long token;
         private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
         PerRequest(SamplingParams sampling, String hint) {
@@ -135,10 +158,12 @@ public final class RemotePrefillClient implements AutoCloseable {
             }
             prefillWorker = target.get().workerId();
             requestId = r.requestId();
+            token = tokens.getAndIncrement();
+            fences.grant(token, grantedRanges(r));
             metrics.prefilled("remote");
             pending.put(r.requestId(), this);
             var request = new RemotePrefillMessage.Request(r.requestId(), r.promptTokens(), sampling, workerId,
-                    r.blockTable(), r.cachedTokens());
+                    r.blockTable(), r.cachedTokens(), epoch, token);
             context.runOnContext(v -> send(request, prefillWorker));
             return true;
         }
@@ -150,7 +175,7 @@ public final class RemotePrefillClient implements AutoCloseable {
                         if (!(reply.body() instanceof RemotePrefillMessage.Result res)) {
                             fallBack("error", "unexpected reply " + reply.body());
                         } else if (settle()) {
-                            engine.completeRemotePrefill(request.requestId(), res.firstToken(), res.logprobs());
+                            afterRevoke(() -> engine.completeRemotePrefill(request.requestId(), res.firstToken(), res.logprobs()));
                         }
                     })
                     .onFailure(e -> fallBack(reason(e), e.getMessage()));
@@ -163,22 +188,68 @@ public final class RemotePrefillClient implements AutoCloseable {
             return true;
         }
 
+        /**
+         * The remote prefill failed, timed out, or its worker left: stop its writes (revoke the token, tell the prefill
+         * worker), and once no write of it can still land, prefill locally in the same blocks.
+         */
         void fallBack(String reason, String message) {
             if (!settle()) return;
             metrics.fellBack(reason);
             LOG.log(System.Logger.Level.INFO, "remote prefill of " + requestId + " on " + prefillWorker + " failed ("
                     + message + "); prefilling locally");
-            engine.failRemotePrefill(requestId, message);
+            if (reason.equals("timeout")) tellPrefillWorker("the decode worker timed out");
+            afterRevoke(() -> engine.failRemotePrefill(requestId, message));
         }
 
+        /** The client went away while its KV was computed remotely: stop the prefill worker and end once nothing writes. */
         @Override
         public void cancel(String requestId) {
+            if (prefillWorker == null) return;
+            tellPrefillWorker("the client cancelled");
+            if (settle()) afterRevoke(() -> engine.failRemotePrefill(requestId, "cancelled"));
+        }
+
+        private void tellPrefillWorker(String why) {
             String target = prefillWorker;
-            if (target != null) {
-                context.runOnContext(v -> vertx.eventBus().send(Addresses.control(target),
-                        new ControlMessage.Cancel(requestId, "the client cancelled")));
+            context.runOnContext(v -> vertx.eventBus().send(Addresses.control(target), new ControlMessage.Cancel(requestId, why)));
+        }
+
+        /**
+         * Revokes the reservation's token (every outcome, success included), then runs {@code next} once no write of it
+         * is in flight: from then on the blocks are the engine's alone, whatever a late prefill worker still sends.
+         */
+        private void afterRevoke(Runnable next) {
+            java.util.concurrent.CompletableFuture<Void> revoked = fences.revoke(token);
+            if (!revoked.isDone()) {
+                vertx.setTimer(options.prefillTimeoutMillis(), t -> {
+                    if (!revoked.isDone()) LOG.log(System.Logger.Level.WARNING, "a write of " + requestId + " by " + prefillWorker
+                            + " is still in flight after " + options.prefillTimeoutMillis() + " ms; its blocks stay reserved until it ends");
+                });
+            }
+            revoked.whenComplete((v, e) -> next.run());
+        }
+    }
+
+    /**
+     * What a prefill worker may write for a reservation: every layer's K and V bytes of the blocks past the decode
+     * worker's own prefix hit (consecutive blocks merged).
+     */
+    List<MemoryDescriptor> grantedRanges(KvReservation r) {
+        int[] table = r.blockTable();
+        int first = r.cachedTokens() / blockSize, last = (r.promptTokens().length + blockSize - 1) / blockSize;
+        List<MemoryDescriptor> out = new java.util.ArrayList<>();
+        for (int[] layer : regions) {
+            for (int region : layer) {
+                int i = first;
+                while (i < last) {
+                    int j = i + 1;
+                    while (j < last && table[j] == table[j - 1] + 1) j++;
+                    out.add(new MemoryDescriptor(region, table[i] * blockBytes, (j - i) * blockBytes));
+                    i = j;
+                }
             }
         }
+        return out;
     }
 
     /** A metric label for why a remote prefill failed. */
@@ -188,6 +259,7 @@ public final class RemotePrefillClient implements AutoCloseable {
             if (re.failureType() == ReplyFailure.NO_HANDLERS) return "unavailable";
             if (re.failureCode() == ErrorCode.OVERLOADED.code()) return "queue_full";
             if (re.failureCode() == ErrorCode.UNAVAILABLE.code()) return "unavailable";
+            if (re.failureCode() == ErrorCode.PEER_REFUSED.code()) return "peer_refused";
         }
         return "error";
     }

@@ -34,6 +34,8 @@ final class TransferKvExport implements KvExport {
     private final KvCache cache;
     private final RegisteredKvMemory localRegions;
     private final PeerDirectory.Peer peer;
+    /** The decode worker's fencing token of the reservation: its agent drops writes once the token no longer owns the blocks. */
+    private final long fence;
     private final long timeoutMillis;
     private final TransferMetrics metrics;
     private final boolean layerwise;
@@ -52,7 +54,8 @@ final class TransferKvExport implements KvExport {
     }
 
     TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvCache cache, RegisteredKvMemory localRegions,
-                     PeerDirectory.Peer peer, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
+                     PeerDirectory.Peer peer, long fence, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
+        this.fence = fence;
         this.layerwise = layerwise;
         this.layers = cache.layout().layers();
         this.plan = plan;
@@ -145,7 +148,7 @@ final class TransferKvExport implements KvExport {
                 }
             }
             long started = System.nanoTime();
-            TransferHandle h = agent.post(TransferOp.WRITE, local, peer.bootstrap().agent().agent(), dst, null);
+            TransferHandle h = agent.post(TransferOp.WRITE, local, peer.bootstrap().agent().agent(), dst, null, fence);
             bytes += h.bytes();
             posted.add(h.completion().whenComplete((v, e) -> {
                 if (e == null) metrics.transferred(h.backend(), h.bytes(), System.nanoTime() - started);

@@ -1,6 +1,9 @@
 package io.tandem.worker.disagg;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferStats;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -22,6 +25,7 @@ public final class TransferMetrics {
     private final Map<String, Counter> bytesByBackend = new ConcurrentHashMap<>(), prefills = new ConcurrentHashMap<>(),
             fallbacks = new ConcurrentHashMap<>();
     private final Map<String, Timer> secondsByBackend = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusedRoutes = new ConcurrentHashMap<>();
 
     public TransferMetrics(MeterRegistry meters, String workerId) {
         this.meters = meters;
@@ -61,6 +65,36 @@ public final class TransferMetrics {
         fallbacks.computeIfAbsent(reason, r -> Counter.builder("tandem_prefill_fallbacks")
                 .description("remote prefills that fell back to local prefill, by reason")
                 .tag("worker", workerId).tag("reason", r).register(meters)).increment();
+    }
+
+    /** A prefill worker refused to write: the decode peer it reached was not the worker, member or epoch it should be. */
+    void peerMismatch() {
+        Counter.builder("tandem_transfer_peer_mismatches").description("remote prefills refused because the decode peer "
+                + "reached was not the one the registry names (worker id, member, epoch)").tag("worker", workerId)
+                .register(meters).increment();
+    }
+
+    /** A {@code GET /route} whose authentication failed (a wrong secret, a replay, garbage). */
+    public void routeRefused(String reason) {
+        refusedRoutes.computeIfAbsent(reason, r -> refusedCounter("route", r)).increment();
+    }
+
+    private Counter refusedCounter(String channel, String reason) {
+        return Counter.builder("tandem_transfer_refused_connections").description("data-plane connections and bootstrap "
+                + "requests refused before any KV moved, by channel and reason").tag("worker", workerId)
+                .tag("channel", channel).tag("reason", reason).register(meters);
+    }
+
+    /** The agent's own counts: control connections refused by reason, and writes dropped by a fence. */
+    public void agent(TransferAgent agent) {
+        for (String reason : TransferStats.REASONS) {
+            FunctionCounter.builder("tandem_transfer_refused_connections", agent, a -> a.stats().refused(reason))
+                    .description("data-plane connections and bootstrap requests refused before any KV moved, by channel and reason")
+                    .tag("worker", workerId).tag("channel", "control").tag("reason", reason).register(meters);
+        }
+        FunctionCounter.builder("tandem_transfer_fenced", agent, a -> a.stats().fencedWrites())
+                .description("KV writes dropped because their fencing token no longer owned the blocks (late, cancelled, reused)")
+                .tag("worker", workerId).register(meters);
     }
 
     void queueDepth(Supplier<Number> depth) {

@@ -4,38 +4,40 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * A worker's own HTTP endpoints: {@code GET /health}, {@code GET /metrics} (Prometheus text) and the transfer
- * bootstrap {@code GET /route} (agent name, backend, metadata and KV layout; 404 when the worker transfers no KV).
+ * A worker's own HTTP endpoints: {@code GET /health}, {@code GET /ready} (for load balancers and container
+ * healthchecks), {@code GET /metrics} (Prometheus text) and the transfer bootstrap {@code GET /route}.
  * {@code /health} adds {@code "kernels"}: the CPU kernels its engine runs, as its {@link WorkerMetrics} report them
  * ({@code {"backend": "vector", "lanes": 16}}, or {@code "none"} for an engine without CPU kernels).
  */
 public final class WorkerHttpServer {
     private WorkerHttpServer() {}
 
-    public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health, MeterRegistry meters) {
-        return start(vertx, host, port, health, () -> null, meters);
-    }
-
-    /** @param route the bootstrap document, or null when the worker transfers no KV */
+    /**
+     * @param ready whether the worker takes requests now ({@code /ready}: 200, else 503 — while starting or draining)
+     * @param route the transfer bootstrap endpoint ({@code GET /route})
+     */
     public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health,
-                                           Supplier<JsonObject> route, MeterRegistry meters) {
+                                           BooleanSupplier ready, Handler<RoutingContext> route, MeterRegistry meters) {
         Router router = Router.router(vertx);
         router.get("/health").handler(ctx -> ctx.json(withKernels(health.get(), meters)));
-        router.get("/route").handler(ctx -> {
-            JsonObject doc = route.get();
-            if (doc != null) ctx.json(doc);
-            else ctx.response().setStatusCode(404).putHeader("content-type", "application/json")
-                    .end(new JsonObject().put("error", "this worker transfers no KV (its engine has no paged cache)").encode());
+        router.get("/ready").handler(ctx -> {
+            boolean up = ready.getAsBoolean();
+            ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
+                    .end(new JsonObject().put("status", up ? "ready" : "not ready").encode());
         });
+        router.get("/route").handler(route);
         PrometheusMeterRegistry prometheus = prometheusOf(meters);
         if (prometheus != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
