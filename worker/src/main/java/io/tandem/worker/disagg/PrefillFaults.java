@@ -16,4 +16,9 @@ public interface PrefillFaults {
      * its decode peer is loaded. A test holds one back past the decode worker's timeout to make its writes arrive late.
      */
     CompletionStage<Void> beforePrefill(String requestId);
+
+    /** Whether the decode worker's cancel of {@code requestId} is lost on the way, as an event-bus message can be. */
+    default boolean loseCancel(String requestId) {
+        return false;
+    }
 }

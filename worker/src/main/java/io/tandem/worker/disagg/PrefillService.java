@@ -44,6 +44,8 @@ public final class PrefillService {
     private final PrefillFaults faults;
     private final String workerId;
     private final Map<String, TransferKvExport> inFlight = new HashMap<>();
+    /** Requests cancelled while their peer was still loading (their slot in {@code inFlight} holds no export yet). */
+    private final java.util.Set<String> cancelledEarly = new java.util.HashSet<>();
     private MessageConsumer<Object> consumer;
     private boolean stopping;
     private Promise<Void> drained;
@@ -98,13 +100,17 @@ public final class PrefillService {
                         + Long.toUnsignedString(peer.epoch(), 16) + ": not writing into either")))
                 .compose(peer -> Future.fromCompletionStage(faults.beforePrefill(req.requestId()), context).map(peer))
                 .onComplete(ar -> {
-                    if (ar.failed()) {
+                    if (cancelledEarly.remove(req.requestId())) {
+                        inFlight.remove(req.requestId());
+                        msg.fail(ErrorCode.UNAVAILABLE.code(), "the decode worker cancelled " + req.requestId());
+                    } else if (ar.failed()) {
                         inFlight.remove(req.requestId());
                         refuse(req, msg, ar.cause());
-                        checkDrained();
+                    } else {
+                        submit(req, ar.result(), msg);
                         return;
                     }
-                    submit(req, ar.result(), msg);
+                    checkDrained();
                 });
     }
 
@@ -148,10 +154,17 @@ public final class PrefillService {
                 s.frequencyPenalty(), s.stopTokenIds(), true, s.logprobs());
     }
 
-    /** A decode worker gave up on a request (its client cancelled): stop it and stop its transfers. */
+    /**
+     * A decode worker gave up on a request (its client cancelled, or it timed out): stop it and stop its transfers; one
+     * still loading its peer is never computed.
+     */
     public void cancel(String requestId) {
+        if (!inFlight.containsKey(requestId) || faults.loseCancel(requestId)) return;
         TransferKvExport export = inFlight.get(requestId);
-        if (export == null) return;
+        if (export == null) {
+            cancelledEarly.add(requestId);
+            return;
+        }
         export.cancel();
         engine.cancel(requestId);
     }

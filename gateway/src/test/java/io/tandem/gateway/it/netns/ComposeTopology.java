@@ -23,7 +23,7 @@ final class ComposeTopology {
     static final Path ROOT = TestSupport.repoRoot();
     static final int GATEWAY_PORT = 8000;
     static final int WORKER_PORT = 8100;
-    /** The fixed transfer control port of the final IT ({@code --transfer-port}, being added). */
+    /** The workers' transfer control port ({@code --transfer-port}), as in the compose file. */
     static final int TRANSFER_PORT = 8200;
     static final List<String> SERVICES = List.of("gateway", "prefill", "decode");
 
@@ -33,9 +33,8 @@ final class ComposeTopology {
      * @param transfer          the workers' {@code --transfer} backend
      * @param secret            {@code TANDEM_CLUSTER_SECRET} of all three processes, or null for none
      * @param ucxTls            {@code UCX_TLS} of the workers, or null for UCX's own choice
-     * @param fixedTransferPort pass {@code --transfer-port 8200} to the workers (the flag must exist)
      */
-    record Settings(Path model, String transfer, String secret, String ucxTls, boolean fixedTransferPort) {
+    record Settings(Path model, String transfer, String secret, String ucxTls) {
     }
 
     private final NetnsHosts hosts;
@@ -49,8 +48,8 @@ final class ComposeTopology {
     static ComposeTopology start(NetnsHosts hosts, Settings s) throws IOException {
         ComposeTopology t = new ComposeTopology(hosts);
         List<String> engine = new ArrayList<>(List.of("--model", s.model().toString(), "--threads", "1",
-                "--engine-option", "kv-cache-memory=32MiB", "--transfer", s.transfer()));
-        if (s.fixedTransferPort()) engine.addAll(List.of("--transfer-port", String.valueOf(TRANSFER_PORT)));
+                "--engine-option", "kv-cache-memory=32MiB", "--transfer", s.transfer(),
+                "--transfer-port", String.valueOf(TRANSFER_PORT)));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("TANDEM_CLUSTER_MEMBERS", String.join(",", SERVICES));
         if (s.secret() != null) env.put("TANDEM_CLUSTER_SECRET", s.secret());
@@ -75,11 +74,10 @@ final class ComposeTopology {
         return processes.get(service);
     }
 
-    /** The gateway answers /ready and both workers serve their transfer bootstrap (/route). */
+    /** The gateway and both workers answer /ready. */
     void awaitReady(Duration within) throws InterruptedException {
-        await("the gateway is ready", within, () -> http.status(url("gateway") + "/ready") == 200);
-        for (String worker : List.of("prefill", "decode")) {
-            await(worker + " serves /route", within, () -> http.status(url(worker) + "/route") == 200);
+        for (String service : SERVICES) {
+            await(service + " is ready", within, () -> http.status(url(service) + "/ready") == 200);
         }
     }
 
@@ -103,9 +101,8 @@ final class ComposeTopology {
                     + "(./tandem mvn -q -o -pl gateway -am package -DskipTests)");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
+        // a plain java -jar, as the design card types it (the jar restarts itself with the Vector API and native access)
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m",
-                // what docker/Dockerfile.* pass today (JAVA_OPTS); the launcher fix of issue 10 item 0 makes them unneeded
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Djava.util.logging.config.file=conf/logging.properties", "-jar", jarPath.toString()));
         cmd.addAll(args);
         processes.put(service, hosts.start(service, service, cmd, env, ROOT));

@@ -48,9 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Needs root, {@code ip} and {@code unshare}; skips with the reason otherwise. Switches (system properties):
  * {@code tandem.it.transfers} (default {@code tcp,ucx}), {@code tandem.it.ucx-tls} (the workers' {@code UCX_TLS};
  * default {@code tcp}, so UCX crosses the veths: by default it would use shared memory, /dev/shm being shared;
- * {@code default} leaves UCX's choice), {@code tandem.it.transfer-port} ({@code true}: workers get
- * {@code --transfer-port 8200} and the attacker targets it; otherwise it reads the port from the decode worker's
- * /route, which only works while /route is unauthenticated).
+ * {@code default} leaves UCX's choice). The workers' transfer port is the compose file's fixed 8200, which the
+ * attacker targets.
  */
 @Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ComposeTopologyIT {
@@ -93,9 +92,8 @@ class ComposeTopologyIT {
             Assumptions.assumeTrue(why.isEmpty(), () -> "UCX is unavailable here: " + why.orElse(""));
         }
         String ucxTls = System.getProperty("tandem.it.ucx-tls", "tcp");
-        boolean fixedPort = Boolean.getBoolean("tandem.it.transfer-port");
         ComposeTopology.Settings settings = new ComposeTopology.Settings(MODEL, transfer, "it-" + UUID.randomUUID(),
-                transfer.equals("ucx") && !ucxTls.equals("default") ? ucxTls : null, fixedPort);
+                transfer.equals("ucx") && !ucxTls.equals("default") ? ucxTls : null);
         Path logs = ComposeTopology.ROOT.resolve("gateway/target/it-logs/compose-" + transfer + "-" + System.currentTimeMillis());
 
         Phases phases = new Phases();
@@ -117,10 +115,13 @@ class ComposeTopologyIT {
             phases.done("prompts");
             String diagnosis = diagnosis(hosts, cluster);
 
-            int port = fixedPort ? ComposeTopology.TRANSFER_PORT : controlPort(decode);
-            HostProcess attacker = hosts.start("attacker", "attacker", attackerCommand("decode", port), Map.of(), logs);
+            double refusedBefore = refusedConnections(decode);
+            int routeStatus = HTTP.status(decode + "/route"); // this JVM has no secret either
+            HostProcess attacker = hosts.start("attacker", "attacker", attackerCommand("decode", ComposeTopology.TRANSFER_PORT),
+                    Map.of(), logs);
             int exit = attacker.waitFor(60);
             Matcher result = RESULT.matcher(attacker.output().lines().filter(l -> l.startsWith("RESULT")).findFirst().orElse(""));
+            double refused = refusedConnections(decode) - refusedBefore;
             phases.done("attack");
             Map<String, String> afterAttack = HTTP.complete(gateway, model, PROMPTS);
             phases.done("prompts again");
@@ -130,6 +131,7 @@ class ComposeTopologyIT {
                     + remote + " prefilled remotely; " + bytes + " transfer bytes on " + transfer + "\n"
                     + differences(expected, actual) + diagnosis
                     + "\n---- attacker (exit " + exit + ") ----\n" + attacker.output()
+                    + "the decode worker refused " + refused + " transfer connections; GET /route without the secret: " + routeStatus + "\n"
                     + "after the attack: " + matching(expected, afterAttack) + " of " + PROMPTS.size() + " outputs equal the aggregated run\n"
                     + "time: " + phases + "\n";
             System.out.println(report);
@@ -140,6 +142,8 @@ class ComposeTopologyIT {
                     () -> assertTrue(result.matches(), "the attacker ran to its RESULT line"),
                     () -> assertNotEquals("DATA", result.matches() ? result.group(1) : "?", "an outsider cannot READ KV"),
                     () -> assertNotEquals("ACK", result.matches() ? result.group(2) : "?", "an outsider cannot WRITE KV"),
+                    () -> assertTrue(refused >= 2, "the decode worker counted the READ and the WRITE connection as refused"),
+                    () -> assertEquals(401, routeStatus, "the transfer bootstrap (UCX rkeys included) is not served without the secret"),
                     () -> assertEquals(expected, afterAttack, "the victim's outputs are unchanged after the attack"));
         }
     }
@@ -179,13 +183,12 @@ class ComposeTopologyIT {
         });
     }
 
-    private static double remotePrefills(String decode) {
-        return HTTP.metric(decode, "tandem_prefills_total", "where=\"remote\"");
+    private static double refusedConnections(String worker) {
+        return HTTP.metric(worker, "tandem_transfer_refused_connections_total", "channel=\"control\"");
     }
 
-    /** The decode worker's transfer control port, from its transfer bootstrap (GET /route). */
-    private static int controlPort(String decode) throws Exception {
-        return HTTP.getJson(decode + "/route").getJsonObject("metadata").getInteger("control_port");
+    private static double remotePrefills(String decode) {
+        return HTTP.metric(decode, "tandem_prefills_total", "where=\"remote\"");
     }
 
     private static List<String> attackerCommand(String target, int port) throws Exception {
@@ -194,23 +197,18 @@ class ComposeTopologyIT {
         return List.of(java, "-Xmx64m", "-cp", classes, TransferAttacker.class.getName(), target, String.valueOf(port));
     }
 
-    /** What each worker advertises in /route, its transfer metrics, and the log lines about transfers and errors. */
+    /** What each worker says of itself (/health), its transfer metrics, and the log lines about transfers and errors. */
     private static String diagnosis(NetnsHosts hosts, ComposeTopology cluster) {
         StringBuilder sb = new StringBuilder();
         for (String worker : List.of("prefill", "decode")) {
             String base = cluster.url(worker);
             sb.append("---- ").append(worker).append(" (").append(base).append(") ----\n");
             try {
-                JsonObject route = HTTP.getJson(base + "/route");
-                JsonObject meta = route.getJsonObject("metadata");
-                sb.append("/route: worker_id=").append(route.getString("worker_id")).append(" backend=").append(route.getString("backend"))
-                        .append(" control_host=").append(meta.getString("control_host")).append(" control_port=")
-                        .append(meta.getInteger("control_port")).append(" host_id=").append(meta.getString("host_id"))
-                        .append(" backends=").append(meta.getJsonObject("backends").fieldNames()).append('\n');
+                sb.append("/health: ").append(HTTP.getJson(base + "/health").encode()).append('\n');
             } catch (Exception e) {
-                sb.append("/route: ").append(e).append('\n');
+                sb.append("/health: ").append(e).append('\n');
             }
-            sb.append(HTTP.tandemMetrics(base).lines().filter(l -> l.contains("prefill") || l.contains("transfer_bytes"))
+            sb.append(HTTP.tandemMetrics(base).lines().filter(l -> l.contains("prefill") || l.contains("transfer_"))
                     .collect(Collectors.joining("\n"))).append('\n');
         }
         for (String service : ComposeTopology.SERVICES) {
