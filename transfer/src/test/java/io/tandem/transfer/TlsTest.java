@@ -37,47 +37,16 @@ class TlsTest {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    private static void openssl(Path dir, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("openssl"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException(cmd + " failed: " + out);
-    }
-
-    private static boolean opensslPresent() {
-        try {
-            return new ProcessBuilder("openssl", "version").start().waitFor() == 0;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
-    /** A CA named {@code ca}: ca.pem, ca.key. */
-    private static void ca(Path dir, String ca) throws Exception {
-        openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "1", "-subj", "/CN=" + ca);
-    }
-
-    /** A member certificate signed by {@code ca}. */
-    private static TlsFiles member(Path dir, String name, String ca, String trusted) throws Exception {
-        openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-        openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
-                "-out", name + ".pem", "-days", "1");
-        return new TlsFiles(dir.resolve(name + ".pem"), dir.resolve(name + ".key"), dir.resolve(trusted + ".pem"));
-    }
-
     @Test
     void membersOfTheCaTransferAndNobodyElseConnects(@TempDir Path dir) throws Exception {
-        boolean present = opensslPresent();
+        boolean present = TestCertificates.available();
         if (!present) System.out.println("TlsTest skipped: the openssl CLI is not installed");
         assumeTrue(present, "the openssl CLI is not installed");
-        ca(dir, "ca");
-        ca(dir, "rogue-ca");
-        TlsFiles a = member(dir, "a", "ca", "ca"), b = member(dir, "b", "ca", "ca");
+        TestCertificates.ca(dir, "ca");
+        TestCertificates.ca(dir, "rogue-ca");
+        TlsFiles a = TestCertificates.member(dir, "a", "ca", "ca"), b = TestCertificates.member(dir, "b", "ca", "ca");
         // trusts the cluster's CA (so it accepts b's certificate) but presents one of another CA
-        TlsFiles rogue = member(dir, "rogue", "rogue-ca", "ca");
+        TlsFiles rogue = TestCertificates.member(dir, "rogue", "rogue-ca", "ca");
         try (TransferAgent ta = Agents.open(vertx, "tcp", "tls-a", c -> c.withSecret(PeerProcess.secret()).withTls(a));
              TransferAgent tb = Agents.open(vertx, "tcp", "tls-b", c -> c.withSecret(PeerProcess.secret()).withTls(b));
              TransferAgent tr = Agents.open(vertx, "tcp", "tls-rogue", c -> c.withSecret(PeerProcess.secret()).withTls(rogue));

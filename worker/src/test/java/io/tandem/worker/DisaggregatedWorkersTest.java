@@ -8,6 +8,7 @@ import io.tandem.protocol.ProtocolCodecs;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.TokenLogprobs;
+import io.tandem.protocol.WorkerRecord;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.LocalWorkerRegistry;
 import io.tandem.worker.disagg.DisaggregationOptions;
@@ -107,6 +108,31 @@ class DisaggregatedWorkersTest {
         assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
         // the prefill worker's contract (kv dtype f16) rules it out before anything is sent
         assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "contract_mismatch"), "the mismatch was refused");
+        awaitAllBlocksFree(prefill, decode);
+    }
+
+    /**
+     * The registry's record of the decode worker names another start (epoch) than the worker that asks: the prefill
+     * worker reaches a worker that is not the one the registry describes, so it refuses to write, logs and counts the
+     * mismatch, and the decode worker prefills locally with the same output.
+     */
+    @Test
+    void aPeerOfAnotherEpochIsRefusedAndServedLocally() throws Exception {
+        ProtocolCodecs.registerAll(vertx.eventBus());
+        Path path = model("tandem-fortune-5m-f32");
+        SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry(), prefillMeters = new SimpleMeterRegistry();
+        LocalWorkerRegistry cluster = new LocalWorkerRegistry(vertx);
+        DeployedWorker prefill = deploy(cluster, WorkerRole.PREFILL, path, "tcp", 8, prefillMeters, Map.of());
+        DeployedWorker decode = deploy(cluster, WorkerRole.DECODE, path, "tcp", 8, decodeMeters, Map.of());
+        DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, path, "tcp", 8, new SimpleMeterRegistry(), Map.of());
+        WorkerRecord r = decode.record();
+        cluster.register(new WorkerRecord(r.workerId(), r.role(), r.model(), r.nodeId(), r.host(), r.httpPort(), r.maxContext(),
+                r.load(), System.currentTimeMillis(), r.epoch() + 1, r.contract(), r.registeredMillis())).await(10, TimeUnit.SECONDS);
+        Map<String, int[]> prompts = Map.of("long", prompts(prefill).get("long"));
+        assertSameOutputs(run(aggregated, prompts, true), run(decode, prompts, true));
+        assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "peer_refused"), "the decode worker prefilled locally");
+        assertEquals(1, count(prefillMeters, "tandem_transfer_peer_mismatches", "worker", prefill.workerId()), "the prefill worker counted it");
+        assertEquals(0, count(prefillMeters, "tandem_transfer_bytes", "backend", "tcp"), "not a byte was written");
         awaitAllBlocksFree(prefill, decode);
     }
 

@@ -21,6 +21,12 @@ final class JarProcess implements AutoCloseable {
 
     static JarProcess start(String name, Path jar, Path logDir, List<String> jvmProps, List<String> args)
             throws IOException {
+        return start(name, jar, logDir, jvmProps, args, java.util.Map.of());
+    }
+
+    /** With {@code env} added to (or, for null values, removed from) the process's environment. */
+    static JarProcess start(String name, Path jar, Path logDir, List<String> jvmProps, List<String> args,
+                            java.util.Map<String, String> env) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build the jars first (./tandem build)");
         }
@@ -33,7 +39,12 @@ final class JarProcess implements AutoCloseable {
         cmd.addAll(args);
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        env.forEach((k, v) -> {
+            if (v == null) pb.environment().remove(k);
+            else pb.environment().put(k, v);
+        });
+        Process p = pb.start();
         return new JarProcess(name, p, log);
     }
 

@@ -34,6 +34,8 @@ final class ProcessCluster implements AutoCloseable {
     private final List<JarProcess> processes = new ArrayList<>();
     private final Path logs;
     private final List<String> clusterProps;
+    /** Every member's {@code TANDEM_CLUSTER_SECRET}, fresh per cluster, as a deployment would set it. */
+    private final String secret = java.util.UUID.randomUUID().toString();
 
     ProcessCluster(String name) {
         logs = ROOT.resolve("gateway/target/it-logs/" + name + "-" + System.currentTimeMillis());
@@ -78,7 +80,8 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     private JarProcess start(String name, String jar, List<String> args) throws IOException {
-        JarProcess p = JarProcess.start(name, ROOT.resolve(jar), logs, clusterProps, args);
+        JarProcess p = JarProcess.start(name, ROOT.resolve(jar), logs, clusterProps, args,
+                java.util.Map.of(io.tandem.protocol.auth.ClusterSecret.ENV, secret));
         processes.add(p);
         return p;
     }
