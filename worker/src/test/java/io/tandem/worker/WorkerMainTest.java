@@ -103,4 +103,14 @@ class WorkerMainTest {
         assertEquals("classpath:cluster.xml", s.clusterConfig());
         assertTrue(s.cluster());
     }
+
+    @Test
+    void aWildcardToAdvertiseStopsTheStartNamingTheFlag() {
+        Result r = run("-cluster", "--host", "0.0.0.0", "--advertise-host", "0.0.0.0");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--advertise-host is 0.0.0.0, a wildcard"), r.err());
+        r = run("-cluster", "-cluster-host", "0.0.0.0");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("-cluster-host is 0.0.0.0, a wildcard") && r.err().contains("Set --advertise-host"), r.err());
+    }
 }
