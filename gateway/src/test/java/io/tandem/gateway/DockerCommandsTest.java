@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.Yaml;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,9 +23,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class DockerCommandsTest {
     private static final Path ROOT = TestSupport.repoRoot();
-    private static final Pattern SERVICE = Pattern.compile("dockerfile: docker/Dockerfile\\.(gateway|worker)(.*?)(?=dockerfile:|\\z)",
-            Pattern.DOTALL);
-    private static final Pattern COMMAND = Pattern.compile("(?m)^\\s*command:\\s*(\\[.*])\\s*$");
     private static final Pattern CMD = Pattern.compile("(?m)^CMD\\s+(\\[.*])\\s*$");
 
     record Command(String jar, List<String> args) {}
@@ -36,14 +35,19 @@ class DockerCommandsTest {
             assertTrue(cmd.find(), "Dockerfile." + jar + " has a CMD [...]");
             commands.add(new Command(jar, args(cmd.group(1))));
         }
-        Matcher service = SERVICE.matcher(Files.readString(ROOT.resolve("docker/compose.yaml")));
-        int services = 0;
-        while (service.find()) {
-            Matcher command = COMMAND.matcher(service.group(2));
-            if (command.find()) commands.add(new Command(service.group(1), args(command.group(1))));
-            services++;
+        Map<String, Object> compose = new Yaml().load(Files.readString(ROOT.resolve("docker/compose.yaml")));
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) compose.get("services");
+        for (var service : services.entrySet()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> build = (Map<String, Object>) service.getValue().get("build");
+            String jar = build.get("dockerfile").toString().replace("docker/Dockerfile.", "");
+            @SuppressWarnings("unchecked")
+            List<Object> command = (List<Object>) service.getValue().get("command");
+            assertTrue(command != null, service.getKey() + " has a command");
+            commands.add(new Command(jar, command.stream().map(Object::toString).toList()));
         }
-        assertTrue(services >= 3, "compose.yaml's services were found");
+        assertEquals(3, services.size(), "compose.yaml's services were found");
         for (Command c : commands) {
             List<String> args = new ArrayList<>(c.args());
             args.addAll(List.of("--conf", ROOT.resolve("conf/" + c.jar() + ".json").toString())); // as in the image's WORKDIR

@@ -173,7 +173,7 @@ public final class ControlConnection {
     public CompletableFuture<Void> proveShm(byte[] nonce) {
         long id = IDS.incrementAndGet();
         CompletableFuture<Void> done = track(id, null);
-        send(Unpooled.wrappedBuffer(Frames.start(Frames.SHM_PROOF, 8, nonce.length).writeLong(id), Unpooled.wrappedBuffer(nonce)), done);
+        send(Frames.start(Frames.SHM_PROOF, 8, nonce.length).writeLong(id).writeBytes(nonce), done);
         return done;
     }
 

@@ -58,9 +58,13 @@ public final class Frames {
     private Frames() {
     }
 
-    /** The prefix of a frame with room for its header, which the caller appends. */
+    /**
+     * The prefix of a frame with room for its header, which the caller appends. Direct memory: a frame sent as one
+     * composite with a payload in registered (native) memory must be direct in every part, or Netty copies the whole
+     * composite, payload included, into a new direct buffer before writing it.
+     */
     public static ByteBuf start(byte type, int headerLength, long payloadLength) {
-        return Unpooled.buffer(PREFIX + headerLength).writeByte(type).writeInt(headerLength).writeLong(payloadLength);
+        return Unpooled.directBuffer(PREFIX + headerLength).writeByte(type).writeInt(headerLength).writeLong(payloadLength);
     }
 
     /** A frame of header bytes only. */
@@ -81,7 +85,7 @@ public final class Frames {
     public static ByteBuf writeEnd(long id, byte[] notification) {
         ByteBuf head = start(WRITE_END, 9, notification == null ? 0 : notification.length).writeLong(id)
                 .writeByte(notification == null ? 0 : 1);
-        return notification == null ? head : Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(notification));
+        return notification == null ? head : head.writeBytes(notification);
     }
 
     /** READ and LEASE: {@code id, [token,] count, count x (region, offset, length)}. */
@@ -96,7 +100,7 @@ public final class Frames {
     public static ByteBuf done(long id, long lease, byte[] notification) {
         int n = notification == null ? 0 : notification.length;
         ByteBuf head = start(DONE, 17, n).writeLong(id).writeLong(lease).writeByte(notification == null ? 0 : 1);
-        return notification == null ? head : Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(notification));
+        return notification == null ? head : head.writeBytes(notification);
     }
 
     /** {@code head} followed by {@code data} without copying it: the socket reads the registered memory itself. */
