@@ -22,11 +22,12 @@ import java.util.function.Consumer;
 public final class VllmKvEventSubscriber implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VllmKvEventSubscriber.class.getName());
 
+    static final int HANDSHAKE_MILLIS = 1_000;
     private final String endpoint;
     private final VllmKvEventAdapter adapter;
     private final Consumer<KvEventBatch> sink;
     private final ZContext context = new ZContext(1);
-    private final ZMQ.Socket socket;
+    private final String topic;
     private final Thread thread;
     private volatile boolean closed;
     private long received, rejected;
@@ -40,14 +41,19 @@ public final class VllmKvEventSubscriber implements AutoCloseable {
         this.endpoint = endpoint;
         this.adapter = new VllmKvEventAdapter(workerId, hasher);
         this.sink = sink;
-        this.socket = context.createSocket(SocketType.SUB);
-        socket.setReceiveTimeOut(200); // so close() is noticed
-        socket.subscribe(topic.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        socket.connect(endpoint);
+        this.topic = topic;
         this.thread = Thread.ofPlatform().daemon().name("tandem-vllm-kv-" + workerId).start(this::run);
     }
 
+    /** The socket lives on this thread alone: ZMQ sockets must not change threads. */
     private void run() {
+        ZMQ.Socket socket = context.createSocket(SocketType.SUB);
+        socket.setReceiveTimeOut(200); // so close() is noticed
+        // JeroMQ now and then leaves a fresh connection's handshake stuck (seen here in about 1 connection of 40, the
+        // greeting unread in the socket): drop such a connection after a short while, so it reconnects
+        socket.setHandshakeIvl(HANDSHAKE_MILLIS);
+        socket.subscribe(topic.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        socket.connect(endpoint);
         while (!closed) {
             ZMsg msg;
             try {
