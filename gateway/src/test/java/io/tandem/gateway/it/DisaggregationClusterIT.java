@@ -64,8 +64,10 @@ class DisaggregationClusterIT {
         int decodePort = cluster.awaitPort(decode, Duration.ofSeconds(120));
         String gw = "http://127.0.0.1:" + cluster.awaitPort(gateway, Duration.ofSeconds(120));
         cluster.awaitTrue("the gateway is ready", Duration.ofSeconds(120), () -> cluster.status(gw + "/ready") == 200);
-        cluster.awaitTrue("the prefill worker serves its bootstrap", Duration.ofSeconds(60),
-                () -> cluster.status("http://127.0.0.1:" + prefillPort + "/route") == 200);
+        cluster.awaitTrue("the prefill worker is ready", Duration.ofSeconds(60),
+                () -> cluster.status("http://127.0.0.1:" + prefillPort + "/ready") == 200);
+        assertEquals(401, cluster.status("http://127.0.0.1:" + prefillPort + "/route"),
+                "its transfer bootstrap is served to cluster members only");
         Thread.sleep(2_000); // the decode worker's registry view has the prefill worker and its load
 
         aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(MODEL))
