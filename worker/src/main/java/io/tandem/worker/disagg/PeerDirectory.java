@@ -3,6 +3,7 @@ package io.tandem.worker.disagg;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.WorkerRecord;
+import io.tandem.registry.WorkerEvent;
 import io.tandem.registry.WorkerRegistry;
 import io.tandem.protocol.auth.ClusterSecret;
 import io.tandem.transfer.AgentIdentity;
@@ -43,6 +44,7 @@ public final class PeerDirectory {
     private final HttpClient http;
     private final BootstrapClient bootstraps;
     private final Map<String, Future<Peer>> peers = new HashMap<>();
+    private final AutoCloseable departures;
 
     /**
      * @param secret the cluster secret to answer peers' {@code /route} challenges with (null: peers must not ask)
@@ -56,6 +58,11 @@ public final class PeerDirectory {
         this.localLayout = localLayout;
         this.http = vertx.createHttpClient();
         this.bootstraps = new BootstrapClient(http, secret, self, FETCH_TIMEOUT_MILLIS);
+        // a peer that left took its agent, regions and memory with it: drop what we loaded of it
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        this.departures = registry.onChange(e -> {
+            if (e instanceof WorkerEvent.Removed r) context.runOnContext(v -> forget(r.worker().workerId()));
+        });
     }
 
     /** The peer, fetching, checking and loading it the first time (and again after it restarted). */
@@ -137,6 +144,11 @@ public final class PeerDirectory {
     }
 
     public void close() {
+        try {
+            departures.close();
+        } catch (Exception ignored) {
+            // nothing to undo
+        }
         http.close();
     }
 }

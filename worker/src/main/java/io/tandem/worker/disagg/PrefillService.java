@@ -21,7 +21,9 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The prefill role: takes {@link RemotePrefillMessage.Request}s from decode workers, computes each prompt on the
@@ -45,7 +47,7 @@ public final class PrefillService {
     private final String workerId;
     private final Map<String, TransferKvExport> inFlight = new HashMap<>();
     /** Requests cancelled while their peer was still loading (their slot in {@code inFlight} holds no export yet). */
-    private final java.util.Set<String> cancelledEarly = new java.util.HashSet<>();
+    private final Set<String> cancelledEarly = new HashSet<>();
     private MessageConsumer<Object> consumer;
     private boolean stopping;
     private Promise<Void> drained;

@@ -19,9 +19,16 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The decode role's side of disaggregation. For each request the engine reserves the prompt's blocks, then asks
@@ -43,7 +50,7 @@ public final class RemotePrefillClient implements AutoCloseable {
     private final DisaggregationOptions options;
     private final TransferMetrics metrics;
     /** Remote prefills sent and not yet answered, by request id. */
-    private final java.util.Map<String, PerRequest> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, PerRequest> pending = new ConcurrentHashMap<>();
     private final AutoCloseable registryListener;
     private final WriteFences fences;
     private final int[][] regions;
@@ -51,8 +58,7 @@ public final class RemotePrefillClient implements AutoCloseable {
     private final long blockBytes;
     private final int blockSize;
     /** Fencing tokens, never reused: random start, then counting up (0 means unfenced). */
-    private final java.util.concurrent.atomic.AtomicLong tokens =
-            new java.util.concurrent.atomic.AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2));
+    private final AtomicLong tokens = new AtomicLong(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2));
 
     /**
      * @param fences  this worker's transfer agent's write fences: each reservation's blocks are granted to its own token
@@ -138,7 +144,7 @@ public final class RemotePrefillClient implements AutoCloseable {
         private volatile String prefillWorker;
         private volatile String requestId;
         private volatile long token;
-        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean settled = new AtomicBoolean();
 
         PerRequest(SamplingParams sampling, String hint) {
             this.sampling = sampling;
@@ -219,7 +225,7 @@ public final class RemotePrefillClient implements AutoCloseable {
          * is in flight: from then on the blocks are the engine's alone, whatever a late prefill worker still sends.
          */
         private void afterRevoke(Runnable next) {
-            java.util.concurrent.CompletableFuture<Void> revoked = fences.revoke(token);
+            CompletableFuture<Void> revoked = fences.revoke(token);
             if (!revoked.isDone()) {
                 vertx.setTimer(options.prefillTimeoutMillis(), t -> {
                     if (!revoked.isDone()) LOG.log(System.Logger.Level.WARNING, "a write of " + requestId + " by " + prefillWorker
@@ -237,7 +243,7 @@ public final class RemotePrefillClient implements AutoCloseable {
     List<MemoryDescriptor> grantedRanges(KvReservation r) {
         int[] table = r.blockTable();
         int first = r.cachedTokens() / blockSize, last = (r.promptTokens().length + blockSize - 1) / blockSize;
-        List<MemoryDescriptor> out = new java.util.ArrayList<>();
+        List<MemoryDescriptor> out = new ArrayList<>();
         for (int[] layer : regions) {
             for (int region : layer) {
                 int i = first;
