@@ -181,24 +181,12 @@ class PeerDeathTest {
         }
 
         private String line() throws Exception {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(30, TimeUnit.SECONDS);
+            return PeerProcess.readLine(out);
         }
 
         @Override
         public void close() throws Exception {
-            in.close();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) { // a killed peer leaves its region files
-                for (Path f : files.filter(p -> p.getFileName().toString().matches("tandem-\\d+-" + java.util.regex.Pattern.quote(name) + "-.*")).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
+            PeerProcess.stop(process, in, name);
         }
     }
 }

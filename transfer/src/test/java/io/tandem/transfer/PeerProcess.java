@@ -80,6 +80,11 @@ final class PeerProcess implements AutoCloseable {
     }
 
     private String line() throws Exception {
+        return readLine(out);
+    }
+
+    /** The next line a peer process prints, or null when it ended; at most 30 s. */
+    static String readLine(java.io.BufferedReader out) throws Exception {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
@@ -91,11 +96,15 @@ final class PeerProcess implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        in.close();
+        stop(process, in, name);
+    }
+
+    /** Ends a peer process (closing its input asks it to exit) and deletes the region files a killed one leaves. */
+    static void stop(Process process, java.io.Closeable input, String agent) throws Exception {
+        input.close();
         if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        // a killed peer leaves its region files behind
         try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
-            for (Path f : files.filter(p -> p.getFileName().toString().matches("tandem-\\d+-" + java.util.regex.Pattern.quote(name) + "-.*")).toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("tandem-\\d+-" + java.util.regex.Pattern.quote(agent) + "-.*")).toList()) {
                 Files.deleteIfExists(f);
             }
         }
