@@ -148,7 +148,7 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ProtocolCodecs.registerAll(vertx.eventBus());
-        if (AdvertisedHost.resolveName(publishedHost()).map(java.net.InetAddress::isAnyLocalAddress).orElse(false)) {
+        if (AdvertisedHost.isWildcard(publishedHost())) {
             return Future.failedFuture(new IllegalArgumentException("worker " + workerId + " binds " + options.host()
                     + " and would publish it to its peers, where it means 'this host': set --advertise-host"));
         }

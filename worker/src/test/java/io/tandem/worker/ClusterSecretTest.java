@@ -1,6 +1,5 @@
 package io.tandem.worker;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.GenerateRequest;
@@ -85,14 +84,14 @@ class ClusterSecretTest {
         int[] expected = generate(local, aggregated, "reference", prompt);
 
         assertArrayEquals(expected, generate(nodes.get(1).vertx(), decode, "with-secret", prompt));
-        assertEquals(1, count("decode", "tandem_prefills", "where", "remote"), "prefilled on the prefill worker");
+        assertEquals(1, DisaggregatedWorkersTest.count(meters.get("decode"), "tandem_prefills", "where", "remote"), "prefilled on the prefill worker");
 
         assertArrayEquals(expected, generate(nodes.get(2).vertx(), withoutSecret, "without-secret", prompt));
         assertNull(withoutSecret.verticle().transferBackend(), "no transfer agent without a secret: aggregated only");
-        assertEquals(0, count("without", "tandem_prefills", "where", "remote"));
+        assertEquals(0, DisaggregatedWorkersTest.count(meters.get("without"), "tandem_prefills", "where", "remote"));
 
         assertArrayEquals(expected, generate(nodes.get(3).vertx(), wrongSecret, "wrong-secret", prompt));
-        assertEquals(1, count("wrong", "tandem_prefill_fallbacks", "reason", "unavailable"), "the prefill worker could not authenticate");
+        assertEquals(1, DisaggregatedWorkersTest.count(meters.get("wrong"), "tandem_prefill_fallbacks", "reason", "unavailable"), "the prefill worker could not authenticate");
         assertEquals(1, meters.get("wrong").find("tandem_transfer_refused_connections").tag("channel", "route")
                 .tag("reason", "bad_mac").counter().count(), "the worker with another secret refused the prefill worker's GET /route");
     }
@@ -122,11 +121,5 @@ class ClusterSecretTest {
                 .withEngine("cpu", new LinkedHashMap<>(Map.of("threads", 1, "kv-cache-memory", "16MiB")))
                 .withDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(16))
                 .withSecurity(security);
-    }
-
-    private static double count(String worker, String name, String tag, String value) {
-        MeterRegistry m = meters.get(worker);
-        var c = m.find(name).tag(tag, value).counter();
-        return c == null ? 0 : c.count();
     }
 }

@@ -207,7 +207,8 @@ class DisaggregatedWorkersTest {
         awaitAllBlocksFree(decode);
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    /** Polls until {@code condition} holds, at most 20 s. */
+    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
@@ -299,7 +300,8 @@ class DisaggregatedWorkersTest {
         }
     }
 
-    private static double count(MeterRegistry meters, String name, String tag, String value) {
+    /** A counter's count, 0 when it was never registered. */
+    static double count(MeterRegistry meters, String name, String tag, String value) {
         var c = meters.find(name).tag(tag, value).counter();
         return c == null ? 0 : c.count();
     }

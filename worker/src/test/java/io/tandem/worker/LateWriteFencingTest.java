@@ -94,20 +94,20 @@ class LateWriteFencingTest {
         Generation a = generate(decode, "first", first, Integer.MAX_VALUE);
         held.get(20, TimeUnit.SECONDS);
         assertArrayEquals(expectedFirst, a.finish(), "the timed-out request, prefilled locally");
-        assertEquals(1, count(decodeMeters, "tandem_prefill_fallbacks", "reason", "timeout"));
+        assertEquals(1, DisaggregatedWorkersTest.count(decodeMeters, "tandem_prefill_fallbacks", "reason", "timeout"));
 
         // the second request takes every block (the cache holds one), is prefilled remotely, and pauses holding them
         Generation b = generate(decode, "second", second, 1);
         b.probe().awaitTokens(1);
-        assertEquals(2, count(decodeMeters, "tandem_prefills", "where", "remote"), "both went remote; the second one was served");
+        assertEquals(2, DisaggregatedWorkersTest.count(decodeMeters, "tandem_prefills", "where", "remote"), "both went remote; the second one was served");
         assertEquals(blocks, decode.engine().load().activeBlocks(), "the second request holds every block, the first one's included");
 
         // now the held prefill computes the first prompt and writes its KV into those blocks, with the revoked token
         release.complete(null);
-        awaitTrue(() -> fenced(decodeMeters) >= 1, "the decode worker dropped the late writes");
+        DisaggregatedWorkersTest.awaitTrue(() -> fenced(decodeMeters) >= 1, "the decode worker dropped the late writes");
         b.probe().grant(1_000);
         assertArrayEquals(expectedSecond, b.finish(), "the request holding the blocks is untouched by the late writes");
-        awaitTrue(() -> prefill.engine().activeRequests() == 0 && prefill.engine().load().activeBlocks() == 0
+        DisaggregatedWorkersTest.awaitTrue(() -> prefill.engine().activeRequests() == 0 && prefill.engine().load().activeBlocks() == 0
                 && decode.engine().activeRequests() == 0 && decode.engine().load().activeBlocks() == 0, "every block is free");
         System.out.println(backend + ": " + fenced(decodeMeters) + " late writes fenced");
     }
@@ -145,18 +145,5 @@ class LateWriteFencingTest {
     private static double fenced(MeterRegistry meters) {
         FunctionCounter c = meters.find("tandem_transfer_fenced").functionCounter();
         return c == null ? 0 : c.count();
-    }
-
-    private static double count(MeterRegistry meters, String name, String tag, String value) {
-        var c = meters.find(name).tag(tag, value).counter();
-        return c == null ? 0 : c.count();
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
-            Thread.sleep(5);
-        }
     }
 }

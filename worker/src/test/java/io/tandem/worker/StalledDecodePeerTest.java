@@ -106,7 +106,7 @@ class StalledDecodePeerTest {
         relay.silence();
         hold.complete(null);
         CpuEngine prefillEngine = (CpuEngine) prefill.engine();
-        awaitTrue(() -> prefillEngine.stats().sending() == 1, "the prefill worker computed the stalled prompt and waits for its sends");
+        DisaggregatedWorkersTest.awaitTrue(() -> prefillEngine.stats().sending() == 1, "the prefill worker computed the stalled prompt and waits for its sends");
 
         Map<String, int[]> prompts = Map.of("long", random.ints(190, 10, vocab).toArray());
         var expected = run(aggregated, prompts);
@@ -116,7 +116,7 @@ class StalledDecodePeerTest {
         System.out.println("remote prefill + 24 tokens beside a stalled peer: " + millis + " ms");
         assertTrue(millis < PREFILL_TIMEOUT_MILLIS / 3, "served at normal speed, not after the stalled sends' timeout: " + millis + " ms");
         assertArrayEquals(expected.get("long"), actual.get("long"), "the same output as aggregated");
-        assertEquals(1, count(decodeMeters, "tandem_prefills", "where", "remote"), "prefilled by the prefill worker");
+        assertEquals(1, DisaggregatedWorkersTest.count(decodeMeters, "tandem_prefills", "where", "remote"), "prefilled by the prefill worker");
         assertEquals(0, decodeMeters.find("tandem_prefill_fallbacks").counters().size(), "no fallback, no timeout");
         assertFalse(stalledReply.isComplete(), "meanwhile the stalled request still waits for its sends");
         assertEquals(1, prefillEngine.stats().sending());
@@ -127,7 +127,7 @@ class StalledDecodePeerTest {
         Throwable failure = stalledReply.toCompletionStage().toCompletableFuture()
                 .handle((m, e) -> e).get(20, TimeUnit.SECONDS);
         assertTrue(failure != null && failure.getMessage().contains("KV transfer"), "the stalled request failed: " + failure);
-        awaitTrue(() -> prefillEngine.load().activeBlocks() == 0 && prefillEngine.activeRequests() == 0,
+        DisaggregatedWorkersTest.awaitTrue(() -> prefillEngine.load().activeBlocks() == 0 && prefillEngine.activeRequests() == 0,
                 "the prefill worker freed the failed request's blocks");
     }
 
@@ -186,18 +186,5 @@ class StalledDecodePeerTest {
             e.getValue().close();
         }
         return out;
-    }
-
-    private static double count(MeterRegistry meters, String name, String tag, String value) {
-        var c = meters.find(name).tag(tag, value).counter();
-        return c == null ? 0 : c.count();
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
-            Thread.sleep(5);
-        }
     }
 }

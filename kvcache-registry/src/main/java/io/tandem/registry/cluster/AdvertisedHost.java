@@ -55,8 +55,17 @@ public final class AdvertisedHost {
         return c;
     }
 
+    /** Whether {@code host} is a wildcard address literal (0.0.0.0, ::); no name lookup, so safe on an event loop. */
+    public static boolean isWildcard(String host) {
+        try {
+            return InetAddress.ofLiteral(host).isAnyLocalAddress();
+        } catch (IllegalArgumentException notALiteral) {
+            return false;
+        }
+    }
+
     /** The address a host name or literal stands for here; empty when it does not resolve (others may still reach it). */
-    public static Optional<InetAddress> resolveName(String host) {
+    static Optional<InetAddress> resolveName(String host) {
         try {
             return Optional.of(InetAddress.getByName(host));
         } catch (UnknownHostException | SecurityException e) {

@@ -51,4 +51,12 @@ class AdvertisedHostTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void wildcardLiteralsAreRecognisedWithoutALookup() {
+        assertTrue(AdvertisedHost.isWildcard("0.0.0.0"));
+        assertTrue(AdvertisedHost.isWildcard("::"));
+        assertEquals(false, AdvertisedHost.isWildcard("127.0.0.1"));
+        assertEquals(false, AdvertisedHost.isWildcard("decode"), "a name is not looked up");
+    }
 }
