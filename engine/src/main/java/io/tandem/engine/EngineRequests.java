@@ -7,12 +7,19 @@ public final class EngineRequests {
     private EngineRequests() {
     }
 
-    /** Refuses an empty prompt, one that leaves no room in the context, or one with a token outside the vocabulary. */
+    /**
+     * Refuses an empty prompt, one that leaves no room in the context, one with a token outside the vocabulary, or a
+     * resumed request with nothing left to generate. A resumed request's generated tokens count as prompt here.
+     */
     public static void checkPrompt(EngineRequest r, EngineInfo info) throws EngineRejectedException {
-        int[] prompt = r.promptTokens();
-        if (prompt == null || prompt.length == 0) {
+        if (r.promptTokens() == null || r.promptTokens().length == 0) {
             throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt is empty");
         }
+        if (r.resumedTokens().length >= r.sampling().maxTokens()) {
+            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the request resumes after "
+                    + r.resumedTokens().length + " generated tokens; max_tokens " + r.sampling().maxTokens() + " leaves none to generate");
+        }
+        int[] prompt = r.contextTokens();
         if (prompt.length >= info.contextLength()) {
             throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "the prompt has " + prompt.length
                     + " tokens but the context holds " + info.contextLength() + " (prompt plus at least one generated token)");

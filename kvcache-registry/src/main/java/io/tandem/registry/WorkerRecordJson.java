@@ -43,7 +43,8 @@ public final class WorkerRecordJson {
                         .put("running", l.runningRequests())
                         .put("waiting", l.waitingRequests())
                         .put("activeBlocks", l.activeBlocks())
-                        .put("totalBlocks", l.totalBlocks()))
+                        .put("totalBlocks", l.totalBlocks())
+                        .put("draining", l.draining()))
                 .put("heartbeatMillis", r.heartbeatMillis())
                 .put("leaseMillis", leaseMillis)
                 .put("epoch", r.epoch())
@@ -91,7 +92,8 @@ public final class WorkerRecordJson {
                     o.getInteger("httpPort", 0),
                     o.getInteger("maxContext", 0),
                     new WorkerLoad(load.getInteger("running", 0), load.getInteger("waiting", 0),
-                            load.getInteger("activeBlocks", 0), load.getInteger("totalBlocks", 0)),
+                            load.getInteger("activeBlocks", 0), load.getInteger("totalBlocks", 0),
+                            load.getBoolean("draining", false)),
                     o.getLong("heartbeatMillis", 0L),
                     o.getLong("epoch", 0L),
                     contract(o),

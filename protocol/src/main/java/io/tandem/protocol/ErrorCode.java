@@ -18,6 +18,11 @@ public enum ErrorCode {
      * between workers only (the decode worker then prefills locally), never shown to a client.
      */
     PEER_REFUSED(421, 503),
+    /**
+     * The worker is draining (graceful shutdown): it refuses new requests, and hands over the ones its drain timeout
+     * cut short, so the gateway migrates them to another worker.
+     */
+    DRAINING(4503, 503),
     /** A bug or engine failure. */
     INTERNAL(500, 500);
 

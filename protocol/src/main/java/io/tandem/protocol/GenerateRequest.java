@@ -16,6 +16,10 @@ import java.util.Objects;
  * @param sampling       sampling parameters
  * @param streamAddress  the per-request event-bus address the gateway consumes
  * @param initialCredits how many tokens the worker may send before waiting for credit
+ * @param resumedTokens  tokens this request already generated on a worker that went away (a migration), in order;
+ *                       empty for a fresh request. The worker continues after them as if it had generated them itself:
+ *                       they count towards {@code maxTokens}, the penalties and the seeded random stream, and the
+ *                       worker sends only the tokens that follow
  */
 public record GenerateRequest(
         String requestId,
@@ -23,9 +27,16 @@ public record GenerateRequest(
         int[] promptTokens,
         SamplingParams sampling,
         String streamAddress,
-        int initialCredits) {
+        int initialCredits,
+        int[] resumedTokens) {
+
+    public GenerateRequest(String requestId, String model, int[] promptTokens, SamplingParams sampling,
+                           String streamAddress, int initialCredits) {
+        this(requestId, model, promptTokens, sampling, streamAddress, initialCredits, new int[0]);
+    }
 
     public GenerateRequest {
+        resumedTokens = resumedTokens == null ? new int[0] : resumedTokens;
         Objects.requireNonNull(requestId, "requestId");
         Objects.requireNonNull(promptTokens, "promptTokens");
         Objects.requireNonNull(sampling, "sampling");
@@ -36,7 +47,8 @@ public record GenerateRequest(
     public boolean equals(Object o) {
         return o instanceof GenerateRequest r && requestId.equals(r.requestId) && Objects.equals(model, r.model)
                 && Arrays.equals(promptTokens, r.promptTokens) && sampling.equals(r.sampling)
-                && streamAddress.equals(r.streamAddress) && initialCredits == r.initialCredits;
+                && streamAddress.equals(r.streamAddress) && initialCredits == r.initialCredits
+                && Arrays.equals(resumedTokens, r.resumedTokens);
     }
 
     @Override
@@ -47,6 +59,7 @@ public record GenerateRequest(
     @Override
     public String toString() {
         return "GenerateRequest[" + requestId + ", model=" + model + ", prompt=" + promptTokens.length
-                + " tokens, maxTokens=" + sampling.maxTokens() + "]";
+                + " tokens, maxTokens=" + sampling.maxTokens()
+                + (resumedTokens.length > 0 ? ", resumed after " + resumedTokens.length + " tokens" : "") + "]";
     }
 }

@@ -6,8 +6,11 @@ package io.tandem.protocol;
  * Bump it on any incompatible change.
  */
 public final class ProtocolVersion {
-    /** 2: cluster contract in worker records, authenticated and fenced KV transfers. */
-    public static final int CURRENT = 2;
+    /**
+     * 2: cluster contract in worker records, authenticated and fenced KV transfers. 3: resumed tokens in generate
+     * requests (migration), keep-alive stream messages, the draining flag in worker load.
+     */
+    public static final int CURRENT = 3;
 
     private ProtocolVersion() {
     }

@@ -28,6 +28,12 @@ public sealed interface StreamMessage {
         }
     }
 
+    /**
+     * The worker still holds the request — queued, prefilling or decoding — and its engine is making progress. Sent
+     * when the stream would otherwise stay silent, so the gateway tells a request that waits from a worker that hangs.
+     */
+    record Alive(String requestId) implements StreamMessage {}
+
     /** Terminal: the sequence ended normally (or was cancelled). */
     record Finished(String requestId, FinishReason reason, Usage usage) implements StreamMessage {}
 
@@ -35,6 +41,6 @@ public sealed interface StreamMessage {
     record Failed(String requestId, ErrorCode code, String message) implements StreamMessage {}
 
     default boolean isTerminal() {
-        return !(this instanceof Tokens);
+        return this instanceof Finished || this instanceof Failed;
     }
 }

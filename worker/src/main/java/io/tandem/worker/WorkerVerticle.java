@@ -307,7 +307,7 @@ public final class WorkerVerticle extends VerticleBase {
                 vertx.eventBus().<StreamMessage>sender(req.streamAddress()), vertx, options.stallTimeoutMillis(), streamListener);
         streams.put(req.requestId(), stream);
         try {
-            EngineRequest request = new EngineRequest(req.requestId(), req.promptTokens(), req.sampling());
+            EngineRequest request = new EngineRequest(req.requestId(), req.promptTokens(), req.sampling(), req.resumedTokens());
             if (prefillClient != null && engine instanceof DisaggregatedEngine d) {
                 d.submit(request, stream.engineSink(context),
                         prefillClient.forRequest(req.sampling(), msg.headers().get(Addresses.PREFILL_WORKER_HEADER)));

@@ -206,7 +206,8 @@ public final class CpuEngine implements DisaggregatedEngine {
                     + " requests, its limit (max-num-seqs + max-waiting-requests)");
         }
         EngineSequence seq = core.newSequence(request, new Untracking(request.requestId(), sink));
-        seq.setRemote(remote);
+        // a resumed request prefills locally: the prefill worker would sample its next token without the resumed state
+        seq.setRemote(request.isResumed() ? null : remote);
         seq.setExport(export);
         if (sequences.putIfAbsent(request.requestId(), seq) != null) {
             throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "request id '" + request.requestId() + "' is already running");

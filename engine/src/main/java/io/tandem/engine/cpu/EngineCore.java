@@ -70,7 +70,7 @@ final class EngineCore {
     EngineSequence newSequence(EngineRequest request, TokenSink sink) {
         StopCondition stop = new StopCondition(request.sampling(), endOfGenerationIds, request.promptTokens().length,
                 contextLength);
-        return new EngineSequence(request, sink, kv.newSequence(request.requestId(), request.promptTokens()), stop);
+        return new EngineSequence(request, sink, kv.newSequence(request.requestId(), request.contextTokens()), stop);
     }
 
     /** Queues a sequence for scheduling. */

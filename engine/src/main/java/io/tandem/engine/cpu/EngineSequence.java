@@ -35,6 +35,9 @@ final class EngineSequence {
         this.kv = kv;
         this.sampling = new SequenceSampling(request.sampling());
         this.stop = stop;
+        // a migrated request continues where it stopped: same penalties, same position in the seeded random stream
+        for (int token : request.resumedTokens()) sampling.observe(token);
+        this.emitted = request.resumedTokens().length;
     }
 
     String id() {
@@ -138,8 +141,9 @@ final class EngineSequence {
         return done;
     }
 
+    /** Prompt and completion as the client counts them (a resumed request's earlier tokens are completion tokens). */
     Usage usage() {
-        return new Usage(request.promptTokens().length, emitted, kv.cachedTokens());
+        return new Usage(request.promptTokens().length, emitted, Math.min(kv.cachedTokens(), request.promptTokens().length));
     }
 
     @Override

@@ -188,7 +188,7 @@ public final class Dispatcher {
                         call.overloadRetried = true;
                         yield new Refusal(ApiException.overloaded("All workers for model '" + call.model + "' are busy; retry later", retryAfter), retry);
                     }
-                    case UNAVAILABLE, MODEL_NOT_FOUND, PEER_REFUSED -> new Refusal(ApiException.unavailable(message, retryAfter), true);
+                    case UNAVAILABLE, DRAINING, MODEL_NOT_FOUND, PEER_REFUSED -> new Refusal(ApiException.unavailable(message, retryAfter), true);
                     case INVALID_REQUEST -> new Refusal(ApiException.invalid(null, message), false);
                     case INTERNAL -> new Refusal(ApiException.internal(message), false);
                 };

@@ -132,6 +132,7 @@ public final class GenerationStream {
                 armIdle();
                 listener.onTokens(t.tokens(), t.logprobs());
             }
+            case StreamMessage.Alive a -> armIdle();
             case StreamMessage.Finished f -> {
                 end();
                 listener.onFinished(f.reason(), f.usage());
@@ -231,7 +232,7 @@ public final class GenerationStream {
         return switch (code) {
             case INVALID_REQUEST -> ApiException.invalid(null, msg);
             case OVERLOADED -> ApiException.overloaded(msg, dispatcher.options.retryAfterSeconds());
-            case UNAVAILABLE, MODEL_NOT_FOUND, PEER_REFUSED -> ApiException.unavailable(msg, dispatcher.options.retryAfterSeconds());
+            case UNAVAILABLE, DRAINING, MODEL_NOT_FOUND, PEER_REFUSED -> ApiException.unavailable(msg, dispatcher.options.retryAfterSeconds());
             case INTERNAL -> ApiException.internal(msg);
         };
     }

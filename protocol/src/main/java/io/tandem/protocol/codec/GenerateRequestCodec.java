@@ -3,7 +3,7 @@ package io.tandem.protocol.codec;
 import io.tandem.protocol.GenerateRequest;
 import io.tandem.protocol.SamplingParams;
 
-/** {@link GenerateRequest} on the wire: ids, prompt as an int array, every sampling field. */
+/** {@link GenerateRequest} on the wire: ids, prompt as an int array, every sampling field, the resumed tokens. */
 public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
     public static final String NAME = "tandem.GenerateRequest";
 
@@ -15,7 +15,7 @@ public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
     void write(WireWriter w, GenerateRequest r) {
         w.writeString(r.requestId()).writeString(r.model()).writeInts(r.promptTokens());
         writeSampling(w, r.sampling());
-        w.writeString(r.streamAddress()).writeInt(r.initialCredits());
+        w.writeString(r.streamAddress()).writeInt(r.initialCredits()).writeInts(r.resumedTokens());
     }
 
     @Override
@@ -24,7 +24,7 @@ public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
         String model = r.readString();
         int[] prompt = r.readInts();
         SamplingParams sampling = readSampling(r);
-        return new GenerateRequest(requestId, model, prompt, sampling, r.readString(), r.readInt());
+        return new GenerateRequest(requestId, model, prompt, sampling, r.readString(), r.readInt(), r.readInts());
     }
 
     static void writeSampling(WireWriter w, SamplingParams s) {

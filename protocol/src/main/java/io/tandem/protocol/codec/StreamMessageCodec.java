@@ -12,7 +12,7 @@ import io.tandem.protocol.Usage;
  * under its own name; any instance decodes every variant.
  */
 public final class StreamMessageCodec extends BinaryCodec<StreamMessage> {
-    private static final byte TOKENS = 0, FINISHED = 1, FAILED = 2;
+    private static final byte TOKENS = 0, FINISHED = 1, FAILED = 2, ALIVE = 3;
 
     public StreamMessageCodec(String name) {
         super(name, "StreamMessage");
@@ -31,6 +31,7 @@ public final class StreamMessageCodec extends BinaryCodec<StreamMessage> {
                 w.writeBoolean(u != null);
                 if (u != null) w.writeInt(u.promptTokens()).writeInt(u.completionTokens()).writeInt(u.cachedTokens());
             }
+            case StreamMessage.Alive a -> w.writeByte(ALIVE).writeString(a.requestId());
             case StreamMessage.Failed f -> w.writeByte(FAILED).writeString(f.requestId())
                     .writeInt(f.code() == null ? ErrorCode.INTERNAL.code() : f.code().code()).writeString(f.message());
         }
@@ -47,6 +48,7 @@ public final class StreamMessageCodec extends BinaryCodec<StreamMessage> {
                 Usage usage = r.readBoolean() ? new Usage(r.readInt(), r.readInt(), r.readInt()) : null;
                 yield new StreamMessage.Finished(id, reason < 0 ? null : enumAt(FinishReason.values(), reason), usage);
             }
+            case ALIVE -> new StreamMessage.Alive(r.readString());
             case FAILED -> new StreamMessage.Failed(r.readString(), ErrorCode.fromCode(r.readInt()), r.readString());
             default -> throw new IllegalStateException("corrupt StreamMessage: unknown kind " + kind);
         };

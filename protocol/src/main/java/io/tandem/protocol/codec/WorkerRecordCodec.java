@@ -22,7 +22,8 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
                 .writeString(rec.nodeId()).writeString(rec.host()).writeInt(rec.httpPort()).writeInt(rec.maxContext());
         WorkerLoad l = rec.load();
         w.writeBoolean(l != null);
-        if (l != null) w.writeInt(l.runningRequests()).writeInt(l.waitingRequests()).writeInt(l.activeBlocks()).writeInt(l.totalBlocks());
+        if (l != null) w.writeInt(l.runningRequests()).writeInt(l.waitingRequests()).writeInt(l.activeBlocks()).writeInt(l.totalBlocks())
+                .writeBoolean(l.draining());
         w.writeLong(rec.heartbeatMillis()).writeLong(rec.epoch());
         ClusterContract c = rec.contract();
         w.writeBoolean(c != null);
@@ -39,7 +40,7 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
         byte role = r.readByte();
         String model = r.readString(), nodeId = r.readString(), host = r.readString();
         int port = r.readInt(), maxContext = r.readInt();
-        WorkerLoad load = r.readBoolean() ? new WorkerLoad(r.readInt(), r.readInt(), r.readInt(), r.readInt()) : null;
+        WorkerLoad load = r.readBoolean() ? new WorkerLoad(r.readInt(), r.readInt(), r.readInt(), r.readInt(), r.readBoolean()) : null;
         long heartbeat = r.readLong(), epoch = r.readLong();
         ClusterContract contract = r.readBoolean()
                 ? new ClusterContract(r.readString(), r.readInt(), r.readString(), r.readString(), r.readInt()) : null;
