@@ -40,6 +40,14 @@ public interface Engine extends AutoCloseable {
     default void requestKvSnapshot() {
     }
 
+    /**
+     * How long the engine step running now has been running, 0 between steps: a step that never ends means a hung
+     * engine, and the worker then stops telling gateways its requests are alive. Cheap, any thread.
+     */
+    default long currentStepNanos() {
+        return 0;
+    }
+
     /** Current load, cheap to call. */
     WorkerLoad load();
 

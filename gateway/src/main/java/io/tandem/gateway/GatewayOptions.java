@@ -44,6 +44,9 @@ public final class GatewayOptions {
     private long acceptTimeoutMillis = TandemOptions.ACCEPT_TIMEOUT_MS.defaultValue();
     private long streamIdleTimeoutMillis = TandemOptions.STREAM_IDLE_TIMEOUT_MS.defaultValue();
     private int retryAfterSeconds = TandemOptions.RETRY_AFTER_SECONDS.defaultValue();
+    private int migrationLimit = TandemOptions.MIGRATION_LIMIT.defaultValue();
+    private long maxQueueWaitMillis = Math.round(TandemOptions.MAX_QUEUE_WAIT.defaultValue() * 1000);
+    private int maxQueue = TandemOptions.MAX_QUEUE.defaultValue();
     private int sseWriteQueueBytes;
     private int sendBufferBytes;
     private boolean cluster;
@@ -97,6 +100,9 @@ public final class GatewayOptions {
         v.given(TandemOptions.ACCEPT_TIMEOUT_MS).ifPresent(this::setAcceptTimeoutMillis);
         v.given(TandemOptions.STREAM_IDLE_TIMEOUT_MS).ifPresent(this::setStreamIdleTimeoutMillis);
         v.given(TandemOptions.RETRY_AFTER_SECONDS).ifPresent(this::setRetryAfterSeconds);
+        v.given(TandemOptions.MIGRATION_LIMIT).ifPresent(this::setMigrationLimit);
+        v.given(TandemOptions.MAX_QUEUE_WAIT).ifPresent(s -> setMaxQueueWaitMillis(Math.round(s * 1000)));
+        v.given(TandemOptions.MAX_QUEUE).ifPresent(this::setMaxQueue);
         v.given(TandemOptions.SSE_WRITE_QUEUE_BYTES).ifPresent(this::setSseWriteQueueBytes);
         v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
         v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
@@ -116,7 +122,8 @@ public final class GatewayOptions {
     }
 
     DispatchOptions dispatchOptions() {
-        return new DispatchOptions(initialCredits, acceptTimeoutMillis, streamIdleTimeoutMillis, 2_000, retryAfterSeconds);
+        return new DispatchOptions(initialCredits, acceptTimeoutMillis, streamIdleTimeoutMillis, 2_000, retryAfterSeconds,
+                migrationLimit, maxQueueWaitMillis, maxQueue);
     }
 
     public String host() { return host; }
@@ -149,6 +156,9 @@ public final class GatewayOptions {
     public long acceptTimeoutMillis() { return acceptTimeoutMillis; }
     public long streamIdleTimeoutMillis() { return streamIdleTimeoutMillis; }
     public int retryAfterSeconds() { return retryAfterSeconds; }
+    public int migrationLimit() { return migrationLimit; }
+    public long maxQueueWaitMillis() { return maxQueueWaitMillis; }
+    public int maxQueue() { return maxQueue; }
     public int sseWriteQueueBytes() { return sseWriteQueueBytes; }
     public int sendBufferBytes() { return sendBufferBytes; }
     public boolean cluster() { return cluster; }
@@ -198,6 +208,11 @@ public final class GatewayOptions {
     public GatewayOptions setAcceptTimeoutMillis(long ms) { this.acceptTimeoutMillis = positive("accept-timeout-ms", ms); return this; }
     public GatewayOptions setStreamIdleTimeoutMillis(long ms) { this.streamIdleTimeoutMillis = positive("stream-idle-timeout-ms", ms); return this; }
     public GatewayOptions setRetryAfterSeconds(int s) { this.retryAfterSeconds = s; return this; }
+    /** How often a request may move to another worker; 0 disables migration. */
+    public GatewayOptions setMigrationLimit(int n) { this.migrationLimit = n; return this; }
+    /** How long a request may wait for a busy worker; 0 refuses at once (429) as before queueing existed. */
+    public GatewayOptions setMaxQueueWaitMillis(long ms) { this.maxQueueWaitMillis = ms; return this; }
+    public GatewayOptions setMaxQueue(int n) { this.maxQueue = n; return this; }
 
     /** High-water mark of a streaming response's write queue; 0 keeps Vert.x's default. */
     public GatewayOptions setSseWriteQueueBytes(int bytes) { this.sseWriteQueueBytes = bytes; return this; }

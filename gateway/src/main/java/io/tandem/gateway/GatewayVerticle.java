@@ -50,7 +50,8 @@ final class GatewayVerticle extends VerticleBase {
         WorkerRouter router = new WorkerRouter(options.router(), 10_000, System::currentTimeMillis, new KvIndex(), options.kvCostModel());
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
                 RoutingMetrics.micrometer(metrics.registry(), options.router().flag()),
-                new ContractGate(registry, models.fingerprints(), metrics.registry()));
+                new ContractGate(registry, models.fingerprints(), metrics.registry()),
+                io.tandem.gateway.dispatch.DispatchMetrics.micrometer(metrics.registry()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         peers = new PeerInFlight(vertx, router);
         router.peers(peers::blocks);

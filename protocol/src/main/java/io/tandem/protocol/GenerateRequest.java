@@ -20,6 +20,8 @@ import java.util.Objects;
  *                       empty for a fresh request. The worker continues after them as if it had generated them itself:
  *                       they count towards {@code maxTokens}, the penalties and the seeded random stream, and the
  *                       worker sends only the tokens that follow
+ * @param keepaliveMillis while the worker owes tokens (it has credit) and sent nothing for this long, it sends a
+ *                        {@link StreamMessage.Alive} if its engine is making progress; 0 for none
  */
 public record GenerateRequest(
         String requestId,
@@ -28,11 +30,12 @@ public record GenerateRequest(
         SamplingParams sampling,
         String streamAddress,
         int initialCredits,
-        int[] resumedTokens) {
+        int[] resumedTokens,
+        int keepaliveMillis) {
 
     public GenerateRequest(String requestId, String model, int[] promptTokens, SamplingParams sampling,
                            String streamAddress, int initialCredits) {
-        this(requestId, model, promptTokens, sampling, streamAddress, initialCredits, new int[0]);
+        this(requestId, model, promptTokens, sampling, streamAddress, initialCredits, new int[0], 0);
     }
 
     public GenerateRequest {
@@ -48,7 +51,7 @@ public record GenerateRequest(
         return o instanceof GenerateRequest r && requestId.equals(r.requestId) && Objects.equals(model, r.model)
                 && Arrays.equals(promptTokens, r.promptTokens) && sampling.equals(r.sampling)
                 && streamAddress.equals(r.streamAddress) && initialCredits == r.initialCredits
-                && Arrays.equals(resumedTokens, r.resumedTokens);
+                && Arrays.equals(resumedTokens, r.resumedTokens) && keepaliveMillis == r.keepaliveMillis;
     }
 
     @Override

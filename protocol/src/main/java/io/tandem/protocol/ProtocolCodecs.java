@@ -32,6 +32,7 @@ public final class ProtocolCodecs {
         register(eventBus, StreamMessage.Tokens.class, new StreamMessageCodec("tandem.StreamMessage.Tokens"));
         register(eventBus, StreamMessage.Finished.class, new StreamMessageCodec("tandem.StreamMessage.Finished"));
         register(eventBus, StreamMessage.Failed.class, new StreamMessageCodec("tandem.StreamMessage.Failed"));
+        register(eventBus, StreamMessage.Alive.class, new StreamMessageCodec("tandem.StreamMessage.Alive"));
         register(eventBus, ControlMessage.Credit.class, new ControlMessageCodec("tandem.ControlMessage.Credit"));
         register(eventBus, ControlMessage.Cancel.class, new ControlMessageCodec("tandem.ControlMessage.Cancel"));
         register(eventBus, RemotePrefillMessage.Request.class, new RemotePrefillCodec("tandem.RemotePrefill.Request"));

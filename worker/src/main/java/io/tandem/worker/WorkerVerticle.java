@@ -78,6 +78,9 @@ public final class WorkerVerticle extends VerticleBase {
     /** Random per start of this worker: told apart from an earlier run under the same id. */
     private final long epoch = WorkerRecord.newEpoch();
     private final Map<String, RequestStream> streams = new HashMap<>();
+    /** How often streams are checked for a due keep-alive. */
+    private static final long KEEPALIVE_CHECK_MILLIS = 100;
+    private long keepaliveTimer = -1;
     private final PrefillFaults faults;
     private final TransferMetrics transferMetrics;
 
@@ -187,6 +190,7 @@ public final class WorkerVerticle extends VerticleBase {
                 })
                 .onSuccess(v -> {
                     loadTimer = vertx.setPeriodic(options.loadReportMillis(), id -> reportLoad());
+                    keepaliveTimer = vertx.setPeriodic(KEEPALIVE_CHECK_MILLIS, id -> keepStreamsAlive());
                     kvEvents.start(KV_SNAPSHOT_MILLIS, loaded.engine()::requestKvSnapshot);
                     LOG.log(System.Logger.Level.INFO, "worker " + workerId + " (" + options.role() + ", engine " + options.engine()
                             + ") serves " + loaded.modelName() + (http == null ? "" : " — http " + publishedHost() + ":" + http.actualPort())
@@ -305,6 +309,7 @@ public final class WorkerVerticle extends VerticleBase {
         Engine engine = loaded.engine();
         RequestStream stream = new RequestStream(req.requestId(), req.initialCredits(), options.outboxCapacity(), engine,
                 vertx.eventBus().<StreamMessage>sender(req.streamAddress()), vertx, options.stallTimeoutMillis(), streamListener);
+        stream.keepAliveEvery(req.keepaliveMillis());
         streams.put(req.requestId(), stream);
         try {
             EngineRequest request = new EngineRequest(req.requestId(), req.promptTokens(), req.sampling(), req.resumedTokens());
@@ -379,6 +384,16 @@ public final class WorkerVerticle extends VerticleBase {
         }
     };
 
+    /**
+     * Keep-alives for streams that owe tokens but have none yet (queued, prefilling): sent only while the engine is
+     * not stuck in one step for longer than the stream's keep-alive interval twice over.
+     */
+    private void keepStreamsAlive() {
+        long now = System.nanoTime();
+        long stepNanos = loaded.engine().currentStepNanos();
+        for (RequestStream s : streams.values()) s.keepAlive(now, stepNanos < 2 * s.keepaliveNanos());
+    }
+
     private void reportLoad() {
         if (loaded != null && record != null && !stopping) registry.reportLoad(workerId, loaded.engine().load());
     }
@@ -410,6 +425,7 @@ public final class WorkerVerticle extends VerticleBase {
     private Future<Void> shutdown() {
         stopping = true;
         if (loadTimer >= 0) vertx.cancelTimer(loadTimer);
+        if (keepaliveTimer >= 0) vertx.cancelTimer(keepaliveTimer);
         Future<Void> intake = generateConsumer == null ? Future.succeededFuture() : generateConsumer.unregister();
         Future<Void> registration = record == null ? Future.succeededFuture()
                 : registry.deregister(workerId).otherwise(e -> {

@@ -64,6 +64,8 @@ public final class CpuEngine implements DisaggregatedEngine {
     private final Thread thread;
     /** Iterations of the engine loop: an engine waiting only for sends must not add to it (no spinning). */
     private volatile long loops;
+    /** When the running step began (System.nanoTime), 0 between steps. */
+    private volatile long stepStartedNanos;
     private volatile boolean closed;
     private volatile boolean snapshotRequested;
     private volatile WorkerLoad load;
@@ -268,6 +270,12 @@ public final class CpuEngine implements DisaggregatedEngine {
         return sequences.size();
     }
 
+    @Override
+    public long currentStepNanos() {
+        long started = stepStartedNanos;
+        return started == 0 ? 0 : Math.max(0, System.nanoTime() - started);
+    }
+
     private void run() {
         while (!closed) {
             try {
@@ -280,7 +288,13 @@ public final class CpuEngine implements DisaggregatedEngine {
                     snapshotRequested = false;
                     core.kv().publishSnapshot();
                 }
-                boolean worked = core.step();
+                stepStartedNanos = System.nanoTime();
+                boolean worked;
+                try {
+                    worked = core.step();
+                } finally {
+                    stepStartedNanos = 0;
+                }
                 publish();
                 if (!worked) LockSupport.park(this); // woken by submit, cancel, resume, settled sends, close
             } catch (Throwable t) {

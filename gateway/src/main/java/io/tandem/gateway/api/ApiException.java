@@ -68,6 +68,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(500, "server_error", message, null, "internal_error", -1);
     }
 
+    /** The same error with {@code note} appended to its message. */
+    public ApiException withNote(String note) {
+        return new ApiException(status, type, getMessage() + note, param, code, retryAfterSeconds);
+    }
+
     public int status() {
         return status;
     }

@@ -15,6 +15,8 @@ import java.util.List;
  * @param ignoreEos    vLLM's extension: keep generating past end-of-generation tokens
  * @param tokensAsIds  vLLM's extension {@code return_tokens_as_token_ids}: logprobs name tokens
  *                     {@code token_id:N} instead of by their text (exact even for partial UTF-8)
+ * @param priority     vLLM's extension: when every worker is busy, queued requests with a lower value go first
+ *                     (default 0; ties first come, first served)
  */
 public record CompletionRequest(
         Endpoint endpoint,
@@ -35,7 +37,8 @@ public record CompletionRequest(
         int logprobs,
         String user,
         boolean ignoreEos,
-        boolean tokensAsIds) {
+        boolean tokensAsIds,
+        int priority) {
 
     public CompletionRequest {
         stop = List.copyOf(stop);

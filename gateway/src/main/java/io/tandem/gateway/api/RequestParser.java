@@ -89,12 +89,13 @@ public final class RequestParser {
         String user = f.string("user");
         Boolean ignoreEos = f.bool("ignore_eos");
         Boolean tokensAsIds = f.bool("return_tokens_as_token_ids");
+        Integer priority = f.integer("priority");
         refuseUnsupported(endpoint, f);
 
         return new CompletionRequest(endpoint, model, messages, prompt, maxTokens, temperature, topP,
                 topK == null || topK <= 0 ? 0 : topK, minP, seed, stop(body.getValue("stop")), streaming, includeUsage,
                 presence, frequency, logprobs, user, ignoreEos != null && ignoreEos,
-                tokensAsIds != null && tokensAsIds);
+                tokensAsIds != null && tokensAsIds, priority == null ? 0 : priority);
     }
 
     private static int chatLogprobs(Fields f) {

@@ -1,239 +1,223 @@
 package io.tandem.gateway.dispatch;
 
 import io.tandem.gateway.api.ApiException;
-import io.tandem.protocol.Addresses;
-import io.tandem.protocol.ControlMessage;
-import io.tandem.protocol.ErrorCode;
+import io.tandem.gateway.router.RouteRequest;
 import io.tandem.protocol.FinishReason;
-import io.tandem.protocol.StreamMessage;
-import io.tandem.protocol.WorkerRecord;
-import io.vertx.core.Context;
+import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.TokenLogprobs;
+import io.tandem.protocol.Usage;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.Promise;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
- * The gateway's side of one generation on one worker: the per-request stream consumer, the
- * credits, the timers, and the control messages back to the worker. Lives on the event loop
- * that created it; every method must be called there.
+ * One client request's generation, as the HTTP side holds it: a single uninterrupted token stream even when the
+ * worker serving it dies, stalls or drains. It runs one {@link WorkerAttempt} at a time; when an attempt fails with a
+ * {@link MigrationReason}, the {@link Dispatcher} starts another on a worker the router picks, with the tokens
+ * delivered so far as {@code resumedTokens} — the new worker continues the same sequence (same penalties, same place
+ * in the seeded random stream), so the client sees no duplicate and no gap. The HTTP side keeps the state that
+ * lives above the tokens (stop strings, logprobs, usage), so it carries across by itself.
  *
- * <p>Flow control: the worker may send {@code initialCredits} tokens plus every credit granted
- * since. The HTTP side calls {@link #grant} only once tokens are written to a client that keeps
- * up, so a slow client pauses the worker instead of growing the gateway's memory.
+ * <p>Lives on the dispatcher's event loop; every method must be called there.
  */
-public final class GenerationStream {
+public final class GenerationStream implements WorkerAttempt.Listener {
 
+    /** Where a generation stands. */
+    enum State { DISPATCHING, QUEUED, STREAMING, DONE }
+
+    final String requestId;
+    final String model;
+    final int[] promptTokens;
+    final SamplingParams sampling;
+    final int priority;
     private final Dispatcher dispatcher;
-    private final String requestId;
-    private final WorkerRecord worker;
     private final StreamListener listener;
-    private final Context context;
-    private MessageConsumer<StreamMessage> consumer;
-    /** Messages that overtook the worker's accept reply; replayed once it arrives. */
-    private List<StreamMessage> early = new ArrayList<>();
+    private final Promise<GenerationStream> acceptance = Promise.promise();
 
-    private long expectedSeq;
-    private long received;
-    private long granted;
-    private int pendingGrant;
-    private boolean started;
-    private boolean done;
+    private int[] delivered = new int[16];
+    private int deliveredCount;
+    private WorkerAttempt attempt;
+    private State state = State.DISPATCHING;
+    private int migrations;
     private boolean stopping;
-    private long idleTimer = -1;
-    private long graceTimer = -1;
 
-    private final int promptBlocks;
+    // the current dispatch round (reset when a migration starts one)
+    RouteRequest route;
+    int routeBlockSize;
+    final Set<String> tried = new HashSet<>();
+    int attempts;
+    ApiException lastError;
+    /** Whether this round may wait in the queue when no worker is available at all (a migration may: its worker
+     *  may be restarting); a fresh request waits only for busy workers. */
+    boolean waitsForAnyWorker;
+    long queuedAtNanos = -1;
+    long queueTimer = -1;
+    /** Arrival order among requests of equal priority. */
+    long arrival;
+    /** Attempts started so far, all rounds: names the next attempt. */
+    int attemptSerial;
 
-    /** Whether the router counts this request as in flight on its worker: from the routing decision to the end. */
-    private boolean counted;
-
-    GenerationStream(Dispatcher dispatcher, String requestId, WorkerRecord worker, StreamListener listener, int promptBlocks) {
-        this.promptBlocks = promptBlocks;
-        // counted from the decision, not the accept: requests routed meanwhile must see it (no herding)
-        dispatcher.router.started(worker.workerId(), promptBlocks);
-        this.counted = true;
+    GenerationStream(Dispatcher dispatcher, String requestId, String model, int[] promptTokens, SamplingParams sampling,
+                     int priority, StreamListener listener) {
         this.dispatcher = dispatcher;
         this.requestId = requestId;
-        this.worker = worker;
+        this.model = model;
+        this.promptTokens = promptTokens;
+        this.sampling = sampling;
+        this.priority = priority;
         this.listener = listener;
-        this.context = dispatcher.vertx.getOrCreateContext();
-        this.granted = dispatcher.options.initialCredits();
-    }
-
-    public String requestId() {
-        return requestId;
-    }
-
-    public String workerId() {
-        return worker.workerId();
-    }
-
-    /** Tokens received from the worker so far. */
-    public long receivedTokens() {
-        return received;
-    }
-
-    /** Tokens the worker may still send before it must wait for credit. */
-    public long workerCredits() {
-        return granted - received;
-    }
-
-    public boolean isDone() {
-        return done;
-    }
-
-    Future<Void> open() {
-        consumer = dispatcher.eventBus.consumer(Addresses.stream(requestId));
-        consumer.handler(m -> onMessage(m.body()));
-        return consumer.completion();
-    }
-
-    void accepted() {
-        started = true;
-        dispatcher.track(this);
-        listener.onAccepted(this);
-        armIdle();
-        List<StreamMessage> overtaken = early;
-        early = null;
-        for (StreamMessage m : overtaken) onMessage(m);
-    }
-
-    /** The worker refused (or never answered): drop the consumer, no callbacks. */
-    void refused() {
-        done = true;
-        uncount();
-        unregister();
-    }
-
-    private void uncount() {
-        if (!counted) return;
-        counted = false;
-        dispatcher.router.ended(worker.workerId(), promptBlocks);
-    }
-
-    private void onMessage(StreamMessage message) {
-        if (done) return;
-        if (early != null) {
-            early.add(message); // bounded: at most initialCredits tokens and one terminal
-            return;
-        }
-        switch (message) {
-            case StreamMessage.Tokens t -> {
-                if (t.seq() != expectedSeq) {
-                    sendCancel("token stream gap");
-                    fail(ApiException.internal("Lost tokens from the worker (expected message " + expectedSeq + ", got " + t.seq() + ")"));
-                    return;
-                }
-                expectedSeq++;
-                received += t.tokens().length;
-                if (stopping) return;
-                armIdle();
-                listener.onTokens(t.tokens(), t.logprobs());
-            }
-            case StreamMessage.Alive a -> armIdle();
-            case StreamMessage.Finished f -> {
-                end();
-                listener.onFinished(f.reason(), f.usage());
-            }
-            case StreamMessage.Failed f -> {
-                end();
-                if (stopping) listener.onFinished(FinishReason.CANCELLED, null);
-                else listener.onFailed(toApi(f.code(), f.message()));
-            }
-        }
-    }
-
-    /** The client took {@code tokens} more tokens: let the worker send as many more. */
-    public void grant(int tokens) {
-        if (done || stopping || tokens <= 0) return;
-        pendingGrant += tokens;
-        int batch = dispatcher.options.creditBatch();
-        if (pendingGrant >= batch || workerCredits() < batch) {
-            dispatcher.eventBus.send(worker.controlAddress(), new ControlMessage.Credit(requestId, pendingGrant));
-            granted += pendingGrant;
-            pendingGrant = 0;
-            armIdle();
-        }
     }
 
     /**
-     * The gateway ended the text itself (a stop string): cancel the worker and wait briefly for
-     * its final usage; the listener then gets {@code onFinished} (usage null if it did not come).
+     * Succeeds once the first worker accepted (the listener's {@code onAccepted} came first), or fails with the
+     * {@link ApiException} the client should get.
      */
+    public Future<GenerationStream> acceptance() {
+        return acceptance.future();
+    }
+
+    /** The id the current worker knows the request by (the request id, with a suffix after a retry or migration). */
+    public String requestId() {
+        return attempt == null ? requestId : attempt.requestId();
+    }
+
+    /** The worker serving the request now, or null while it waits for one. */
+    public String workerId() {
+        return attempt == null ? null : attempt.worker().workerId();
+    }
+
+    /** Tokens delivered to the listener so far, across every worker that served the request. */
+    public long receivedTokens() {
+        return deliveredCount;
+    }
+
+    /** How often the request moved to another worker. */
+    public int migrations() {
+        return migrations;
+    }
+
+    public boolean isDone() {
+        return state == State.DONE;
+    }
+
+    /** The attempt serving the request now, or null. */
+    WorkerAttempt attempt() {
+        return attempt;
+    }
+
+    State state() {
+        return state;
+    }
+
+    void state(State s) {
+        state = s;
+    }
+
+    /** The tokens the next worker resumes after. */
+    int[] deliveredTokens() {
+        return Arrays.copyOf(delivered, deliveredCount);
+    }
+
+    /** The client took {@code tokens} more tokens: the current worker may send as many more. */
+    public void grant(int tokens) {
+        if (attempt != null) attempt.grant(tokens);
+    }
+
+    /** The client's text ended at a stop string: stop the worker; {@code onFinished} follows. */
     public void stopEarly() {
-        if (done || stopping) return;
+        if (state == State.DONE || stopping) return;
         stopping = true;
-        cancelTimer(idleTimer);
-        sendCancel("stop string");
-        graceTimer = dispatcher.vertx.setTimer(dispatcher.options.stopGraceMs(), id -> {
-            if (done) return;
-            end();
-            listener.onFinished(FinishReason.CANCELLED, null);
-        });
+        if (attempt != null && state == State.STREAMING) {
+            attempt.stopEarly();
+        } else {
+            // between workers: nothing runs that could report usage
+            dispatcher.abandon(this);
+            finish(FinishReason.CANCELLED, null);
+        }
     }
 
-    /** The client went away (or the gateway stops): cancel on the worker, free everything, no callbacks. */
+    /** The client went away (or the gateway stops): cancel wherever the request is, no callbacks. */
     public void cancel(String reason) {
-        if (done) return;
-        sendCancel(reason);
-        end();
+        if (state == State.DONE) return;
+        state = State.DONE;
+        dispatcher.abandon(this);
+        if (attempt != null) attempt.cancel(reason);
+        dispatcher.ended(this);
+        acceptance.tryFail(ApiException.unavailable("The request was cancelled: " + reason, 0));
     }
 
-    void workerLost(String message) {
-        context.runOnContext(v -> {
-            if (done) return;
-            fail(ApiException.unavailable(message, dispatcher.options.retryAfterSeconds()));
-        });
+    /** A worker accepted {@code a}: it serves the request from now on. */
+    void attached(WorkerAttempt a) {
+        attempt = a;
+        state = State.STREAMING;
+        boolean first = acceptance.tryComplete(this);
+        if (first) listener.onAccepted(this);
+        a.accepted(this);
     }
 
-    private void fail(ApiException error) {
-        end();
-        listener.onFailed(error);
+    /** No worker took the request: it ends with {@code error}. */
+    void failed(ApiException error) {
+        if (state == State.DONE) return;
+        state = State.DONE;
+        dispatcher.ended(this);
+        if (!acceptance.tryFail(error)) listener.onFailed(error);
     }
 
-    private void armIdle() {
-        cancelTimer(idleTimer);
-        idleTimer = -1;
-        if (done || stopping || workerCredits() <= 0) return; // the worker owes nothing: silence is expected
-        long timeout = dispatcher.options.idleTimeoutMs();
-        idleTimer = dispatcher.vertx.setTimer(timeout, id -> {
-            if (done) return;
-            sendCancel("stream idle timeout");
-            fail(ApiException.timeout("The worker sent nothing for " + timeout + " ms; the request was cancelled"));
-        });
+    @Override
+    public void onTokens(int[] tokens, TokenLogprobs[] logprobs) {
+        if (deliveredCount + tokens.length > delivered.length) {
+            delivered = Arrays.copyOf(delivered, Math.max(delivered.length * 2, deliveredCount + tokens.length));
+        }
+        System.arraycopy(tokens, 0, delivered, deliveredCount, tokens.length);
+        deliveredCount += tokens.length;
+        listener.onTokens(tokens, logprobs);
     }
 
-    private void sendCancel(String reason) {
-        dispatcher.eventBus.send(worker.controlAddress(), new ControlMessage.Cancel(requestId, reason));
+    @Override
+    public void onFinished(FinishReason reason, Usage usage) {
+        finish(reason, usage);
     }
 
-    private void end() {
-        if (done) return;
-        done = true;
-        cancelTimer(idleTimer);
-        cancelTimer(graceTimer);
-        unregister();
-        uncount();
-        if (started) dispatcher.untrack(this);
+    @Override
+    public void onFailed(ApiException error, MigrationReason migration) {
+        if (state == State.DONE) return;
+        String from = attempt.worker().workerId();
+        attempt = null;
+        if (stopping) {
+            finish(FinishReason.CANCELLED, null);
+            return;
+        }
+        if (migration == null) {
+            failed(error);
+            return;
+        }
+        if (deliveredCount >= sampling.maxTokens()) { // every token arrived; only the worker's final word is missing
+            finish(FinishReason.LENGTH, null);
+            return;
+        }
+        int limit = dispatcher.options.migrationLimit();
+        if (migrations >= limit) {
+            failed(limit == 0 ? error : error.withNote(" (the request already moved to another worker " + migrations
+                    + " time(s), the migration limit)"));
+            return;
+        }
+        migrations++;
+        dispatcher.migrate(this, from, migration);
     }
 
-    private void unregister() {
-        if (consumer != null) consumer.unregister();
+    private void finish(FinishReason reason, Usage usage) {
+        if (state == State.DONE) return;
+        state = State.DONE;
+        dispatcher.ended(this);
+        listener.onFinished(reason, usage);
     }
 
-    private void cancelTimer(long id) {
-        if (id >= 0) dispatcher.vertx.cancelTimer(id);
-    }
-
-    private ApiException toApi(ErrorCode code, String message) {
-        String msg = message == null ? code.name() : message;
-        return switch (code) {
-            case INVALID_REQUEST -> ApiException.invalid(null, msg);
-            case OVERLOADED -> ApiException.overloaded(msg, dispatcher.options.retryAfterSeconds());
-            case UNAVAILABLE, DRAINING, MODEL_NOT_FOUND, PEER_REFUSED -> ApiException.unavailable(msg, dispatcher.options.retryAfterSeconds());
-            case INTERNAL -> ApiException.internal(msg);
-        };
+    @Override
+    public String toString() {
+        return "GenerationStream[" + requestId + ", " + state + ", " + deliveredCount + " tokens, " + migrations
+                + " migration(s)]";
     }
 }

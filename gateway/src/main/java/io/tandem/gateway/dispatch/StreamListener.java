@@ -20,7 +20,7 @@ public interface StreamListener {
     void onTokens(int[] tokens, TokenLogprobs[] logprobs);
 
     /**
-     * The sequence ended. {@code usage} is the worker's count; null only when the gateway ended
+     * The sequence ended. {@code usage} is the (last) worker's count; null when the gateway ended
      * the stream itself (stop string) and the worker's final count did not arrive in time.
      */
     void onFinished(FinishReason reason, Usage usage);

@@ -5,6 +5,7 @@ import io.tandem.gateway.api.CompletionRequest;
 import io.tandem.gateway.api.Endpoint;
 import io.tandem.gateway.api.RequestParser;
 import io.tandem.gateway.dispatch.Dispatcher;
+import io.tandem.gateway.dispatch.GenerationStream;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.PreparedRequest;
 import io.tandem.gateway.preprocess.Preprocessor;
@@ -58,8 +59,10 @@ final class CompletionHandler implements Handler<RoutingContext> {
     private void dispatch(CompletionSession session, String id, ServedModel model, PreparedRequest prepared) {
         if (session.isFinished()) return; // the client left while we tokenized
         session.prepared(prepared.promptTokens().length);
-        dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(), session)
-                .onFailure(err -> session.fail(asApi(err)));
+        GenerationStream stream = dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(),
+                session.request.priority(), session);
+        session.dispatched(stream);
+        stream.acceptance().onFailure(err -> session.fail(asApi(err)));
     }
 
     private static ApiException asApi(Throwable err) {

@@ -20,6 +20,9 @@ import io.vertx.core.http.HttpServerResponse;
  * One generation request as the client sees it: turns the worker's tokens into text (detokenize,
  * stop strings), keeps honest usage and the latency metrics, and hands output to the
  * streaming or buffered subclass. Everything runs on the request's event loop.
+ *
+ * <p>When the generation migrates to another worker the session does not notice: its text decoder, stop-string
+ * matcher, logprobs and token counts simply go on with the tokens that follow.
  */
 abstract class CompletionSession implements StreamListener {
 
@@ -61,6 +64,11 @@ abstract class CompletionSession implements StreamListener {
     /** The prompt is tokenized; its length is the fallback prompt count. */
     void prepared(int promptTokens) {
         this.promptTokens = promptTokens;
+    }
+
+    /** The dispatcher holds the request (maybe queued): a client that leaves now takes it out at once. */
+    void dispatched(GenerationStream stream) {
+        this.stream = stream;
     }
 
     boolean isFinished() {

@@ -54,8 +54,12 @@ class FakeWorkerTest {
     }
 
     private void attach(List<String> keys, long acceptTimeoutMillis) {
-        gateway = TestSupport.sync(Gateway.attach(vertx, registry, TestSupport.options(1).addModel(BundledModel.path())
-                .setApiKeys(keys).setAcceptTimeoutMillis(acceptTimeoutMillis).setStreamIdleTimeoutMillis(400).setRetryAfterSeconds(3)));
+        attach(keys, acceptTimeoutMillis, o -> o);
+    }
+
+    private void attach(List<String> keys, long acceptTimeoutMillis, java.util.function.UnaryOperator<io.tandem.gateway.GatewayOptions> more) {
+        gateway = TestSupport.sync(Gateway.attach(vertx, registry, more.apply(TestSupport.options(1).addModel(BundledModel.path())
+                .setApiKeys(keys).setAcceptTimeoutMillis(acceptTimeoutMillis).setStreamIdleTimeoutMillis(400).setRetryAfterSeconds(3))));
         http = new Http(gateway.port());
     }
 
@@ -120,8 +124,8 @@ class FakeWorkerTest {
     }
 
     @Test
-    void overloadedIsRetriedOnceThen429() {
-        attach(List.of());
+    void everyWorkerBusyQueuesTheRequestThen503WhenTheWaitEnds() {
+        attach(List.of(), 500, o -> o.setMaxQueueWaitMillis(600));
         AtomicInteger asked = new AtomicInteger();
         for (String id : List.of("w1", "w2", "w3")) {
             worker(id);
@@ -131,9 +135,48 @@ class FakeWorkerTest {
             });
         }
         Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
+        JsonObject e = r.error(503);
+        assertTrue(e.getString("message").contains("--max-queue-wait"), e.getString("message"));
+        assertEquals("3", r.headers().get("Retry-After"));
+        assertTrue(asked.get() > 3, "every worker was asked, then asked again while the request waited: " + asked.get());
+        assertEquals(0, gateway.dispatcher().queuedRequests());
+    }
+
+    @Test
+    void everyWorkerBusyAndTheQueueFullIs429() {
+        attach(List.of(), 500, o -> o.setMaxQueue(0));
+        AtomicInteger asked = new AtomicInteger();
+        for (String id : List.of("w1", "w2")) {
+            worker(id);
+            onGenerate(id, m -> {
+                asked.incrementAndGet();
+                m.fail(ErrorCode.OVERLOADED.code(), "busy");
+            });
+        }
+        Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
         assertEquals("overloaded", r.error(429).getString("code"));
         assertEquals("3", r.headers().get("Retry-After"));
-        assertEquals(2, asked.get(), "the first worker and one retry");
+        assertEquals(2, asked.get(), "each worker once, then the full queue refuses");
+    }
+
+    @Test
+    void aQueuedRequestIsServedWhenAWorkerFreesUp() {
+        attach(List.of());
+        worker("w");
+        AtomicInteger asked = new AtomicInteger();
+        onGenerate("w", m -> {
+            if (asked.incrementAndGet() <= 2) { // busy twice, then it takes the request
+                m.fail(ErrorCode.OVERLOADED.code(), "busy");
+                return;
+            }
+            GenerateRequest req = m.body();
+            m.reply(null);
+            vertx.eventBus().send(req.streamAddress(), new io.tandem.protocol.StreamMessage.Finished(req.requestId(),
+                    io.tandem.protocol.FinishReason.STOP, new io.tandem.protocol.Usage(req.promptTokens().length, 0, 0)));
+        });
+        Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
+        assertEquals(200, r.status(), r.body());
+        assertEquals(3, asked.get());
     }
 
     @Test
@@ -158,9 +201,9 @@ class FakeWorkerTest {
 
     @Test
     void aSilentWorkerTimesOutAndIsCancelled() {
-        attach(List.of());
+        attach(List.of(), 500, o -> o.setMigrationLimit(0));
         worker("mute");
-        onGenerate("mute", m -> m.reply(null)); // accepts, then never sends a token
+        onGenerate("mute", m -> m.reply(null)); // accepts, then never sends a token, not even a keep-alive
         Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
         assertEquals("timeout", r.error(504).getString("code"));
         await("a cancel on the worker's control address", Duration.ofSeconds(5),
@@ -173,6 +216,55 @@ class FakeWorkerTest {
         assertEquals("timeout", last.getJsonObject("error").getString("code"), "an error after streaming began is a final event");
         await("a cancel", Duration.ofSeconds(5), () -> controls.stream().anyMatch(c -> c instanceof ControlMessage.Cancel));
         assertEquals(0, gateway.dispatcher().activeStreams());
+    }
+
+    @Test
+    void aStalledStreamMigratesUntilTheLimitThen504() {
+        attach(List.of(), 500, o -> o.setMigrationLimit(2));
+        worker("mute");
+        List<GenerateRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        onGenerate("mute", m -> {
+            asked.add(m.body());
+            m.reply(null);
+            if (asked.size() == 1) { // the first attempt sends two tokens, then hangs
+                vertx.eventBus().send(m.body().streamAddress(), new io.tandem.protocol.StreamMessage.Tokens(m.body().requestId(), 0, new int[]{300, 301}));
+            }
+        });
+        Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
+        JsonObject e = r.error(504);
+        assertTrue(e.getString("message").contains("migration limit"), e.getString("message"));
+        assertEquals(3, asked.size(), "the first attempt and two migrations");
+        assertArrayEquals(new int[]{300, 301}, asked.get(1).resumedTokens(), "the migration resumes after the delivered tokens");
+        assertArrayEquals(new int[]{300, 301}, asked.get(2).resumedTokens());
+        assertEquals(3, asked.stream().map(GenerateRequest::requestId).distinct().count(), "each attempt has its own id");
+        assertEquals(100, asked.get(0).keepaliveMillis(), "keep-alives every quarter of the stall timeout");
+        assertEquals(2.0, gateway.meters().counter("tandem.migrations", "reason", "stalled").count());
+    }
+
+    @Test
+    void keepAlivesTellAWaitingRequestFromAStalledOne() {
+        attach(List.of());
+        worker("queued");
+        onGenerate("queued", m -> {
+            GenerateRequest req = m.body();
+            m.reply(null);
+            // the request waits in the worker's queue for 10 stall timeouts, with a keep-alive every 100 ms
+            long[] sent = {0};
+            vertx.setPeriodic(100, t -> {
+                if (++sent[0] < 40) {
+                    vertx.eventBus().send(req.streamAddress(), new io.tandem.protocol.StreamMessage.Alive(req.requestId()));
+                    return;
+                }
+                vertx.cancelTimer(t);
+                vertx.eventBus().send(req.streamAddress(), new io.tandem.protocol.StreamMessage.Tokens(req.requestId(), 0, new int[]{300}));
+                vertx.eventBus().send(req.streamAddress(), new io.tandem.protocol.StreamMessage.Finished(req.requestId(),
+                        io.tandem.protocol.FinishReason.STOP, new io.tandem.protocol.Usage(req.promptTokens().length, 1, 0)));
+            });
+        });
+        Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi"));
+        assertEquals(200, r.status(), r.body());
+        assertEquals(1, r.json().getJsonObject("usage").getInteger("completion_tokens"));
+        assertEquals(0.0, gateway.meters().find("tandem.migrations").counters().stream().mapToDouble(c -> c.count()).sum());
     }
 
     @Test
@@ -191,8 +283,11 @@ class FakeWorkerTest {
         });
         Reply r = http.post("/v1/chat/completions", chat(MODEL, "hi").put("stream", true));
         r.sse();
-        int granted = controls.stream().filter(c -> c instanceof ControlMessage.Credit).mapToInt(c -> ((ControlMessage.Credit) c).tokens()).sum();
-        assertTrue(granted >= 32 && granted <= 40, "credits returned for written tokens: " + granted);
+        // credits travel to the worker's control address asynchronously: the response may end before they arrive
+        java.util.function.IntSupplier granted = () -> controls.stream().filter(c -> c instanceof ControlMessage.Credit)
+                .mapToInt(c -> ((ControlMessage.Credit) c).tokens()).sum();
+        await("credits for the written tokens", Duration.ofSeconds(5), () -> granted.getAsInt() >= 32);
+        assertTrue(granted.getAsInt() <= 40, "credits returned for written tokens: " + granted.getAsInt());
     }
 
     @Test

@@ -130,17 +130,23 @@ class FlowControlTest {
     }
 
     @Test
-    void aFullWorkerAnswers429WithRetryAfter() throws Exception {
-        // one running and one waiting request fill this engine; the third is refused
-        try (RawHttp first = new RawHttp(gateway.port(), 0); RawHttp second = new RawHttp(gateway.port(), 0)) {
+    void aFullWorkerQueuesTheRequestAtTheGatewayUntilASlotFrees() throws Exception {
+        // one running and one waiting request fill this engine; the third waits in the gateway's queue
+        try (RawHttp second = new RawHttp(gateway.port(), 0)) {
+            RawHttp first = new RawHttp(gateway.port(), 0);
             first.post("/v1/chat/completions", longStream());
             assertNotNull(first.readUntil("data: {"));
             second.post("/v1/chat/completions", longStream());
             await("two requests in the engine", Duration.ofSeconds(10), () -> engine.activeRequests() == 2);
-            TestSupport.Reply r = http.post("/v1/chat/completions", chat(model, "me too").put("max_tokens", 2));
-            JsonObject e = r.error(429);
-            assertEquals("1", r.headers().get("Retry-After"));
-            assertEquals("rate_limit_error", e.getString("type"));
+            var third = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> http.post("/v1/chat/completions", chat(model, "me too").put("max_tokens", 2)));
+            await("the third request to wait in the gateway's queue", Duration.ofSeconds(10),
+                    () -> gateway.dispatcher().queuedRequests() == 1);
+            assertTrue(gateway.meters().get("tandem.gateway.queue.length").gauge().value() == 1.0);
+            first.close(); // its slot frees: the queued request goes to the worker
+            TestSupport.Reply r = third.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.body());
+            assertEquals(0, gateway.dispatcher().queuedRequests());
         }
     }
 }

@@ -107,7 +107,15 @@ public final class TandemOptions {
     public static final OptionDef<Long> ACCEPT_TIMEOUT_MS = declare(OptionDef.of("accept-timeout-ms", new Count(1), "MS", GATEWAY,
             10_000L, "How long a worker may take to accept a request before the gateway tries another."));
     public static final OptionDef<Long> STREAM_IDLE_TIMEOUT_MS = declare(OptionDef.of("stream-idle-timeout-ms", new Count(1), "MS",
-            GATEWAY, 60_000L, "Fail a stream whose worker sends nothing for this long."));
+            GATEWAY, 20_000L, "A stream whose worker sends nothing, not even the keep-alives it sends every quarter of "
+                    + "this, has stalled: it migrates, or fails with 504 when it cannot. Waiting in a queue is not a stall."));
+    public static final OptionDef<Integer> MIGRATION_LIMIT = declare(OptionDef.of("migration-limit", new Whole(0, 100), "N",
+            GATEWAY, 3, "How often a request may move to another worker when its worker dies, stalls or drains; it "
+                    + "continues the same token stream there. 0 disables migration."));
+    public static final OptionDef<Double> MAX_QUEUE_WAIT = declare(OptionDef.of("max-queue-wait", SECONDS, "SECONDS", GATEWAY,
+            30.0, "How long a request waits in the gateway's queue while every worker of its model is busy; then 503."));
+    public static final OptionDef<Integer> MAX_QUEUE = declare(OptionDef.of("max-queue", NON_NEGATIVE, "N", GATEWAY, 4096,
+            "Requests per model the gateway queues while every worker is busy; beyond that, 429 with Retry-After."));
     public static final OptionDef<Integer> RETRY_AFTER_SECONDS = declare(OptionDef.of("retry-after-seconds", NON_NEGATIVE,
             "SECONDS", GATEWAY, 1, "Retry-After of 429 and 503 answers."));
     public static final OptionDef<Integer> SSE_WRITE_QUEUE_BYTES = declare(OptionDef.of("sse-write-queue-bytes", NON_NEGATIVE,

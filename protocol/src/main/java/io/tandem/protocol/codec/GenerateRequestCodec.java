@@ -15,7 +15,7 @@ public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
     void write(WireWriter w, GenerateRequest r) {
         w.writeString(r.requestId()).writeString(r.model()).writeInts(r.promptTokens());
         writeSampling(w, r.sampling());
-        w.writeString(r.streamAddress()).writeInt(r.initialCredits()).writeInts(r.resumedTokens());
+        w.writeString(r.streamAddress()).writeInt(r.initialCredits()).writeInts(r.resumedTokens()).writeInt(r.keepaliveMillis());
     }
 
     @Override
@@ -24,7 +24,7 @@ public final class GenerateRequestCodec extends BinaryCodec<GenerateRequest> {
         String model = r.readString();
         int[] prompt = r.readInts();
         SamplingParams sampling = readSampling(r);
-        return new GenerateRequest(requestId, model, prompt, sampling, r.readString(), r.readInt(), r.readInts());
+        return new GenerateRequest(requestId, model, prompt, sampling, r.readString(), r.readInt(), r.readInts(), r.readInt());
     }
 
     static void writeSampling(WireWriter w, SamplingParams s) {

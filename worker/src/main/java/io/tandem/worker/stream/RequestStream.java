@@ -42,6 +42,8 @@ public final class RequestStream {
     private final long stallTimeoutMillis;
     private final Listener listener;
 
+    private long keepaliveNanos;
+    private long lastSentNanos = System.nanoTime();
     private StreamMessage.Finished pendingFinish;
     private boolean ended;
     private boolean consumerGone;
@@ -63,8 +65,30 @@ public final class RequestStream {
         return requestId;
     }
 
+    /** The keep-alive interval, 0 when off. */
+    public long keepaliveNanos() {
+        return keepaliveNanos;
+    }
+
     public boolean ended() {
         return ended;
+    }
+
+    /**
+     * Asks for keep-alives: while the stream owes tokens (it has credit) and sent nothing for {@code millis}, each
+     * {@link #keepAlive} call sends a {@link StreamMessage.Alive}. 0 turns them off.
+     */
+    public void keepAliveEvery(long millis) {
+        this.keepaliveNanos = millis * 1_000_000L;
+    }
+
+    /**
+     * Tells the gateway the request is alive if it is due and {@code engineProgressing}: a request waiting in the
+     * engine's queue or prefilling is alive, one held by a hung engine is not (its silence lets the gateway migrate it).
+     */
+    public void keepAlive(long nowNanos, boolean engineProgressing) {
+        if (ended || keepaliveNanos <= 0 || !engineProgressing || outbox.exhausted()) return;
+        if (nowNanos - lastSentNanos >= keepaliveNanos) send(new StreamMessage.Alive(requestId));
     }
 
     /** What to submit to the engine with the request: hops its callbacks onto {@code context}, the worker's. */
@@ -181,6 +205,7 @@ public final class RequestStream {
 
     private void send(StreamMessage m) {
         if (consumerGone) return;
+        lastSentNanos = System.nanoTime();
         out.write(m).onFailure(this::sendFailed);
     }
 
