@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code java -jar gateway.jar}: the embedded all-in-one by default, a cluster member with {@code -cluster}. Its
  * options are {@link TandemOptions}' gateway options, from {@code --conf FILE} (default {@code conf/gateway.json}
- * when present) with the flags on top.
+ * when present) with the flags on top. {@code soak} is a subcommand ({@link io.tandem.gateway.soak.SoakCommand}).
  */
 public final class GatewayMain implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(GatewayMain.class.getName());
@@ -30,12 +30,15 @@ public final class GatewayMain implements Callable<Integer> {
         commandLine = new CommandLine(CommandSpecs.create(Program.GATEWAY, this, version(),
                 "Tandem's OpenAI-compatible gateway. Without -cluster it runs embedded: one prefill and one decode "
                         + "worker in this JVM on the bundled model."));
+        commandLine.addSubcommand(new io.tandem.gateway.soak.SoakCommand());
     }
 
     public static void main(String[] args) {
         JvmRelaunch.relaunchIfNeeded(Program.GATEWAY.jar(), GatewayMain.class, args); // before anything loads the engine
-        int code = new GatewayMain().commandLine().execute(args);
-        if (code != 0) System.exit(code);
+        CommandLine commandLine = new GatewayMain().commandLine();
+        int code = commandLine.execute(args);
+        // a started gateway keeps running on Vert.x threads; a subcommand (soak) is done
+        if (code != 0 || commandLine.getParseResult().subcommand() != null) System.exit(code);
     }
 
     /** The command line of this gateway (parse or execute arguments with it). */

@@ -22,7 +22,7 @@ import java.util.function.IntSupplier;
  * embedded mode). Prometheus names: {@code tandem_worker_requests_total{outcome}},
  * {@code tandem_worker_prompt_tokens_total}, {@code tandem_worker_generated_tokens_total},
  * {@code tandem_worker_running_requests}, {@code tandem_worker_waiting_requests} (engine queue
- * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_streams} (requests held by the worker), and
+ * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_free_blocks}, {@code tandem_worker_streams} (requests held by the worker), and
  * {@code tandem_engine_kernels_info{backend="vector"|"scalar", lanes}} = 1 for an engine that runs CPU kernels.
  */
 public final class WorkerMetrics implements AutoCloseable {
@@ -47,6 +47,10 @@ public final class WorkerMetrics implements AutoCloseable {
         gauge("tandem.worker.running.requests", "Requests in the engine's running batch", () -> engine.load().runningRequests());
         gauge("tandem.worker.waiting.requests", "Requests queued in the engine for admission", () -> engine.load().waitingRequests());
         gauge("tandem.worker.active.blocks", "KV blocks held by running requests", () -> engine.load().activeBlocks());
+        gauge("tandem.worker.free.blocks", "KV blocks an allocation could take (empty or only cached)", () -> {
+            var load = engine.load();
+            return load.totalBlocks() - load.activeBlocks();
+        });
         gauge("tandem.worker.streams", "Requests the worker holds a stream for", streams);
         KernelBackend kernels = kernelsOf(engine);
         if (kernels != null) {

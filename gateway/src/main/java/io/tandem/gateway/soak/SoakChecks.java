@@ -1,0 +1,68 @@
+package io.tandem.gateway.soak;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The soak's pass/fail verdict: nothing failed that the client did not cause, and nothing leaked. */
+public final class SoakChecks {
+    private SoakChecks() {
+    }
+
+    /** One check: its name, whether it held, and the numbers behind it. */
+    public record Check(String name, boolean passed, String detail) {}
+
+    /**
+     * @param heapTolerance how far the end heap after GC may be from the start one, as a fraction (0.10 = ±10 %)
+     * @param threadSlack   threads a process may end with beyond its start count (pools that start threads on
+     *                      demand); 0 = strictly no growth
+     */
+    public static List<Check> of(SoakResult r, double heapTolerance, int threadSlack) {
+        List<Check> checks = new ArrayList<>();
+        Tally.Counts c = r.counts();
+        checks.add(new Check("requests completed", c.completed() > 0, c.completed() + " completed"));
+        checks.add(new Check("no failures (deliberate disconnects and cancels excluded)", c.failed() == 0,
+                c.failed() + " failed of " + c.requests() + (c.failuresByKind().isEmpty() ? "" : " " + c.failuresByKind())));
+        checks.add(new Check("every stream ended after the load stopped", r.unfinished() == 0, r.unfinished() + " still open"));
+        if (r.restart() != null) {
+            SoakResult.Restart s = r.restart();
+            checks.add(new Check(s.worker() + " drained and exited 0 on SIGTERM", s.exitCode() == 0,
+                    String.format(Locale.ROOT, "exit %d after %.1f s", s.exitCode(), s.stopSeconds())));
+            checks.add(new Check(s.worker() + " served again after its restart", !Double.isNaN(s.rejoinSeconds()),
+                    Double.isNaN(s.rejoinSeconds()) ? "never ready" : String.format(Locale.ROOT, "ready %.1f s after start", s.rejoinSeconds())));
+        }
+        for (SoakResult.ProcessRow p : r.processes()) {
+            double change = heapChange(p);
+            checks.add(new Check("heap after GC of " + p.name() + " within ±" + percent(heapTolerance),
+                    Math.abs(change) <= heapTolerance, signedPercent(change)));
+            List<String> grown = ThreadNames.grown(p.start().threadGroups(), p.end().threadGroups());
+            checks.add(new Check("live threads of " + p.name() + " did not grow" + (threadSlack > 0 ? " (beyond +" + threadSlack + ")" : ""),
+                    p.end().liveThreads() <= p.start().liveThreads() + threadSlack,
+                    p.start().liveThreads() + " -> " + p.end().liveThreads() + (grown.isEmpty() ? "" : " " + grown)));
+            if (p.start().kv() != null) {
+                ProcessSample.KvBlocks a = p.start().kv(), b = p.end().kv();
+                boolean back = b != null && a.active() == b.active() && a.free() == b.free();
+                checks.add(new Check("KV blocks of " + p.name() + " back to start", back, b == null ? "not reported"
+                        : "active " + a.active() + " -> " + b.active() + ", free " + a.free() + " -> " + b.free()));
+            }
+        }
+        return List.copyOf(checks);
+    }
+
+    /** End heap over start heap, minus one. */
+    static double heapChange(SoakResult.ProcessRow p) {
+        return p.end().heapAfterGcBytes() / p.start().heapAfterGcBytes() - 1;
+    }
+
+    public static boolean allPassed(List<Check> checks) {
+        return checks.stream().allMatch(Check::passed);
+    }
+
+    static String percent(double fraction) {
+        return String.format(Locale.ROOT, "%.0f %%", fraction * 100);
+    }
+
+    static String signedPercent(double fraction) {
+        return Double.isNaN(fraction) ? "n/a" : String.format(Locale.ROOT, "%+.1f %%", fraction * 100);
+    }
+}
