@@ -87,4 +87,43 @@ class WorkerRouterTest {
         assertEquals("p1", router.routePrefill(live, prompt).orElseThrow().workerId(), "a suspect worker is skipped");
         assertTrue(router.routePrefill(List.of(worker("d", WorkerRole.DECODE, 0)), prompt).isEmpty(), "no prefill pool");
     }
+
+    @Test
+    void aDrainingWorkerIsNeverChosen() {
+        WorkerRecord draining = worker("a", WorkerRole.DECODE, 0);
+        draining = draining.withLoad(draining.load().asDraining(), 0);
+        for (RouterMode mode : RouterMode.values()) {
+            WorkerRouter r = new WorkerRouter(mode);
+            List<WorkerRecord> ws = List.of(draining, worker("b", WorkerRole.DECODE, 50));
+            for (int i = 0; i < 20; i++) assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId(), mode.flag());
+            assertTrue(r.choose("m", List.of(draining), Set.of()).isEmpty(), mode + ": not even when nothing else is left");
+        }
+    }
+
+    @Test
+    void aDrainingPrefillWorkerIsNeverChosen() {
+        WorkerRouter router = new WorkerRouter(RouterMode.KV);
+        router.index().apply("p1", new io.tandem.protocol.kv.KvEvent.BlocksStored(new long[] {11, 12}, 0));
+        WorkerRecord p1 = worker("p1", WorkerRole.PREFILL, 0);
+        p1 = p1.withLoad(p1.load().asDraining(), 0);
+        RouteRequest prompt = new RouteRequest(new long[] {11, 12}, 3);
+        assertEquals("p2", router.routePrefill(List.of(p1, worker("p2", WorkerRole.PREFILL, 0)), prompt).orElseThrow().workerId(),
+                "the prefix holder drains: the other prefill worker");
+        assertTrue(router.routePrefill(List.of(p1), prompt).isEmpty());
+    }
+
+    @Test
+    void aRoutedPromptIsPredictedCachedWhereItWent() {
+        io.tandem.registry.kv.ApproxKvIndexer approx = new io.tandem.registry.kv.ApproxKvIndexer(
+                new io.tandem.registry.kv.KvIndex(), 10_000, () -> 0);
+        WorkerRouter r = new WorkerRouter(RouterMode.KV, KvCostModel.DEFAULT,
+                new PrefixLookup(new io.tandem.registry.kv.KvIndex(), approx), new SuspectWorkers(1_000, () -> 0),
+                new InFlightLedger(() -> 0));
+        List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 0), worker("b", WorkerRole.DECODE, 0));
+        RouteChoice first = r.route("m", ws, Set.of(), new RouteRequest(new long[] {1, 2, 3}, 4)).orElseThrow();
+        assertEquals(0, first.cachedBlocks());
+        RouteChoice next = r.route("m", ws, Set.of(), new RouteRequest(new long[] {1, 2, 3, 4, 5}, 6)).orElseThrow();
+        assertEquals(first.worker(), next.worker(), "the next turn follows the prediction, before any KV event");
+        assertEquals(3, next.cachedBlocks());
+    }
 }

@@ -1,0 +1,35 @@
+package io.tandem.gateway.router;
+
+import io.tandem.protocol.WorkerLoad;
+import io.tandem.protocol.WorkerRecord;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+import java.util.random.RandomGenerator;
+
+/**
+ * The lowest {@link KvCostModel} cost: the prompt blocks a worker would have to prefill (its cached prefix from the
+ * router's {@link PrefixLookup}) against the KV blocks active on it, as {@code activeBlocks} tells.
+ */
+record KvStrategy(KvCostModel costModel, ToLongFunction<WorkerRecord> activeBlocks, RandomGenerator random)
+        implements RoutingStrategy {
+
+    /**
+     * Active blocks of a worker: its last load report, or what the gateways (this one and its peers) have routed to it
+     * and not seen end, whichever is more.
+     */
+    static ToLongFunction<WorkerRecord> reportedOrRouted(InFlightLedger ledger) {
+        return w -> Math.max((w.load() == null ? WorkerLoad.IDLE : w.load()).activeBlocks(), ledger.blocks(w.workerId()));
+    }
+
+    @Override
+    public WorkerRecord pick(String model, List<WorkerRecord> pool, RouteRequest prompt, Map<String, Integer> cached) {
+        List<KvCostModel.Candidate> costed = new ArrayList<>(pool.size());
+        for (WorkerRecord w : pool) {
+            costed.add(new KvCostModel.Candidate(w.workerId(), cached.getOrDefault(w.workerId(), 0), activeBlocks.applyAsLong(w)));
+        }
+        return pool.get(costModel.choose(costed, prompt.promptBlocks(), random));
+    }
+}
