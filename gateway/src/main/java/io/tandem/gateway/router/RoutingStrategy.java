@@ -23,7 +23,7 @@ sealed interface RoutingStrategy permits KvStrategy, RoundRobinStrategy, RandomS
     /** The strategy of {@code mode}; the KV and least-loaded ones weigh load from {@code ledger}. */
     static RoutingStrategy of(RouterMode mode, KvCostModel costModel, InFlightLedger ledger, RandomGenerator random) {
         return switch (mode) {
-            case KV -> new KvStrategy(costModel, KvStrategy.reportedOrRouted(ledger), random);
+            case KV -> new KvStrategy(costModel, KvStrategy.routed(ledger), random);
             case ROUND_ROBIN -> new RoundRobinStrategy(new Rotation());
             case RANDOM -> new RandomStrategy(random);
             case LEAST_LOADED -> new LeastLoadedStrategy(ledger, new Rotation());

@@ -126,4 +126,21 @@ class WorkerRouterTest {
         assertEquals(first.worker(), next.worker(), "the next turn follows the prediction, before any KV event");
         assertEquals(3, next.cachedBlocks());
     }
+
+    @Test
+    void aStaleLoadReportDoesNotPushTheNextTurnOffItsPrefix() {
+        // the case KvRoutingClusterIT hit: a's report, published after this gateway saw the previous turns on it end,
+        // still counts them (30 blocks, 3 running); a holds 9 of the next turn's 11 blocks, b nothing
+        WorkerRouter r = new WorkerRouter(RouterMode.KV);
+        long[] hashes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        r.index().apply("a", new io.tandem.protocol.kv.KvEvent.BlocksStored(java.util.Arrays.copyOf(hashes, 9), 0));
+        List<WorkerRecord> ws = List.of(Workers.decode("a", 3, 30), Workers.decode("b", 0, 0));
+        r.started("a", 9);
+        r.ended("a", 9);
+        for (int i = 0; i < 20; i++) {
+            assertEquals("a", r.route("m", ws, Set.of(), new RouteRequest(hashes, 11)).orElseThrow().worker().workerId());
+        }
+        for (int i = 0; i < 3; i++) r.started("a", 9); // what this gateway knows is running there does count
+        assertEquals("b", r.route("m", ws, Set.of(), new RouteRequest(hashes, 11)).orElseThrow().worker().workerId());
+    }
 }
