@@ -7,7 +7,10 @@ import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.dispatch.RoutingMetrics;
 import io.tandem.gateway.kv.KvIndexSubscription;
+import io.tandem.gateway.router.InFlightLedger;
 import io.tandem.gateway.router.PeerInFlight;
+import io.tandem.gateway.router.PrefixLookup;
+import io.tandem.gateway.router.SuspectWorkers;
 import io.tandem.gateway.router.WorkerRouter;
 import io.tandem.registry.kv.ApproxKvIndexer;
 import io.tandem.registry.kv.KvIndex;
@@ -47,17 +50,16 @@ final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        WorkerRouter router = new WorkerRouter(options.router(), 10_000, System::currentTimeMillis, new KvIndex(), options.kvCostModel());
+        ApproxKvIndexer approx = new ApproxKvIndexer(new KvIndex(),
+                options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
+        WorkerRouter router = new WorkerRouter(options.router(), options.kvCostModel(), new PrefixLookup(new KvIndex(), approx),
+                new SuspectWorkers(10_000, System::currentTimeMillis), new InFlightLedger(System::currentTimeMillis));
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
                 RoutingMetrics.micrometer(metrics.registry(), options.router().flag()),
                 new ContractGate(registry, models.fingerprints(), metrics.registry()),
                 io.tandem.gateway.dispatch.DispatchMetrics.micrometer(metrics.registry()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
-        peers = new PeerInFlight(vertx, router);
-        router.peers(peers::blocks);
-        ApproxKvIndexer approx = new ApproxKvIndexer(new KvIndex(),
-                options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
-        router.predict(approx);
+        peers = new PeerInFlight(vertx, router.ledger());
         vertx.setPeriodic(1_000, id -> approx.expire());
         registry.onChange(e -> {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
