@@ -130,9 +130,6 @@ public final class EngineLoop {
     private void validate(EngineRequest r) throws EngineRejectedException {
         Objects.requireNonNull(r, "request");
         if (closed) throw EngineRequests.closed();
-        if (sequences.containsKey(r.requestId())) {
-            throw new EngineRejectedException(ErrorCode.INVALID_REQUEST, "request id '" + r.requestId() + "' is already running");
-        }
         EngineRequests.checkPrompt(r, info);
         int[] prompt = r.promptTokens();
         long maxLength = Math.min(info.contextLength(), (long) prompt.length + r.sampling().maxTokens());

@@ -328,7 +328,8 @@ class SimulatedEngineTest {
         engine.submit(request("hold", 4, sampling(10_000, 1L, false)), holder);
         holder.awaitTokens(1);
         engine.submit(request("w1", 4, sampling(5, 1L, false)), new RecordingSink());
-        engine.submit(request("w2", 4, sampling(5, 1L, false)), new RecordingSink());
+        RecordingSink w2 = new RecordingSink();
+        engine.submit(request("w2", 4, sampling(5, 1L, false)), w2);
         var full = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(request("w3", 4, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.OVERLOADED, full.code());
@@ -344,10 +345,15 @@ class SimulatedEngineTest {
         var outside = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(new EngineRequest("oov", new int[] {3, 1000}, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.INVALID_REQUEST, outside.code());
+        var stillFull = assertThrows(EngineRejectedException.class,
+                () -> engine.submit(request("hold", 4, sampling(5, 1L, false)), new RecordingSink()));
+        assertEquals(ErrorCode.OVERLOADED, stillFull.code(), "as on the CPU engine, the id check comes after the limit");
+        engine.cancel("w2");
+        w2.await();
         var duplicate = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(request("hold", 4, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.INVALID_REQUEST, duplicate.code());
-        assertEquals(3, engine.activeRequests());
+        assertEquals(2, engine.activeRequests());
     }
 
     @Test
