@@ -44,6 +44,7 @@ public final class GatewayOptions {
     private long acceptTimeoutMillis = TandemOptions.ACCEPT_TIMEOUT_MS.defaultValue();
     private long streamIdleTimeoutMillis = TandemOptions.STREAM_IDLE_TIMEOUT_MS.defaultValue();
     private int retryAfterSeconds = TandemOptions.RETRY_AFTER_SECONDS.defaultValue();
+    private java.time.Duration drainTimeout = seconds(TandemOptions.DRAIN_TIMEOUT.defaultValue());
     private int sseWriteQueueBytes;
     private int sendBufferBytes;
     private boolean cluster;
@@ -97,6 +98,7 @@ public final class GatewayOptions {
         v.given(TandemOptions.ACCEPT_TIMEOUT_MS).ifPresent(this::setAcceptTimeoutMillis);
         v.given(TandemOptions.STREAM_IDLE_TIMEOUT_MS).ifPresent(this::setStreamIdleTimeoutMillis);
         v.given(TandemOptions.RETRY_AFTER_SECONDS).ifPresent(this::setRetryAfterSeconds);
+        v.given(TandemOptions.DRAIN_TIMEOUT).ifPresent(s -> setDrainTimeout(seconds(s)));
         v.given(TandemOptions.SSE_WRITE_QUEUE_BYTES).ifPresent(this::setSseWriteQueueBytes);
         v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
         v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
@@ -149,6 +151,17 @@ public final class GatewayOptions {
     public long acceptTimeoutMillis() { return acceptTimeoutMillis; }
     public long streamIdleTimeoutMillis() { return streamIdleTimeoutMillis; }
     public int retryAfterSeconds() { return retryAfterSeconds; }
+    /** On SIGTERM, how long in-flight requests may take to finish (and, embedded, then the workers' streams). */
+    public java.time.Duration drainTimeout() { return drainTimeout; }
+    public GatewayOptions setDrainTimeout(java.time.Duration timeout) {
+        if (timeout.isNegative()) throw new IllegalArgumentException("drain-timeout must be >= 0, got " + timeout);
+        this.drainTimeout = timeout;
+        return this;
+    }
+
+    private static java.time.Duration seconds(double s) {
+        return java.time.Duration.ofMillis(Math.round(s * 1000));
+    }
     public int sseWriteQueueBytes() { return sseWriteQueueBytes; }
     public int sendBufferBytes() { return sendBufferBytes; }
     public boolean cluster() { return cluster; }
