@@ -103,11 +103,14 @@ final class GatewayVerticle extends VerticleBase {
         LOG.log(System.Logger.Level.INFO, "gateway draining: " + inFlight + " requests in flight (" + dispatcher.activeStreams()
                 + " streams on workers), timeout " + timeout.toMillis() / 1000.0 + "s");
         Promise<Integer> done = Promise.promise();
-        drain.begin().onSuccess(v -> done.tryComplete(0));
+        boolean[] timedOut = {false};
+        drain.begin().onSuccess(v -> {
+            if (!timedOut[0]) done.tryComplete(0);
+        });
         long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
-            int left = drain.inFlight();
+            timedOut[0] = true; // ending the responses below empties the drain: they count as cancelled
             for (GenerationStream s : dispatcher.streams()) s.cancel("the gateway is shutting down (drain timeout)");
-            done.tryComplete(left);
+            done.tryComplete(drain.endAll()); // the clients get an error, not a dropped connection
         });
         drained = done.future().map(cancelled -> {
             vertx.cancelTimer(timer);

@@ -7,15 +7,20 @@ import io.vertx.core.Promise;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
 /**
  * The HTTP side of a gateway's graceful stop: counts the completion requests in flight (streamed or not, from arrival
  * to the response's end or the client's disconnect); once {@link #begin draining}, refuses new ones with 503,
  * {@code Retry-After} and {@code Connection: close} (the client retries and reconnects, to another gateway behind a
- * load balancer) and tells when the last one in flight has ended. On the gateway's event loop.
+ * load balancer) and tells when the last one in flight has ended; at the drain timeout it ends those still open with an
+ * error ({@link #endAll}). On the gateway's event loop.
  */
 public final class HttpDrain {
     private final int retryAfterSeconds;
-    private int inFlight;
+    private final Set<RoutingContext> inFlight = new LinkedHashSet<>();
     private boolean draining;
     private Promise<Void> idle;
 
@@ -29,7 +34,7 @@ public final class HttpDrain {
 
     /** Completion requests being served now. */
     public int inFlight() {
-        return inFlight;
+        return inFlight.size();
     }
 
     /** Refuse new completion requests from now on; completes once none is in flight (at once when none is). */
@@ -37,7 +42,7 @@ public final class HttpDrain {
         if (idle == null) {
             draining = true;
             idle = Promise.promise();
-            if (inFlight == 0) idle.complete();
+            if (inFlight.isEmpty()) idle.complete();
         }
         return idle.future();
     }
@@ -48,6 +53,21 @@ public final class HttpDrain {
                 + "retry, another instance serves it", null, "draining", retryAfterSeconds);
     }
 
+    /**
+     * Ends every response still open with a 503 "shut down" error (a stream: an error event, then {@code [DONE]}), after
+     * their generations were cancelled; returns how many.
+     */
+    public int endAll() {
+        List<RoutingContext> open = List.copyOf(inFlight);
+        ApiException error = ApiException.unavailable("The gateway shut down before this request finished; retry it",
+                retryAfterSeconds);
+        for (RoutingContext ctx : open) {
+            if (!ctx.response().headWritten()) ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            Errors.send(ctx.response(), error);
+        }
+        return open.size();
+    }
+
     /** The route handler in front of the completion endpoints. */
     Handler<RoutingContext> guard() {
         return ctx -> {
@@ -56,10 +76,10 @@ public final class HttpDrain {
                 ctx.fail(refusal());
                 return;
             }
-            inFlight++;
+            inFlight.add(ctx);
             ctx.addEndHandler(ar -> {
-                inFlight--;
-                if (draining && inFlight == 0) idle.tryComplete();
+                inFlight.remove(ctx);
+                if (draining && inFlight.isEmpty()) idle.tryComplete();
             });
             ctx.next();
         };

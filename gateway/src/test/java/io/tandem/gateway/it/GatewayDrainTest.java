@@ -79,7 +79,10 @@ class GatewayDrainTest {
 
         assertEquals(new Gateway.DrainReport(1, 0, 1, report.millis()), report);
         HttpResponse<String> cut = stream.get(30, TimeUnit.SECONDS);
+        assertEquals(200, cut.statusCode(), "the stream had begun");
         assertFalse(cut.body().contains("\"finish_reason\":\"length\""), "cut short: " + cut.body());
+        assertTrue(cut.body().contains("The gateway shut down before this request finished")
+                && cut.body().endsWith("data: [DONE]\n\n"), "an error event ends the stream: " + cut.body());
         TestSupport.await("the engine freed the request", Duration.ofSeconds(15), () -> running() == 0);
     }
 
