@@ -288,7 +288,8 @@ class SimulatedEngineTest {
         engine.setPaused("p", true);
         int before = paused.count();
         assertTrue(engine.isPaused("p"));
-        // the other request still runs to completion beside it
+        // the other request still runs to completion beside it; its first token comes from a step that began after
+        // the pause, so any step that was in flight at the pause has delivered by then
         engine.submit(request("o", 4, sampling(30, 2L, false)), other);
         assertEquals(30, other.await().usage().completionTokens());
         int frozen = paused.count();
