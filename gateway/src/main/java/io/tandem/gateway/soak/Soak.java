@@ -28,6 +28,11 @@ final class Soak {
     private static final Duration DRAIN_LOAD_TIMEOUT = Duration.ofMinutes(3);
     /** After the streams ended: KV blocks freed, in-flight counts back to zero. */
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * After that: pools that start threads on demand let idle ones go (Hazelcast's cached pool after 60 s), so a
+     * process with more threads than at the start gets this long to come back down; a leaked thread never does.
+     */
+    private static final Duration THREADS_SETTLE_TIMEOUT = Duration.ofSeconds(90);
 
     /**
      * What to run.
@@ -110,6 +115,7 @@ final class Soak {
         int unfinished = driver.open();
 
         awaitSettled(cluster, workers, start);
+        awaitThreads(cluster, all(gateway, workers), start);
         List<SoakResult.ProcessRow> rows = new ArrayList<>();
         for (SoakCluster.Node n : all(gateway, workers)) {
             boolean restarted = restart != null && restart.worker().equals(n.name);
@@ -169,6 +175,29 @@ final class Soak {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /** Waits (bounded) until no process has more live threads than at its start sample. */
+    private void awaitThreads(SoakCluster cluster, List<SoakCluster.Node> nodes, Map<String, ProcessSample> start)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + THREADS_SETTLE_TIMEOUT.toNanos();
+        boolean told = false;
+        while (System.nanoTime() < deadline) {
+            List<String> above = new ArrayList<>();
+            for (SoakCluster.Node n : nodes) {
+                double live;
+                try {
+                    live = new PrometheusText(cluster.metrics(n)).sum("jvm_threads_live_threads");
+                } catch (IOException e) {
+                    live = Double.NaN;
+                }
+                if (!(live <= start.get(n.name).liveThreads())) above.add(n.name + " " + (int) live);
+            }
+            if (above.isEmpty()) return;
+            if (!told) log("waiting up to " + seconds(THREADS_SETTLE_TIMEOUT) + " for idle pool threads to end: " + above);
+            told = true;
+            Thread.sleep(1000);
         }
     }
 

@@ -70,6 +70,8 @@ final class SoakCluster implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
+    /** Ctrl-C or SIGTERM to the soak stops its cluster too (close() removes it). */
+    private final Thread onExit = Thread.ofPlatform().name("tandem-soak-cluster-stop").unstarted(this::killAll);
 
     SoakCluster(Path logs) throws IOException {
         this.java = ProcessHandle.current().info().command().orElse("java");
@@ -83,6 +85,7 @@ final class SoakCluster implements AutoCloseable {
         Path logging = Path.of("conf/logging.properties");
         if (Files.isRegularFile(logging)) args.add("-Djava.util.logging.config.file=" + logging.toAbsolutePath());
         this.jvmArgs = List.copyOf(args);
+        Runtime.getRuntime().addShutdownHook(onExit);
     }
 
     Path logs() {
@@ -246,6 +249,11 @@ final class SoakCluster implements AutoCloseable {
     /** Stops every process still running: SIGTERM to all, then SIGKILL to those left after 40 s. */
     @Override
     public void close() throws InterruptedException {
+        try {
+            Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException e) {
+            // the JVM is exiting: the hook does it
+        }
         for (Node n : nodes) if (n.process != null && n.process.isAlive()) n.process.destroy();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
         for (Node n : nodes) {
@@ -256,6 +264,10 @@ final class SoakCluster implements AutoCloseable {
                 n.process.waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private void killAll() {
+        for (Node n : nodes) if (n.process != null) n.process.destroyForcibly();
     }
 
     /** The first of ten consecutive loopback ports that are free now, for Hazelcast's member ports. */
