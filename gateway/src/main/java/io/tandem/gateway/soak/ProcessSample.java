@@ -4,7 +4,7 @@ package io.tandem.gateway.soak;
  * One process at rest, right after a forced full GC.
  *
  * @param heapAfterGcBytes heap in use after the GC ({@code jvm_gc_live_data_size_bytes}, else the heap pools' sum)
- * @param liveThreads      {@code jvm_threads_live_threads}
+ * @param liveThreads      {@code jvm_threads_live_threads}, its lowest reading over a few seconds (pools come and go)
  * @param threadGroups     its Java threads by name pattern ({@link ThreadNames}), empty when no dump was taken
  * @param kv               a worker's KV blocks, null for the gateway
  */

@@ -186,18 +186,12 @@ final class Soak {
         while (System.nanoTime() < deadline) {
             List<String> above = new ArrayList<>();
             for (SoakCluster.Node n : nodes) {
-                double live;
-                try {
-                    live = new PrometheusText(cluster.metrics(n)).sum("jvm_threads_live_threads");
-                } catch (IOException e) {
-                    live = Double.NaN;
-                }
-                if (!(live <= start.get(n.name).liveThreads())) above.add(n.name + " " + (int) live);
+                int live = cluster.liveThreads(n);
+                if (live < 0 || live > start.get(n.name).liveThreads()) above.add(n.name + " " + live);
             }
             if (above.isEmpty()) return;
             if (!told) log("waiting up to " + seconds(THREADS_SETTLE_TIMEOUT) + " for idle pool threads to end: " + above);
             told = true;
-            Thread.sleep(1000);
         }
     }
 

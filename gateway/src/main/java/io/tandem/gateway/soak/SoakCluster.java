@@ -193,13 +193,32 @@ final class SoakCluster implements AutoCloseable {
         PrometheusText m = new PrometheusText(metrics(node));
         double heap = m.sum("jvm_gc_live_data_size_bytes");
         if (!(heap > 0)) heap = m.sum("jvm_memory_used_bytes", Map.of("area", "heap"));
-        int live = (int) m.sum("jvm_threads_live_threads");
+        int live = liveThreads(node);
         ProcessSample.KvBlocks kv = null;
         if (node.worker) {
             double free = m.sum("tandem_worker_free_blocks");
             kv = new ProcessSample.KvBlocks((int) m.sum("tandem_worker_active_blocks"), Double.isNaN(free) ? -1 : (int) free);
         }
         return new ProcessSample(heap, live, threads, kv);
+    }
+
+    /**
+     * The node's live threads: the lowest of ten readings of {@code jvm_threads_live_threads} over three seconds.
+     * Hazelcast's cached pool starts and ends threads all the time, so one reading is a few threads up or down;
+     * its low point is the steady base a leaked thread would raise. -1 when the node does not answer.
+     */
+    int liveThreads(Node node) throws InterruptedException {
+        double low = Double.NaN;
+        for (int i = 0; i < 10; i++) {
+            if (i > 0) Thread.sleep(300); // spreading the readings out is the point
+            try {
+                double now = new PrometheusText(metrics(node)).sum("jvm_threads_live_threads");
+                if (Double.isNaN(low) || now < low) low = now;
+            } catch (IOException e) {
+                // a missed reading: the others decide
+            }
+        }
+        return Double.isNaN(low) ? -1 : (int) low;
     }
 
     /** Runs a diagnostic command in the node's JVM ({@code jcmd <pid> <command>}) and returns its output. */

@@ -76,6 +76,21 @@ class SoakChecksTest {
     }
 
     @Test
+    void aRestartedWorkersNewJvmMayDifferByAFewPoolThreadsButNotMore() {
+        SoakResult few = result(counts(0), gateway(40, 76), worker(31, 78, 0, 1024), 0);
+        SoakResult r = new SoakResult(few.streams(), few.loadSeconds(), few.warmupSeconds(), few.counts(), List.of(
+                few.processes().get(0), few.processes().get(1),
+                new SoakResult.ProcessRow("worker-b", true, worker(30, 79, 0, 1024), worker(30, 79 + SoakChecks.NEW_JVM_THREAD_SLACK, 0, 1024))),
+                few.migrations(), few.restart(), 0);
+        assertEquals(List.of(), failedNames(r, 0));
+        SoakResult leak = new SoakResult(few.streams(), few.loadSeconds(), few.warmupSeconds(), few.counts(), List.of(
+                few.processes().get(0), few.processes().get(1),
+                new SoakResult.ProcessRow("worker-b", true, worker(30, 79, 0, 1024), worker(30, 80 + SoakChecks.NEW_JVM_THREAD_SLACK, 0, 1024))),
+                few.migrations(), few.restart(), 0);
+        assertEquals(List.of("live threads of worker-b's new JVM within +8 of the old one's"), failedNames(leak, 0));
+    }
+
+    @Test
     void kvBlocksNotBackToStartFail() {
         assertEquals(List.of("KV blocks of worker-a back to start"), failedNames(result(counts(0), gateway(40, 76), worker(31, 78, 3, 1021), 0), 0));
     }
