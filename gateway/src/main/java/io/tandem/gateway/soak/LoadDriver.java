@@ -29,7 +29,8 @@ final class LoadDriver {
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
 
     private final Vertx vertx;
-    private final HttpClient client;
+    private final int port;
+    private volatile HttpClient client;
     private final LoadPlan plan;
     private final String model;
     private final int streams;
@@ -40,9 +41,7 @@ final class LoadDriver {
 
     LoadDriver(Vertx vertx, int port, String model, LoadPlan plan, int streams, Tally tally, long seed) {
         this.vertx = vertx;
-        // a connection per stream, plus room for connections still closing after a deliberate reset
-        this.client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
-                .setConnectTimeout(10_000).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 64));
+        this.port = port;
         this.plan = plan;
         this.model = model;
         this.streams = streams;
@@ -50,8 +49,16 @@ final class LoadDriver {
         this.random = new SplittableRandom(seed);
     }
 
-    /** Opens every slot's first stream (again, after {@link #stopStarting()} and {@link #awaitIdle}). */
+    /**
+     * Opens every slot's first stream, on connections of its own (again, after {@link #stopStarting()},
+     * {@link #awaitIdle} and {@link #closeConnections()}).
+     */
     void start() {
+        if (client == null) {
+            // a connection per stream, plus room for connections still closing after a deliberate reset
+            client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+                    .setConnectTimeout(10_000).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 64));
+        }
         starting = true;
         for (int i = 0; i < streams; i++) {
             SplittableRandom slotRandom = random.split(); // one sequence per slot: a seed replays the same plan
@@ -79,8 +86,14 @@ final class LoadDriver {
         return true;
     }
 
-    void close() throws java.util.concurrent.TimeoutException {
-        client.close().await(30, TimeUnit.SECONDS);
+    /**
+     * Closes the idle keep-alive connections, so that a sample of the gateway does not count a thousand of them at
+     * one time and none at another (they would close by themselves after the pool's keep-alive timeout).
+     */
+    void closeConnections() throws java.util.concurrent.TimeoutException {
+        HttpClient c = client;
+        client = null;
+        if (c != null) c.close().await(30, TimeUnit.SECONDS);
     }
 
     private void next(SplittableRandom slotRandom) {
@@ -91,6 +104,7 @@ final class LoadDriver {
 
     /** One request from sending to its judged end. */
     private final class Stream {
+        private final HttpClient client = LoadDriver.this.client;
         private final LoadPlan.Planned planned;
         private final SplittableRandom slotRandom;
         private final SseStream sse;

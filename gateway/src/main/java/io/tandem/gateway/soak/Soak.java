@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One soak run: starts the cluster, warms it up, samples every process at rest, runs the load for its duration with
  * one worker restarted (SIGTERM, then started again) halfway, stops the load, lets the cluster settle, samples again.
+ * The warm-up restarts the worker too, so that what a first restart leaves behind for good (Hazelcast starts a
+ * thread the first time a member connection closes) is in the start sample, and the measured restart must add
+ * nothing.
  */
 final class Soak {
     /** Startup of a JVM on a loaded two-core machine, Hazelcast join included. */
@@ -77,7 +80,7 @@ final class Soak {
                 return measure(cluster, gateway, workers, driver, tally);
             } finally {
                 driver.stopStarting();
-                driver.close();
+                driver.closeConnections();
                 vertx.close().await(30, TimeUnit.SECONDS);
             }
         }
@@ -85,13 +88,22 @@ final class Soak {
 
     private SoakResult measure(SoakCluster cluster, SoakCluster.Node gateway, List<SoakCluster.Node> workers,
                                LoadDriver driver, Tally tally) throws Exception {
-        log("warm-up: " + s.streams() + " streams for " + seconds(s.warmup()));
+        List<SoakResult.Restart> restarts = new ArrayList<>();
+        log("warm-up: " + s.streams() + " streams for " + seconds(s.warmup()) + (s.restart() ? ", " + workers.get(1).name + " restarted halfway" : ""));
+        long warmupStart = System.nanoTime();
         driver.start();
-        runFor(s.warmup(), driver, tally, null);
+        if (s.restart()) {
+            runFor(s.warmup().dividedBy(2), driver, tally, null);
+            restarts.add(restart(cluster, workers.get(1), "warm-up", warmupStart));
+        }
+        Duration warmupLeft = s.warmup().minusNanos(System.nanoTime() - warmupStart);
+        if (!warmupLeft.isNegative()) runFor(warmupLeft, driver, tally, null);
+        double warmupSeconds = (System.nanoTime() - warmupStart) / 1e9;
         driver.stopStarting();
         if (!driver.awaitIdle(DRAIN_LOAD_TIMEOUT)) throw new IllegalStateException(driver.open() + " warm-up streams never ended");
+        driver.closeConnections();
         Map<String, ProcessSample> start = new LinkedHashMap<>();
-        awaitSettled(cluster, workers, null);
+        awaitSettled(cluster, gateway, workers, null);
         for (SoakCluster.Node n : all(gateway, workers)) start.put(n.name, cluster.sample(n));
         Map<String, Double> migrationsBefore = migrations(cluster, gateway);
         start.forEach((name, sample) -> log(String.format(Locale.ROOT, "start: %s heap after GC %s, %d threads%s", name,
@@ -101,10 +113,9 @@ final class Soak {
         log("load: " + s.streams() + " streams for " + seconds(s.load()));
         long loadStart = System.nanoTime();
         driver.start();
-        SoakResult.Restart restart = null;
         if (s.restart()) {
             runFor(s.load().dividedBy(2), driver, tally, loadStart);
-            restart = restart(cluster, workers.get(1), loadStart);
+            restarts.add(restart(cluster, workers.get(1), "load", loadStart));
         }
         Duration left = s.load().minusNanos(System.nanoTime() - loadStart);
         if (!left.isNegative()) runFor(left, driver, tally, loadStart);
@@ -113,22 +124,23 @@ final class Soak {
         log("load stopped; waiting for " + driver.open() + " open streams to end");
         driver.awaitIdle(DRAIN_LOAD_TIMEOUT);
         int unfinished = driver.open();
+        driver.closeConnections();
 
-        awaitSettled(cluster, workers, start);
+        awaitSettled(cluster, gateway, workers, start);
         awaitThreads(cluster, all(gateway, workers), start);
         List<SoakResult.ProcessRow> rows = new ArrayList<>();
         for (SoakCluster.Node n : all(gateway, workers)) {
-            boolean restarted = restart != null && restart.worker().equals(n.name);
+            boolean restarted = restarts.stream().anyMatch(r -> r.worker().equals(n.name));
             rows.add(new SoakResult.ProcessRow(n.name, restarted, start.get(n.name), cluster.sample(n)));
         }
         Map<String, Long> migrations = new TreeMap<>();
         migrations(cluster, gateway).forEach((reason, n) -> migrations.put(reason, Math.round(n - migrationsBefore.getOrDefault(reason, 0.0))));
-        return new SoakResult(s.streams(), loadSeconds, s.warmup().toMillis() / 1000.0, tally.counts(), rows, migrations, restart, unfinished);
+        return new SoakResult(s.streams(), loadSeconds, warmupSeconds, tally.counts(), rows, migrations, restarts, unfinished);
     }
 
     /** SIGTERM to the worker: it drains and exits; then the same command line again, until it is ready. */
-    private SoakResult.Restart restart(SoakCluster cluster, SoakCluster.Node worker, long loadStart) throws Exception {
-        double at = (System.nanoTime() - loadStart) / 1e9;
+    private SoakResult.Restart restart(SoakCluster cluster, SoakCluster.Node worker, String phase, long phaseStart) throws Exception {
+        double at = (System.nanoTime() - phaseStart) / 1e9;
         log("SIGTERM to " + worker.name + " (pid " + worker.pid() + ")");
         long t0 = System.nanoTime();
         int exit = cluster.stop(worker, STOP_TIMEOUT);
@@ -143,25 +155,29 @@ final class Soak {
         } catch (IllegalStateException e) {
             log("restarted " + worker.name + " did not come up: " + e.getMessage());
         }
-        return new SoakResult.Restart(worker.name, at, exit, stopSeconds, rejoin);
+        return new SoakResult.Restart(phase, worker.name, at, exit, stopSeconds, rejoin);
     }
 
     /**
      * Waits until the workers hold no request (nothing running or waiting, KV blocks as at {@code start}, when given)
-     * and the gateway has nothing in flight; bounded, after which the end sample shows what did not settle.
+     * and the gateway has nothing in flight and no client connection left but the one reading its metrics; bounded,
+     * after which the end sample shows what did not settle.
      */
-    private void awaitSettled(SoakCluster cluster, List<SoakCluster.Node> workers, Map<String, ProcessSample> start)
-            throws InterruptedException {
+    private void awaitSettled(SoakCluster cluster, SoakCluster.Node gateway, List<SoakCluster.Node> workers,
+                              Map<String, ProcessSample> start) throws InterruptedException {
         long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (settled(cluster, workers, start)) return;
+            if (settled(cluster, gateway, workers, start)) return;
             Thread.sleep(500);
         }
         log("the cluster did not settle within " + seconds(SETTLE_TIMEOUT));
     }
 
-    private static boolean settled(SoakCluster cluster, List<SoakCluster.Node> workers, Map<String, ProcessSample> start) {
+    private static boolean settled(SoakCluster cluster, SoakCluster.Node gateway, List<SoakCluster.Node> workers,
+                                   Map<String, ProcessSample> start) {
         try {
+            PrometheusText g = new PrometheusText(cluster.metrics(gateway));
+            if (g.sum("tandem_gateway_in_flight_requests") > 0 || g.sum("vertx_http_server_active_connections") > 2) return false;
             for (SoakCluster.Node w : workers) {
                 PrometheusText m = new PrometheusText(cluster.metrics(w));
                 if (m.sum("tandem_worker_running_requests") > 0 || m.sum("tandem_worker_waiting_requests") > 0

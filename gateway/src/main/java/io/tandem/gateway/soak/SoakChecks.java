@@ -31,11 +31,10 @@ public final class SoakChecks {
         checks.add(new Check("no failures (deliberate disconnects and cancels excluded)", c.failed() == 0,
                 c.failed() + " failed of " + c.requests() + (c.failuresByKind().isEmpty() ? "" : " " + c.failuresByKind())));
         checks.add(new Check("every stream ended after the load stopped", r.unfinished() == 0, r.unfinished() + " still open"));
-        if (r.restart() != null) {
-            SoakResult.Restart s = r.restart();
-            checks.add(new Check(s.worker() + " drained and exited 0 on SIGTERM", s.exitCode() == 0,
+        for (SoakResult.Restart s : r.restarts()) {
+            checks.add(new Check(s.worker() + " drained and exited 0 on SIGTERM (" + s.phase() + ")", s.exitCode() == 0,
                     String.format(Locale.ROOT, "exit %d after %.1f s", s.exitCode(), s.stopSeconds())));
-            checks.add(new Check(s.worker() + " served again after its restart", !Double.isNaN(s.rejoinSeconds()),
+            checks.add(new Check(s.worker() + " served again after its restart (" + s.phase() + ")", !Double.isNaN(s.rejoinSeconds()),
                     Double.isNaN(s.rejoinSeconds()) ? "never ready" : String.format(Locale.ROOT, "ready %.1f s after start", s.rejoinSeconds())));
         }
         for (SoakResult.ProcessRow p : r.processes()) {

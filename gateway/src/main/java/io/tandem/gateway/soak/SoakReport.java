@@ -17,10 +17,9 @@ public final class SoakReport {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "soak: %d concurrent streams for %s (after %s of warm-up), 1 gateway + 2 sim workers%n",
                 r.streams(), duration(r.loadSeconds()), duration(r.warmupSeconds())));
-        if (r.restart() != null) {
-            SoakResult.Restart s = r.restart();
-            sb.append(String.format(Locale.ROOT, "restart: %s got SIGTERM at %s, exited %d after %.1f s, ready again %s%n",
-                    s.worker(), duration(s.atSeconds()), s.exitCode(), s.stopSeconds(),
+        for (SoakResult.Restart s : r.restarts()) {
+            sb.append(String.format(Locale.ROOT, "restart (%s): %s got SIGTERM at %s, exited %d after %.1f s, ready again %s%n",
+                    s.phase(), s.worker(), duration(s.atSeconds()), s.exitCode(), s.stopSeconds(),
                     Double.isNaN(s.rejoinSeconds()) ? "never" : String.format(Locale.ROOT, "%.1f s after its start", s.rejoinSeconds())));
         }
         double seconds = r.loadSeconds() + r.warmupSeconds();
@@ -82,12 +81,13 @@ public final class SoakReport {
                 .put("failureSamples", new JsonArray(c.failureSamples()))
                 .put("migrations", new JsonObject(Map.copyOf(r.migrations())))
                 .put("unfinished", r.unfinished()).put("processes", processes).put("checks", checked);
-        if (r.restart() != null) {
-            SoakResult.Restart s = r.restart();
-            json.put("restart", new JsonObject().put("worker", s.worker()).put("atSeconds", s.atSeconds())
+        JsonArray restarts = new JsonArray();
+        for (SoakResult.Restart s : r.restarts()) {
+            restarts.add(new JsonObject().put("phase", s.phase()).put("worker", s.worker()).put("atSeconds", s.atSeconds())
                     .put("exitCode", s.exitCode()).put("stopSeconds", s.stopSeconds())
                     .put("rejoinSeconds", Double.isNaN(s.rejoinSeconds()) ? null : s.rejoinSeconds()));
         }
+        json.put("restarts", restarts);
         return json.encode();
     }
 

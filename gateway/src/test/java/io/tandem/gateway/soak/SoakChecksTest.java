@@ -31,7 +31,8 @@ class SoakChecksTest {
                 new SoakResult.ProcessRow("gateway", false, gateway(40, 76), gatewayEnd),
                 new SoakResult.ProcessRow("worker-a", false, worker(30, 79, 0, 1024), workerEnd),
                 new SoakResult.ProcessRow("worker-b", true, worker(30, 79, 0, 1024), worker(29, 77, 0, 1024))),
-                Map.of("drained", 12L, "worker_left", 0L), new SoakResult.Restart("worker-b", 300, restartExit, 8.5, 21.0), 0);
+                Map.of("drained", 12L, "worker_left", 0L), List.of(new SoakResult.Restart("warm-up", "worker-b", 30, 0, 3.5, 6.0),
+                new SoakResult.Restart("load", "worker-b", 300, restartExit, 8.5, 21.0)), 0);
     }
 
     private static SoakResult healthy() {
@@ -50,6 +51,7 @@ class SoakChecksTest {
         assertTrue(table.contains("| 9950 | 9000 | 480 | 470 | 0 |"), table);
         assertTrue(table.contains("| gateway | 40.0 MiB | 41.0 MiB | +2.5 % | 76 | 76 | - | - | - | - |"), table);
         assertTrue(table.contains("| worker-b (restarted) |"), table);
+        assertTrue(table.contains("restart (load): worker-b got SIGTERM at 5 min 00 s, exited 0 after 8.5 s"), table);
         assertTrue(table.contains("| 12 | 12 | 0 |"), "migrations by reason, their total first: " + table);
         assertTrue(table.endsWith("soak: PASS\n"), table);
     }
@@ -81,12 +83,12 @@ class SoakChecksTest {
         SoakResult r = new SoakResult(few.streams(), few.loadSeconds(), few.warmupSeconds(), few.counts(), List.of(
                 few.processes().get(0), few.processes().get(1),
                 new SoakResult.ProcessRow("worker-b", true, worker(30, 79, 0, 1024), worker(30, 79 + SoakChecks.NEW_JVM_THREAD_SLACK, 0, 1024))),
-                few.migrations(), few.restart(), 0);
+                few.migrations(), few.restarts(), 0);
         assertEquals(List.of(), failedNames(r, 0));
         SoakResult leak = new SoakResult(few.streams(), few.loadSeconds(), few.warmupSeconds(), few.counts(), List.of(
                 few.processes().get(0), few.processes().get(1),
                 new SoakResult.ProcessRow("worker-b", true, worker(30, 79, 0, 1024), worker(30, 80 + SoakChecks.NEW_JVM_THREAD_SLACK, 0, 1024))),
-                few.migrations(), few.restart(), 0);
+                few.migrations(), few.restarts(), 0);
         assertEquals(List.of("live threads of worker-b's new JVM within +8 of the old one's"), failedNames(leak, 0));
     }
 
@@ -97,7 +99,7 @@ class SoakChecksTest {
 
     @Test
     void aRestartedWorkerThatDidNotExitZeroFails() {
-        assertEquals(List.of("worker-b drained and exited 0 on SIGTERM"), failedNames(result(counts(0), gateway(40, 76), worker(31, 78, 0, 1024), 143), 0));
+        assertEquals(List.of("worker-b drained and exited 0 on SIGTERM (load)"), failedNames(result(counts(0), gateway(40, 76), worker(31, 78, 0, 1024), 143), 0));
     }
 
     @Test
@@ -107,7 +109,9 @@ class SoakChecksTest {
         assertTrue(json.getBoolean("passed"));
         assertEquals(9950, json.getLong("requests"));
         assertEquals(12, json.getJsonObject("migrations").getLong("drained"));
-        assertEquals(0, json.getJsonObject("restart").getInteger("exitCode"));
+        assertEquals(2, json.getJsonArray("restarts").size());
+        assertEquals("load", json.getJsonArray("restarts").getJsonObject(1).getString("phase"));
+        assertEquals(0, json.getJsonArray("restarts").getJsonObject(1).getInteger("exitCode"));
         assertEquals(3, json.getJsonArray("processes").size());
         assertEquals(1024, json.getJsonArray("processes").getJsonObject(1).getJsonObject("end").getInteger("freeBlocks"));
         assertFalse(json.getJsonArray("checks").isEmpty());
