@@ -27,18 +27,18 @@ import java.util.stream.Stream;
  * got no 200, an error event, no {@code [DONE]}, a dropped connection, or fewer tokens than it asked for (the requests
  * set {@code ignore_eos}, so a complete answer has exactly {@code max_tokens}).
  */
-final class StreamLoad implements AutoCloseable {
+public final class StreamLoad implements AutoCloseable {
 
     /** One request: a name and its body (the {@code stream}/{@code logprobs} fields are added by {@link #body}). */
-    record Spec(String name, JsonObject body) {
-        int maxTokens() {
+    public record Spec(String name, JsonObject body) {
+        public int maxTokens() {
             return body.getInteger("max_tokens");
         }
     }
 
     /** How a request ended: {@code error} is null exactly when it succeeded. */
-    record Outcome(String name, List<String> tokens, String finishReason, String error) {
-        boolean ok() {
+    public record Outcome(String name, List<String> tokens, String finishReason, String error) {
+        public boolean ok() {
             return error == null;
         }
 
@@ -49,7 +49,7 @@ final class StreamLoad implements AutoCloseable {
     }
 
     /** A request under way: the tokens seen so far can be read while it runs. */
-    static final class Running {
+    public static final class Running {
         final Spec spec;
         final String gateway;
         private final AtomicInteger received = new AtomicInteger();
@@ -60,11 +60,11 @@ final class StreamLoad implements AutoCloseable {
             this.gateway = gateway;
         }
 
-        int receivedTokens() {
+        public int receivedTokens() {
             return received.get();
         }
 
-        Outcome await(Duration within) throws Exception {
+        public Outcome await(Duration within) throws Exception {
             return done.get(within.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -75,7 +75,7 @@ final class StreamLoad implements AutoCloseable {
     private final Duration requestTimeout;
 
     /** @param requestTimeout the longest one request may take, from sending to {@code [DONE]} */
-    StreamLoad(Duration requestTimeout) {
+    public StreamLoad(Duration requestTimeout) {
         this.requestTimeout = requestTimeout;
     }
 
@@ -83,7 +83,7 @@ final class StreamLoad implements AutoCloseable {
      * A streamed completion body: {@code prompt}, {@code maxTokens} tokens (EOS ignored), greedy when {@code seed} is
      * null, else seeded sampling with penalties (what a migration must carry across).
      */
-    static JsonObject body(String model, Object prompt, int maxTokens, Long seed) {
+    public static JsonObject body(String model, Object prompt, int maxTokens, Long seed) {
         JsonObject b = new JsonObject().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens)
                 .put("ignore_eos", true).put("stream", true).put("logprobs", 1).put("return_tokens_as_token_ids", true);
         if (seed == null) return b.put("temperature", 0);
@@ -92,7 +92,7 @@ final class StreamLoad implements AutoCloseable {
     }
 
     /** {@code count} specs with distinct prompts, every {@code seededEvery}-th one seeded (0: none). */
-    static List<Spec> specs(String model, String prefix, int count, int maxTokens, int seededEvery) {
+    public static List<Spec> specs(String model, String prefix, int count, int maxTokens, int seededEvery) {
         List<Spec> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             boolean seeded = seededEvery > 0 && i % seededEvery == seededEvery - 1;
@@ -104,19 +104,19 @@ final class StreamLoad implements AutoCloseable {
     }
 
     /** Sends {@code spec} to the gateway at {@code base} ({@code http://host:port}). */
-    Running start(String base, Spec spec) {
+    public Running start(String base, Spec spec) {
         Running r = new Running(spec, base);
         threads.execute(() -> r.done.complete(run(base, spec, r.received)));
         return r;
     }
 
     /** Sends every spec at once and waits for all; the outcomes by name. */
-    Map<String, Outcome> runAll(String base, List<Spec> specs) throws Exception {
+    public Map<String, Outcome> runAll(String base, List<Spec> specs) throws Exception {
         List<Running> running = specs.stream().map(s -> start(base, s)).toList();
         return collect(running);
     }
 
-    Map<String, Outcome> collect(List<Running> running) throws Exception {
+    public Map<String, Outcome> collect(List<Running> running) throws Exception {
         Map<String, Outcome> out = new LinkedHashMap<>();
         for (Running r : running) out.put(r.spec.name(), r.await(requestTimeout.plusSeconds(10)));
         return out;
@@ -126,7 +126,7 @@ final class StreamLoad implements AutoCloseable {
      * {@code clients} clients sending one request after another to {@code base} until {@link Loop#stop}: client
      * {@code c}'s {@code n}-th request is {@code specs.get((c + n) % specs.size())}.
      */
-    Loop loop(String base, int clients, List<Spec> specs) {
+    public Loop loop(String base, int clients, List<Spec> specs) {
         Loop loop = new Loop();
         for (int c = 0; c < clients; c++) {
             int client = c;
@@ -145,29 +145,34 @@ final class StreamLoad implements AutoCloseable {
     }
 
     /** Clients sending requests back to back; {@link #stop} lets each finish its current request. */
-    static final class Loop {
+    public static final class Loop {
         private final AtomicBoolean stopping = new AtomicBoolean();
         private final List<CompletableFuture<Void>> clients = new ArrayList<>();
         private final List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
         private final List<Running> current = Collections.synchronizedList(new ArrayList<>());
 
         /** Requests finished so far (ok or not). */
-        List<Outcome> outcomes() {
+        public List<Outcome> outcomes() {
             synchronized (outcomes) {
                 return List.copyOf(outcomes);
             }
         }
 
         /** The requests under way now. */
-        List<Running> inFlight() {
+        public List<Running> inFlight() {
             synchronized (current) {
                 return List.copyOf(current);
             }
         }
 
-        /** Stops sending and waits for the requests under way; every outcome. */
-        List<Outcome> stop(Duration within) throws Exception {
+        /** Sends no new request from now on (those under way go on). */
+        public void halt() {
             stopping.set(true);
+        }
+
+        /** Stops sending and waits for the requests under way; every outcome. */
+        public List<Outcome> stop(Duration within) throws Exception {
+            halt();
             CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(within.toMillis(), TimeUnit.MILLISECONDS);
             return outcomes();
         }
