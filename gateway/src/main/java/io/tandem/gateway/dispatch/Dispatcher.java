@@ -280,8 +280,11 @@ public final class Dispatcher {
     /** Tries the head of the model's queue, one at a time; a success tries the next at once. */
     private void pump(String model) {
         if (pumping.contains(model)) return;
-        GenerationStream g = queue.poll(model);
-        if (g == null) return;
+        GenerationStream g;
+        do {
+            g = queue.poll(model);
+            if (g == null) return;
+        } while (g.isDone());
         pumping.add(model);
         g.tried.clear();
         g.attempts = 0;
@@ -356,7 +359,7 @@ public final class Dispatcher {
 
     /** {@code g} will not be placed any more (client gone, text ended): leave the queue at once. */
     void abandon(GenerationStream g) {
-        if (g.state() == GenerationStream.State.QUEUED) queue.remove(g.model, g);
+        queue.remove(g.model, g);
         if (g.queueTimer >= 0) vertx.cancelTimer(g.queueTimer);
         g.queueTimer = -1;
         if (pumping.contains(g.model) && g.queuedAtNanos >= 0) settledFromQueue(g, false);

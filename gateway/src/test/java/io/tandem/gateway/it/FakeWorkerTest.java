@@ -219,6 +219,34 @@ class FakeWorkerTest {
     }
 
     @Test
+    void aClientThatLeavesTheQueueLeavesAtOnceAndTheQueueMovesOn() throws Exception {
+        attach(List.of(), 500, o -> o.setMaxQueueWaitMillis(60_000));
+        worker("w");
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
+        onGenerate("w", m -> {
+            if (busy.get()) {
+                m.fail(ErrorCode.OVERLOADED.code(), "busy");
+                return;
+            }
+            GenerateRequest req = m.body();
+            m.reply(null);
+            vertx.eventBus().send(req.streamAddress(), new io.tandem.protocol.StreamMessage.Finished(req.requestId(),
+                    io.tandem.protocol.FinishReason.STOP, new io.tandem.protocol.Usage(req.promptTokens().length, 0, 0)));
+        });
+        try (RawHttp leaving = new RawHttp(gateway.port(), 0)) {
+            leaving.post("/v1/chat/completions", chat(MODEL, "I will not wait"));
+            await("the request to wait in the queue", Duration.ofSeconds(10), () -> gateway.dispatcher().queuedRequests() == 1);
+        }
+        await("the queue to let it go", Duration.ofSeconds(5), () -> gateway.dispatcher().queuedRequests() == 0
+                && gateway.dispatcher().activeStreams() == 0);
+        var next = java.util.concurrent.CompletableFuture.supplyAsync(() -> http.post("/v1/chat/completions", chat(MODEL, "me next")));
+        await("the next request to wait", Duration.ofSeconds(10), () -> gateway.dispatcher().queuedRequests() == 1);
+        busy.set(false);
+        Reply r = next.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, r.status(), r.body());
+    }
+
+    @Test
     void aStalledStreamMigratesUntilTheLimitThen504() {
         attach(List.of(), 500, o -> o.setMigrationLimit(2));
         worker("mute");

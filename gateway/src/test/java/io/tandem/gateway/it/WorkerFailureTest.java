@@ -14,7 +14,10 @@ import java.util.List;
 import static io.tandem.gateway.it.TestSupport.chat;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The decode worker goes away mid-stream: the client gets an error event and [DONE], later requests 503. */
+/**
+ * The only decode worker goes away mid-stream: the request tries to migrate, waits in the queue for a worker for
+ * {@code --max-queue-wait}, and when none comes the client gets an error event and [DONE]; later requests 503.
+ */
 class WorkerFailureTest {
 
     static Gateway gateway;
@@ -22,7 +25,7 @@ class WorkerFailureTest {
 
     @BeforeAll
     static void start() {
-        gateway = TestSupport.start(TestSupport.options(10));
+        gateway = TestSupport.start(TestSupport.options(10).setMaxQueueWaitMillis(500));
         http = new Http(gateway.port());
     }
 
@@ -45,7 +48,9 @@ class WorkerFailureTest {
             assertEquals("[DONE]", events.getLast());
             JsonObject error = new JsonObject(events.get(events.size() - 2)).getJsonObject("error");
             assertNotNull(error, "the last event before [DONE] is an error: " + events.get(events.size() - 2));
-            assertNotNull(error.getString("message"));
+            assertTrue(error.getString("message").contains("--max-queue-wait"), error.getString("message"));
+            assertEquals(1.0, gateway.meters().counter("tandem.migrations", "reason", "worker_left").count()
+                    + gateway.meters().counter("tandem.migrations", "reason", "worker_unavailable").count());
         }
         TestSupport.Reply r = http.post("/v1/chat/completions", chat(model, "anyone?"));
         r.error(503);
