@@ -56,6 +56,15 @@ final class JarProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** SIGTERM, as Kubernetes or docker stop send it: the process drains and exits by itself (see its exitValue). */
+    void terminate() {
+        process.destroy();
+    }
+
+    int exitValue() {
+        return process.exitValue();
+    }
+
     /** SIGKILL: no shutdown hook runs, the member just vanishes. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
