@@ -239,6 +239,30 @@ public final class Gateway {
         return meters;
     }
 
+    /**
+     * What a gateway's drain did.
+     *
+     * @param inFlight  completion requests in flight when it began
+     * @param finished  of those, how many ended by themselves before the timeout
+     * @param cancelled how many were still running at the timeout (their generations were cancelled)
+     */
+    public record DrainReport(int inFlight, int finished, int cancelled, long millis) {}
+
+    /**
+     * The graceful part of a stop (SIGTERM), before {@link #stop}: new completion requests get 503 with
+     * {@code Retry-After} and {@code Connection: close}, {@code /ready} answers 503, and the requests in flight get up
+     * to {@code timeout} to finish; those still running then are cancelled. Embedded workers drain after the gateway
+     * (by then they hold nothing but what is being cancelled). Idempotent.
+     */
+    public Future<DrainReport> drain(java.time.Duration timeout) {
+        if (verticle == null) return Future.succeededFuture(new DrainReport(0, 0, 0, 0));
+        return verticle.drain(timeout).compose(report -> {
+            List<Future<?>> local = new ArrayList<>();
+            for (DeployedWorker w : workers) local.add(w.drain(timeout).recover(e -> Future.succeededFuture()));
+            return Future.join(local).map(report);
+        });
+    }
+
     /** Cancels in-flight generations, stops HTTP, the embedded workers, and what this gateway created. */
     public Future<Void> stop() {
         Future<Void> http = verticleId == null ? Future.succeededFuture()

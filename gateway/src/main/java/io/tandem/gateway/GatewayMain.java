@@ -1,6 +1,7 @@
 package io.tandem.gateway;
 
 import io.tandem.launcher.JvmRelaunch;
+import io.tandem.launcher.StopSignals;
 import io.tandem.launcher.options.CommandSpecs;
 import io.tandem.launcher.options.OptionDef;
 import io.tandem.launcher.options.OptionValues;
@@ -12,6 +13,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -68,14 +70,37 @@ public final class GatewayMain implements Callable<Integer> {
         }
         commandLine.getOut().println("Tandem gateway listening on http://" + shownHost(options.host()) + ":" + gateway.port());
         commandLine.getOut().flush();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                gateway.stop().await(10, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // exiting anyway
-            }
-        }, "tandem-gateway-shutdown"));
+        StopSignals.install(Program.GATEWAY.jar(), stopBound(options), () -> stop(gateway, options));
         return 0; // Vert.x threads keep the JVM alive
+    }
+
+    /** Stopping HTTP, the embedded workers and the cluster membership may take this long together. */
+    private static final Duration TEARDOWN = Duration.ofSeconds(40);
+
+    /** The gateway's drain, then (embedded) its workers' drain with their held prefills, then the teardown. */
+    static Duration stopBound(GatewayOptions o) {
+        return o.drainTimeout().multipliedBy(2).plusMillis(o.disaggregation().prefillTimeoutMillis()).plus(TEARDOWN);
+    }
+
+    /** The stop on SIGTERM: drain, then stop HTTP, the embedded workers, the cluster membership; 0 when all went well. */
+    static int stop(Gateway gateway, GatewayOptions options) {
+        int code = 0;
+        try {
+            gateway.drain(options.drainTimeout()).await(stopBound(options).minus(TEARDOWN).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "gateway: drain did not complete (" + e + "); stopping anyway");
+            code = 1;
+        }
+        try {
+            LOG.log(System.Logger.Level.INFO, "gateway: closing HTTP" + (gateway.workers().isEmpty() ? "" : ", stopping its workers")
+                    + ", leaving");
+            gateway.stop().await(TEARDOWN.toSeconds(), TimeUnit.SECONDS);
+            LOG.log(System.Logger.Level.INFO, "gateway stopped");
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "gateway: unclean shutdown: " + e);
+            code = 1;
+        }
+        return code;
     }
 
     /** The parsed command line's options: the conf file's, with the flags on top. */

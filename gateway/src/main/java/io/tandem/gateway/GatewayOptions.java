@@ -47,6 +47,7 @@ public final class GatewayOptions {
     private int migrationLimit = TandemOptions.MIGRATION_LIMIT.defaultValue();
     private long maxQueueWaitMillis = Math.round(TandemOptions.MAX_QUEUE_WAIT.defaultValue() * 1000);
     private int maxQueue = TandemOptions.MAX_QUEUE.defaultValue();
+    private java.time.Duration drainTimeout = seconds(TandemOptions.DRAIN_TIMEOUT.defaultValue());
     private int sseWriteQueueBytes;
     private int sendBufferBytes;
     private boolean cluster;
@@ -103,6 +104,7 @@ public final class GatewayOptions {
         v.given(TandemOptions.MIGRATION_LIMIT).ifPresent(this::setMigrationLimit);
         v.given(TandemOptions.MAX_QUEUE_WAIT).ifPresent(s -> setMaxQueueWaitMillis(Math.round(s * 1000)));
         v.given(TandemOptions.MAX_QUEUE).ifPresent(this::setMaxQueue);
+        v.given(TandemOptions.DRAIN_TIMEOUT).ifPresent(s -> setDrainTimeout(seconds(s)));
         v.given(TandemOptions.SSE_WRITE_QUEUE_BYTES).ifPresent(this::setSseWriteQueueBytes);
         v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
         v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
@@ -159,6 +161,17 @@ public final class GatewayOptions {
     public int migrationLimit() { return migrationLimit; }
     public long maxQueueWaitMillis() { return maxQueueWaitMillis; }
     public int maxQueue() { return maxQueue; }
+    /** On SIGTERM, how long in-flight requests may take to finish (and, embedded, then the workers' streams). */
+    public java.time.Duration drainTimeout() { return drainTimeout; }
+    public GatewayOptions setDrainTimeout(java.time.Duration timeout) {
+        if (timeout.isNegative()) throw new IllegalArgumentException("drain-timeout must be >= 0, got " + timeout);
+        this.drainTimeout = timeout;
+        return this;
+    }
+
+    private static java.time.Duration seconds(double s) {
+        return java.time.Duration.ofMillis(Math.round(s * 1000));
+    }
     public int sseWriteQueueBytes() { return sseWriteQueueBytes; }
     public int sendBufferBytes() { return sendBufferBytes; }
     public boolean cluster() { return cluster; }

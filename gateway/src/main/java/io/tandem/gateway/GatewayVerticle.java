@@ -2,25 +2,35 @@ package io.tandem.gateway;
 
 import io.tandem.gateway.dispatch.ContractGate;
 import io.tandem.gateway.dispatch.Dispatcher;
+import io.tandem.gateway.dispatch.GenerationStream;
 import io.tandem.gateway.http.HttpApi;
+import io.tandem.gateway.http.HttpDrain;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.dispatch.RoutingMetrics;
 import io.tandem.gateway.kv.KvIndexSubscription;
+import io.tandem.gateway.router.InFlightLedger;
 import io.tandem.gateway.router.PeerInFlight;
+import io.tandem.gateway.router.PrefixLookup;
+import io.tandem.gateway.router.SuspectWorkers;
 import io.tandem.gateway.router.WorkerRouter;
 import io.tandem.registry.kv.ApproxKvIndexer;
 import io.tandem.registry.kv.KvIndex;
 import io.tandem.registry.WorkerRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
 /** The HTTP side of a gateway: router, dispatcher and server on one event loop. */
 final class GatewayVerticle extends VerticleBase {
+    private static final System.Logger LOG = System.getLogger(GatewayVerticle.class.getName());
 
     private final ServedModels models;
     private final WorkerRegistry registry;
@@ -35,6 +45,9 @@ final class GatewayVerticle extends VerticleBase {
     private HttpServer server;
     private KvIndexSubscription kvIndex;
     private PeerInFlight peers;
+    private HttpDrain drain;
+    private Future<Gateway.DrainReport> drained;
+
 
     GatewayVerticle(ServedModels models, WorkerRegistry registry, GatewayOptions options, GatewayMetrics metrics,
                     Handler<RoutingContext> scrape) {
@@ -47,22 +60,22 @@ final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        WorkerRouter router = new WorkerRouter(options.router(), 10_000, System::currentTimeMillis, new KvIndex(), options.kvCostModel());
+        ApproxKvIndexer approx = new ApproxKvIndexer(new KvIndex(),
+                options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
+        WorkerRouter router = new WorkerRouter(options.router(), options.kvCostModel(), new PrefixLookup(new KvIndex(), approx),
+                new SuspectWorkers(10_000, System::currentTimeMillis), new InFlightLedger(System::currentTimeMillis));
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
                 RoutingMetrics.micrometer(metrics.registry(), options.router().flag()),
                 new ContractGate(registry, models.fingerprints(), metrics.registry()),
                 io.tandem.gateway.dispatch.DispatchMetrics.micrometer(metrics.registry()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
-        peers = new PeerInFlight(vertx, router);
-        router.peers(peers::blocks);
-        ApproxKvIndexer approx = new ApproxKvIndexer(new KvIndex(),
-                options.kvEvents() ? PREDICTION_TTL_MILLIS : APPROXIMATE_TTL_MILLIS, System::currentTimeMillis);
-        router.predict(approx);
+        peers = new PeerInFlight(vertx, router.ledger());
         vertx.setPeriodic(1_000, id -> approx.expire());
         registry.onChange(e -> {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
         });
-        HttpApi api = new HttpApi(vertx, models, dispatcher, metrics, options.httpSettings());
+        drain = new HttpDrain(options.retryAfterSeconds());
+        HttpApi api = new HttpApi(vertx, models, dispatcher, metrics, options.httpSettings(), drain);
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
@@ -74,6 +87,43 @@ final class GatewayVerticle extends VerticleBase {
         dispatcher.close();
         peers.close();
         return Future.join(kvIndex.stop(), server.close()).mapEmpty();
+    }
+
+    /**
+     * Stops taking completion requests (503 with Retry-After, {@code /ready} 503) and waits up to {@code timeout} for
+     * those in flight; then cancels the generations still running. Idempotent.
+     */
+    Future<Gateway.DrainReport> drain(Duration timeout) {
+        Promise<Gateway.DrainReport> result = Promise.promise();
+        context.runOnContext(v -> beginDrain(timeout).onComplete(result));
+        return result.future();
+    }
+
+    private Future<Gateway.DrainReport> beginDrain(Duration timeout) {
+        if (drained != null) return drained;
+        long started = System.nanoTime();
+        int inFlight = drain.inFlight();
+        LOG.log(System.Logger.Level.INFO, "gateway draining: " + inFlight + " requests in flight (" + dispatcher.activeStreams()
+                + " streams on workers), timeout " + timeout.toMillis() / 1000.0 + "s");
+        Promise<Integer> done = Promise.promise();
+        boolean[] timedOut = {false};
+        drain.begin().onSuccess(v -> {
+            if (!timedOut[0]) done.tryComplete(0);
+        });
+        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+            timedOut[0] = true; // ending the responses below empties the drain: they count as cancelled
+            for (GenerationStream s : dispatcher.streams()) s.cancel("the gateway is shutting down (drain timeout)");
+            done.tryComplete(drain.endAll()); // the clients get an error, not a dropped connection
+        });
+        drained = done.future().map(cancelled -> {
+            vertx.cancelTimer(timer);
+            Gateway.DrainReport report = new Gateway.DrainReport(inFlight, Math.max(0, inFlight - cancelled), cancelled,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            LOG.log(System.Logger.Level.INFO, "gateway drain done in " + report.millis() + " ms: " + report.finished()
+                    + " finished, " + report.cancelled() + " cancelled");
+            return report;
+        });
+        return drained;
     }
 
     int port() {

@@ -7,12 +7,13 @@ final class LoadChange {
     private LoadChange() {}
 
     /**
-     * True when routers would decide differently: the worker went from idle to busy or back,
+     * True when routers would decide differently: the worker started draining (routers skip it at once), went from
+     * idle to busy or back,
      * its queue (running + waiting) moved by at least a quarter (and at least 2), or its
      * active KV blocks moved by at least a tenth of its pool.
      */
     static boolean isLarge(WorkerLoad published, WorkerLoad now) {
-        if (published == null) {
+        if (published == null || published.draining() != now.draining()) {
             return true;
         }
         int before = published.runningRequests() + published.waitingRequests();

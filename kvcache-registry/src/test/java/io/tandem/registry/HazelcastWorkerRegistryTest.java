@@ -64,7 +64,7 @@ class HazelcastWorkerRegistryTest {
     void aRecordRegisteredOnOneNodeAppearsUpdatesAndLeavesOnAnother() {
         a.registry().register(record("a-1", "llama")).await();
         assertTrue(a.registry().worker("a-1").isPresent(), "visible on its own node as soon as register completes");
-        eventually(2_000, () -> bSees("a-1"), () -> "a-1 never reached node B");
+        eventually(10_000, () -> bSees("a-1"), () -> "a-1 never reached node B");
         WorkerRecord onB = b.registry().worker("a-1").orElseThrow();
         assertEquals(a.nodeId(), onB.nodeId());
         assertEquals(record("a-1", "llama").epoch(), onB.epoch());
@@ -75,16 +75,16 @@ class HazelcastWorkerRegistryTest {
 
         WorkerLoad busy = new WorkerLoad(3, 1, 250, 1000);
         a.registry().reportLoad("a-1", busy);
-        eventually(2_000, () -> b.registry().worker("a-1").map(w -> w.load().equals(busy)).orElse(false),
+        eventually(10_000, () -> b.registry().worker("a-1").map(w -> w.load().equals(busy)).orElse(false),
                 () -> "load never reached node B: " + b.registry().worker("a-1"));
         // listeners run after the view changed: wait for the event rather than racing it
-        eventually(2_000, () -> seenByB.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(busy)),
+        eventually(10_000, () -> seenByB.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(busy)),
                 () -> "no update event on B: " + seenByB);
 
         a.registry().deregister("a-1").await();
         assertFalse(a.registry().worker("a-1").isPresent());
-        eventually(2_000, () -> !bSees("a-1"), () -> "a-1 still on node B after deregister");
-        eventually(500, () -> removalCauseSeenByB("a-1") == Cause.DEREGISTERED, () -> "events on B: " + seenByB);
+        eventually(10_000, () -> !bSees("a-1"), () -> "a-1 still on node B after deregister");
+        eventually(10_000, () -> removalCauseSeenByB("a-1") == Cause.DEREGISTERED, () -> "events on B: " + seenByB);
     }
 
     /** A worker of the previous release (record format 1, no contract) in the map is never taken for a live worker. */
@@ -96,45 +96,47 @@ class HazelcastWorkerRegistryTest {
         a.hazelcast().getMap(LEASE.mapName()).set("old-1", new com.hazelcast.core.HazelcastJsonValue(v1));
         // a valid record written after it: once B has it, B has handled the old one too (or never will)
         a.registry().register(record("a-new", "llama")).await();
-        eventually(2_000, () -> bSees("a-new"), () -> "a-new never reached node B");
+        eventually(10_000, () -> bSees("a-new"), () -> "a-new never reached node B");
         Workers.stays(500, () -> !bSees("old-1") && a.registry().worker("old-1").isEmpty(), () -> "the format-1 record was taken in");
         a.registry().deregister("a-new").await();
         a.hazelcast().getMap(LEASE.mapName()).delete("old-1");
     }
 
     @Test
-    void aWorkerThatStopsHeartbeatingDisappearsWithinTheLease() {
+    void aWorkerThatStopsHeartbeatingDisappearsWithinTheLease() throws Exception {
         // a hung worker: its context stops running (so do its heartbeats), its member stays
         Workers.Deployed w = Workers.deployRegistering(a.vertx(), a.registry(), record("a-hung", "llama"));
-        eventually(2_000, () -> bSees("a-hung"), () -> "a-hung never reached node B");
-        w.hang(LEASE.leaseMillis() + 1_500);
-        long gone = eventually(LEASE.leaseMillis() + 1_000, () -> !bSees("a-hung"), () -> "a-hung outlived its lease on B");
-        assertTrue(gone >= LEASE.leaseMillis() - LEASE.heartbeatMillis() - 100, "dropped after only " + gone + " ms");
-        eventually(500, () -> a.registry().worker("a-hung").isEmpty(), () -> "its own node keeps it");
-        eventually(1_000, () -> removalCauseSeenByB("a-hung") == Cause.LEASE_EXPIRED, () -> "events on B: " + seenByB);
-        eventually(1_000, () -> !b.hazelcast().getMap(LEASE.mapName()).containsKey("a-hung"),
-                () -> "the map entry outlived its time-to-live");
-        assertTrue(b.hazelcast().getCluster().getMembers().size() >= 2, "A's member is still there");
-        eventually(3_000, () -> bSees("a-hung"), () -> "not back on B after its heartbeats resumed");
+        eventually(10_000, () -> bSees("a-hung"), () -> "a-hung never reached node B");
+        try (AutoCloseable hung = w.hang()) { // it recovers only once its expiry was seen everywhere
+            // the bound is the behaviour (gone within about a lease), with slack for a loaded machine
+            long gone = eventually(LEASE.leaseMillis() + 2_000, () -> !bSees("a-hung"), () -> "a-hung outlived its lease on B");
+            assertTrue(gone >= LEASE.leaseMillis() - LEASE.heartbeatMillis() - 100, "dropped after only " + gone + " ms");
+            eventually(10_000, () -> a.registry().worker("a-hung").isEmpty(), () -> "its own node keeps it");
+            eventually(10_000, () -> removalCauseSeenByB("a-hung") == Cause.LEASE_EXPIRED, () -> "events on B: " + seenByB);
+            eventually(10_000, () -> !b.hazelcast().getMap(LEASE.mapName()).containsKey("a-hung"),
+                    () -> "the map entry outlived its time-to-live");
+            assertTrue(b.hazelcast().getCluster().getMembers().size() >= 2, "A's member is still there");
+        }
+        eventually(10_000, () -> bSees("a-hung"), () -> "not back on B after its heartbeats resumed");
         a.vertx().undeploy(w.deploymentId()).await();
-        eventually(2_000, () -> !bSees("a-hung"), () -> "undeploying the worker did not deregister it");
+        eventually(10_000, () -> !bSees("a-hung"), () -> "undeploying the worker did not deregister it");
     }
 
     @Test
     void aLateJoiningNodeSeesExistingRecordsAtStart() {
         a.registry().register(record("a-early", "qwen")).await();
-        eventually(2_000, () -> bSees("a-early"), () -> "a-early never reached node B");
+        eventually(10_000, () -> bSees("a-early"), () -> "a-early never reached node B");
         ClusterNode c = start(LEASE);
         try {
             assertTrue(c.registry().worker("a-early").isPresent(), "loaded at start, before any heartbeat");
             assertEquals(a.nodeId(), c.registry().worker("a-early").orElseThrow().nodeId());
             c.registry().register(record("c-1", "qwen")).await();
-            eventually(2_000, () -> bSees("c-1"), () -> "c-1 never reached node B");
+            eventually(10_000, () -> bSees("c-1"), () -> "c-1 never reached node B");
         } finally {
             c.vertx().close().await(); // a graceful leave: Vert.x closes the registry, which deregisters c-1
         }
-        eventually(1_000, () -> !bSees("c-1"), () -> "c-1 still on B after its node closed");
-        eventually(1_000, () -> removalCauseSeenByB("c-1") == Cause.DEREGISTERED, () -> "closing Vert.x deregistered first; events on B: " + seenByB);
+        eventually(10_000, () -> !bSees("c-1"), () -> "c-1 still on B after its node closed");
+        eventually(10_000, () -> removalCauseSeenByB("c-1") == Cause.DEREGISTERED, () -> "closing Vert.x deregistered first; events on B: " + seenByB);
         a.registry().deregister("a-early").await();
     }
 
@@ -145,12 +147,12 @@ class HazelcastWorkerRegistryTest {
         try {
             d.registry().register(record("d-1", "llama")).await();
             d.registry().register(record("d-2", "qwen")).await();
-            eventually(2_000, () -> bSees("d-1") && bSees("d-2"), () -> "d's workers never reached node B");
+            eventually(10_000, () -> bSees("d-1") && bSees("d-2"), () -> "d's workers never reached node B");
             d.hazelcast().getLifecycleService().terminate(); // like SIGKILL: no goodbye
             long gone = eventually(10_000, () -> !bSees("d-1") && !bSees("d-2"), () -> "d's workers outlived their member");
             System.out.println("crashed member's workers left B's view after " + gone + " ms");
             // listeners are called on their own context, after the view changed: wait for the events
-            eventually(1_000, () -> removalCauseSeenByB("d-1") == Cause.MEMBER_LEFT
+            eventually(10_000, () -> removalCauseSeenByB("d-1") == Cause.MEMBER_LEFT
                     && removalCauseSeenByB("d-2") == Cause.MEMBER_LEFT, () -> "events on B: " + seenByB);
             eventually(5_000, () -> !b.hazelcast().getMap(LEASE.mapName()).containsKey("d-1"),
                     () -> "the oldest member did not purge the records of the member that left");

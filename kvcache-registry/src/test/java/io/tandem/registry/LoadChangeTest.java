@@ -31,4 +31,10 @@ class LoadChangeTest {
         assertTrue(LoadChange.isLarge(load(2, 0, 100, 1000), load(2, 0, 200, 1000)));
         assertTrue(LoadChange.isLarge(load(2, 0, 300, 1000), load(2, 0, 200, 1000)));
     }
+
+    @Test
+    void startingToDrainIsLargeWhateverTheLoad() {
+        assertTrue(LoadChange.isLarge(load(4, 0, 100, 1000), load(4, 0, 100, 1000).asDraining()));
+        assertFalse(LoadChange.isLarge(load(4, 0, 100, 1000).asDraining(), load(5, 0, 100, 1000).asDraining()));
+    }
 }

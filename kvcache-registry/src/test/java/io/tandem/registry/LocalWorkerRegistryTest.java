@@ -69,7 +69,7 @@ class LocalWorkerRegistryTest {
         long firstBeat = registry.worker("w1").orElseThrow().heartbeatMillis();
         stays(2_000, () -> registry.worker("w1").isPresent(), () -> "w1 dropped although heartbeating: " + events);
         assertTrue(registry.worker("w1").orElseThrow().heartbeatMillis() > firstBeat + 1_000, "heartbeats refresh the record");
-        eventually(500, () -> events.size() == 1, () -> "only the Added event expected: " + events);
+        eventually(10_000, () -> events.size() == 1, () -> "only the Added event expected: " + events);
         assertInstanceOf(WorkerEvent.Added.class, events.getFirst());
     }
 
@@ -80,7 +80,7 @@ class LocalWorkerRegistryTest {
         registry.register(given).await();
         WorkerRecord first = registry.worker("w1").orElseThrow();
         assertTrue(first.registeredMillis() >= before && first.registeredMillis() <= System.currentTimeMillis(), "" + first);
-        eventually(2_000, () -> registry.worker("w1").orElseThrow().heartbeatMillis() > first.heartbeatMillis(), () -> "a heartbeat");
+        eventually(10_000, () -> registry.worker("w1").orElseThrow().heartbeatMillis() > first.heartbeatMillis(), () -> "a heartbeat");
         WorkerRecord later = registry.worker("w1").orElseThrow();
         assertEquals(first.registeredMillis(), later.registeredMillis());
         assertEquals(given.epoch(), later.epoch());
@@ -103,7 +103,7 @@ class LocalWorkerRegistryTest {
         registry.register(record("w1", "m")).await();
         registry.deregister("w1").await();
         assertEquals(List.of(), registry.liveWorkers());
-        eventually(1_000, () -> events.size() == 2, () -> "events: " + events);
+        eventually(10_000, () -> events.size() == 2, () -> "events: " + events);
         WorkerEvent.Removed removed = assertInstanceOf(WorkerEvent.Removed.class, events.get(1));
         assertEquals("w1", removed.worker().workerId());
         assertEquals(Cause.DEREGISTERED, removed.cause());
@@ -117,21 +117,23 @@ class LocalWorkerRegistryTest {
         assertTrue(registry.worker("w1").isPresent());
         vertx.undeploy(w.deploymentId()).await();
         assertTrue(registry.worker("w1").isEmpty(), "gone as soon as the undeploy completed");
-        eventually(500, () -> events.getLast() instanceof WorkerEvent.Removed r && r.cause() == Cause.DEREGISTERED,
+        eventually(10_000, () -> events.getLast() instanceof WorkerEvent.Removed r && r.cause() == Cause.DEREGISTERED,
                 () -> "events: " + events);
     }
 
     @Test
-    void aHungWorkerExpiresAfterTheLeaseAndReturnsWhenItRecovers() {
+    void aHungWorkerExpiresAfterTheLeaseAndReturnsWhenItRecovers() throws Exception {
         Workers.Deployed w = Workers.deployRegistering(vertx, registry, record("hung", "m"));
-        w.hang(SHORT.leaseMillis() + 800);
-        long gone = eventually(SHORT.leaseMillis() + 500, () -> registry.worker("hung").isEmpty(), () -> "still live");
-        assertTrue(gone >= SHORT.leaseMillis() - SHORT.heartbeatMillis() - 50, "dropped too early, after " + gone + " ms");
-        eventually(500, () -> events.getLast() instanceof WorkerEvent.Removed r && r.cause() == Cause.LEASE_EXPIRED,
-                () -> "events: " + events);
-        eventually(2_000, () -> registry.worker("hung").isPresent(), () -> "not back after its heartbeats resumed");
+        try (AutoCloseable hung = w.hang()) { // it recovers only once its expiry was seen
+            // the bound is the behaviour (gone within about a lease), with slack for a loaded machine
+            long gone = eventually(SHORT.leaseMillis() + 2_000, () -> registry.worker("hung").isEmpty(), () -> "still live");
+            assertTrue(gone >= SHORT.leaseMillis() - SHORT.heartbeatMillis() - 50, "dropped too early, after " + gone + " ms");
+            eventually(10_000, () -> events.getLast() instanceof WorkerEvent.Removed r && r.cause() == Cause.LEASE_EXPIRED,
+                    () -> "events: " + events);
+        }
+        eventually(10_000, () -> registry.worker("hung").isPresent(), () -> "not back after its heartbeats resumed");
         // listeners run after the view changed: wait for the event rather than racing it
-        eventually(500, () -> events.getLast() instanceof WorkerEvent.Added, () -> "events: " + events);
+        eventually(10_000, () -> events.getLast() instanceof WorkerEvent.Added, () -> "events: " + events);
     }
 
     @Test
@@ -146,7 +148,7 @@ class LocalWorkerRegistryTest {
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(5_999));
         stays(150, () -> registry.worker("w1").isPresent(), () -> "dropped before the lease ran out");
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(1));
-        eventually(1_000, () -> registry.worker("w1").isEmpty(), () -> "not dropped once the lease ran out");
+        eventually(10_000, () -> registry.worker("w1").isEmpty(), () -> "not dropped once the lease ran out");
     }
 
     @Test
@@ -159,7 +161,8 @@ class LocalWorkerRegistryTest {
         stays(300, () -> registry.worker("w1").orElseThrow().load().equals(WorkerLoad.IDLE), () -> "small change published early");
         WorkerLoad busy = new WorkerLoad(4, 2, 300, 1000);
         registry.reportLoad("w1", busy);
-        eventually(1_000, () -> registry.worker("w1").orElseThrow().load().equals(busy), () -> "large change not published");
+        // well before the 10 s heartbeat: published at once, not riding on it
+        eventually(5_000, () -> registry.worker("w1").orElseThrow().load().equals(busy), () -> "large change not published");
         registry.reportLoad("unknown", busy); // ignored, no error
     }
 
@@ -168,9 +171,9 @@ class LocalWorkerRegistryTest {
         registry.register(record("w1", "m")).await();
         WorkerLoad small = new WorkerLoad(0, 0, 1, 1000);
         registry.reportLoad("w1", small);
-        eventually(SHORT.heartbeatMillis() * 3, () -> registry.worker("w1").orElseThrow().load().equals(small), () -> "load not published");
+        eventually(10_000, () -> registry.worker("w1").orElseThrow().load().equals(small), () -> "load not published");
         // listeners run after the view changed
-        eventually(1_000, () -> events.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(small)),
+        eventually(10_000, () -> events.stream().anyMatch(e -> e instanceof WorkerEvent.Updated u && u.worker().load().equals(small)),
                 () -> "no Updated event with the load");
     }
 
@@ -182,7 +185,7 @@ class LocalWorkerRegistryTest {
         context.runOnContext(v -> added.complete(registry.onChange(e -> seenOn.set(Vertx.currentContext()))));
         AutoCloseable subscription = added.future().await();
         registry.register(record("w1", "m")).await();
-        eventually(1_000, () -> seenOn.get() != null, () -> "listener not called");
+        eventually(10_000, () -> seenOn.get() != null, () -> "listener not called");
         assertSame(context, seenOn.get());
         subscription.close();
         seenOn.set(null);
@@ -201,7 +204,7 @@ class LocalWorkerRegistryTest {
             }
         }).await();
         registry.register(record("w1", "m")).await();
-        eventually(1_000, () -> seen.size() == 1, () -> "listener not called: " + seen);
+        eventually(10_000, () -> seen.size() == 1, () -> "listener not called: " + seen);
         vertx.undeploy(deployment).await();
         registry.register(record("w2", "m")).await();
         stays(200, () -> seen.size() == 1, () -> "an undeployed verticle's listener was called: " + seen);

@@ -12,6 +12,8 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -33,15 +35,20 @@ public final class Workers {
 
     /** A verticle that registers {@code record} in its start, as a worker does. */
     public record Deployed(String deploymentId, Context context) {
-        /** Blocks the verticle's context for {@code millis}: its heartbeats stop, as in a hung worker. */
-        public void hang(long millis) {
+        /**
+         * Blocks the verticle's context until the returned handle is closed: its heartbeats stop, as in a hung worker,
+         * for as long as the test needs to observe it hung (not for a guessed time).
+         */
+        public AutoCloseable hang() {
+            CountDownLatch release = new CountDownLatch(1);
             context.runOnContext(v -> {
                 try {
-                    Thread.sleep(millis);
+                    if (!release.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("a test never released its hung worker");
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
+            return release::countDown;
         }
     }
 
@@ -67,7 +74,7 @@ public final class Workers {
                 throw new AssertionError("not within " + millis + " ms: " + what.get());
             }
             try {
-                Thread.sleep(10);
+                Thread.sleep(10); // the polling interval: the loop re-checks the condition
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted");
@@ -76,7 +83,11 @@ public final class Workers {
         return (System.nanoTime() - start) / 1_000_000;
     }
 
-    /** Asserts {@code condition} stays true for {@code millis}. */
+    /**
+     * Asserts {@code condition} stays true for {@code millis}: for something that must NOT happen, where no later event
+     * would prove it did not. The window is explicit and bounded; its length decides how likely a bug is caught, never
+     * whether a correct run passes.
+     */
     public static void stays(long millis, BooleanSupplier condition, Supplier<String> what) {
         long deadline = System.nanoTime() + millis * 1_000_000;
         while (System.nanoTime() < deadline) {
@@ -84,7 +95,7 @@ public final class Workers {
                 throw new AssertionError("stopped holding: " + what.get());
             }
             try {
-                Thread.sleep(10);
+                Thread.sleep(10); // the polling interval: the loop re-checks the condition
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted");

@@ -14,14 +14,13 @@ import java.util.concurrent.TimeUnit;
  * else loads, this starts the same java binary again with the original JVM options plus
  * {@link RelaunchPlan#ADDED_FLAGS}, the same jar (or class path and main class) and the same arguments, with this
  * process's stdin, stdout and stderr; then it waits and exits with the child's exit code. SIGTERM, SIGINT and SIGHUP
- * to this process are passed on (the child is asked to stop, and this process exits with its code once it has), and a
+ * to this process are passed on (the child is asked to stop, drains, and this process exits with its code once it
+ * has), and a
  * child whose parent vanishes (SIGKILL) stops by itself. Nothing happens when the module is already loaded (the
  * Dockerfiles and {@code ./tandem} pass the flags), when the runtime lacks it (a jlink image: the engine then warns),
  * or when {@code TANDEM_RELAUNCH=0} or {@code -Dtandem.relaunch=false} is set.
  */
 public final class JvmRelaunch {
-    /** How long a stopping child may take (a worker drains and deregisters) before it is killed. */
-    static final long CHILD_STOP_SECONDS = 60;
     /** How long an orphaned child may take to stop cleanly before it halts. */
     static final long ORPHAN_STOP_SECONDS = 10;
 
@@ -101,13 +100,10 @@ public final class JvmRelaunch {
             if (p == null) return;
             try {
                 if (p.isAlive()) {
-                    p.destroy(); // SIGTERM: the child runs its own shutdown hooks
-                    if (!p.waitFor(CHILD_STOP_SECONDS, TimeUnit.SECONDS)) {
-                        System.err.println(program + ": pid " + p.pid() + " did not stop within " + CHILD_STOP_SECONDS
-                                + " s; killing it");
-                        p.destroyForcibly();
-                        p.waitFor();
-                    }
+                    // SIGTERM: the child drains (up to its --drain-timeout) and bounds its own stop (StopSignals), so
+                    // no limit here would be right for every drain timeout; SIGKILL to this JVM still ends both
+                    p.destroy();
+                    p.waitFor();
                 }
             } catch (InterruptedException e) {
                 p.destroyForcibly();

@@ -149,4 +149,40 @@ class JvmRelaunchTest {
         String out = read(log);
         assertTrue(out.contains("is gone; stopping") && out.contains("probe stopping"), out);
     }
+    @Test
+    void sigtermToTheParentDrainsTheChildFirstAndExitsZero() throws Exception {
+        Path log = dir.resolve("drain.log");
+        Process parent = start(log, Map.of(), List.of(), "drain");
+        long child = Long.parseLong(awaitProbe(log, parent).group(1));
+        assertNotEquals(parent.pid(), child);
+        awaitLine(log, parent, "probe installed");
+        parent.destroy(); // SIGTERM
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS), "the parent exits once the child has");
+        String out = read(log);
+        assertEquals(0, parent.exitValue(), "a clean drain exits 0 through both JVMs:\n" + out);
+        assertTrue(out.contains("probe drained") && out.indexOf("probe drained") < out.indexOf("probe stopping"),
+                "the drain runs before the shutdown hooks:\n" + out);
+        assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "child " + child + " is gone");
+    }
+
+    @Test
+    void aStopThatHangsIsBoundedAndExitsOne() throws Exception {
+        Path log = dir.resolve("stuck.log");
+        Process p = start(log, Map.of(RelaunchPlan.SWITCH_ENV, "0"), List.of(), "drain-stuck");
+        awaitLine(log, p, "probe installed");
+        p.destroy(); // SIGTERM, straight to the program's JVM
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String out = read(log);
+        assertEquals(1, p.exitValue(), out);
+        assertTrue(out.contains("probe: did not stop within 2 s; halting") && !out.contains("probe drained"), out);
+    }
+
+    private void awaitLine(Path log, Process p, String line) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            if (read(log).contains(line)) return;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no line '" + line + "'; alive=" + p.isAlive() + ", log:\n" + read(log));
+    }
 }

@@ -2,7 +2,9 @@ package io.tandem.launcher;
 
 /**
  * A tiny program that starts like worker.jar and gateway.jar do: it calls {@link JvmRelaunch} first, then reports
- * what it got. {@code exit N} exits with N; {@code wait} prints its pid and runs until stopped.
+ * what it got. {@code exit N} exits with N; {@code wait} prints its pid and runs until stopped; {@code drain} stops
+ * through {@link StopSignals} (prints "probe drained", exit 0), {@code drain-stuck} with a stop that never returns
+ * (bounded at 2 s).
  */
 public final class RelaunchProbe {
     private RelaunchProbe() {
@@ -22,6 +24,22 @@ public final class RelaunchProbe {
                     System.out.flush();
                 }));
                 Thread.currentThread().join(); // until a signal ends the JVM
+            }
+            case "drain", "drain-stuck" -> {
+                boolean stuck = args[0].equals("drain-stuck");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    System.out.println("probe stopping");
+                    System.out.flush();
+                }));
+                StopSignals.install("probe", java.time.Duration.ofSeconds(2), () -> {
+                    if (stuck) new java.util.concurrent.CountDownLatch(1).await();
+                    System.out.println("probe drained");
+                    System.out.flush();
+                    return 0;
+                });
+                System.out.println("probe installed");
+                System.out.flush();
+                Thread.currentThread().join();
             }
             default -> throw new IllegalArgumentException(args[0]);
         }

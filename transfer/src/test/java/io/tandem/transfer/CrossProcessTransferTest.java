@@ -101,23 +101,22 @@ class CrossProcessTransferTest {
     }
 
     /** The completion means the notification was sent; the peer's agent may not have taken it in yet. */
-    private static String peerNotifications(PeerProcess peer) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        String got = peer.request("NOTIFS");
-        while (got.equals("NOTIFS ") && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            got = peer.request("NOTIFS");
-        }
-        return got;
+    private static String peerNotifications(PeerProcess peer) {
+        String[] got = {""};
+        Await.until(Await.DEFAULT, () -> {
+            try {
+                got[0] = peer.request("NOTIFS");
+            } catch (Exception e) {
+                throw new AssertionError("the peer process did not answer", e);
+            }
+            return !got[0].equals("NOTIFS ");
+        }, () -> "the peer took in no notification");
+        return got[0];
     }
 
-    private static List<Notification> awaitNotifications(TransferAgent agent) throws InterruptedException {
+    private static List<Notification> awaitNotifications(TransferAgent agent) {
         List<Notification> got = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (got.isEmpty() && System.nanoTime() < deadline) {
-            got.addAll(agent.takeNotifications());
-            Thread.sleep(10);
-        }
+        Await.until(Await.DEFAULT, () -> got.addAll(agent.takeNotifications()), () -> "no notification arrived");
         return got;
     }
 

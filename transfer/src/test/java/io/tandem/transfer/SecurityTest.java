@@ -156,31 +156,37 @@ class SecurityTest {
             relay.retarget(b.metadata().controlPort()); // connection lost, the address still leads to b
             awaitTransfer(a, b.name());
             relay.retarget(c.metadata().controlPort()); // now the same address leads to another agent
-            String last = "";
-            for (int i = 0; i < 100 && !last.contains("reached agent"); i++) { // the first may meet the lost connection
+            String[] last = {""};
+            // the first writes may meet the lost connection: write until one fails for the right reason
+            Await.until(Await.DEFAULT, () -> {
                 try {
                     a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), b.name(), List.of(d(0, 0, 4096)), null).completion().get(10, TimeUnit.SECONDS);
                     throw new AssertionError("a write through an address that leads to " + c.name() + " succeeded");
                 } catch (java.util.concurrent.ExecutionException e) {
-                    last = e.getCause().getMessage();
+                    last[0] = e.getCause().getMessage();
+                } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError(e);
                 }
-                Thread.sleep(20);
-            }
-            assertTrue(last.contains("reached agent " + c.name()), last);
+                return last[0].contains("reached agent");
+            }, () -> last[0]);
+            assertTrue(last[0].contains("reached agent " + c.name()), last[0]);
         }
     }
 
     /** Posts until one succeeds (the first may still meet the connection that was just lost). */
-    private static void awaitTransfer(TransferAgent a, String peer) throws Exception {
-        for (int i = 0; ; i++) {
+    private static void awaitTransfer(TransferAgent a, String peer) {
+        Throwable[] last = {null};
+        Await.until(Await.DEFAULT, () -> {
             try {
                 a.post(TransferOp.WRITE, List.of(d(0, 0, 4096)), peer, List.of(d(0, 0, 4096)), null).completion().get(10, TimeUnit.SECONDS);
-                return;
+                return true;
             } catch (java.util.concurrent.ExecutionException e) {
-                if (i == 20) throw e;
-                Thread.sleep(20);
+                last[0] = e.getCause();
+                return false;
+            } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(e);
             }
-        }
+        }, () -> "no write to " + peer + " succeeded: " + last[0]);
     }
 
     @Test

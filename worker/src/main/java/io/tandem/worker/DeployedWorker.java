@@ -25,6 +25,14 @@ public record DeployedWorker(String deploymentId, WorkerVerticle verticle) {
         return verticle.engine();
     }
 
+    /**
+     * The graceful part of a stop ({@link WorkerVerticle#drain}): reported draining, no new work, running streams
+     * finish within {@code timeout} and the rest are handed over with DRAINING. Undeploy afterwards.
+     */
+    public Future<WorkerVerticle.DrainReport> drain(java.time.Duration timeout) {
+        return verticle.drain(timeout);
+    }
+
     /** Stops intake, fails in-flight streams with UNAVAILABLE, deregisters, closes the engine. */
     public Future<Void> undeploy(Vertx vertx) {
         return vertx.undeploy(deploymentId);

@@ -3,6 +3,7 @@ package io.tandem.worker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tandem.launcher.JvmRelaunch;
+import io.tandem.launcher.StopSignals;
 import io.tandem.launcher.options.CommandSpecs;
 import io.tandem.launcher.options.OptionDef;
 import io.tandem.launcher.options.OptionValues;
@@ -22,6 +23,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -91,7 +93,8 @@ public final class WorkerMain implements Callable<Integer> {
             err.println("worker: could not start: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::shutdown));
+        Duration drain = settings.drainTimeout();
+        StopSignals.install(Program.WORKER.jar(), stopBound(settings), () -> stop(drain));
         commandLine.getOut().println("worker " + running.worker().workerId() + " (" + settings.options().role()
                 + ") serving " + running.worker().record().model() + "; health and metrics on http://"
                 + running.worker().record().host() + ":" + running.worker().httpPort());
@@ -135,15 +138,41 @@ public final class WorkerMain implements Callable<Integer> {
         }
     }
 
-    void shutdown() {
+    /** Undeploying, closing the registry and leaving the cluster may take this long together. */
+    private static final Duration TEARDOWN = Duration.ofSeconds(35);
+
+    /** How long a stop may take before the process halts: the drain, the held prefills' own timeout, the teardown. */
+    static Duration stopBound(WorkerSettings s) {
+        return s.drainTimeout().plusMillis(s.options().disaggregation().prefillTimeoutMillis()).plus(TEARDOWN);
+    }
+
+    /**
+     * The stop on SIGTERM: drain (no new work, running streams finish within {@code drainTimeout}, the rest are handed
+     * over), then deregister, free the KV cache (engine close), leave the cluster. Returns the exit code: 0 when every
+     * step finished.
+     */
+    int stop(Duration drainTimeout) {
         Running r = running;
-        if (r == null) return;
+        if (r == null) return 0;
+        String id = r.worker().workerId();
+        int code = 0;
         try {
+            r.worker().drain(drainTimeout).await(drainTimeout.toMillis() + r.worker().verticle().prefillTimeoutMillis() + 5_000,
+                    TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "worker " + id + ": drain did not complete (" + e + "); stopping anyway");
+            code = 1;
+        }
+        try {
+            LOG.log(System.Logger.Level.INFO, "worker " + id + ": deregistering, freeing the KV cache, leaving the cluster");
             r.worker().undeploy(r.vertx()).await(15, TimeUnit.SECONDS);
             r.registry().close().await(5, TimeUnit.SECONDS);
             r.vertx().close().await(15, TimeUnit.SECONDS);
+            LOG.log(System.Logger.Level.INFO, "worker " + id + " stopped");
         } catch (Exception e) {
-            System.err.println("worker: unclean shutdown: " + e);
+            LOG.log(System.Logger.Level.ERROR, "worker " + id + ": unclean shutdown: " + e);
+            code = 1;
         }
+        return code;
     }
 }

@@ -9,6 +9,7 @@ import io.tandem.worker.engine.EngineNames;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,8 +26,10 @@ import static io.tandem.launcher.options.TandemOptions.*;
  * @param clusterHost   event-bus host, null for Hazelcast's
  * @param clusterPort   event-bus port, 0 for a free one
  * @param clusterConfig Hazelcast config file or {@code classpath:NAME}, null to look it up as documented
+ * @param drainTimeout  on SIGTERM, how long running streams may take to finish before they are handed over
  */
-public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort, String clusterConfig) {
+public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort, String clusterConfig,
+                             Duration drainTimeout) {
 
     /**
      * @param env the process environment ({@code TANDEM_CLUSTER_SECRET})
@@ -47,7 +50,8 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
                 .withTransferPort(v.get(TRANSFER_PORT))
                 .withSecurity(NodeSecurityOptions.resolve(v, env));
         if (v.isGiven(STALL_TIMEOUT)) o = o.withStallTimeoutMillis(Math.round(v.get(STALL_TIMEOUT) * 1000));
-        return new WorkerSettings(o, v.get(CLUSTER), v.get(CLUSTER_HOST), v.get(CLUSTER_PORT), v.get(CLUSTER_CONFIG));
+        return new WorkerSettings(o, v.get(CLUSTER), v.get(CLUSTER_HOST), v.get(CLUSTER_PORT), v.get(CLUSTER_CONFIG),
+                Duration.ofMillis(Math.round(v.get(DRAIN_TIMEOUT) * 1000)));
     }
 
     /**

@@ -40,6 +40,7 @@ import io.tandem.worker.http.WorkerHttpServer;
 import io.tandem.worker.http.WorkerMetrics;
 import io.tandem.worker.stream.RequestStream;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -59,6 +60,11 @@ import java.util.UUID;
  * ({@link RequestStream}), takes credits and cancels at {@link Addresses#control}, registers in
  * the {@link WorkerRegistry} and reports its load there. Undeploying stops intake, ends every
  * in-flight stream with an UNAVAILABLE failure, deregisters and closes the engine.
+ * <p>
+ * {@link #drain} comes first on a graceful stop (SIGTERM): the worker reports itself draining (routers skip it),
+ * refuses new generate requests with {@link ErrorCode#DRAINING} (the gateway retries another worker) and new remote
+ * prefills, lets its streams and held prefills finish, and at the timeout hands the remaining streams over: each ends
+ * with a DRAINING failure, which the gateway turns into a migration, and is cancelled in the engine.
  * <p>
  * Disaggregation: the engine's KV arenas are registered with the worker's transfer agent; every worker answers
  * with its transfer bootstrap ({@code GET /route} and {@link Addresses#bootstrap}). A prefill-role worker takes no
@@ -101,6 +107,19 @@ public final class WorkerVerticle extends VerticleBase {
     private RemotePrefillClient prefillClient;
     private boolean stopping;
     private boolean engineClosed;
+    /** Set by {@link #drain}: takes no new work; streams finish or are handed over. */
+    private boolean draining;
+    private Future<DrainReport> drained;
+    private Promise<Void> streamsDone;
+
+    /**
+     * What a drain did.
+     *
+     * @param running    streams running when it began
+     * @param finished   of those, how many ended by themselves (finished, cancelled by their client or failed)
+     * @param handedOver how many were still running at the timeout and were ended with DRAINING
+     */
+    public record DrainReport(int running, int finished, int handedOver, long millis) {}
 
     public WorkerVerticle(WorkerOptions options, WorkerRegistry registry, EngineFactory engines, MeterRegistry meters) {
         this(options, registry, engines, meters, PrefillFaults.NONE);
@@ -143,6 +162,11 @@ public final class WorkerVerticle extends VerticleBase {
         return bootstrap == null ? null : bootstrap.backend();
     }
 
+    /** How long a held remote prefill may take (a drain waits for them up to this long). */
+    public long prefillTimeoutMillis() {
+        return options.disaggregation().prefillTimeoutMillis();
+    }
+
     /** Requests this worker currently holds a stream for (on its context). */
     public int streamCount() {
         return streams.size();
@@ -179,7 +203,7 @@ public final class WorkerVerticle extends VerticleBase {
                 })
                 .compose(v -> options.httpPort() < 0 ? Future.succeededFuture((HttpServer) null)
                         : WorkerHttpServer.start(vertx, options.host(), options.httpPort(), this::health,
-                        () -> record != null && !stopping, new BootstrapEndpoint(() -> bootstrap == null ? null : bootstrap.toJson(),
+                        this::readiness, new BootstrapEndpoint(() -> bootstrap == null ? null : bootstrap.toJson(),
                                 new BootstrapAuth(options.security().secret()), transferMetrics::routeRefused), meters))
                 .compose(server -> {
                     http = server;
@@ -287,8 +311,15 @@ public final class WorkerVerticle extends VerticleBase {
         return shutdown();
     }
 
+    /** {@code /ready}: ready, starting, draining or stopping (only ready answers 200). */
+    private String readiness() {
+        if (stopping) return "stopping";
+        if (draining) return "draining";
+        return record == null ? "starting" : WorkerHttpServer.READY;
+    }
+
     private JsonObject health() {
-        return new JsonObject().put("status", stopping ? "stopping" : "ok").put("workerId", workerId)
+        return new JsonObject().put("status", stopping ? "stopping" : draining ? "draining" : "ok").put("workerId", workerId)
                 .put("role", options.role().name().toLowerCase(Locale.ROOT)).put("model", loaded.modelName())
                 .put("engine", options.engine()).put("streams", streams.size())
                 .put("transfer", bootstrap == null ? "none" : bootstrap.backend());
@@ -340,6 +371,7 @@ public final class WorkerVerticle extends VerticleBase {
     /** Why this worker will not take the request, or null. */
     private String refusal(GenerateRequest req) {
         if (stopping) return "worker " + workerId + " is shutting down";
+        if (draining) return "worker " + workerId + " is draining (shutting down): it takes no new requests";
         if (!options.role().servesGenerate()) return "worker " + workerId + " is a prefill worker and takes no generate requests";
         if (req.model() != null && !req.model().equals(loaded.modelName())) {
             return "worker " + workerId + " serves model '" + loaded.modelName() + "', not '" + req.model() + "'";
@@ -351,6 +383,7 @@ public final class WorkerVerticle extends VerticleBase {
 
     private ErrorCode refusalCode(GenerateRequest req) {
         if (stopping || !options.role().servesGenerate()) return ErrorCode.UNAVAILABLE;
+        if (draining) return ErrorCode.DRAINING;
         if (req.model() != null && !req.model().equals(loaded.modelName())) return ErrorCode.MODEL_NOT_FOUND;
         return ErrorCode.INVALID_REQUEST;
     }
@@ -381,6 +414,7 @@ public final class WorkerVerticle extends VerticleBase {
             streams.remove(stream.requestId(), stream);
             metrics.ended(outcome);
             reportLoad();
+            if (streamsDone != null && streams.isEmpty()) streamsDone.tryComplete();
         }
     };
 
@@ -395,7 +429,57 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     private void reportLoad() {
-        if (loaded != null && record != null && !stopping) registry.reportLoad(workerId, loaded.engine().load());
+        if (loaded == null || record == null || stopping) return;
+        WorkerLoad load = loaded.engine().load();
+        registry.reportLoad(workerId, draining ? load.asDraining() : load);
+    }
+
+    /**
+     * The graceful part of a stop, before undeploying: from now on the worker is reported draining and takes no new
+     * generate request or remote prefill. It completes when every running stream and held prefill has ended, and at
+     * the latest after {@code timeout}: then the streams still running are handed over (ended with
+     * {@link ErrorCode#DRAINING}, cancelled in the engine). Held prefills are bounded by the prefill timeout, as on
+     * shutdown. Idempotent; undeploy afterwards to deregister and free the KV cache.
+     */
+    public Future<DrainReport> drain(java.time.Duration timeout) {
+        Promise<DrainReport> result = Promise.promise();
+        context.runOnContext(v -> beginDrain(timeout).onComplete(result));
+        return result.future();
+    }
+
+    private Future<DrainReport> beginDrain(java.time.Duration timeout) {
+        if (drained != null) return drained;
+        if (stopping || record == null) return drained = Future.succeededFuture(new DrainReport(0, 0, 0, 0));
+        draining = true;
+        long started = System.nanoTime();
+        int running = streams.size();
+        int prefills = prefillService == null ? 0 : prefillService.held();
+        LOG.log(System.Logger.Level.INFO, "worker " + workerId + " draining: " + running + " streams running"
+                + (prefillService == null ? "" : ", " + prefills + " prefills held") + ", timeout " + seconds(timeout));
+        reportLoad(); // published at once: routers skip a draining worker
+        streamsDone = Promise.promise();
+        if (streams.isEmpty()) streamsDone.complete();
+        int[] handedOver = {0};
+        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+            for (RequestStream s : List.copyOf(streams.values())) {
+                handedOver[0]++;
+                s.abort(ErrorCode.DRAINING, "worker draining: handed over");
+            }
+        });
+        Future<Void> prefillsDone = prefillService == null ? Future.succeededFuture() : prefillService.drain();
+        drained = Future.join(streamsDone.future(), prefillsDone).transform(ar -> {
+            vertx.cancelTimer(timer);
+            DrainReport report = new DrainReport(running, running - handedOver[0], handedOver[0],
+                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            LOG.log(System.Logger.Level.INFO, "worker " + workerId + " drain done in " + report.millis() + " ms: "
+                    + report.finished() + " finished, " + report.handedOver() + " handed over");
+            return Future.succeededFuture(report);
+        });
+        return drained;
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() / 1000.0 + "s";
     }
 
     private Future<Void> closeEngine() {

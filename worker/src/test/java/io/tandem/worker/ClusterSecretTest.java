@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,13 +63,11 @@ class ClusterSecretTest {
         ProtocolCodecs.registerAll(local.eventBus());
         aggregated = WorkerDeployment.deploy(local, new LocalWorkerRegistry(local), options(WorkerRole.BOTH, NodeSecurity.NONE)
                 .withoutHttp(), new SimpleMeterRegistry()).await(60, TimeUnit.SECONDS);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (DeployedWorker w : List.of(decode, withoutSecret, wrongSecret)) {
-            while (nodes.get(0).registry().worker(w.workerId()).isEmpty() || nodes.get(1).registry().worker(prefill.workerId()).isEmpty()
-                    || nodes.get(3).registry().worker(prefill.workerId()).isEmpty()) {
-                if (System.nanoTime() > end) throw new AssertionError("the members do not see each other's workers");
-                Thread.sleep(20);
-            }
+            Await.until(Duration.ofSeconds(30), () -> nodes.get(0).registry().worker(w.workerId()).isPresent()
+                            && nodes.get(1).registry().worker(prefill.workerId()).isPresent()
+                            && nodes.get(3).registry().worker(prefill.workerId()).isPresent(),
+                    () -> "the members do not see each other's workers");
         }
     }
 

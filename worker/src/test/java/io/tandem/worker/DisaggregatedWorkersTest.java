@@ -208,12 +208,8 @@ class DisaggregatedWorkersTest {
     }
 
     /** Polls until {@code condition} holds, at most 20 s. */
-    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
-            Thread.sleep(1);
-        }
+    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        Await.until(condition, what);
     }
 
     // ---- helpers ----
@@ -306,13 +302,10 @@ class DisaggregatedWorkersTest {
         return c == null ? 0 : c.count();
     }
 
-    private static void awaitAllBlocksFree(DeployedWorker... workers) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    private static void awaitAllBlocksFree(DeployedWorker... workers) {
         for (DeployedWorker w : workers) {
-            while (w.engine().load().activeBlocks() != 0 || w.engine().activeRequests() != 0) {
-                if (System.nanoTime() > end) throw new AssertionError(w.workerId() + " still holds " + w.engine().load());
-                Thread.sleep(20);
-            }
+            Await.until(Await.DEFAULT, () -> w.engine().load().activeBlocks() == 0 && w.engine().activeRequests() == 0,
+                    () -> w.workerId() + " still holds " + w.engine().load());
         }
     }
 }

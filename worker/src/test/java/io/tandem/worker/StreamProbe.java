@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's side of one token stream, for tests: consumes the stream address, checks the
- * protocol (seq without gaps, nothing after the one terminal message) and grants credit for
- * every token it receives when {@code autoCredit} is on, as the gateway does once it wrote them out.
+ * protocol (seq without gaps, nothing after the one terminal message, never more tokens than credited once
+ * {@link #credited} was told the initial credit) at every message, and grants credit for every token it
+ * receives when {@code autoCredit} is on, as the gateway does once it wrote them out.
  */
 final class StreamProbe {
     final String requestId;
@@ -26,6 +27,7 @@ final class StreamProbe {
     private final List<StreamMessage.Tokens> messages = new ArrayList<>();
     final CompletableFuture<StreamMessage> terminal = new CompletableFuture<>();
     private volatile String violation;
+    private long credited = -1; // -1: not checked
     private MessageConsumer<StreamMessage> consumer;
 
     private StreamProbe(Vertx vertx, String workerId, String requestId, boolean autoCredit) {
@@ -49,13 +51,22 @@ final class StreamProbe {
             case StreamMessage.Tokens t -> {
                 if (t.seq() != messages.size()) violation = "seq " + t.seq() + " after " + messages.size() + " messages";
                 messages.add(t);
+                int received = tokens().length;
+                if (credited >= 0 && received > credited) violation = received + " tokens arrived, only " + credited + " credited";
                 if (autoCredit) grant(t.tokens().length);
             }
             default -> terminal.complete(m);
         }
     }
 
-    void grant(int tokens) {
+    /** From now on, checks every message against the credit: {@code initial} (the request's) plus every grant. */
+    synchronized StreamProbe credited(int initial) {
+        credited = initial;
+        return this;
+    }
+
+    synchronized void grant(int tokens) {
+        if (credited >= 0) credited += tokens;
         vertx.eventBus().send(Addresses.control(workerId), new ControlMessage.Credit(requestId, tokens));
     }
 
@@ -80,19 +91,20 @@ final class StreamProbe {
         return messages.size();
     }
 
+    /**
+     * The terminal message, once the protocol held up to it and for a short window after it: a straggler after the
+     * terminal is something that must not happen, and no later event would announce that none will come, so the
+     * window is an explicit bounded check (its length decides how likely such a bug is caught, never whether a
+     * correct run passes).
+     */
     StreamMessage awaitTerminal() throws Exception {
-        StreamMessage m = terminal.get(10, TimeUnit.SECONDS);
-        Thread.sleep(50); // anything straggling after the terminal would show up as a violation
-        if (violation != null) throw new AssertionError(violation);
+        StreamMessage m = terminal.get(20, TimeUnit.SECONDS);
+        Await.quiet(Duration.ofMillis(50), () -> violation != null, () -> violation);
         return m;
     }
 
-    void awaitTokens(int n) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (tokens().length < n) {
-            if (System.nanoTime() > end) throw new AssertionError("only " + tokens().length + " of " + n + " tokens arrived");
-            Thread.sleep(2);
-        }
+    void awaitTokens(int n) {
+        Await.until(Await.DEFAULT, () -> tokens().length >= n, () -> "only " + tokens().length + " of " + n + " tokens arrived");
     }
 
     String violation() {

@@ -66,12 +66,8 @@ class WorkerVerticleTest {
         return vertx.eventBus().request(Addresses.generate(w.workerId()), req);
     }
 
-    private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) fail("timed out waiting for: " + what);
-            Thread.sleep(5);
-        }
+    private static void eventually(BooleanSupplier condition, String what) {
+        Await.until(condition, what);
     }
 
     private static SimulatedEngine sim(DeployedWorker w) {
@@ -104,11 +100,11 @@ class WorkerVerticleTest {
     @Test
     void withoutCreditTheWorkerStopsPausesTheEngineAndLosesNothing() throws Exception {
         DeployedWorker w = deploy(TestEngines.steady(0.5));
-        StreamProbe probe = StreamProbe.open(vertx, w.workerId(), "slow", false);
+        // the probe checks every message against the credit granted so far: never more tokens than credits
+        StreamProbe probe = StreamProbe.open(vertx, w.workerId(), "slow", false).credited(5);
         send(w, request("slow", 5, 60, 5)).await(5, TimeUnit.SECONDS);
         probe.awaitTokens(5);
         eventually(() -> sim(w).isPaused("slow"), "engine sequence paused");
-        Thread.sleep(200); // 400 steps' worth of time
         assertEquals(5, probe.tokens().length, "never more tokens than credits");
         assertEquals(1, w.engine().activeRequests(), "the request is held, not dropped");
         assertFalse(probe.terminal.isDone());
@@ -116,7 +112,6 @@ class WorkerVerticleTest {
         probe.grant(10);
         probe.awaitTokens(15);
         eventually(() -> sim(w).isPaused("slow"), "paused again after the new credit is spent");
-        Thread.sleep(50);
         assertEquals(15, probe.tokens().length);
 
         probe.grant(1000);
@@ -129,9 +124,9 @@ class WorkerVerticleTest {
     @Test
     void zeroInitialCreditWaitsForTheFirstGrant() throws Exception {
         DeployedWorker w = deploy(TestEngines.steady(0.2));
-        StreamProbe probe = StreamProbe.open(vertx, w.workerId(), "zero", false);
+        StreamProbe probe = StreamProbe.open(vertx, w.workerId(), "zero", false).credited(0); // a token before the grant fails
         send(w, request("zero", 5, 10, 0)).await(5, TimeUnit.SECONDS);
-        Thread.sleep(100);
+        eventually(() -> sim(w).isPaused("zero"), "the engine paused the sequence that has no credit");
         assertEquals(0, probe.tokens().length);
         probe.grant(10);
         assertInstanceOf(StreamMessage.Finished.class, probe.awaitTerminal());

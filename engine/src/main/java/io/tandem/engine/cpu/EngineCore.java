@@ -4,17 +4,13 @@ import io.tandem.engine.EngineRequest;
 import io.tandem.engine.TokenSink;
 import io.tandem.engine.cache.KvCacheManager;
 import io.tandem.engine.forward.Batch;
-import io.tandem.engine.forward.ForwardResult;
 import io.tandem.engine.forward.LayerListener;
 import io.tandem.engine.forward.SequenceSpan;
-import io.tandem.engine.forward.Transformer;
-import io.tandem.engine.kv.KvCache;
 import io.tandem.engine.remote.KvExport;
 import io.tandem.engine.remote.KvReservation;
 import io.tandem.engine.remote.SendStatus;
 import io.tandem.protocol.TokenLogprobs;
 import io.tandem.engine.sample.Sample;
-import io.tandem.engine.sample.Sampler;
 import io.tandem.engine.sample.StopCondition;
 import io.tandem.protocol.ErrorCode;
 import io.tandem.protocol.FinishReason;
@@ -40,11 +36,9 @@ import java.util.List;
 final class EngineCore {
     private static final System.Logger LOG = System.getLogger(EngineCore.class.getName());
 
-    private final Transformer model;
-    private final KvCache cache;
+    private final ModelRunner model;
     private final KvCacheManager kv;
     private final Scheduler scheduler;
-    private final Sampler sampler;
     private final int[] endOfGenerationIds;
     private final int contextLength;
     private final Runnable wakeup;
@@ -54,16 +48,14 @@ final class EngineCore {
      * @param wakeup wakes the thread driving this core when a prefill-only sequence's sends settle (any thread; must
      *               not block)
      */
-    EngineCore(Transformer model, KvCache cache, KvCacheManager kv, int tokenBudget, int maxRunning,
-               int[] endOfGenerationIds, Runnable wakeup) {
+    EngineCore(ModelRunner model, KvCacheManager kv, int tokenBudget, int maxRunning, int[] endOfGenerationIds,
+               Runnable wakeup) {
         this.model = model;
-        this.cache = cache;
         this.kv = kv;
         this.wakeup = wakeup;
         this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill);
-        this.sampler = new Sampler(model.config().vocabSize());
         this.endOfGenerationIds = endOfGenerationIds.clone();
-        this.contextLength = model.config().contextLength();
+        this.contextLength = model.contextLength();
     }
 
     /** A sequence for a validated request, not yet queued. Safe on any thread (it touches no shared state). */
@@ -149,9 +141,9 @@ final class EngineCore {
                     c.samples() ? SequenceSpan.Logits.LAST : SequenceSpan.Logits.NONE));
             computedTokens += c.tokens();
         }
-        ForwardResult result;
+        ModelRunner.StepOutput result;
         try {
-            result = model.forward(new Batch(spans), cache, layerListener(chunks, spans));
+            result = model.forward(new Batch(spans), layerListener(chunks, spans));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "forward pass failed for a batch of " + chunks.size() + " sequences", e);
             for (ScheduledChunk c : chunks) fail(c.sequence(), ErrorCode.INTERNAL, "the forward pass failed: " + e);
@@ -188,10 +180,10 @@ final class EngineCore {
         };
     }
 
-    private void sampleNext(EngineSequence s, ForwardResult result, int span) {
+    private void sampleNext(EngineSequence s, ModelRunner.StepOutput result, int span) {
         Sample sample;
         try {
-            sample = sampler.sample(result.array(), result.offset(span, 0), s.sampling());
+            sample = result.sample(span, s.kv(), s.sampling());
         } catch (RuntimeException e) {
             fail(s, ErrorCode.INTERNAL, "sampling failed: " + e);
             return;
@@ -370,10 +362,6 @@ final class EngineCore {
 
     KvCacheManager kv() {
         return kv;
-    }
-
-    Transformer model() {
-        return model;
     }
 
     long steps() {

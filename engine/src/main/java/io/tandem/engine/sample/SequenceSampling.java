@@ -76,8 +76,8 @@ public final class SequenceSampling {
         }
     }
 
-    /** The uniform draw in [0, 1) for the next token. */
-    double nextUniform() {
+    /** The uniform draw in [0, 1) for the next token: a function of the seed and {@link #generated()} only. */
+    public double nextUniform() {
         return new SplittableRandom(seedBase + generated * GOLDEN_GAMMA).nextDouble();
     }
 }

@@ -6,10 +6,10 @@ import java.util.Set;
 /**
  * Timing and capacity of the {@link SimulatedEngine}. One scheduler step costs
  * <pre>
- *   prefillNanosPerToken * (prompt tokens admitted this step)
+ *   prefillNanosPerToken * (prompt tokens computed this step: prefill chunks, prefix-cache misses only)
  * + decodeStepNanos + perSequenceNanos * n + perContextTokenNanos * (sum of the n contexts)
  * </pre>
- * where the decode part applies when the step advances n &gt; 0 already-running sequences. The
+ * where the decode part applies when the step advances n &gt; 0 sequences by one token each. The
  * defaults model a small GPU-served model: 20 µs per prompt token, 6 ms per decode step plus
  * 0.1 ms per sequence in the batch and 20 ns per context token, 64 running sequences, 256 waiting.
  *
@@ -18,7 +18,8 @@ import java.util.Set;
  * @param perSequenceNanos      extra cost per sequence in the decode batch
  * @param perContextTokenNanos  extra cost per token of context attended to (attention reads)
  * @param maxRunningSequences   sequences in the continuous batch (admitted, holding KV blocks)
- * @param maxWaitingRequests    requests queued for admission; beyond this submit is refused (overloaded)
+ * @param maxWaitingRequests    requests held beyond the batch; a submit beyond {@code maxRunningSequences +
+ *                              maxWaitingRequests} held requests is refused (overloaded)
  * @param eosProbability        chance per generated token that it is an end-of-generation token
  *                              (geometric output lengths, mean 1/p); ignored with ignore_eos
  */

@@ -36,6 +36,7 @@ final class CoreFixture implements AutoCloseable {
     private static final Map<String, int[]> EOG = new ConcurrentHashMap<>();
 
     final EngineCore core;
+    final Transformer model;
     final KvCache cache;
     final KvCacheManager kv;
     /** Times a KV export woke the core (its sends settled). */
@@ -47,11 +48,11 @@ final class CoreFixture implements AutoCloseable {
      * @param maxSeqs     max_num_seqs
      */
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching, KvEventSink events) {
-        Transformer t = TestModels.get(model);
+        Transformer t = this.model = TestModels.get(model);
         cache = KvCache.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
         kv = new KvCacheManager(new BlockPool(numBlocks, new KvEventLog("test", events)), new BlockHasher(model, 16),
                 prefixCaching);
-        core = new EngineCore(t, cache, kv, tokenBudget, maxSeqs, endOfGeneration(model), wakeups::incrementAndGet);
+        core = new EngineCore(new TransformerRunner(t, cache), kv, tokenBudget, maxSeqs, endOfGeneration(model), wakeups::incrementAndGet);
     }
 
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching) {

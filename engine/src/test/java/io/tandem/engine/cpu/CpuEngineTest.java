@@ -1,5 +1,6 @@
 package io.tandem.engine.cpu;
 
+import io.tandem.engine.Await;
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.forward.TestModels;
@@ -83,7 +84,10 @@ class CpuEngineTest {
             };
             e.submit(new EngineRequest("p", prompt(e.info().vocabSize()), CoreFixture.greedy(40)), sink);
             sink.awaitTokens(3);
-            Thread.sleep(200);
+            // steps run one after another: another request's 8 tokens are 8 steps taken while p was paused
+            RecordingSink other = new RecordingSink();
+            e.submit(new EngineRequest("o", prompt(e.info().vocabSize()), CoreFixture.greedy(8)), other);
+            assertEquals(FinishReason.LENGTH, other.await().reason());
             assertEquals(3, sink.count(), "no tokens while paused");
             assertTrue(e.load().activeBlocks() > 0, "a paused request keeps its blocks");
             e.setPaused("p", false);
@@ -185,8 +189,9 @@ class CpuEngineTest {
 
         waitFor(e::parkedIdle);
         long loops = e.loops();
-        Thread.sleep(100); // a window in which a spinning or sleep-polling engine would go round its loop
-        assertEquals(loops, e.loops(), "no engine loop while only a send is in flight");
+        // something that must not happen, so no event can announce it: an explicit window in which a spinning or
+        // sleep-polling engine would go round its loop (a correct engine passes whatever the window's length)
+        Await.quiet(java.time.Duration.ofMillis(100), () -> e.loops() != loops, () -> "an engine loop while only a send is in flight");
         assertTrue(e.parkedIdle(), "parked without a timeout: not polling on a timer");
         assertFalse(a.done.isDone(), "a answers only once its KV arrived");
         assertEquals(1, e.stats().sending());
@@ -238,11 +243,7 @@ class CpuEngineTest {
         return io.tandem.engine.kv.KvLayout.forModel(cfg, 16, io.tandem.engine.kv.KvDataType.F32, 1).bytesPerBlockAcrossLayers();
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + 5_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("condition not reached in 5 s");
-            Thread.sleep(5);
-        }
+    private static void waitFor(java.util.function.BooleanSupplier c) {
+        Await.until(c, "the condition");
     }
 }

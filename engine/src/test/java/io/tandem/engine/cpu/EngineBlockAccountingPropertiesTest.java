@@ -65,7 +65,7 @@ class EngineBlockAccountingPropertiesTest {
                                                       @ForAll @IntRange(min = 1, max = 64) int tokenBudget) {
         EventReplay events = new EventReplay();
         try (CoreFixture f = new CoreFixture(TestModels.FORTUNE_F32, numBlocks, tokenBudget, 4, true, events)) {
-            int vocab = f.core.model().config().vocabSize();
+            int vocab = f.model.config().vocabSize();
             int[] shared = new java.util.Random(7).ints(40, 3, vocab).toArray();
             List<Throwing> outputs = new ArrayList<>();
             List<EngineSequence> sequences = new ArrayList<>();

@@ -28,7 +28,7 @@ class KvSendsInFlightTest {
     private static final SamplingParams FIRST_TOKEN = CoreFixture.greedy(1);
 
     private static int[] prompt(CoreFixture f, int seed, int length) {
-        return new Random(seed).ints(length, 3, f.core.model().config().vocabSize()).toArray();
+        return new Random(seed).ints(length, 3, f.model.config().vocabSize()).toArray();
     }
 
     private static EngineSequence addPrefill(CoreFixture f, String id, int[] prompt, GatedExport export, CoreFixture.Output out) {

@@ -1,8 +1,10 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.engine.Await;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -43,9 +45,11 @@ class ComputePoolTest {
     }
 
     @Test
-    void workersWakeUpAfterParking() throws InterruptedException {
+    void workersWakeUpAfterParking() {
         try (ComputePool pool = new ComputePool(2)) {
-            Thread.sleep(50); // well past the spin phase: the worker is parked
+            // past the spin phase: the worker thread is parked on the pool
+            Await.until(Await.DEFAULT, () -> Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> LockSupport.getBlocker(t) == pool), () -> "the pool's worker never parked");
             AtomicIntegerArray workers = new AtomicIntegerArray(2);
             for (int round = 0; round < 20; round++) {
                 pool.run(64, (i, w) -> {

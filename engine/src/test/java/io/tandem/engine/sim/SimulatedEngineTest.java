@@ -3,9 +3,11 @@ package io.tandem.engine.sim;
 import io.tandem.engine.EngineInfo;
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
+import io.tandem.engine.TokenSink;
 import io.tandem.protocol.ErrorCode;
 import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.SamplingParams;
+import io.tandem.protocol.TokenLogprobs;
 import io.tandem.protocol.Usage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
@@ -38,6 +42,15 @@ class SimulatedEngineTest {
         return e;
     }
 
+    /** Load is published by the engine thread between steps: await it (bounded), never sleep. */
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("not within 10 s: " + what);
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000); // a polling interval, not a synchronisation
+        }
+    }
+
     @AfterEach
     void closeAll() {
         engines.forEach(SimulatedEngine::close);
@@ -59,14 +72,16 @@ class SimulatedEngineTest {
     }
 
     @Test
-    void sameSeedSameIdsDifferentSeedsDiffer() throws Exception {
+    void idsFollowTheContextAndTheSeed() throws Exception {
         SimConfig noEos = SimConfig.instant().withEosProbability(0);
         int[] a = run(engine(noEos), request("a", 5, sampling(50, 42L, false))).tokens();
-        int[] b = run(engine(noEos), request("b", 9, sampling(50, 42L, false))).tokens();
+        int[] b = run(engine(noEos), request("b", 5, sampling(50, 42L, false))).tokens();
         int[] c = run(engine(noEos), request("c", 5, sampling(50, 43L, false))).tokens();
+        int[] d = run(engine(noEos), request("d", 9, sampling(50, 42L, false))).tokens();
         assertEquals(50, a.length);
-        assertArrayEquals(a, b, "the seed alone decides the ids");
-        assertFalse(Arrays.equals(a, c));
+        assertArrayEquals(a, b, "same prompt and seed, same ids (on another engine too)");
+        assertFalse(Arrays.equals(a, c), "another seed samples otherwise");
+        assertFalse(Arrays.equals(a, d), "another prompt is another context");
     }
 
     @Test
@@ -115,7 +130,47 @@ class SimulatedEngineTest {
         assertEquals(new Usage(21, 17, 0), t.usage());
         assertEquals(17, s.count());
         assertEquals(1, s.terminalCalls.get());
-        assertFalse(s.sawLogprobs, "the simulator has no logits and makes none up");
+        assertFalse(s.sawLogprobs, "no logprobs unless asked for");
+    }
+
+    @Test
+    void logprobsAreTheLogSoftmaxOfTheCandidates() throws Exception {
+        SimulatedEngine engine = engine(SimConfig.instant().withEosProbability(0));
+        List<TokenLogprobs> seen = new ArrayList<>();
+        List<Integer> tokens = new ArrayList<>();
+        CompletableFuture<FinishReason> done = new CompletableFuture<>();
+        engine.submit(new EngineRequest("lp", new int[] {3, 4, 5}, new SamplingParams(40, 0f, 1f, 0, 0f, null, 0f, 0f,
+                new int[0], false, 20)), new TokenSink() {
+            @Override
+            public void onToken(int token, TokenLogprobs logprobs) {
+                tokens.add(token);
+                seen.add(logprobs);
+            }
+
+            @Override
+            public void onFinished(FinishReason reason, Usage usage) {
+                done.complete(reason);
+            }
+
+            @Override
+            public void onFailed(ErrorCode code, String message) {
+                done.completeExceptionally(new AssertionError(code + ": " + message));
+            }
+        });
+        assertEquals(FinishReason.LENGTH, done.get(10, TimeUnit.SECONDS));
+        for (int i = 0; i < seen.size(); i++) {
+            TokenLogprobs lp = seen.get(i);
+            assertEquals(tokens.get(i), lp.token());
+            assertTrue(lp.topTokens().length >= 2 && lp.topTokens().length <= 8, "at most the candidates: " + lp.topTokens().length);
+            assertEquals(lp.topTokens()[0], lp.token(), "greedy takes the best candidate");
+            assertEquals(lp.topLogprobs()[0], lp.logprob());
+            double mass = 0;
+            for (int j = 0; j < lp.topLogprobs().length; j++) {
+                mass += Math.exp(lp.topLogprobs()[j]);
+                if (j > 0) assertTrue(lp.topLogprobs()[j] <= lp.topLogprobs()[j - 1], "best first");
+            }
+            assertEquals(1.0, mass, 1e-5, "every candidate listed: the probabilities sum to 1");
+        }
     }
 
     @Test
@@ -151,11 +206,12 @@ class SimulatedEngineTest {
         assertEquals(FinishReason.LENGTH, ignored.await().reason());
         assertEquals(50, ignored.count());
 
-        // p = 0.2 gives geometric lengths with mean about 4
+        // p = 0.2 gives geometric lengths with mean about 4 (the end depends on the context: prompts differ)
         SimulatedEngine some = engine(SimConfig.instant().withEosProbability(0.2));
         int total = 0;
         for (long seed = 0; seed < 300; seed++) {
-            RecordingSink r = run(some, request("g" + seed, 4, sampling(1000, seed, false)));
+            int[] prompt = {3 + (int) seed, 4, 5, 6};
+            RecordingSink r = run(some, new EngineRequest("g" + seed, prompt, sampling(1000, seed, false)));
             assertEquals(FinishReason.STOP, r.await().reason());
             total += r.count();
         }
@@ -205,7 +261,7 @@ class SimulatedEngineTest {
         running.awaitTokens(3);
         engine.submit(request("wait", 4, sampling(10, 1L, false)), waiting);
         assertEquals(2, engine.activeRequests());
-        assertEquals(1, engine.load().waitingRequests());
+        awaitTrue(() -> engine.load().waitingRequests() == 1, "the load shows the waiting request");
 
         engine.cancel("wait");
         var w = waiting.await();
@@ -230,15 +286,21 @@ class SimulatedEngineTest {
         engine.submit(request("p", 40, sampling(200, 1L, false)), paused);
         paused.awaitTokens(2);
         engine.setPaused("p", true);
-        Thread.sleep(5);
-        int frozen = paused.count();
+        int before = paused.count();
         assertTrue(engine.isPaused("p"));
-        // the other request still runs to completion beside it
+        // the other request still runs to completion beside it; its first token comes from a step that began after
+        // the pause, so any step that was in flight at the pause has delivered by then
         engine.submit(request("o", 4, sampling(30, 2L, false)), other);
         assertEquals(30, other.await().usage().completionTokens());
+        int frozen = paused.count();
+        assertTrue(frozen <= before + 1, "at most the step under way when it paused delivers a token");
+        RecordingSink third = new RecordingSink();
+        engine.submit(request("o2", 6, sampling(30, 3L, false)), third);
+        assertEquals(30, third.await().usage().completionTokens());
         assertEquals(frozen, paused.count(), "no token while paused");
         assertEquals(1, engine.load().runningRequests(), "it keeps its place in the batch");
-        assertEquals((40 + frozen + 15) / 16, engine.load().activeBlocks(), "and its KV blocks");
+        // its last sampled token's KV is not computed yet: 40 + frozen - 1 positions
+        assertEquals((40 + frozen - 1 + 15) / 16, engine.load().activeBlocks(), "and its KV blocks");
 
         engine.setPaused("p", false);
         var t = paused.await();
@@ -267,7 +329,8 @@ class SimulatedEngineTest {
         engine.submit(request("hold", 4, sampling(10_000, 1L, false)), holder);
         holder.awaitTokens(1);
         engine.submit(request("w1", 4, sampling(5, 1L, false)), new RecordingSink());
-        engine.submit(request("w2", 4, sampling(5, 1L, false)), new RecordingSink());
+        RecordingSink w2 = new RecordingSink();
+        engine.submit(request("w2", 4, sampling(5, 1L, false)), w2);
         var full = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(request("w3", 4, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.OVERLOADED, full.code());
@@ -283,10 +346,15 @@ class SimulatedEngineTest {
         var outside = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(new EngineRequest("oov", new int[] {3, 1000}, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.INVALID_REQUEST, outside.code());
+        var stillFull = assertThrows(EngineRejectedException.class,
+                () -> engine.submit(request("hold", 4, sampling(5, 1L, false)), new RecordingSink()));
+        assertEquals(ErrorCode.OVERLOADED, stillFull.code(), "as on the CPU engine, the id check comes after the limit");
+        engine.cancel("w2");
+        w2.await();
         var duplicate = assertThrows(EngineRejectedException.class,
                 () -> engine.submit(request("hold", 4, sampling(5, 1L, false)), new RecordingSink()));
         assertEquals(ErrorCode.INVALID_REQUEST, duplicate.code());
-        assertEquals(3, engine.activeRequests());
+        assertEquals(2, engine.activeRequests());
     }
 
     @Test

@@ -154,8 +154,7 @@ public final class Dispatcher {
         g.state(GenerationStream.State.DISPATCHING);
         long t0 = System.nanoTime();
         ContractFilter.Decision decision = contracts.decide(g.model);
-        List<WorkerRecord> live = decision.accepted().stream()
-                .filter(w -> w.load() == null || !w.load().draining()).toList();
+        List<WorkerRecord> live = decision.accepted(); // the router skips draining workers
         // hashed with the block size of the workers it may go to (no accepted worker: nowhere to go anyway)
         RouteRequest prompt = decision.blockSize().isPresent() ? routeRequest(g, decision.blockSize().getAsInt()) : RouteRequest.NONE;
         Optional<RouteChoice> choice = g.attempts < MAX_ATTEMPTS && !live.isEmpty()

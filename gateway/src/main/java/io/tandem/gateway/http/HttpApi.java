@@ -33,14 +33,17 @@ public final class HttpApi {
     private final Dispatcher dispatcher;
     private final GatewayMetrics metrics;
     private final HttpSettings settings;
+    private final HttpDrain drain;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
 
-    public HttpApi(Vertx vertx, ServedModels models, Dispatcher dispatcher, GatewayMetrics metrics, HttpSettings settings) {
+    public HttpApi(Vertx vertx, ServedModels models, Dispatcher dispatcher, GatewayMetrics metrics, HttpSettings settings,
+                   HttpDrain drain) {
         this.vertx = vertx;
         this.models = models;
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.settings = settings;
+        this.drain = drain;
     }
 
     /** @param scrape the Prometheus scraping handler of the metrics registry */
@@ -55,6 +58,7 @@ public final class HttpApi {
         router.get("/v1/models").handler(this::listModels);
         router.get("/v1/models/:model").handler(this::getModel);
         for (Endpoint e : Endpoint.values()) {
+            router.post(e.path()).handler(drain.guard()); // its own route: a body handler must come first on a route
             router.post(e.path())
                     .handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()))
                     .handler(new CompletionHandler(e, vertx, models, dispatcher, metrics, settings));
@@ -103,6 +107,10 @@ public final class HttpApi {
     }
 
     private void ready(RoutingContext ctx) {
+        if (drain.draining()) {
+            Errors.send(ctx.response(), drain.refusal());
+            return;
+        }
         List<ServedModel> live = liveModels();
         if (live.isEmpty()) {
             Errors.send(ctx.response(), ApiException.unavailable("No worker is serving any model yet", settings.retryAfterSeconds()));

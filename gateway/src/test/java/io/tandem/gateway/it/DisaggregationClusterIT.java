@@ -68,20 +68,32 @@ class DisaggregationClusterIT {
                 () -> cluster.status("http://127.0.0.1:" + prefillPort + "/ready") == 200);
         assertEquals(401, cluster.status("http://127.0.0.1:" + prefillPort + "/route"),
                 "its transfer bootstrap is served to cluster members only");
-        Thread.sleep(2_000); // the decode worker's registry view has the prefill worker and its load
 
         aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(MODEL))
                 .setEngine("cpu").setEngineOptions(Map.of("threads", 1, "kv-cache-memory", "32MiB")).setPrefillWorkers(0));
         String agg = "http://127.0.0.1:" + aggregated.port();
         String model = new JsonObject(get(gw + "/v1/models")).getJsonArray("data").getJsonObject(0).getString("id");
+        // the decode worker learns of the prefill worker through its own registry view, which nothing announces: send
+        // a long prompt until one is prefilled remotely, which proves that view; the counts below are taken after it
+        Random probes = new Random(5);
+        cluster.awaitTrue("the decode worker sends a long prompt to the prefill worker", Duration.ofSeconds(60), () -> {
+            try {
+                complete(gw, model, prompts(probes, "probe", 1, 150));
+            } catch (Exception e) {
+                throw new AssertionError("a probe completion failed", e);
+            }
+            return cluster.metric(decodePort, REMOTE) > 0;
+        }, () -> cluster.metricsOf("http://127.0.0.1:" + decodePort));
+        double remote0 = cluster.metric(decodePort, REMOTE), local0 = cluster.metric(decodePort, LOCAL);
+        double fallbacks0 = cluster.metric(decodePort, FALLBACKS);
 
         Map<String, JsonArray> prompts = prompts(new Random(3), "short", 2, 12, "long", 4, 150);
         Map<String, String> expected = complete(agg, model, prompts);
         String decodeBase = "http://127.0.0.1:" + decodePort;
         assertEquals(expected, complete(gw, model, prompts), "disaggregated == aggregated");
-        assertEquals(4, cluster.metric(decodePort, REMOTE), "long prompts were prefilled remotely\n" + cluster.metricsOf(decodeBase));
-        assertEquals(2, cluster.metric(decodePort, LOCAL), "short prompts were prefilled locally");
-        assertEquals(0, cluster.metric(decodePort, FALLBACKS), "no fallback");
+        assertEquals(4, cluster.metric(decodePort, REMOTE) - remote0, "long prompts were prefilled remotely\n" + cluster.metricsOf(decodeBase));
+        assertEquals(2, cluster.metric(decodePort, LOCAL) - local0, "short prompts were prefilled locally");
+        assertEquals(0, cluster.metric(decodePort, FALLBACKS) - fallbacks0, "no fallback");
         assertTrue(cluster.metric(prefillPort, TRANSFERRED) > 0, "the prefill worker wrote KV");
 
         // kill -9 the prefill worker while a batch of long prompts is being prefilled
@@ -90,11 +102,9 @@ class DisaggregationClusterIT {
         double remoteBefore = cluster.metric(decodePort, REMOTE);
         Map<String, CompletableFuture<String>> inFlight = new LinkedHashMap<>();
         more.forEach((name, p) -> inFlight.put(name, completeAsync(gw, model, p)));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (cluster.metric(decodePort, REMOTE) <= remoteBefore) { // kill as soon as the first prefill went out
-            if (System.nanoTime() > deadline) throw new AssertionError("no remote prefill started\n" + cluster.logs());
-            Thread.sleep(5);
-        }
+        // kill as soon as the first prefill went out: polled tightly, as the prefill lasts only a few steps
+        cluster.awaitTrue("a remote prefill started", Duration.ofSeconds(30), Duration.ofMillis(5),
+                () -> cluster.metric(decodePort, REMOTE) > remoteBefore, () -> "");
         prefill.kill();
         Map<String, String> after = new LinkedHashMap<>();
         for (var e : inFlight.entrySet()) after.put(e.getKey(), e.getValue().get(60, java.util.concurrent.TimeUnit.SECONDS));

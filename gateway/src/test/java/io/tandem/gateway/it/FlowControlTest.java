@@ -69,14 +69,6 @@ class FlowControlTest {
         return chat(model, "Tell me a long fortune.").put("stream", true).put("max_tokens", MAX_TOKENS).put("ignore_eos", true);
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
     private static double workerOutcomes(String outcome) {
         return gateway.meters().find("tandem.worker.requests").tag("outcome", outcome).counters().stream()
                 .mapToDouble(Counter::count).sum();
@@ -106,19 +98,21 @@ class FlowControlTest {
             GenerationStream stream = gateway.dispatcher().streams().getFirst();
             SimulatedEngine sim = (SimulatedEngine) engine;
             await("the worker to pause the request", Duration.ofSeconds(20), () -> sim.isPaused(stream.requestId()));
-            // the socket and write queue may still take a little before the pause holds: wait until quiet
-            long[] last = {-1};
-            await("the stream to go quiet", Duration.ofSeconds(20), () -> {
-                long now = stream.receivedTokens();
-                boolean quiet = now == last[0] && sim.isPaused(stream.requestId());
-                last[0] = now;
-                sleep(300);
-                return quiet;
+            // held: the worker is paused and owes nothing (it sent all its credit, and all of it arrived). The socket
+            // buffers may still take a few writes, each granting more credit, so this must hold over a stretch of
+            // consecutive polls, not at one instant
+            int[] held = {0};
+            await("the stream to be held", Duration.ofSeconds(30), () -> {
+                boolean now = sim.isPaused(stream.requestId()) && stream.workerCredits() == 0;
+                held[0] = now ? held[0] + 1 : 0;
+                return held[0] >= 30; // 30 polls of 10 ms
             });
             long received = stream.receivedTokens();
             System.out.println("slow reader: paused after " + received + " tokens");
-            sleep(400); // 50 decode steps' worth: an unpaused worker would send ~50 more tokens
-            assertEquals(received, stream.receivedTokens(), "nothing more arrives while the client does not read");
+            // must not happen, so no event can announce it: an explicit window of 50 decode steps, in which an
+            // unpaused worker would send ~50 more tokens (a correct gateway passes whatever the window's length)
+            TestSupport.stays("nothing more arrives while the client does not read", Duration.ofMillis(400),
+                    () -> stream.receivedTokens() == received);
             assertTrue(received < MAX_TOKENS, "received " + received + " of " + MAX_TOKENS + " tokens before pausing");
             assertEquals(1, engine.activeRequests(), "the request is held, paused, not finished");
 

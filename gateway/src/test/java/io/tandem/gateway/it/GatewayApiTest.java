@@ -257,12 +257,18 @@ class GatewayApiTest {
     }
 
     @Test
-    void logprobsAreValidatedAndNullFromTheSimEngine() {
-        Reply r = http.post("/v1/chat/completions", chat(model, "hi").put("max_tokens", 3).put("logprobs", true).put("top_logprobs", 2));
+    void logprobsAreValidatedAndComeFromTheSimEnginesCandidates() {
+        Reply r = http.post("/v1/chat/completions", chat(model, "hi").put("max_tokens", 3).put("logprobs", true).put("top_logprobs", 2)
+                .put("ignore_eos", true));
         assertEquals(200, r.status(), r.body());
         JsonObject choice = r.json().getJsonArray("choices").getJsonObject(0);
-        assertTrue(choice.containsKey("logprobs"));
-        assertNull(choice.getValue("logprobs"), "the simulated engine computes no logprobs");
+        var content = choice.getJsonObject("logprobs").getJsonArray("content");
+        assertEquals(3, content.size(), "one entry per token: " + choice);
+        for (int i = 0; i < content.size(); i++) {
+            JsonObject t = content.getJsonObject(i);
+            assertTrue(t.getDouble("logprob") <= 0, t.encode());
+            assertEquals(2, t.getJsonArray("top_logprobs").size(), "top_logprobs as asked: " + t.encode());
+        }
         assertEquals("top_logprobs", http.post("/v1/chat/completions", chat(model, "hi").put("top_logprobs", 2)).error(400).getString("param"));
     }
 

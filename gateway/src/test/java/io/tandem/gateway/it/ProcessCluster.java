@@ -128,12 +128,17 @@ final class ProcessCluster implements AutoCloseable {
 
     void awaitTrue(String what, Duration within, BooleanSupplier condition, Supplier<String> state)
             throws InterruptedException {
+        awaitTrue(what, within, Duration.ofMillis(300), condition, state);
+    }
+
+    /** Polls {@code condition} every {@code interval} (a polling interval: the condition decides) until it holds. */
+    void awaitTrue(String what, Duration within, Duration interval, BooleanSupplier condition, Supplier<String> state)
+            throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) return;
-            Thread.sleep(300);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("timed out waiting until " + what + "\n" + state.get() + "\n" + logs());
+            Thread.sleep(interval.toMillis());
         }
-        fail("timed out waiting until " + what + "\n" + state.get() + "\n" + logs());
     }
 
     String metricsOf(String base) {

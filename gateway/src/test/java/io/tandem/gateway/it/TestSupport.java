@@ -79,18 +79,36 @@ public final class TestSupport {
         }
     }
 
+    /** Polls {@code condition} until it holds (state no event announces); fails once {@code within} passed. */
     public static void await(String what, Duration within, BooleanSupplier condition) {
         long end = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < end) {
-            if (condition.getAsBoolean()) return;
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) fail("timed out after " + within + " waiting for: " + what);
+            pollInterval();
         }
-        fail("timed out after " + within + " waiting for: " + what);
+    }
+
+    /**
+     * Asserts {@code condition} holds throughout {@code window}: for something that must NOT happen, which no event
+     * can announce. The window is explicit and bounded; its length decides how likely a bug is caught, never whether
+     * a correct run passes.
+     */
+    public static void stays(String what, Duration window, BooleanSupplier condition) {
+        long end = System.nanoTime() + window.toNanos();
+        do {
+            if (!condition.getAsBoolean()) fail("stopped holding: " + what);
+            pollInterval();
+        } while (System.nanoTime() < end);
+        if (!condition.getAsBoolean()) fail("stopped holding: " + what);
+    }
+
+    private static void pollInterval() {
+        try {
+            Thread.sleep(10); // a polling interval: the caller's condition decides
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted");
+        }
     }
 
     public static JsonObject chat(String model, String user) {

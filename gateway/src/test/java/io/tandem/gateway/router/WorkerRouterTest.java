@@ -87,4 +87,60 @@ class WorkerRouterTest {
         assertEquals("p1", router.routePrefill(live, prompt).orElseThrow().workerId(), "a suspect worker is skipped");
         assertTrue(router.routePrefill(List.of(worker("d", WorkerRole.DECODE, 0)), prompt).isEmpty(), "no prefill pool");
     }
+
+    @Test
+    void aDrainingWorkerIsNeverChosen() {
+        WorkerRecord draining = worker("a", WorkerRole.DECODE, 0);
+        draining = draining.withLoad(draining.load().asDraining(), 0);
+        for (RouterMode mode : RouterMode.values()) {
+            WorkerRouter r = new WorkerRouter(mode);
+            List<WorkerRecord> ws = List.of(draining, worker("b", WorkerRole.DECODE, 50));
+            for (int i = 0; i < 20; i++) assertEquals("b", r.choose("m", ws, Set.of()).orElseThrow().workerId(), mode.flag());
+            assertTrue(r.choose("m", List.of(draining), Set.of()).isEmpty(), mode + ": not even when nothing else is left");
+        }
+    }
+
+    @Test
+    void aDrainingPrefillWorkerIsNeverChosen() {
+        WorkerRouter router = new WorkerRouter(RouterMode.KV);
+        router.index().apply("p1", new io.tandem.protocol.kv.KvEvent.BlocksStored(new long[] {11, 12}, 0));
+        WorkerRecord p1 = worker("p1", WorkerRole.PREFILL, 0);
+        p1 = p1.withLoad(p1.load().asDraining(), 0);
+        RouteRequest prompt = new RouteRequest(new long[] {11, 12}, 3);
+        assertEquals("p2", router.routePrefill(List.of(p1, worker("p2", WorkerRole.PREFILL, 0)), prompt).orElseThrow().workerId(),
+                "the prefix holder drains: the other prefill worker");
+        assertTrue(router.routePrefill(List.of(p1), prompt).isEmpty());
+    }
+
+    @Test
+    void aRoutedPromptIsPredictedCachedWhereItWent() {
+        io.tandem.registry.kv.ApproxKvIndexer approx = new io.tandem.registry.kv.ApproxKvIndexer(
+                new io.tandem.registry.kv.KvIndex(), 10_000, () -> 0);
+        WorkerRouter r = new WorkerRouter(RouterMode.KV, KvCostModel.DEFAULT,
+                new PrefixLookup(new io.tandem.registry.kv.KvIndex(), approx), new SuspectWorkers(1_000, () -> 0),
+                new InFlightLedger(() -> 0));
+        List<WorkerRecord> ws = List.of(worker("a", WorkerRole.DECODE, 0), worker("b", WorkerRole.DECODE, 0));
+        RouteChoice first = r.route("m", ws, Set.of(), new RouteRequest(new long[] {1, 2, 3}, 4)).orElseThrow();
+        assertEquals(0, first.cachedBlocks());
+        RouteChoice next = r.route("m", ws, Set.of(), new RouteRequest(new long[] {1, 2, 3, 4, 5}, 6)).orElseThrow();
+        assertEquals(first.worker(), next.worker(), "the next turn follows the prediction, before any KV event");
+        assertEquals(3, next.cachedBlocks());
+    }
+
+    @Test
+    void aStaleLoadReportDoesNotPushTheNextTurnOffItsPrefix() {
+        // the case KvRoutingClusterIT hit: a's report, published after this gateway saw the previous turns on it end,
+        // still counts them (30 blocks, 3 running); a holds 9 of the next turn's 11 blocks, b nothing
+        WorkerRouter r = new WorkerRouter(RouterMode.KV);
+        long[] hashes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        r.index().apply("a", new io.tandem.protocol.kv.KvEvent.BlocksStored(java.util.Arrays.copyOf(hashes, 9), 0));
+        List<WorkerRecord> ws = List.of(Workers.decode("a", 3, 30), Workers.decode("b", 0, 0));
+        r.started("a", 9);
+        r.ended("a", 9);
+        for (int i = 0; i < 20; i++) {
+            assertEquals("a", r.route("m", ws, Set.of(), new RouteRequest(hashes, 11)).orElseThrow().worker().workerId());
+        }
+        for (int i = 0; i < 3; i++) r.started("a", 9); // what this gateway knows is running there does count
+        assertEquals("b", r.route("m", ws, Set.of(), new RouteRequest(hashes, 11)).orElseThrow().worker().workerId());
+    }
 }

@@ -161,6 +161,11 @@ public final class TandemOptions {
                     + "--host stays the bind address.")
             .shownAs("-cluster-host when given, else the interface Hazelcast binds"));
 
+    // ---- stopping
+    public static final OptionDef<Double> DRAIN_TIMEOUT = declare(OptionDef.of("drain-timeout", new Decimal(0, false), "SECONDS", BOTH, 30.0,
+            "On SIGTERM: take no new work and let running streams finish for up to this long; then a worker hands the "
+                    + "rest over (the gateway migrates them) and a gateway cancels them. See docs/OPERATIONS.md."));
+
     // ---- security of the data plane
     public static final OptionDef<Path> CLUSTER_SECRET_FILE = declare(OptionDef.of("cluster-secret-file", new FilePath(), "FILE",
             BOTH, null, "The cluster secret (at least 16 bytes): every transfer connection and /route proves it knows "

@@ -73,6 +73,11 @@ public final class PrefillService {
         return consumer.completion();
     }
 
+    /** Remote prefills this worker holds now (computing or sending KV). */
+    public int held() {
+        return inFlight.size();
+    }
+
     private int depth() {
         return inFlight.size();
     }
@@ -82,8 +87,8 @@ public final class PrefillService {
             msg.fail(ErrorCode.INVALID_REQUEST.code(), "expected a remote prefill request, got " + msg.body());
             return;
         }
-        if (stopping) {
-            msg.fail(ErrorCode.UNAVAILABLE.code(), "prefill worker " + workerId + " is shutting down");
+        if (stopping) { // the decode worker prefills locally
+            msg.fail(ErrorCode.DRAINING.code(), "prefill worker " + workerId + " is draining (shutting down)");
             return;
         }
         if (inFlight.size() >= options.maxPrefillQueue()) {

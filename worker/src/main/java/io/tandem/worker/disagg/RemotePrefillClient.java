@@ -111,8 +111,9 @@ public final class RemotePrefillClient implements AutoCloseable {
     /** The prefill worker to use, or empty with the reason recorded. */
     Optional<WorkerRecord> choosePrefillWorker(String hint) {
         io.tandem.protocol.ClusterContract own = registry.worker(workerId).map(WorkerRecord::contract).orElse(null);
-        List<WorkerRecord> pool = registry.liveWorkers(model).stream()
-                .filter(w -> w.role() == WorkerRole.PREFILL && !w.workerId().equals(workerId)).toList();
+        List<WorkerRecord> pool = registry.liveWorkers(model).stream() // a draining prefill worker takes nothing new
+                .filter(w -> w.role() == WorkerRole.PREFILL && !w.workerId().equals(workerId) && !w.load().draining())
+                .toList();
         if (pool.isEmpty()) {
             metrics.fellBack("no_prefill_worker");
             return Optional.empty();
@@ -265,6 +266,7 @@ public final class RemotePrefillClient implements AutoCloseable {
             if (re.failureType() == ReplyFailure.NO_HANDLERS) return "unavailable";
             if (re.failureCode() == ErrorCode.OVERLOADED.code()) return "queue_full";
             if (re.failureCode() == ErrorCode.UNAVAILABLE.code()) return "unavailable";
+            if (re.failureCode() == ErrorCode.DRAINING.code()) return "draining";
             if (re.failureCode() == ErrorCode.PEER_REFUSED.code()) return "peer_refused";
         }
         return "error";

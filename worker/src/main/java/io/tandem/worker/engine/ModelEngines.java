@@ -8,6 +8,7 @@ import io.tandem.engine.cpu.CpuEngineConfig;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.engine.kv.KvMemoryAllocator;
 import io.tandem.engine.remote.DisaggregatedEngine;
+import io.tandem.engine.sim.SimClock;
 import io.tandem.engine.sim.SimConfig;
 import io.tandem.engine.sim.SimulatedEngine;
 import io.tandem.model.BundledModel;
@@ -44,7 +45,7 @@ public final class ModelEngines implements EngineFactory {
         try {
             Engine engine = switch (options.engine()) {
                 case EngineNames.CPU -> cpu(model, options, events, kvMemory);
-                case EngineNames.SIM -> simulated(model, options);
+                case EngineNames.SIM -> simulated(model, options, events);
                 default -> throw new IllegalArgumentException("unknown engine " + options.engine());
             };
             return new LoadedEngine(engine, model.name(), model, contract(model.fingerprint(), engine));
@@ -56,7 +57,8 @@ public final class ModelEngines implements EngineFactory {
 
     /**
      * What a worker running {@code engine} states in its registry record: the KV terms of a paged cache, else
-     * {@link ClusterContract#NO_KV} (the simulated engine accounts blocks of {@code info().blockSize()} but holds no KV).
+     * {@link ClusterContract#NO_KV} (the simulated engine accounts blocks of {@code info().blockSize()}, caches
+     * prefixes and publishes KV events, but holds no KV data to transfer).
      */
     static ClusterContract contract(String fingerprint, Engine engine) {
         if (engine instanceof DisaggregatedEngine paged) {
@@ -79,10 +81,15 @@ public final class ModelEngines implements EngineFactory {
         return engine;
     }
 
-    /** The simulated engine over the model's real vocabulary: never samples control tokens, ends on its EOG ids. */
-    static Engine simulated(LoadedModel model, WorkerOptions options) {
+    /**
+     * The simulated engine over the model's real vocabulary: never samples control tokens, ends on its EOG ids. It runs
+     * the real scheduler and prefix cache, so it publishes KV events like the cpu engine.
+     */
+    static Engine simulated(LoadedModel model, WorkerOptions options, KvEventSink events) {
         Tokenizer tok = model.tokenizer();
         EngineInfo info = new EngineInfo(model.name(), tok.vocabSize(), model.config().contextLength(), BlockHasher.DEFAULT_BLOCK_SIZE);
-        return new SimulatedEngine(info, id -> !tok.isControl(id), tok.endOfGenerationIds(), SimConfig.fromMap(options.engineOptions()));
+        String id = options.workerId() != null ? options.workerId() : model.name();
+        return new SimulatedEngine(info, t -> !tok.isControl(t), tok.endOfGenerationIds(),
+                SimConfig.fromMap(options.engineOptions()), SimClock.SYSTEM, id, events);
     }
 }

@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -22,20 +21,24 @@ import java.util.function.Supplier;
  * ({@code {"backend": "vector", "lanes": 16}}, or {@code "none"} for an engine without CPU kernels).
  */
 public final class WorkerHttpServer {
+    /** The readiness that answers {@code /ready} with 200. */
+    public static final String READY = "ready";
+
     private WorkerHttpServer() {}
 
     /**
-     * @param ready whether the worker takes requests now ({@code /ready}: 200, else 503 — while starting or draining)
+     * @param readiness the worker's state for {@code /ready}: {@link #READY} answers 200, anything else (starting,
+     *                  draining, stopping) 503; the body is {@code {"status": <state>}}
      * @param route the transfer bootstrap endpoint ({@code GET /route})
      */
     public static Future<HttpServer> start(Vertx vertx, String host, int port, Supplier<JsonObject> health,
-                                           BooleanSupplier ready, Handler<RoutingContext> route, MeterRegistry meters) {
+                                           Supplier<String> readiness, Handler<RoutingContext> route, MeterRegistry meters) {
         Router router = Router.router(vertx);
         router.get("/health").handler(ctx -> ctx.json(withKernels(health.get(), meters)));
         router.get("/ready").handler(ctx -> {
-            boolean up = ready.getAsBoolean();
-            ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
-                    .end(new JsonObject().put("status", up ? "ready" : "not ready").encode());
+            String state = readiness.get();
+            ctx.response().setStatusCode(READY.equals(state) ? 200 : 503).putHeader("content-type", "application/json")
+                    .end(new JsonObject().put("status", state).encode());
         });
         router.get("/route").handler(route);
         PrometheusMeterRegistry prometheus = prometheusOf(meters);

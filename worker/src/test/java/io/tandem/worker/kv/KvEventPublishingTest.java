@@ -104,11 +104,7 @@ class KvEventPublishingTest {
         registry.close().await(5, TimeUnit.SECONDS);
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("condition not reached in 10 s");
-            Thread.sleep(20);
-        }
+    private static void waitUntil(java.util.function.BooleanSupplier c) {
+        io.tandem.worker.Await.until(c, "the condition");
     }
 }

@@ -48,8 +48,11 @@ class ContextSinkTest {
         });
         engine.join();
         release.countDown();
-        assertTrue(onContext.get(5, TimeUnit.SECONDS), "handler runs on the given context");
-        Thread.sleep(50);
+        assertTrue(onContext.get(10, TimeUnit.SECONDS), "handler runs on the given context");
+        // a task queued now runs after that handler returned, and after any further drain queued before it
+        CompletableFuture<Void> after = new CompletableFuture<>();
+        context.runOnContext(v -> after.complete(null));
+        after.get(10, TimeUnit.SECONDS);
         assertEquals(1, batches.size());
         List<EngineEvent> batch = batches.get(0);
         assertEquals(6, batch.size());

@@ -6,12 +6,17 @@ import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.ProtocolCodecs;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.Usage;
+import io.tandem.worker.Await;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageProducer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The stream's decisions against an engine that only records calls: events are fed through the
- * stream's engine sink from the test thread, which plays the engine thread.
+ * stream's engine sink from the test thread, which plays the engine thread. What the stream sends is
+ * recorded as it writes it (the event bus delivers it later, on another thread), so a round trip on the
+ * stream's context is all it takes to see the effect of everything queued before it.
  */
 class RequestStreamTest {
     private Vertx vertx;
@@ -37,7 +44,8 @@ class RequestStreamTest {
     void setUp() throws Exception {
         vertx = Vertx.vertx();
         ProtocolCodecs.registerAll(vertx.eventBus());
-        vertx.eventBus().<StreamMessage>consumer("s", m -> received.add(m.body())).completion().await(5, TimeUnit.SECONDS);
+        // someone consumes "s", so writes succeed; what was sent is recorded by the sender (see recording)
+        vertx.eventBus().<StreamMessage>consumer("s", m -> { }).completion().await(10, TimeUnit.SECONDS);
         context = vertx.getOrCreateContext();
     }
 
@@ -48,7 +56,7 @@ class RequestStreamTest {
 
     private void open(int credits, int capacity, long stallMillis) throws Exception {
         on(() -> {
-            stream = new RequestStream("r", credits, capacity, engine, vertx.eventBus().sender("s"), vertx, stallMillis,
+            stream = new RequestStream("r", credits, capacity, engine, recording(vertx.eventBus().sender("s")), vertx, stallMillis,
                     new RequestStream.Listener() {
                         public void onTokensProduced(int count) {}
 
@@ -62,13 +70,47 @@ class RequestStreamTest {
         });
     }
 
-    /** Runs on the stream's context and waits, then lets the local deliveries land. */
+    /** The stream's sender, recording each message as the stream writes it. */
+    private MessageProducer<StreamMessage> recording(MessageProducer<StreamMessage> sender) {
+        return new MessageProducer<>() {
+            public MessageProducer<StreamMessage> deliveryOptions(DeliveryOptions options) {
+                sender.deliveryOptions(options);
+                return this;
+            }
+
+            public String address() {
+                return sender.address();
+            }
+
+            public Future<Void> write(StreamMessage m) {
+                received.add(m);
+                return sender.write(m);
+            }
+
+            public Future<Void> close() {
+                return sender.close();
+            }
+        };
+    }
+
+    /**
+     * Runs on the stream's context and waits for it. Context tasks run in order, so everything queued there before
+     * (the sink's drains) has run too, and what the stream wrote is in {@link #received}.
+     */
     private <T> T on(Supplier<T> action) throws Exception {
         CompletableFuture<T> f = new CompletableFuture<>();
         context.runOnContext(v -> f.complete(action.get()));
-        T t = f.get(5, TimeUnit.SECONDS);
-        Thread.sleep(20);
-        return t;
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Waits for a timer of {@code millis} set on the stream's context now. Timers of one event loop fire in deadline
+     * order, so once it fired every timer the stream set earlier with a shorter delay has fired (or was cancelled).
+     */
+    private void timersDueWithin(long millis) throws Exception {
+        CompletableFuture<Void> fired = new CompletableFuture<>();
+        context.runOnContext(v -> vertx.setTimer(millis, id -> fired.complete(null)));
+        fired.get(millis + 10_000, TimeUnit.MILLISECONDS);
     }
 
     /** Feeds the events as the engine thread would, then lets the context drain them. */
@@ -201,18 +243,18 @@ class RequestStreamTest {
 
     @Test
     void theStallTimerCancelsOnlyWhileCreditIsExhausted() throws Exception {
-        open(1, 8, 400);
-        events(tok(1)); // credit exhausted: the timer runs
-        Thread.sleep(100);
+        long stall = 400;
+        open(1, 8, stall);
+        // one context task, so the credit comes in time however loaded the machine is
         on(() -> {
+            stream.onEngineEvents(List.of(tok(1))); // credit exhausted: the timer runs
             stream.onCredit(1); // credit in time: timer stopped
             return null;
         });
-        Thread.sleep(500);
-        assertFalse(engine.calls.contains("cancel"), "no stall while credit is left");
+        timersDueWithin(2 * stall); // the stopped timer would have fired by now
+        assertFalse(engine.calls.contains("cancel"), "no stall while credit is left: " + engine.calls);
         events(tok(2)); // exhausted again: a fresh timer
-        Thread.sleep(700);
-        assertTrue(engine.calls.contains("cancel"), engine.calls.toString());
+        Await.until(Duration.ofSeconds(10), () -> engine.calls.contains("cancel"), engine.calls::toString);
     }
 
     @Test
@@ -231,7 +273,8 @@ class RequestStreamTest {
             stream.onEngineEvents(List.of(tok(1)));
             return null;
         });
-        Thread.sleep(100);
+        // the event bus fails the write with NO_HANDLERS asynchronously
+        Await.until(Duration.ofSeconds(10), () -> !engine.calls.isEmpty(), () -> "no cancel");
         assertEquals(List.of("cancel"), engine.calls);
         events(new EngineEvent.Finished(FinishReason.CANCELLED, new Usage(1, 1, 0)));
         assertEquals(List.of("cancelled"), ends);

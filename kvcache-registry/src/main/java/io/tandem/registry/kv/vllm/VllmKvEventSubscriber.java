@@ -30,7 +30,7 @@ public final class VllmKvEventSubscriber implements AutoCloseable {
     private final String topic;
     private final Thread thread;
     private volatile boolean closed;
-    private long received, rejected;
+    private volatile long received, rejected; // written by the receiving thread alone, read from any
 
     /**
      * @param endpoint the vLLM worker's publisher, e.g. {@code tcp://10.0.0.7:5557}

@@ -13,7 +13,10 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,6 +35,7 @@ class VllmKvEventSubscriberTest {
     void eventsPublishedOverZmqReachTheIndex() throws Exception {
         int[] prompt = IntStream.range(500, 548).toArray(); // three blocks
         List<KvEventBatch> batches = new CopyOnWriteArrayList<>();
+        BlockingQueue<KvEventBatch> arrivals = new LinkedBlockingQueue<>();
         KvIndex index = new KvIndex();
         KvIndexFeed feed = new KvIndexFeed(index, w -> { }, 0);
         try (ZContext ctx = new ZContext(1); ZMQ.Socket pub = ctx.createSocket(SocketType.PUB)) {
@@ -42,16 +46,19 @@ class VllmKvEventSubscriberTest {
                         synchronized (feed) {
                             feed.onBatch(b);
                         }
+                        arrivals.add(b);
                     })) {
-                // PUB drops messages until the subscription has arrived: send a harmless batch until one gets through
+                // PUB drops messages until the subscription has reached it (ZMQ's slow joiner): publish a harmless
+                // probe until one arrives; from then on the connection delivers everything, in order
                 long seq = 0;
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (batches.isEmpty()) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                KvEventBatch first = null;
+                while (first == null) {
                     if (System.nanoTime() > deadline) throw new AssertionError("the subscriber never received anything");
-                    send(pub, "kv", seq, VllmKvEventAdapterTest.batch(TS, p -> p.packArrayHeader(0), 0));
-                    Thread.sleep(50);
+                    send(pub, "kv", seq++, VllmKvEventAdapterTest.batch(TS, p -> p.packArrayHeader(0), 0));
+                    first = arrivals.poll(50, TimeUnit.MILLISECONDS); // the next probe if this one was dropped
                 }
-                seq = batches.getLast().seq() + 1;
+                // seq is past every probe sent: a probe still in flight cannot make the batches below look like duplicates
                 send(pub, "kv", seq++, VllmKvEventAdapterTest.batch(TS, p -> {
                     VllmKvEventAdapterTest.stored(p, new long[] {11, 12}, null, Arrays.copyOfRange(prompt, 0, 32));
                     VllmKvEventAdapterTest.stored(p, new long[] {13}, 12L, Arrays.copyOfRange(prompt, 32, 48));
@@ -60,7 +67,7 @@ class VllmKvEventSubscriberTest {
                 pub.sendMore("kv");
                 pub.send("not three frames");
                 send(pub, "kv", seq++, VllmKvEventAdapterTest.batch(TS, p -> p.packArrayHeader(3).packString("BlockRemoved").packArrayHeader(1).packLong(13).packString("GPU"), 1));
-                awaitRemoval(batches);
+                awaitRemoval(arrivals, batches);
                 long[] ours = HASHER.hashBlocks(prompt);
                 synchronized (feed) {
                     assertEquals(Map.of("vllm-0", 2), index.prefixBlocks(ours), "blocks 0-1 indexed by Tandem's hashes; block 2 removed");
@@ -71,11 +78,13 @@ class VllmKvEventSubscriberTest {
         }
     }
 
-    private static void awaitRemoval(List<KvEventBatch> batches) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (batches.stream().noneMatch(b -> b.events().stream().anyMatch(e -> e instanceof io.tandem.protocol.kv.KvEvent.BlocksRemoved))) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the removal never arrived: " + batches);
-            Thread.sleep(10);
+    /** Takes arrivals until the removal, the last batch sent (one connection delivers in order). */
+    private static void awaitRemoval(BlockingQueue<KvEventBatch> arrivals, List<KvEventBatch> batches) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (true) {
+            KvEventBatch b = arrivals.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (b == null) throw new AssertionError("the removal never arrived: " + batches);
+            if (b.events().stream().anyMatch(e -> e instanceof io.tandem.protocol.kv.KvEvent.BlocksRemoved)) return;
         }
     }
 

@@ -1,0 +1,36 @@
+package io.tandem.engine.cpu;
+
+import io.tandem.engine.forward.Batch;
+import io.tandem.engine.forward.ForwardResult;
+import io.tandem.engine.forward.LayerListener;
+import io.tandem.engine.forward.Transformer;
+import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.sample.Sampler;
+
+/** The real model step: the transformer's forward pass over the paged KV cache, then the sampler on its logits rows. */
+final class TransformerRunner implements ModelRunner {
+    private final Transformer model;
+    private final KvCache cache;
+    private final Sampler sampler;
+
+    TransformerRunner(Transformer model, KvCache cache) {
+        this.model = model;
+        this.cache = cache;
+        this.sampler = new Sampler(model.config().vocabSize());
+    }
+
+    @Override
+    public int contextLength() {
+        return model.config().contextLength();
+    }
+
+    @Override
+    public StepOutput forward(Batch batch, LayerListener listener) {
+        ForwardResult result = model.forward(batch, cache, listener);
+        return (span, context, sampling) -> sampler.sample(result.array(), result.offset(span, 0), sampling);
+    }
+
+    Transformer model() {
+        return model;
+    }
+}
