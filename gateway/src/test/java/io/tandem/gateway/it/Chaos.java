@@ -25,9 +25,6 @@ final class Chaos {
         return Pattern.compile("tandem_migrations_total\\{[^}]*reason=\"" + reason + "\"[^}]*} ([0-9.]+)");
     }
 
-    /** Every migration, whatever the reason. */
-    static final Pattern ALL_MIGRATIONS = Pattern.compile("tandem_migrations_total\\{[^}]*} ([0-9.]+)");
-
     /** Engine flags of the test workers: one thread each, a small KV cache. */
     static String[] cpuEngine(java.nio.file.Path model, String... more) {
         String[] base = {"--model", model.toString(), "--engine", "cpu", "--threads", "1",

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  */
 public final class StreamLoad implements AutoCloseable {
 
-    /** One request: a name and its body (the {@code stream}/{@code logprobs} fields are added by {@link #body}). */
+    /** One request: a name (unique in a run) and its body, as {@link #body} builds it. */
     public record Spec(String name, JsonObject body) {
         public int maxTokens() {
             return body.getInteger("max_tokens");
@@ -51,13 +51,11 @@ public final class StreamLoad implements AutoCloseable {
     /** A request under way: the tokens seen so far can be read while it runs. */
     public static final class Running {
         final Spec spec;
-        final String gateway;
         private final AtomicInteger received = new AtomicInteger();
         final CompletableFuture<Outcome> done = new CompletableFuture<>();
 
-        private Running(Spec spec, String gateway) {
+        private Running(Spec spec) {
             this.spec = spec;
-            this.gateway = gateway;
         }
 
         public int receivedTokens() {
@@ -105,7 +103,7 @@ public final class StreamLoad implements AutoCloseable {
 
     /** Sends {@code spec} to the gateway at {@code base} ({@code http://host:port}). */
     public Running start(String base, Spec spec) {
-        Running r = new Running(spec, base);
+        Running r = new Running(spec);
         threads.execute(() -> r.done.complete(run(base, spec, r.received)));
         return r;
     }
@@ -133,7 +131,7 @@ public final class StreamLoad implements AutoCloseable {
             loop.clients.add(CompletableFuture.runAsync(() -> {
                 for (int n = 0; !loop.stopping.get(); n++) {
                     Spec spec = specs.get((client + n) % specs.size());
-                    Running r = new Running(spec, base);
+                    Running r = new Running(spec);
                     loop.current.add(r);
                     r.done.complete(run(base, spec, r.received));
                     loop.current.remove(r);
