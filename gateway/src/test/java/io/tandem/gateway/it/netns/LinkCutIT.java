@@ -56,7 +56,9 @@ class LinkCutIT {
                     "--engine", "cpu", "--threads", "1", "--engine-option", "kv-cache-memory=32MiB");
         }
         launch("gateway", "gateway/target/gateway.jar", secret, "--host", "0.0.0.0", "--port", "8000",
-                "--model", MODEL.toString(), "--router", "round-robin");
+                "--model", MODEL.toString(), "--router", "round-robin",
+                // a stall (no token, no keep-alive) for 4 s moves the streams too, should the 6 s lease be slow to expire
+                "--stream-idle-timeout-ms", "4000");
         String gw = "http://" + hosts.ip("gateway") + ":8000";
         String cut = "http://" + hosts.ip("cut") + ":8100";
         String steady = "http://" + hosts.ip("steady") + ":8100";
