@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * kill, with the tokens of the no-fault run. The worker notices that the dead gateway's streams have no consumer and
  * frees them: it ends holding no stream and no KV block.
  */
-@Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class GatewayKillIT {
     private static final int MAX_TOKENS = 200;
     private final ProcessCluster cluster = new ProcessCluster("gateway-kill");

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Prefix caching is off on both workers so that the no-fault run, with the same prompts, leaves nothing cached that
  * would spare the second run its remote prefills.
  */
-@Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PrefillKillIT {
     private static final Path MODEL = ProcessCluster.ROOT.resolve("testdata/models/tandem-fortune-5m-f32.gguf");
     private static final Pattern REMOTE = Pattern.compile("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*} ([0-9.]+)");

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * back; each worker in turn gets SIGTERM, drains and exits 0, and a new worker takes its place and serves before the
  * next one goes. No request fails, and every request's tokens equal the no-fault run's.
  */
-@Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RollingRestartIT {
     private final ProcessCluster cluster = new ProcessCluster("rolling-restart");
     private final StreamLoad load = new StreamLoad(Duration.ofSeconds(90));

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the token ids of the same request in a run without the fault, and the gateway counts the moved requests as
  * {@code tandem_migrations_total{reason="worker_left"}}. The surviving worker ends holding no stream and no KV block.
  */
-@Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WorkerKillIT {
     private static final int REQUESTS = 12;
     private static final int MAX_TOKENS = 400;

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Needs root, {@code ip} and {@code unshare}; skips with the reason otherwise.
  */
-@Timeout(value = 170, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class LinkCutIT {
     private static final Path ROOT = TestSupport.repoRoot();
     private static final Path MODEL = ROOT.resolve("testdata/models/tiny-llama-spm-f32.gguf");
