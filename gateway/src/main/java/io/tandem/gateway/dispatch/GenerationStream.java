@@ -94,6 +94,11 @@ public final class GenerationStream implements WorkerAttempt.Listener {
         return deliveredCount;
     }
 
+    /** Tokens the current worker may still send before it must wait for credit (0 while no worker serves it). */
+    public long workerCredits() {
+        return attempt == null ? 0 : attempt.workerCredits();
+    }
+
     /** How often the request moved to another worker. */
     public int migrations() {
         return migrations;

@@ -211,6 +211,9 @@ final class WorkerAttempt {
         context.runOnContext(v -> {
             if (done) return;
             if (!started) return; // still waiting for the accept: the dispatcher fails that wait itself
+            // best effort: a worker that only lost its lease (a cut link, a long pause) is still generating, and with
+            // no credit left it would not learn that nobody listens before its stall timeout
+            sendCancel("the worker left the registry");
             fail(ApiException.unavailable(message, dispatcher.options.retryAfterSeconds()), reason);
         });
     }

@@ -105,7 +105,8 @@ class PlainJavaJarIT {
         ProcessHandle child = children.getFirst();
         gateway.destroy(); // SIGTERM to the JVM the user started
         assertTrue(gateway.waitFor(90, TimeUnit.SECONDS), "the first JVM exits once the second has:\n" + read(log));
-        assertEquals(143, gateway.exitValue(), "the second JVM's exit code after SIGTERM");
+        // SIGTERM drains the gateway (nothing in flight here) and it exits 0; the first JVM passes that code on
+        assertEquals(0, gateway.exitValue(), "the second JVM's exit code after a graceful SIGTERM:\n" + read(log));
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
     }
 
