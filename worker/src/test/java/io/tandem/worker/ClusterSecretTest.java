@@ -1,5 +1,6 @@
 package io.tandem.worker;
 
+import io.tandem.transfer.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.GenerateRequest;

@@ -1,5 +1,6 @@
 package io.tandem.worker;
 
+import io.tandem.transfer.Await;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tandem.engine.sim.SimulatedEngine;

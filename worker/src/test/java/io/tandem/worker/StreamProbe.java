@@ -1,5 +1,6 @@
 package io.tandem.worker;
 
+import io.tandem.transfer.Await;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.ControlMessage;
 import io.tandem.protocol.StreamMessage;

@@ -1,5 +1,6 @@
 package io.tandem.worker.kv;
 
+import io.tandem.transfer.Await;
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.TokenSink;
 import io.tandem.protocol.Addresses;
@@ -105,6 +106,6 @@ class KvEventPublishingTest {
     }
 
     private static void waitUntil(java.util.function.BooleanSupplier c) {
-        io.tandem.worker.Await.until(c, "the condition");
+        io.tandem.transfer.Await.until(c, "the condition");
     }
 }

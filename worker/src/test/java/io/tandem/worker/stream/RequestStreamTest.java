@@ -6,7 +6,7 @@ import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.ProtocolCodecs;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.Usage;
-import io.tandem.worker.Await;
+import io.tandem.transfer.Await;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
