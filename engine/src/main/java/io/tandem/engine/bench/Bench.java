@@ -8,7 +8,7 @@ import io.tandem.engine.kernels.ComputePool;
 import io.tandem.engine.kernels.KernelMode;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.model.ModelConfig;
@@ -58,7 +58,7 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
             }
             int blocksPerSeq = (perSeq + 15) / 16;
             List<BenchResult> results = new ArrayList<>();
-            try (KvCache cache = KvCache.allocate(KvLayout.forModel(config, 16, KvDataType.F32, blocksPerSeq * maxBatch))) {
+            try (KvArenas cache = KvArenas.allocate(KvLayout.forModel(config, 16, KvDataType.F32, blocksPerSeq * maxBatch))) {
                 int[][] tables = new int[maxBatch][blocksPerSeq];
                 for (int s = 0; s < maxBatch; s++) for (int i = 0; i < blocksPerSeq; i++) tables[s][i] = s * blocksPerSeq + i;
                 SplittableRandom rnd = new SplittableRandom(1);

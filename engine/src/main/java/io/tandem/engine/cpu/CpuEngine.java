@@ -14,7 +14,7 @@ import io.tandem.engine.forward.Transformer;
 import io.tandem.engine.kernels.ComputePool;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.engine.kv.KvMemoryAllocator;
 import io.tandem.engine.remote.DisaggregatedEngine;
@@ -41,9 +41,9 @@ public final class CpuEngine implements DisaggregatedEngine {
 
     private final CpuEngineConfig config;
     private final EngineLoop loop;
-    private final KvCache cache;
+    private final KvArenas cache;
 
-    private CpuEngine(CpuEngineConfig config, EngineLoop loop, KvCache cache) {
+    private CpuEngine(CpuEngineConfig config, EngineLoop loop, KvArenas cache) {
         this.config = config;
         this.loop = loop;
         this.cache = cache;
@@ -64,16 +64,16 @@ public final class CpuEngine implements DisaggregatedEngine {
         ModelWeights weights = ModelWeights.load(file, modelConfig);
         KvLayout layout = cacheLayout(modelConfig, config);
         ComputePool pool = new ComputePool(config.threads());
-        KvCache cache = null;
+        KvArenas cache = null;
         try {
             Transformer model = new Transformer(weights, new MatMul(Kernels.create(config.kernels()), pool));
-            cache = KvCache.allocate(layout, allocator);
+            cache = KvArenas.allocate(layout, allocator);
             BlockHasher hasher = new BlockHasher(modelName, config.blockSize());
             KvCacheManager kv = new KvCacheManager(new BlockPool(layout.numBlocks(), new KvEventLog(workerId, events)),
                     hasher, config.prefixCaching());
             EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
                     config.blockSize());
-            KvCache owned = cache;
+            KvArenas owned = cache;
             EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache),
                     kv, config.maxNumBatchedTokens(), config.maxNumSeqs(), config.maxWaitingRequests(), endOfGenerationIds,
                     () -> {
@@ -121,7 +121,7 @@ public final class CpuEngine implements DisaggregatedEngine {
     }
 
     @Override
-    public KvCache kvCache() {
+    public KvArenas kvCache() {
         return cache;
     }
 

@@ -4,16 +4,16 @@ import io.tandem.engine.forward.Batch;
 import io.tandem.engine.forward.ForwardResult;
 import io.tandem.engine.forward.LayerListener;
 import io.tandem.engine.forward.Transformer;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.sample.Sampler;
 
 /** The real model step: the transformer's forward pass over the paged KV cache, then the sampler on its logits rows. */
 final class TransformerRunner implements ModelRunner {
     private final Transformer model;
-    private final KvCache cache;
+    private final KvArenas cache;
     private final Sampler sampler;
 
-    TransformerRunner(Transformer model, KvCache cache) {
+    TransformerRunner(Transformer model, KvArenas cache) {
         this.model = model;
         this.cache = cache;
         this.sampler = new Sampler(model.config().vocabSize());

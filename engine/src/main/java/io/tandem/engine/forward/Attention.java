@@ -2,7 +2,7 @@ package io.tandem.engine.forward;
 
 import io.tandem.engine.kernels.ComputePool;
 import io.tandem.engine.kernels.Kernels;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 
 import java.lang.foreign.MemorySegment;
@@ -37,7 +37,7 @@ final class Attention {
      * {@code t}, for every token of {@code batch}, whose queries are in {@code q} (same layout) and whose keys and
      * values are already in {@code cache} for layer {@code layer}.
      */
-    void run(ComputePool pool, Batch batch, KvCache cache, int layer, float[] q, float[] out, int chunk) {
+    void run(ComputePool pool, Batch batch, KvArenas cache, int layer, float[] q, float[] out, int chunk) {
         int spans = batch.size();
         int[] firstTask = new int[spans + 1];
         int[] firstToken = new int[spans + 1];
@@ -58,7 +58,7 @@ final class Attention {
         });
     }
 
-    private void headTask(SequenceSpan span, int tokenBase, int g, int from, int to, KvCache cache, int layer,
+    private void headTask(SequenceSpan span, int tokenBase, int g, int from, int to, KvArenas cache, int layer,
                           float[] q, float[] out, int worker) {
         int count = span.startPosition() + to; // positions 0 .. last query position
         if (scores[worker] == null || scores[worker].length < count) {

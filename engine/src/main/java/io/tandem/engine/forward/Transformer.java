@@ -5,7 +5,7 @@ import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
 import io.tandem.engine.kernels.MatMul.Projection;
 import io.tandem.engine.kernels.Rope;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.model.ModelConfig;
 import io.tandem.model.gguf.GgufFile;
@@ -77,15 +77,15 @@ public final class Transformer {
      * Computes one step: appends every span's tokens to its KV (through its block table) and returns the logits the
      * spans asked for. Positions before a span's start must already be in the cache.
      */
-    public ForwardResult forward(Batch batch, KvCache cache) {
+    public ForwardResult forward(Batch batch, KvArenas cache) {
         return forward(batch, cache, LayerListener.NONE);
     }
 
     /**
-     * As {@link #forward(Batch, KvCache)}, telling {@code listener} as soon as each layer's KV of the whole batch is in
+     * As {@link #forward(Batch, KvArenas)}, telling {@code listener} as soon as each layer's KV of the whole batch is in
      * the cache, so it can be sent to a decode worker while the later layers still compute.
      */
-    public ForwardResult forward(Batch batch, KvCache cache, LayerListener listener) {
+    public ForwardResult forward(Batch batch, KvArenas cache, LayerListener listener) {
         check(batch, cache.layout());
         int n = batch.totalTokens();
         int e = config.embeddingLength();
@@ -134,7 +134,7 @@ public final class Transformer {
     }
 
     /** Biases, per-head q/k norms and rotation of token {@code i}; then its K and V go to the cache. */
-    private void prepareQkv(LayerWeights w, int layer, Batch batch, KvCache cache, int i, int qDim, int kvDim) {
+    private void prepareQkv(LayerWeights w, int layer, Batch batch, KvArenas cache, int i, int qDim, int kvDim) {
         int hd = config.headDim();
         float[] q = buf.q, k = buf.k, v = buf.v;
         if (w.bq() != null) addBias(q, i * qDim, w.bq());

@@ -4,7 +4,7 @@ import io.tandem.engine.Engine;
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.TokenSink;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.protocol.TokenLogprobs;
 
 /**
@@ -15,7 +15,7 @@ import io.tandem.protocol.TokenLogprobs;
 public interface DisaggregatedEngine extends Engine {
 
     /** The paged KV cache (its arenas are the memory a transfer agent registered). */
-    KvCache kvCache();
+    KvArenas kvCache();
 
     /** Like {@link #submit(EngineRequest, TokenSink)}, with the option of a remote prefill through {@code remote}. */
     void submit(EngineRequest request, TokenSink sink, RemotePrefill remote) throws EngineRejectedException;

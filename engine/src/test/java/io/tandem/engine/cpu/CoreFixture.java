@@ -8,7 +8,7 @@ import io.tandem.engine.cache.KvEventLog;
 import io.tandem.engine.cache.KvEventSink;
 import io.tandem.engine.forward.TestModels;
 import io.tandem.engine.forward.Transformer;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.model.LoadedModel;
@@ -37,7 +37,7 @@ final class CoreFixture implements AutoCloseable {
 
     final EngineCore core;
     final Transformer model;
-    final KvCache cache;
+    final KvArenas cache;
     final KvCacheManager kv;
     /** Times a KV export woke the core (its sends settled). */
     final AtomicInteger wakeups = new AtomicInteger();
@@ -49,7 +49,7 @@ final class CoreFixture implements AutoCloseable {
      */
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching, KvEventSink events) {
         Transformer t = this.model = TestModels.get(model);
-        cache = KvCache.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
+        cache = KvArenas.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
         kv = new KvCacheManager(new BlockPool(numBlocks, new KvEventLog("test", events)), new BlockHasher(model, 16),
                 prefixCaching);
         core = new EngineCore(new TransformerRunner(t, cache), kv, tokenBudget, maxSeqs, endOfGeneration(model), wakeups::incrementAndGet);

@@ -2,7 +2,7 @@ package io.tandem.engine.cpu;
 
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.forward.TestModels;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.remote.KvExport;
 import io.tandem.engine.remote.KvReservation;
 import io.tandem.engine.remote.LayerwiseExportPlan;
@@ -194,11 +194,11 @@ class DisaggregatedEqualsAggregatedTest {
     /** Copies each ready block of each layer, K and V, from one cache into the other; a send is done when posted. */
     private static final class CopyingExport implements KvExport {
         private final LayerwiseExportPlan plan;
-        private final KvCache from, to;
+        private final KvArenas from, to;
         private boolean finished;
         private Runnable wakeup;
 
-        CopyingExport(LayerwiseExportPlan plan, KvCache from, KvCache to) {
+        CopyingExport(LayerwiseExportPlan plan, KvArenas from, KvArenas to) {
             this.plan = plan;
             this.from = from;
             this.to = to;

@@ -1,7 +1,7 @@
 package io.tandem.engine.forward;
 
 import io.tandem.engine.kernels.KernelMode;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -43,7 +43,7 @@ class ForwardEquivalenceTest {
     /** Logits alone: one-shot prompt, then one token per step; row k = logits after prompt + continuation[0..k). */
     private static List<float[]> alone(Transformer t, Seq s) {
         List<float[]> rows = new ArrayList<>();
-        try (KvCache cache = TestModels.cache(t, 1, s.length())) {
+        try (KvArenas cache = TestModels.cache(t, 1, s.length())) {
             int[] table = TestModels.blockTable(0, 1, s.length(), 16);
             rows.add(t.forward(Batch.of(SequenceSpan.of(s.prompt(), 0, table)), cache).lastLogits(0));
             for (int i = 0; i < s.continuation().length - 1; i++) {
@@ -63,7 +63,7 @@ class ForwardEquivalenceTest {
         int maxLen = seqs.stream().mapToInt(Seq::length).max().orElseThrow();
         List<List<float[]>> expected = seqs.stream().map(s -> alone(t, s)).toList();
         // sequence k joins at step k: each step batches the newcomer's whole prompt with everyone else's decode
-        try (KvCache cache = TestModels.cache(t, n, maxLen)) {
+        try (KvArenas cache = TestModels.cache(t, n, maxLen)) {
             int[] done = new int[n]; // logits rows produced so far
             for (int step = 0; step < n + DECODE_STEPS - 1; step++) {
                 List<SequenceSpan> spans = new ArrayList<>();
@@ -101,7 +101,7 @@ class ForwardEquivalenceTest {
         List<float[]> expected = alone(t, s);
         int[][] chunkings = {{1}, {5}, {16}, {17}, {3, 40, 1}};
         for (int[] pattern : chunkings) {
-            try (KvCache cache = TestModels.cache(t, 1, s.length())) {
+            try (KvArenas cache = TestModels.cache(t, 1, s.length())) {
                 int[] table = TestModels.blockTable(0, 1, s.length(), 16);
                 int pos = 0, c = 0;
                 float[] last = null;
@@ -131,7 +131,7 @@ class ForwardEquivalenceTest {
     void allLogitsOfOnePrefillEqualTokenByToken(String model) {
         Transformer t = TestModels.get(model);
         int[] prompt = sequences(model).get(2).prompt();
-        try (KvCache one = TestModels.cache(t, 1, prompt.length); KvCache steps = TestModels.cache(t, 1, prompt.length)) {
+        try (KvArenas one = TestModels.cache(t, 1, prompt.length); KvArenas steps = TestModels.cache(t, 1, prompt.length)) {
             int[] table = TestModels.blockTable(0, 1, prompt.length, 16);
             ForwardResult all = t.forward(Batch.of(new SequenceSpan(prompt, 0, table, SequenceSpan.Logits.ALL)), one);
             assertEquals(prompt.length, all.rows(0));

@@ -2,7 +2,7 @@ package io.tandem.engine.forward;
 
 import io.tandem.engine.kernels.KernelMode;
 import io.tandem.engine.kernels.Kernels;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,7 +43,7 @@ class GoldenTeacherForcingTest {
         Transformer t = TestModels.get(model, mode, 2);
         Tolerance tol = Tolerance.forModel(model);
         int total = prompt.promptIds().length + prompt.generatedIds().length;
-        try (KvCache cache = TestModels.cache(t, 1, total)) {
+        try (KvArenas cache = TestModels.cache(t, 1, total)) {
             int[] table = TestModels.blockTable(0, 1, total, 16);
             float[] logits = t.forward(Batch.of(SequenceSpan.of(prompt.promptIds(), 0, table)), cache).lastLogits(0);
             List<String> failures = new ArrayList<>();
@@ -94,7 +94,7 @@ class GoldenTeacherForcingTest {
         Tolerance tol = Tolerance.forModel(model);
         Golden.Prompt p = Golden.load(model).prompts().get(0);
         float[] golden = Golden.prompt0Logits(model);
-        try (KvCache cache = TestModels.cache(t, 1, p.promptIds().length)) {
+        try (KvArenas cache = TestModels.cache(t, 1, p.promptIds().length)) {
             int[] table = TestModels.blockTable(0, 1, p.promptIds().length, 16);
             float[] ours = t.forward(Batch.of(SequenceSpan.of(p.promptIds(), 0, table)), cache).lastLogits(0);
             assertEquals(golden.length, ours.length, "vocabulary size");

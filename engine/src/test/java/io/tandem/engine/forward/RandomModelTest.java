@@ -5,7 +5,7 @@ import io.tandem.engine.kernels.KernelMode;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
 import io.tandem.engine.kernels.UnsupportedTensorTypeException;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.model.ModelConfig;
 import io.tandem.model.gguf.GgufFile;
@@ -75,7 +75,7 @@ class RandomModelTest {
         for (KernelMode mode : List.of(KernelMode.VECTOR, KernelMode.SCALAR)) {
             Transformer t = open(path, mode);
             double[][] ref = ReferenceForward.logits(t.weights(), tokens);
-            try (KvCache cache = TestModels.cache(t, 1, tokens.length)) {
+            try (KvArenas cache = TestModels.cache(t, 1, tokens.length)) {
                 int[] table = TestModels.blockTable(0, 1, tokens.length, 16);
                 // prompt in two chunks, all rows: every position is compared
                 ForwardResult a = t.forward(Batch.of(new SequenceSpan(java.util.Arrays.copyOf(tokens, 23), 0, table,
@@ -100,8 +100,8 @@ class RandomModelTest {
         RandomModel spec = RandomModel.of("qwen3", GgufTensorType.F32, 2);
         Transformer t = open(spec.write(5), KernelMode.VECTOR);
         int[] tokens = RandomModel.tokens(5, 40, spec.vocab());
-        try (KvCache f32 = TestModels.cache(t, 1, 40, KvDataType.F32, 16);
-             KvCache f16 = TestModels.cache(t, 1, 40, KvDataType.F16, 8)) {
+        try (KvArenas f32 = TestModels.cache(t, 1, 40, KvDataType.F32, 16);
+             KvArenas f16 = TestModels.cache(t, 1, 40, KvDataType.F16, 8)) {
             float[] a = t.forward(Batch.of(new SequenceSpan(tokens, 0, TestModels.blockTable(0, 1, 40, 16),
                     SequenceSpan.Logits.ALL)), f32).array();
             float[] b = t.forward(Batch.of(new SequenceSpan(tokens, 0, TestModels.blockTable(0, 1, 40, 8),

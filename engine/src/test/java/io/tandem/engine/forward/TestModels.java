@@ -4,7 +4,7 @@ import io.tandem.engine.kernels.ComputePool;
 import io.tandem.engine.kernels.KernelMode;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.model.ModelConfig;
@@ -70,13 +70,13 @@ public final class TestModels {
     }
 
     /** A fresh F32 cache with room for {@code tokens} positions in each of {@code sequences} sequences. */
-    public static KvCache cache(Transformer t, int sequences, int tokens) {
+    public static KvArenas cache(Transformer t, int sequences, int tokens) {
         return cache(t, sequences, tokens, KvDataType.F32, 16);
     }
 
-    public static KvCache cache(Transformer t, int sequences, int tokens, KvDataType type, int blockSize) {
+    public static KvArenas cache(Transformer t, int sequences, int tokens, KvDataType type, int blockSize) {
         int perSeq = (tokens + blockSize - 1) / blockSize;
-        return KvCache.allocate(KvLayout.forModel(t.config(), blockSize, type, Math.max(1, sequences * perSeq)));
+        return KvArenas.allocate(KvLayout.forModel(t.config(), blockSize, type, Math.max(1, sequences * perSeq)));
     }
 
     /**

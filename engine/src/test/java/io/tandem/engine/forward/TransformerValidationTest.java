@@ -1,6 +1,6 @@
 package io.tandem.engine.forward;
 
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
 import org.junit.jupiter.api.Test;
@@ -15,7 +15,7 @@ class TransformerValidationTest {
 
     @Test
     void refusesBadBatchesWithoutTouchingTheCache() {
-        try (KvCache cache = TestModels.cache(t, 2, 32)) {
+        try (KvArenas cache = TestModels.cache(t, 2, 32)) {
             int[] a = TestModels.blockTable(0, 2, 32, 16), b = TestModels.blockTable(1, 2, 32, 16);
             float[] before = t.forward(Batch.of(SequenceSpan.of(new int[] {1, 400, 500}, 0, a)), cache).lastLogits(0);
 
@@ -24,7 +24,7 @@ class TransformerValidationTest {
             expect("cannot hold", () -> t.forward(Batch.of(SequenceSpan.of(new int[40], 0, b)), cache));
             expect("written by two spans", () -> t.forward(Batch.of(SequenceSpan.of(new int[] {9}, 3, a),
                     SequenceSpan.of(new int[] {9}, 0, new int[] {a[0]})), cache));
-            try (KvCache other = KvCache.allocate(new KvLayout(2, 4, 16, 4, 32, KvDataType.F32))) {
+            try (KvArenas other = KvArenas.allocate(new KvLayout(2, 4, 16, 4, 32, KvDataType.F32))) {
                 expect("does not fit", () -> t.forward(Batch.of(SequenceSpan.of(new int[] {1}, 0, a)), other));
             }
 

@@ -1,6 +1,6 @@
 package io.tandem.worker.disagg;
 
-import io.tandem.engine.kv.KvCache;
+import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvMemoryAllocator.Kind;
 import io.tandem.engine.remote.KvExport;
 import io.tandem.engine.remote.LayerwiseExportPlan;
@@ -31,7 +31,7 @@ import java.util.concurrent.TimeoutException;
 final class TransferKvExport implements KvExport {
     private final LayerwiseExportPlan plan;
     private final TransferAgent agent;
-    private final KvCache cache;
+    private final KvArenas cache;
     private final RegisteredKvMemory localRegions;
     private final PeerDirectory.Peer peer;
     /** The decode worker's fencing token of the reservation: its agent drops writes once the token no longer owns the blocks. */
@@ -53,7 +53,7 @@ final class TransferKvExport implements KvExport {
     private record Held(int[] blockTable, int computedTokens) {
     }
 
-    TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvCache cache, RegisteredKvMemory localRegions,
+    TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvArenas cache, RegisteredKvMemory localRegions,
                      PeerDirectory.Peer peer, long fence, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
         this.fence = fence;
         this.layerwise = layerwise;

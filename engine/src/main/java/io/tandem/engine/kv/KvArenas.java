@@ -5,13 +5,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The paged KV cache storage: per layer a K and a V arena of {@link KvLayout#numBlocks()} blocks, allocated through
+ * The paged KV cache's memory: per layer a K and a V arena of {@link KvLayout#numBlocks()} blocks, allocated through
  * a {@link KvMemoryAllocator}. A sequence addresses its positions through a block table (block ids in position
  * order): position {@code p} lives in block {@code table[p / blockSize]}, slot {@code p % blockSize}.
  * Which blocks are free or shared is not this class's concern (the block pool decides); it only stores and reads.
  * Writes to distinct positions and reads may run concurrently.
  */
-public final class KvCache implements AutoCloseable {
+public final class KvArenas implements AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long ALIGNMENT = 64;
@@ -21,7 +21,7 @@ public final class KvCache implements AutoCloseable {
     private final MemorySegment[] keys;
     private final MemorySegment[] values;
 
-    private KvCache(KvLayout layout, KvMemoryAllocator allocator, MemorySegment[] keys, MemorySegment[] values) {
+    private KvArenas(KvLayout layout, KvMemoryAllocator allocator, MemorySegment[] keys, MemorySegment[] values) {
         this.layout = layout;
         this.allocator = allocator;
         this.keys = keys;
@@ -29,12 +29,12 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** A cache in plain off-heap memory. */
-    public static KvCache allocate(KvLayout layout) {
+    public static KvArenas allocate(KvLayout layout) {
         return allocate(layout, KvMemoryAllocator.offHeap());
     }
 
     /** A cache whose arenas come from {@code allocator}, which it then owns (closing the cache closes it). */
-    public static KvCache allocate(KvLayout layout, KvMemoryAllocator allocator) {
+    public static KvArenas allocate(KvLayout layout, KvMemoryAllocator allocator) {
         MemorySegment[] k = new MemorySegment[layout.layers()];
         MemorySegment[] v = new MemorySegment[layout.layers()];
         try {
@@ -46,7 +46,7 @@ public final class KvCache implements AutoCloseable {
             allocator.close();
             throw e;
         }
-        return new KvCache(layout, allocator, k, v);
+        return new KvArenas(layout, allocator, k, v);
     }
 
     private static MemorySegment checked(MemorySegment s, KvLayout layout) {

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class KvCacheTest {
+class KvArenasTest {
     private static final ModelConfig CONFIG = new ModelConfig("llama", "t", 100, 512, 64, 3, 96, 4, 2, 16, 16, 16,
             10000f, ModelConfig.RopeScaling.NONE, 1e-5f);
 
@@ -43,7 +43,7 @@ class KvCacheTest {
     void writesAreReadBackThroughTheBlockTable(KvDataType type) {
         KvLayout layout = KvLayout.forModel(CONFIG, 4, type, 12);
         Random rnd = new Random(1);
-        try (KvCache cache = KvCache.allocate(layout)) {
+        try (KvArenas cache = KvArenas.allocate(layout)) {
             // two sequences with interleaved, out-of-order blocks
             int[] a = {7, 2, 9}, b = {0, 11, 3};
             int n = 11;
@@ -86,7 +86,7 @@ class KvCacheTest {
 
     @Test
     void badAddressesAreRejected() {
-        try (KvCache cache = KvCache.allocate(KvLayout.forModel(CONFIG, 4, KvDataType.F32, 3))) {
+        try (KvArenas cache = KvArenas.allocate(KvLayout.forModel(CONFIG, 4, KvDataType.F32, 3))) {
             float[] kv = new float[32];
             assertThrows(IllegalArgumentException.class, () -> cache.write(0, new int[] {0}, 4, kv, 0, kv, 0));
             assertThrows(IllegalArgumentException.class, () -> cache.write(0, new int[] {3}, 0, kv, 0, kv, 0));
@@ -120,7 +120,7 @@ class KvCacheTest {
     void arenasComeFromTheAllocatorWhichTheCacheCloses() {
         KvLayout layout = KvLayout.forModel(CONFIG, 16, KvDataType.F16, 5);
         RecordingAllocator alloc = new RecordingAllocator();
-        KvCache cache = KvCache.allocate(layout, alloc);
+        KvArenas cache = KvArenas.allocate(layout, alloc);
         long size = layout.arenaBytes();
         assertEquals(List.of("0 KEYS " + size, "0 VALUES " + size, "1 KEYS " + size, "1 VALUES " + size,
                 "2 KEYS " + size, "2 VALUES " + size), alloc.calls);
@@ -135,7 +135,7 @@ class KvCacheTest {
         RecordingAllocator alloc = new RecordingAllocator();
         alloc.failAfter = 3;
         assertThrows(OutOfMemoryError.class,
-                () -> KvCache.allocate(KvLayout.forModel(CONFIG, 16, KvDataType.F32, 5), alloc));
+                () -> KvArenas.allocate(KvLayout.forModel(CONFIG, 16, KvDataType.F32, 5), alloc));
         assertTrue(alloc.closed);
     }
 
@@ -147,7 +147,7 @@ class KvCacheTest {
 
     @Test
     void valuesRoundTripExactlyInF32() {
-        try (KvCache cache = KvCache.allocate(KvLayout.forModel(CONFIG, 16, KvDataType.F32, 1))) {
+        try (KvArenas cache = KvArenas.allocate(KvLayout.forModel(CONFIG, 16, KvDataType.F32, 1))) {
             float[] k = random(new Random(2), 32), v = random(new Random(3), 32);
             cache.write(2, new int[] {0}, 5, k, 0, v, 0);
             float[] out = new float[6 * 16];
