@@ -2,6 +2,9 @@ package io.tandem.worker.bench;
 
 import io.tandem.engine.bench.Bench;
 import io.tandem.engine.bench.BenchReport;
+import io.tandem.engine.bench.BenchResult;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.tandem.engine.kernels.KernelMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,6 +38,8 @@ public final class BenchCommand implements Callable<Integer> {
     String kernels = "auto";
     @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement")
     boolean noBandwidth;
+    @Option(names = "--json", description = "print one JSON object instead of the table (for comparison scripts)")
+    boolean json;
 
     @Override
     public Integer call() throws Exception {
@@ -55,8 +60,24 @@ public final class BenchCommand implements Callable<Integer> {
             return 2;
         }
         BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, !noBandwidth).run(System.err);
-        System.out.println();
-        System.out.print(report.table());
+        if (json) {
+            System.out.println(toJson(report).encode());
+        } else {
+            System.out.println();
+            System.out.print(report.table());
+        }
         return 0;
+    }
+
+    /** The report as {@code {"model":…,"backend":…,"threads":…,"results":[{"test","batch","tps","stddev"}…]}}. */
+    static JsonObject toJson(BenchReport report) {
+        JsonArray results = new JsonArray();
+        for (BenchResult r : report.results()) {
+            results.add(new JsonObject().put("test", r.test()).put("batch", r.batch())
+                    .put("tps", r.tokensPerSecond()).put("stddev", r.stddev()));
+        }
+        return new JsonObject().put("model", report.modelLabel()).put("file_bytes", report.fileBytes())
+                .put("backend", report.backend()).put("threads", report.threads())
+                .put("copy_bandwidth", report.copyBandwidth()).put("results", results);
     }
 }

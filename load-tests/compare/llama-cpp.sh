@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Kernel speed of Tandem's CPU engine beside llama.cpp on the same GGUF files and cores, back to back per file.
+#
+#   load-tests/compare/llama-cpp.sh LLAMA_BIN_DIR MODEL.gguf [MODEL.gguf ...]
+#
+# For each file it runs llama-bench (pp512, tg64), llama-batched-bench (16 sequences, 16-token prompts, 64 steps:
+# "TG at 16 sequences") and `worker.jar bench` with the same tests, then prints one table with the ratios and the
+# targets of issue 12 (`./tandem bench` builds the jars first when the sources changed). LLAMA_BIN_DIR holds llama-bench and llama-batched-bench (and their .so files), e.g. the
+# build/bin of ../shared/tools/build-llama-cpp.sh. Environment: THREADS (2), REPS (3), PROMPT (512), GEN (64),
+# BATCH (16), TANDEM_BENCH_FLAGS (extra flags for worker.jar bench, e.g. "--kernels scalar").
+# Make the benchmark files with: ./tandem bench-model --type Q8_0 --out /tmp/bench/bench-Q8_0.gguf (Q4_0, F16, F32).
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+bin=$(cd "$1" && pwd); shift
+here=$(cd "$(dirname "$0")/../.." && pwd)
+threads=${THREADS:-2} reps=${REPS:-3} prompt=${PROMPT:-512} gen=${GEN:-64} batch=${BATCH:-16}
+for tool in llama-bench llama-batched-bench; do
+  [ -x "$bin/$tool" ] || { echo "no $bin/$tool (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
+done
+command -v python3 >/dev/null || { echo "python3 is needed to read the JSON results" >&2; exit 2; }
+export LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+i=0
+for model in "$@"; do
+  [ -f "$model" ] || { echo "no model file $model" >&2; exit 2; }
+  i=$((i + 1))
+  echo "== $model" >&2
+  echo "   llama-bench" >&2
+  "$bin/llama-bench" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" -o json > "$out/$i.llama.json" 2>/dev/null
+  echo "   llama-batched-bench" >&2
+  "$bin/llama-batched-bench" -m "$model" -t "$threads" -c $(( batch * (16 + gen) + 256 )) -b 2048 -ub 512 \
+      -npp 16 -ntg "$gen" -npl "$batch" --output-format jsonl 2>/dev/null | grep '^{' > "$out/$i.batched.jsonl"
+  echo "   tandem bench" >&2
+  "$here/tandem" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -b "1,$batch" \
+      -r "$reps" --no-bandwidth --json ${TANDEM_BENCH_FLAGS:-} 2>/dev/null > "$out/$i.tandem.json"
+  echo "$model" > "$out/$i.model"
+done
+
+python3 - "$out" "$i" "$prompt" "$gen" "$batch" "$threads" <<'PY'
+import json, sys
+out, n, prompt, gen, batch, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+# issue 12's targets: Tandem / llama.cpp at least this
+targets = {"Q8_0": (1.0, 0.9, 1.0), "Q4_0": (0.9, 0.8, 0.9), "F32": (0.95, 0.8, None), "F16": (0.95, 0.8, None)}
+print(f"\n{threads} threads; t/s, mean over the repetitions; ratio = Tandem / llama.cpp\n")
+print("| file | type | test | llama.cpp | Tandem | ratio | target |")
+print("|---|---|---|---:|---:|---:|---:|")
+for i in range(1, n + 1):
+    model = open(f"{out}/{i}.model").read().strip().split("/")[-1]
+    t = json.load(open(f"{out}/{i}.tandem.json"))
+    kind = t["model"].split()[-1]
+    tan = {r["test"]: r["tps"] for r in t["results"]}
+    lla = {}
+    for r in json.load(open(f"{out}/{i}.llama.json")):
+        name = f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
+        lla[name] = r["avg_ts"]
+    for line in open(f"{out}/{i}.batched.jsonl"):
+        r = json.loads(line)
+        lla[f"tg{r['tg']}@b{r['pl']}"] = r["speed_tg"]
+    tg_t, pp_t, b_t = targets.get(kind, (None, None, None))
+    for test, target in ((f"tg{gen}", tg_t), (f"pp{prompt}", pp_t), (f"tg{gen}@b{batch}", b_t)):
+        a, b = lla.get(test), tan.get(test)
+        ratio = b / a if a and b else None
+        mark = "" if target is None or ratio is None else (" ok" if ratio >= target else " **below**")
+        print(f"| {model} | {kind} | {test} | {a or float('nan'):.1f} | {b or float('nan'):.1f} | "
+              f"{'' if ratio is None else f'{ratio:.2f}'} | {'—' if target is None else f'≥ {target}'}{mark} |")
+print(f"\nbackend: {t['backend']}")
+PY
