@@ -208,6 +208,34 @@ class GatewayApiTest {
         assertEquals("length", chunks.getLast().getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
     }
 
+    /** vLLM's continuous_usage_stats: every chunk tells the tokens so far, so a client can count tokens per chunk. */
+    @Test
+    void streamedCompletionWithContinuousUsage() {
+        JsonObject options = new JsonObject().put("include_usage", true).put("continuous_usage_stats", true);
+        List<JsonObject> chunks = http.post("/v1/completions", new JsonObject().put("model", model)
+                .put("prompt", new JsonArray().add(1).add(300).add(301).add(302).add(303)).put("stream", true)
+                .put("max_tokens", 12).put("ignore_eos", true).put("stream_options", options)).sseJson();
+        long before = 0;
+        for (JsonObject c : chunks.subList(0, chunks.size() - 1)) {
+            JsonObject usage = c.getJsonObject("usage");
+            assertNotNull(usage, "every chunk carries the usage so far: " + c);
+            assertEquals(5, usage.getInteger("prompt_tokens"));
+            long now = usage.getLong("completion_tokens");
+            assertEquals(5 + now, usage.getLong("total_tokens"));
+            String text = c.getJsonArray("choices").getJsonObject(0).getString("text");
+            if (!text.isEmpty()) assertTrue(now > before, "a chunk with text holds at least one new token: " + c);
+            before = now;
+        }
+        assertEquals(12, before, "the counts add up to max_tokens");
+        assertEquals(12, chunks.getLast().getJsonObject("usage").getInteger("completion_tokens"));
+        // without include_usage the extension does nothing (as in vLLM)
+        for (JsonObject c : http.post("/v1/completions", new JsonObject().put("model", model).put("prompt", "Once")
+                .put("stream", true).put("max_tokens", 3).put("stream_options",
+                        new JsonObject().put("continuous_usage_stats", true))).sseJson()) {
+            assertFalse(c.containsKey("usage"), c.encode());
+        }
+    }
+
     /**
      * A stop string made of two consecutive streamed pieces (so it spans tokens) cuts the text
      * right before it, is not emitted, and finishes with "stop".
