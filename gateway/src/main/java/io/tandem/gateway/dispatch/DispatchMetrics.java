@@ -61,7 +61,7 @@ public interface DispatchMetrics {
     /**
      * {@code tandem_migrations_total{reason}}, {@code tandem_gateway_queue_length{model}},
      * {@code tandem_gateway_queue_wait_seconds} (p50, p99), {@code tandem_gateway_queue_refused_total{result}} and
-     * {@code tandem_gateway_overhead_seconds{phase="admit|token"}} (p50, p99 and histogram buckets).
+     * {@code tandem_gateway_overhead_seconds{phase="admit|token"}} (a histogram).
      */
     static DispatchMetrics micrometer(MeterRegistry meters) {
         for (MigrationReason r : MigrationReason.values()) {
@@ -107,13 +107,13 @@ public interface DispatchMetrics {
         };
     }
 
-    /** Percentiles for the dashboard, buckets so a load test can take the p99 of just its own window. */
+    /** A histogram: quantiles over any window (PromQL's histogram_quantile, or a load test's two scrapes). */
     private static Timer overhead(MeterRegistry meters, String phase) {
         return Timer.builder("tandem.gateway.overhead")
                 .description("Time the gateway adds: admit = request received to worker accepted (queue wait excluded), "
                         + "token = worker token message to client write")
                 .tag("phase", phase)
-                .publishPercentiles(0.5, 0.99).publishPercentileHistogram()
+                .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(meters);
     }
