@@ -9,12 +9,14 @@
 # measures output tokens/s, TTFT and ITL, and during the c=16 level it scrapes Tandem's /metrics for its own share
 # (router decision, gateway overhead). Prints a Markdown table with the ratios against issue 12's targets
 # (--json: the same as JSON). LLAMA_BIN_DIR holds llama-server and its .so files (../shared/tools/build-llama-cpp.sh).
-# Environment: THREADS (2), CONCURRENCY (1,8,16), WINDOW_SECONDS (40 per level), WARMUP_REQUESTS (8),
+# Environment: THREADS (2), CONCURRENCY (1,8,16), WINDOW_SECONDS (40 per level), DRAIN_SECONDS (60: requests still
+# streaming this long after a level's window are closed; what they received counts), WARMUP_REQUESTS (8),
 # PROMPT_TOKENS (256), MAX_TOKENS (128), VOCAB (32000), SEED (1), SKIP_BUILD (1: use the jars as they are),
 # TANDEM_FLAGS (extra gateway.jar flags, e.g. "--engine-option max-num-batched-tokens=256"), KEEP (a directory for
-# the raw results and server logs; else a temporary one).
+# the raw results and server logs; else a temporary one), SERVERS ("llama-server Tandem": run only some, reusing the
+# others' results from KEEP).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); model=$(realpath "$2"); shift 2
 json=""; [ "${1:-}" = "--json" ] && json="--json"
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -71,12 +73,16 @@ load() { # label port extra-flags...
   local label=$1 port=$2; shift 2
   ./tandem java -Xmx512m -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
       io.tandem.loadtests.serving.ServingBench run --url "http://127.0.0.1:$port" --label "$label" \
-      --out "$out/$label.json" --concurrency "$concurrency" --window-seconds "${WINDOW_SECONDS:-40}" \
+      --out "$out/$label.json" --concurrency "$concurrency" --window-seconds "${WINDOW_SECONDS:-40}" --drain-seconds "${DRAIN_SECONDS:-60}" \
       --warmup-requests "${WARMUP_REQUESTS:-8}" --prompt-tokens "$prompt" --max-tokens "$gen" \
       --vocab "${VOCAB:-32000}" --seed "${SEED:-1}" "$@"
 }
 
+servers=${SERVERS:-llama-server Tandem}
+runs() { [[ " $servers " == *" $1 "* ]] || { [ -f "$out/$1.json" ] || { echo "SERVERS skips $1 but $out/$1.json is missing (set KEEP)" >&2; exit 2; }; false; }; }
+
 # llama-server: one slot per client, each with room for a prompt, its answer and some slack
+if runs llama-server; then
 port=$(free_port)
 echo "== llama-server on :$port (-t $threads -np $slots)" >&2
 LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin/llama-server" -m "$model" -t "$threads" \
@@ -85,8 +91,10 @@ server=$!
 await_ready "$port" /health "$out/llama-server.log"
 load llama-server "$port"
 stop_server
+fi
 
 # Tandem: the embedded gateway, aggregated (one worker prefills and decodes), the same threads
+if runs Tandem; then
 port=$(free_port)
 echo "== Tandem on :$port (--prefill-workers 0 --threads $threads ${TANDEM_FLAGS:-})" >&2
 ./tandem java -jar gateway/target/gateway.jar --host 127.0.0.1 --port "$port" --model "$model" \
@@ -95,6 +103,7 @@ server=$!
 await_ready "$port" /ready "$out/tandem.log"
 load Tandem "$port" --gateway-metrics
 stop_server
+fi
 
 echo >&2
 echo "Closed loop, distinct ${prompt}-token prompts, $gen output tokens, $threads threads; $(basename "$model"); ratios Tandem / llama-server (✗: target missed)" >&2

@@ -35,6 +35,8 @@ public final class ClosedLoop implements AutoCloseable {
     private final Prompts prompts;
     private final int maxTokens;
     private long nextPrompt;
+    /** How to cut each request in flight (event loop only). */
+    private final java.util.Set<Runnable> open = new java.util.HashSet<>();
 
     public ClosedLoop(String baseUrl, String model, Prompts prompts, int maxTokens) {
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
@@ -50,12 +52,15 @@ public final class ClosedLoop implements AutoCloseable {
 
     /**
      * Runs {@code concurrency} clients until {@code windowNanos} has passed since the start or {@code maxRequests}
-     * requests were started, then waits for those in flight. Blocks the caller.
+     * requests were started, then waits up to {@code drainNanos} for those in flight and cuts the rest (see
+     * {@link StreamTimer#cut()}), so a level takes a bounded time even on a server slowed to a crawl. Blocks the caller.
      */
-    public List<Done> run(int concurrency, long windowNanos, int maxRequests) {
+    public List<Done> run(int concurrency, long windowNanos, int maxRequests, long drainNanos) {
         Promise<List<Done>> all = Promise.promise();
         vertx.runOnContext(v -> {
             long deadline = System.nanoTime() + windowNanos;
+            long cutTimer = vertx.setTimer(Math.max(1, (windowNanos + drainNanos) / 1_000_000), t -> List.copyOf(open).forEach(Runnable::run));
+            all.future().onComplete(ar -> vertx.cancelTimer(cutTimer));
             List<Done> done = new ArrayList<>();
             int[] started = {0}, running = {concurrency};
             Runnable[] client = new Runnable[1];
@@ -80,12 +85,23 @@ public final class ClosedLoop implements AutoCloseable {
     private Future<StreamTimer.Outcome> send(long promptIndex, long sent) {
         StreamTimer timer = new StreamTimer(sent);
         Promise<StreamTimer.Outcome> result = Promise.promise();
+        io.vertx.core.http.HttpClientRequest[] request = new io.vertx.core.http.HttpClientRequest[1];
+        Runnable cut = () -> {
+            timer.cut();
+            result.tryComplete(timer.outcome(maxTokens));
+            if (request[0] != null) request[0].reset();
+        };
+        open.add(cut);
+        result.future().onComplete(ar -> open.remove(cut));
         Buffer body = requestBody(model, prompts.prompt(promptIndex), maxTokens).toBuffer();
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
                 .putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream")
                 .setIdleTimeout(300_000);
         client.request(options)
-                .compose(req -> req.send(body))
+                .compose(req -> {
+                    request[0] = req;
+                    return req.send(body);
+                })
                 .onSuccess(resp -> read(resp, timer, result))
                 .onFailure(err -> {
                     timer.fail("request failed: " + err);

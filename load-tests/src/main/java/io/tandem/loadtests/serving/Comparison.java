@@ -48,15 +48,15 @@ public record Comparison(String baseline, String candidate, List<Row> rows) {
         StringBuilder s = new StringBuilder();
         String vs = baseline + " / " + candidate;
         s.append("| c | out tok/s ").append(vs).append(" | ratio (>= 1.2) | TTFT p50 ms | ratio (<= 1.0) | TTFT p99 ms")
-                .append(" | ITL p50 ms | ITL p99 ms | ratio (<= 1.5) | failed |\n");
-        s.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append(" | ITL p50 ms | ITL p99 ms | ratio (<= 1.5) | failed | cut at the end |\n");
+        s.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             LevelResult b = r.base(), c = r.cand();
-            s.append(f("| %d | %.1f / %.1f | %s | %.0f / %.0f | %s | %.0f / %.0f | %.1f / %.1f | %.1f / %.1f | %s | %d / %d |\n",
+            s.append(f("| %d | %.1f / %.1f | %s | %.0f / %.0f | %s | %.0f / %.0f | %.1f / %.1f | %.1f / %.1f | %s | %d / %d | %d / %d |\n",
                     r.concurrency(), b.outTokensPerSec(), c.outTokensPerSec(), verdict(r.tokensRatio(), TOKENS_TARGET, true),
                     b.ttftMs().p50(), c.ttftMs().p50(), verdict(r.ttftP50Ratio(), TTFT_P50_TARGET, false),
                     b.ttftMs().p99(), c.ttftMs().p99(), b.itlMs().p50(), c.itlMs().p50(), b.itlMs().p99(), c.itlMs().p99(),
-                    verdict(r.itlP99Ratio(), ITL_P99_TARGET, false), b.failed(), c.failed()));
+                    verdict(r.itlP99Ratio(), ITL_P99_TARGET, false), b.failed(), c.failed(), b.cut(), c.cut()));
         }
         for (Row r : rows) {
             JsonObject g = r.cand().gateway();

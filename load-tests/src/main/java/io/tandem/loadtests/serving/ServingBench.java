@@ -16,7 +16,7 @@ import java.util.Map;
  * The serving comparison's command line.
  * <pre>
  * ServingBench run --url http://127.0.0.1:PORT --label NAME --out FILE.json [--concurrency 1,8,16]
- *     [--window-seconds 40] [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
+ *     [--window-seconds 40] [--drain-seconds 60] [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
  *     [--seed 1] [--gateway-metrics]
  * ServingBench compare BASELINE.json CANDIDATE.json [--json]
  * </pre>
@@ -40,6 +40,7 @@ public final class ServingBench {
         Path out = Path.of(required(o, "out"));
         int[] levels = Arrays.stream(o.getOrDefault("concurrency", "1,8,16").split(",")).mapToInt(Integer::parseInt).toArray();
         long window = (long) (Double.parseDouble(o.getOrDefault("window-seconds", "40")) * 1e9);
+        long drain = (long) (Double.parseDouble(o.getOrDefault("drain-seconds", "60")) * 1e9);
         int warmup = Integer.parseInt(o.getOrDefault("warmup-requests", "8"));
         int promptTokens = Integer.parseInt(o.getOrDefault("prompt-tokens", "256"));
         int maxTokens = Integer.parseInt(o.getOrDefault("max-tokens", "128"));
@@ -56,7 +57,7 @@ public final class ServingBench {
                 if (warmup > 0) {
                     int c = Math.min(warmup, top);
                     log(label + ": warm-up, " + warmup + " requests at concurrency " + c);
-                    long failed = load.run(c, Long.MAX_VALUE / 4, warmup).stream().filter(d -> !d.outcome().ok()).count();
+                    long failed = load.run(c, drain, warmup, 0).stream().filter(d -> !d.outcome().ok()).count();
                     if (failed > 0) log(label + ": " + failed + " warm-up request(s) failed");
                 }
                 JsonArray results = new JsonArray();
@@ -65,11 +66,11 @@ public final class ServingBench {
                     boolean scrape = gatewayMetrics && c == top;
                     PrometheusText before = scrape ? PrometheusText.parse(probe.get(url, "/metrics")) : null;
                     long start = System.nanoTime();
-                    List<ClosedLoop.Done> done = load.run(c, window, Integer.MAX_VALUE);
+                    List<ClosedLoop.Done> done = load.run(c, window, Integer.MAX_VALUE, drain);
                     JsonObject gateway = scrape ? gatewayShare(before, PrometheusText.parse(probe.get(url, "/metrics"))) : null;
                     LevelResult r = level(c, start, window, done, gateway);
-                    log(String.format("%s: c=%d  %.1f out tok/s  TTFT p50 %.0f ms  ITL p99 %.1f ms  (%d requests, %d failed)",
-                            label, c, r.outTokensPerSec(), r.ttftMs().p50(), r.itlMs().p99(), r.requests(), r.failed()));
+                    log(String.format("%s: c=%d  %.1f out tok/s  TTFT p50 %.0f ms  ITL p99 %.1f ms  (%d requests, %d cut at the end, %d failed)",
+                            label, c, r.outTokensPerSec(), r.ttftMs().p50(), r.itlMs().p99(), r.requests(), r.cut(), r.failed()));
                     results.add(r.toJson());
                 }
                 JsonObject run = new JsonObject().put("label", label).put("url", url).put("model", model)
@@ -86,7 +87,7 @@ public final class ServingBench {
         List<Long> ttft = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         long tokens = 0;
-        int failed = 0;
+        int failed = 0, cut = 0;
         for (ClosedLoop.Done d : done) {
             StreamTimer.Outcome o = d.outcome();
             tokens += o.tokensBetween(start, end);
@@ -96,12 +97,13 @@ public final class ServingBench {
                 if (errors.size() < 5) errors.add(o.error());
                 continue;
             }
-            ttft.add(o.ttftNanos());
+            if (o.cut()) cut++;
+            if (o.ttftNanos() >= 0) ttft.add(o.ttftNanos());
             itl.add(o.itlNanos());
         }
         double seconds = (Math.min(end, lastEvent) - start) / 1e9;
         long[] allItl = itl.stream().flatMapToLong(Arrays::stream).toArray();
-        return new LevelResult(concurrency, seconds, seconds > 0 ? tokens / seconds : 0, done.size(), failed,
+        return new LevelResult(concurrency, seconds, seconds > 0 ? tokens / seconds : 0, done.size(), cut, failed,
                 Summary.ofNanos(ttft.stream().mapToLong(Long::longValue).toArray()), Summary.ofNanos(allItl), errors, gateway);
     }
 
@@ -151,7 +153,7 @@ public final class ServingBench {
     private static void usage(String missing) {
         System.err.println("ServingBench: expected " + missing + "\n"
                 + "  run --url URL --out FILE.json [--label NAME] [--model NAME] [--concurrency 1,8,16] [--window-seconds 40]\n"
-                + "      [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
+                + "      [--drain-seconds 60] [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
                 + "  compare BASELINE.json CANDIDATE.json [--json]");
         System.exit(2);
     }

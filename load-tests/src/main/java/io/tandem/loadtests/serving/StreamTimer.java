@@ -24,6 +24,7 @@ public final class StreamTimer {
     private int reportedTokens = -1;
     private String error;
     private boolean done;
+    private boolean cut;
     private long[] itl = new long[128];
     private int itlCount;
     /** Per token event: its receive time and token count (for tokens/s over a window). */
@@ -102,6 +103,14 @@ public final class StreamTimer {
         tokens += k;
     }
 
+    /**
+     * The level ended with this request still streaming and the client closed it: what arrived counts (its TTFT and
+     * gaps are real), its length does not.
+     */
+    public void cut() {
+        cut = true;
+    }
+
     /** The request failed (HTTP status, connection, an error event). The first reason counts. */
     public void fail(String why) {
         if (error == null) error = why;
@@ -109,22 +118,23 @@ public final class StreamTimer {
 
     /** What the stream came to; {@code expectedTokens} is what {@code max_tokens} with {@code ignore_eos} promises. */
     public Outcome outcome(int expectedTokens) {
-        String why = error;
-        if (why == null && !done) why = "the stream ended without [DONE]";
-        if (why == null && tokens != expectedTokens) why = "got " + tokens + " tokens, expected " + expectedTokens;
+        String why = cut ? null : error;
+        if (why == null && !cut && !done) why = "the stream ended without [DONE]";
+        if (why == null && !cut && tokens != expectedTokens) why = "got " + tokens + " tokens, expected " + expectedTokens;
         if (why == null && reportedTokens >= 0 && reportedTokens != tokens) {
             why = "counted " + tokens + " tokens, usage says " + reportedTokens;
         }
-        return new Outcome(why, firstNanos < 0 ? -1 : firstNanos - sentNanos, Arrays.copyOf(itl, itlCount),
+        return new Outcome(why, cut, firstNanos < 0 ? -1 : firstNanos - sentNanos, Arrays.copyOf(itl, itlCount),
                 Arrays.copyOf(eventNanos, events), Arrays.copyOf(eventTokens, events), tokens);
     }
 
     /**
-     * @param error       null when the request delivered what it should
+     * @param error       null when the request delivered what it should (or was cut)
+     * @param cut         the level ended before the request: it was closed while streaming
      * @param ttftNanos   -1 without a token
      * @param eventNanos  receive time of each token event, and {@code eventTokens} its tokens
      */
-    public record Outcome(String error, long ttftNanos, long[] itlNanos, long[] eventNanos, int[] eventTokens, int tokens) {
+    public record Outcome(String error, boolean cut, long ttftNanos, long[] itlNanos, long[] eventNanos, int[] eventTokens, int tokens) {
         public boolean ok() {
             return error == null;
         }
