@@ -81,7 +81,7 @@ final class GatewayVerticle extends VerticleBase {
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
         // compiled before the first request: cold, a decision is slow enough to be preempted often (RouterWarmup)
-        Future<Void> warm = vertx.executeBlocking(() -> {
+        Future<Void> warm = RouterWarmup.DECISIONS <= 0 ? Future.succeededFuture() : vertx.executeBlocking(() -> {
             long t0 = System.nanoTime();
             RouterWarmup.run(options.router(), options.kvCostModel(), RouterWarmup.DECISIONS);
             LOG.log(System.Logger.Level.DEBUG, "router warm-up: " + RouterWarmup.DECISIONS + " decisions in "

@@ -27,8 +27,11 @@ import java.util.SplittableRandom;
  * it is rare: p99 27-62 µs over the same calls. The warm-up costs tens of milliseconds once, at start.
  */
 public final class RouterWarmup {
-    /** Enough calls for C2 on the decision's methods (its tier-4 threshold is 5000 invocations, fewer with loops). */
-    public static final int DECISIONS = 6_000;
+    /**
+     * Enough calls for C2 on the decision's methods (its tier-4 threshold is 5000 invocations, fewer with loops);
+     * {@code -Dtandem.router.warmup=N} changes it (0: no warm-up, to measure a cold gateway).
+     */
+    public static final int DECISIONS = Integer.getInteger("tandem.router.warmup", 6_000);
     private static final int WORKERS = 4;
     private static final int PROMPT_TOKENS = 256;
 
