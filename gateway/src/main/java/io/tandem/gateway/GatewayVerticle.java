@@ -12,6 +12,7 @@ import io.tandem.gateway.kv.KvIndexSubscription;
 import io.tandem.gateway.router.InFlightLedger;
 import io.tandem.gateway.router.PeerInFlight;
 import io.tandem.gateway.router.PrefixLookup;
+import io.tandem.gateway.router.RouterWarmup;
 import io.tandem.gateway.router.SuspectWorkers;
 import io.tandem.gateway.router.WorkerRouter;
 import io.tandem.registry.kv.ApproxKvIndexer;
@@ -79,7 +80,15 @@ final class GatewayVerticle extends VerticleBase {
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
-        return (options.kvEvents() ? kvIndex.start() : Future.<Void>succeededFuture()).compose(v -> server.listen());
+        // compiled before the first request: cold, a decision is slow enough to be preempted often (RouterWarmup)
+        Future<Void> warm = RouterWarmup.DECISIONS <= 0 ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+            long t0 = System.nanoTime();
+            RouterWarmup.run(options.router(), options.kvCostModel(), RouterWarmup.DECISIONS);
+            LOG.log(System.Logger.Level.DEBUG, "router warm-up: " + RouterWarmup.DECISIONS + " decisions in "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            return null;
+        }, false);
+        return Future.join(warm, options.kvEvents() ? kvIndex.start() : Future.<Void>succeededFuture()).compose(v -> server.listen());
     }
 
     @Override

@@ -12,6 +12,8 @@ import java.util.List;
  * @param stop         at most 4 non-empty stop strings
  * @param logprobs     top alternatives per token to return, -1 for no logprobs at all
  * @param includeUsage stream a final usage chunk (only with stream)
+ * @param continuousUsage vLLM's extension {@code stream_options.continuous_usage_stats} (with include_usage): every
+ *                     chunk also carries the usage so far, so a client knows how many tokens each chunk holds
  * @param ignoreEos    vLLM's extension: keep generating past end-of-generation tokens
  * @param tokensAsIds  vLLM's extension {@code return_tokens_as_token_ids}: logprobs name tokens
  *                     {@code token_id:N} instead of by their text (exact even for partial UTF-8)
@@ -32,6 +34,7 @@ public record CompletionRequest(
         List<String> stop,
         boolean stream,
         boolean includeUsage,
+        boolean continuousUsage,
         double presencePenalty,
         double frequencyPenalty,
         int logprobs,

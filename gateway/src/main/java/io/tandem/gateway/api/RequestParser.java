@@ -16,8 +16,9 @@ import java.util.Set;
  * whose {@code param} names the offending field. Pure: no server, no model.
  *
  * <p>Unknown fields are ignored (OpenAI clients send extra ones); known fields the gateway
- * cannot honour (n > 1, echo, tools...) are refused rather than silently ignored. One vLLM
- * extension is read: {@code ignore_eos} (load tests want fixed output lengths).
+ * cannot honour (n > 1, echo, tools...) are refused rather than silently ignored. vLLM's
+ * extensions {@code ignore_eos} (load tests want fixed output lengths), {@code return_tokens_as_token_ids},
+ * {@code priority} and {@code stream_options.continuous_usage_stats} are read.
  */
 public final class RequestParser {
 
@@ -77,12 +78,15 @@ public final class RequestParser {
 
         Boolean stream = f.bool("stream");
         boolean streaming = stream != null && stream;
-        boolean includeUsage = false;
+        boolean includeUsage = false, continuousUsage = false;
         JsonObject streamOptions = f.object("stream_options");
         if (streamOptions != null) {
             if (!streaming) throw ApiException.invalid("stream_options", "'stream_options' is only allowed when 'stream' is true");
-            Boolean usage = new Fields(streamOptions, "stream_options.").bool("include_usage");
+            Fields options = new Fields(streamOptions, "stream_options.");
+            Boolean usage = options.bool("include_usage");
             includeUsage = usage != null && usage;
+            Boolean continuous = options.bool("continuous_usage_stats");
+            continuousUsage = includeUsage && continuous != null && continuous; // as vLLM: only with include_usage
         }
 
         int logprobs = endpoint == Endpoint.CHAT ? chatLogprobs(f) : completionLogprobs(f);
@@ -93,7 +97,7 @@ public final class RequestParser {
         refuseUnsupported(endpoint, f);
 
         return new CompletionRequest(endpoint, model, messages, prompt, maxTokens, temperature, topP,
-                topK == null || topK <= 0 ? 0 : topK, minP, seed, stop(body.getValue("stop")), streaming, includeUsage,
+                topK == null || topK <= 0 ? 0 : topK, minP, seed, stop(body.getValue("stop")), streaming, includeUsage, continuousUsage,
                 presence, frequency, logprobs, user, ignoreEos != null && ignoreEos,
                 tokensAsIds != null && tokensAsIds, priority == null ? 0 : priority);
     }

@@ -50,6 +50,17 @@ public final class ResponseShapes {
                 .put("usage", usage(usage));
     }
 
+    /**
+     * {@code stream_options.continuous_usage_stats}: {@code chunk} with the usage so far instead of {@code null}
+     * (cached tokens are known only at the end, in the usage chunk).
+     */
+    public static JsonObject withRunningUsage(JsonObject chunk, int promptTokens, long completionTokens) {
+        return chunk.put("usage", new JsonObject()
+                .put("prompt_tokens", promptTokens)
+                .put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens));
+    }
+
     /** The whole non-streamed response. */
     public static JsonObject completion(Meta meta, String text, String finishReason, Usage usage, JsonObject logprobs) {
         JsonObject choice;

@@ -129,7 +129,18 @@ public final class Dispatcher {
      */
     public GenerationStream start(String requestId, String model, int[] promptTokens, SamplingParams sampling,
                                   int priority, StreamListener listener) {
+        return start(requestId, model, promptTokens, sampling, priority, System.nanoTime(), listener);
+    }
+
+    /**
+     * As {@link #start(String, String, int[], SamplingParams, int, StreamListener)}, for a request the gateway received
+     * at {@code receivedNanos} ({@link System#nanoTime()}): the worker's accept records the gateway's admission time
+     * from then ({@code tandem_gateway_overhead_seconds{phase="admit"}}).
+     */
+    public GenerationStream start(String requestId, String model, int[] promptTokens, SamplingParams sampling,
+                                  int priority, long receivedNanos, StreamListener listener) {
         GenerationStream g = new GenerationStream(this, requestId, model, promptTokens, resumable(sampling), priority, listener);
+        g.receivedNanos = receivedNanos;
         g.arrival = arrivals++;
         active.add(g);
         if (queue.size(model) > 0) enqueue(g); // others wait already: no overtaking
@@ -295,7 +306,9 @@ public final class Dispatcher {
     private void settledFromQueue(GenerationStream g, boolean placed) {
         if (g.queuedAtNanos < 0 || !pumping.contains(g.model)) return;
         pumping.remove(g.model);
-        if (placed) dispatchMetrics.dequeued(System.nanoTime() - g.queuedAtNanos);
+        long waited = System.nanoTime() - g.queuedAtNanos;
+        g.queuedNanos += waited;
+        if (placed) dispatchMetrics.dequeued(waited);
         if (g.queueTimer >= 0) vertx.cancelTimer(g.queueTimer);
         g.queueTimer = -1;
         g.queuedAtNanos = -1;
@@ -309,6 +322,16 @@ public final class Dispatcher {
             pump(model);
             scheduleRetry(model);
         }));
+    }
+
+    /** The first worker accepted {@code g}: the gateway's share of admitting it, without its queue wait. */
+    void admitted(GenerationStream g) {
+        dispatchMetrics.admitted(System.nanoTime() - g.receivedNanos - g.queuedNanos);
+    }
+
+    /** A token message of {@code nanos} went from its arrival to the client. */
+    void relayed(long nanos) {
+        dispatchMetrics.relayed(nanos);
     }
 
     /** Continues {@code g} on another worker after its attempt on {@code fromWorker} failed. */

@@ -55,6 +55,9 @@ public final class GenerationStream implements WorkerAttempt.Listener {
     boolean waitsForAnyWorker;
     long queuedAtNanos = -1;
     long queueTimer = -1;
+    /** When the gateway received the request ({@link System#nanoTime()}), and how long it waited in the queue since. */
+    long receivedNanos;
+    long queuedNanos;
     /** Arrival order among requests of equal priority. */
     long arrival;
     /** Attempts started so far, all rounds: names the next attempt. */
@@ -159,7 +162,10 @@ public final class GenerationStream implements WorkerAttempt.Listener {
         attempt = a;
         state = State.STREAMING;
         boolean first = acceptance.tryComplete(this);
-        if (first) listener.onAccepted(this);
+        if (first) {
+            dispatcher.admitted(this);
+            listener.onAccepted(this);
+        }
         a.accepted(this);
     }
 

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
+import java.time.Duration;
+
 /** What routing decisions cost and how much of each prompt the chosen worker had cached. */
 public interface RoutingMetrics {
     RoutingMetrics NONE = (nanos, cached, prompt) -> {};
@@ -11,12 +13,14 @@ public interface RoutingMetrics {
     void routed(long decisionNanos, int cachedBlocks, int promptBlocks);
 
     /**
-     * {@code tandem_router_decision_seconds} (p50, p99), {@code tandem_router_prompt_blocks_total} and
+     * {@code tandem_router_decision_seconds} (a histogram), {@code tandem_router_prompt_blocks_total} and
      * {@code tandem_router_prefix_hit_blocks_total} (their ratio is the routed prefix hit rate).
      */
     static RoutingMetrics micrometer(MeterRegistry meters, String mode) {
         Timer decision = Timer.builder("tandem.router.decision").description("Time to choose a worker")
-                .tag("mode", mode).publishPercentiles(0.5, 0.99).register(meters);
+                // a histogram: quantiles over any window (PromQL's histogram_quantile, or a load test's two scrapes)
+                .tag("mode", mode).publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(1))
+                .register(meters);
         Counter prompt = Counter.builder("tandem.router.prompt.blocks").description("KV blocks of routed prompts")
                 .tag("mode", mode).register(meters);
         Counter hit = Counter.builder("tandem.router.prefix.hit.blocks")

@@ -149,8 +149,10 @@ final class WorkerAttempt {
                 expectedSeq++;
                 received += t.tokens().length;
                 if (stopping) return;
+                long arrived = System.nanoTime();
                 armIdle();
                 listener.onTokens(t.tokens(), t.logprobs());
+                dispatcher.relayed(System.nanoTime() - arrived);
             }
             case StreamMessage.Alive a -> armIdle();
             case StreamMessage.Finished f -> {

@@ -44,6 +44,7 @@ final class CompletionHandler implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
+        long received = System.nanoTime();
         CompletionRequest request = RequestParser.parse(endpoint, ctx.body().buffer());
         ServedModel model = models.get(request.model()).orElseThrow(() -> ApiException.modelNotFound(request.model()));
         String id = endpoint.idPrefix() + UUID.randomUUID().toString().replace("-", "");
@@ -52,15 +53,15 @@ final class CompletionHandler implements Handler<RoutingContext> {
                 : new JsonSession(vertx, ctx.response(), request, model, id, metrics, settings);
 
         vertx.executeBlocking(() -> Preprocessor.prepare(request, model), false)
-                .onSuccess(prepared -> dispatch(session, id, model, prepared))
+                .onSuccess(prepared -> dispatch(session, id, model, prepared, received))
                 .onFailure(err -> session.fail(asApi(err)));
     }
 
-    private void dispatch(CompletionSession session, String id, ServedModel model, PreparedRequest prepared) {
+    private void dispatch(CompletionSession session, String id, ServedModel model, PreparedRequest prepared, long received) {
         if (session.isFinished()) return; // the client left while we tokenized
         session.prepared(prepared.promptTokens().length);
         GenerationStream stream = dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(),
-                session.request.priority(), session);
+                session.request.priority(), received, session);
         session.dispatched(stream);
         stream.acceptance().onFailure(err -> session.fail(asApi(err)));
     }

@@ -71,6 +71,16 @@ abstract class CompletionSession implements StreamListener {
         this.stream = stream;
     }
 
+    /** The prompt's tokens (as tokenized here). */
+    protected int promptTokens() {
+        return promptTokens;
+    }
+
+    /** Tokens received from the worker(s) so far. */
+    protected long receivedTokens() {
+        return receivedTokens;
+    }
+
     boolean isFinished() {
         return finished;
     }

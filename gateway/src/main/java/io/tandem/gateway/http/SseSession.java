@@ -41,7 +41,7 @@ final class SseSession extends CompletionSession {
     @Override
     protected void emit(String text, int tokens) {
         JsonObject lps = logprobs.drain();
-        if (!text.isEmpty() || lps != null) write(ResponseShapes.textChunk(meta, text, lps));
+        if (!text.isEmpty() || lps != null) write(running(ResponseShapes.textChunk(meta, text, lps), receivedTokens()));
         if (response.writeQueueFull()) {
             heldCredits += tokens;
             response.drainHandler(v -> {
@@ -57,10 +57,15 @@ final class SseSession extends CompletionSession {
     @Override
     protected void complete(String tail, String finishReason, Usage usage) {
         JsonObject lps = logprobs.drain();
-        if (!tail.isEmpty() || lps != null) write(ResponseShapes.textChunk(meta, tail, lps));
-        write(ResponseShapes.finishChunk(meta, finishReason));
+        if (!tail.isEmpty() || lps != null) write(running(ResponseShapes.textChunk(meta, tail, lps), usage.completionTokens()));
+        write(running(ResponseShapes.finishChunk(meta, finishReason), usage.completionTokens()));
         if (meta.usageInChunks()) write(ResponseShapes.usageChunk(meta, usage));
         response.end(Sse.DONE);
+    }
+
+    /** With continuous usage stats the chunk tells the tokens so far, so clients can count tokens per chunk. */
+    private JsonObject running(JsonObject chunk, long completionTokens) {
+        return request.continuousUsage() ? ResponseShapes.withRunningUsage(chunk, promptTokens(), completionTokens) : chunk;
     }
 
     private void write(JsonObject event) {

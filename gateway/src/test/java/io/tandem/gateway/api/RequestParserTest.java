@@ -40,6 +40,7 @@ class RequestParserTest {
         assertEquals(List.of(), r.stop());
         assertFalse(r.stream());
         assertFalse(r.includeUsage());
+        assertFalse(r.continuousUsage());
         assertEquals(-1, r.logprobs());
     }
 
@@ -47,7 +48,7 @@ class RequestParserTest {
     void everyFieldIsRead() {
         JsonObject body = chat().put("max_tokens", 7).put("temperature", 0.5).put("top_p", 0.9).put("top_k", 40)
                 .put("min_p", 0.05).put("seed", 1234567890123L).put("stop", new JsonArray().add("a").add("bc"))
-                .put("stream", true).put("stream_options", new JsonObject().put("include_usage", true))
+                .put("stream", true).put("stream_options", new JsonObject().put("include_usage", true).put("continuous_usage_stats", true))
                 .put("presence_penalty", -1.5).put("frequency_penalty", 2).put("logprobs", true).put("top_logprobs", 3)
                 .put("user", "u1").put("n", 1).put("some_future_field", new JsonObject());
         CompletionRequest r = RequestParser.parse(Endpoint.CHAT, body);
@@ -58,6 +59,7 @@ class RequestParserTest {
         assertEquals(0.05, r.minP());
         assertEquals(1234567890123L, r.seed());
         assertEquals(List.of("a", "bc"), r.stop());
+        assertTrue(r.continuousUsage());
         assertTrue(r.stream());
         assertTrue(r.includeUsage());
         assertEquals(-1.5, r.presencePenalty());

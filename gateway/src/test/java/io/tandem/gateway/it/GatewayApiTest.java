@@ -208,6 +208,34 @@ class GatewayApiTest {
         assertEquals("length", chunks.getLast().getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
     }
 
+    /** vLLM's continuous_usage_stats: every chunk tells the tokens so far, so a client can count tokens per chunk. */
+    @Test
+    void streamedCompletionWithContinuousUsage() {
+        JsonObject options = new JsonObject().put("include_usage", true).put("continuous_usage_stats", true);
+        List<JsonObject> chunks = http.post("/v1/completions", new JsonObject().put("model", model)
+                .put("prompt", new JsonArray().add(1).add(300).add(301).add(302).add(303)).put("stream", true)
+                .put("max_tokens", 12).put("ignore_eos", true).put("stream_options", options)).sseJson();
+        long before = 0;
+        for (JsonObject c : chunks.subList(0, chunks.size() - 1)) {
+            JsonObject usage = c.getJsonObject("usage");
+            assertNotNull(usage, "every chunk carries the usage so far: " + c);
+            assertEquals(5, usage.getInteger("prompt_tokens"));
+            long now = usage.getLong("completion_tokens");
+            assertEquals(5 + now, usage.getLong("total_tokens"));
+            String text = c.getJsonArray("choices").getJsonObject(0).getString("text");
+            if (!text.isEmpty()) assertTrue(now > before, "a chunk with text holds at least one new token: " + c);
+            before = now;
+        }
+        assertEquals(12, before, "the counts add up to max_tokens");
+        assertEquals(12, chunks.getLast().getJsonObject("usage").getInteger("completion_tokens"));
+        // without include_usage the extension does nothing (as in vLLM)
+        for (JsonObject c : http.post("/v1/completions", new JsonObject().put("model", model).put("prompt", "Once")
+                .put("stream", true).put("max_tokens", 3).put("stream_options",
+                        new JsonObject().put("continuous_usage_stats", true))).sseJson()) {
+            assertFalse(c.containsKey("usage"), c.encode());
+        }
+    }
+
     /**
      * A stop string made of two consecutive streamed pieces (so it spans tokens) cuts the text
      * right before it, is not emitted, and finishes with "stop".
@@ -362,5 +390,43 @@ class GatewayApiTest {
                 "tandem_gateway_in_flight_requests")) {
             assertTrue(text.contains(name), "missing " + name);
         }
+    }
+
+    /**
+     * The gateway's own share: one admission per request (received to accepted) and one relay per token message
+     * (arrival to client write), each well under the request's duration; the routing decision too, with buckets.
+     */
+    @Test
+    void gatewayOverheadIsRecorded() {
+        String admit = "tandem_gateway_overhead_seconds_%s{phase=\"admit\"}", token = "tandem_gateway_overhead_seconds_%s{phase=\"token\"}";
+        String decision = "tandem_router_decision_seconds_%s{mode=\"kv\"}";
+        String before = http.get("/metrics").body();
+        long t0 = System.nanoTime();
+        List<JsonObject> chunks = http.post("/v1/completions", new JsonObject().put("model", model).put("prompt", "Once upon")
+                .put("stream", true).put("max_tokens", 6).put("ignore_eos", true)).sseJson();
+        double requestSeconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals("length", chunks.getLast().getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
+        String after = http.get("/metrics").body();
+
+        assertEquals(1, delta(before, after, admit.formatted("count")), "one admission per request");
+        double admitted = delta(before, after, admit.formatted("sum"));
+        assertTrue(admitted > 0 && admitted < requestSeconds, "admission took " + admitted + " s of a " + requestSeconds + " s request");
+        double messages = delta(before, after, token.formatted("count"));
+        assertTrue(messages >= 1 && messages <= 6, "one relay per token message (6 tokens): " + messages);
+        double relayed = delta(before, after, token.formatted("sum"));
+        assertTrue(relayed > 0 && relayed < requestSeconds, "relaying took " + relayed + " s of a " + requestSeconds + " s request");
+        assertEquals(1, delta(before, after, decision.formatted("count")), "one routing decision");
+        assertTrue(after.contains("tandem_gateway_overhead_seconds_bucket{phase=\"token\",le="), "buckets, so a window's p99 can be taken");
+        assertTrue(after.contains("tandem_router_decision_seconds_bucket{mode=\"kv\",le="));
+    }
+
+    private static double delta(String before, String after, String sample) {
+        return sample(after, sample) - sample(before, sample);
+    }
+
+    /** A sample's value in Prometheus text, 0 when absent. */
+    private static double sample(String text, String sample) {
+        return text.lines().filter(l -> l.startsWith(sample + " ")).mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).strip()))
+                .findFirst().orElse(0);
     }
 }
