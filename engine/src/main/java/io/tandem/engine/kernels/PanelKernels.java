@@ -104,12 +104,19 @@ final class PanelKernels {
         }
     }
 
+    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API bit-manipulating decode
+    // (VectorKernels.f16x) is an order of magnitude slower here
+
     private static void decodeF16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
-        for (int c = c0; c < c1; c++) VectorKernels.f16x(s, po + 2L * L * c).intoArray(dst, dOff + (c - c0) * L);
+        long from = po + 2L * L * c0;
+        int n = (c1 - c0) * L;
+        for (int i = 0; i < n; i++) dst[dOff + i] = Float.float16ToFloat(s.get(SHORT_LE, from + 2L * i));
     }
 
     private static void decodeBf16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
-        for (int c = c0; c < c1; c++) VectorKernels.bf16x(s, po + 2L * L * c).intoArray(dst, dOff + (c - c0) * L);
+        long from = po + 2L * L * c0;
+        int n = (c1 - c0) * L;
+        for (int i = 0; i < n; i++) dst[dOff + i] = Float.intBitsToFloat((s.get(SHORT_LE, from + 2L * i) & 0xffff) << 16);
     }
 
     /** {@code c0} and {@code c1} are multiples of 32. */
@@ -240,7 +247,7 @@ final class PanelKernels {
     }
 
     /** Two panels x eight items; results at {@code out[2L * j + i * L]} for item j, panel i. */
-    private static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out) {
+    static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
@@ -289,6 +296,39 @@ final class PanelKernels {
         c6.intoArray(out, 13 * L);
         a7.intoArray(out, 14 * L);
         c7.intoArray(out, 15 * L);
+    }
+
+    /** Four panels x six items; results at {@code out[4L * j + i * L]} for item j, panel i. */
+    static void gemm4x6(float[] t, int s, int cols, float[] x, int b, float[] out) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+        FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+        FloatVector d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
+        for (int c = 0; c < cols; c++) {
+            int o = c * L;
+            FloatVector w0 = FloatVector.fromArray(F, t, o), w1 = FloatVector.fromArray(F, t, s + o);
+            FloatVector w2 = FloatVector.fromArray(F, t, 2 * s + o), w3 = FloatVector.fromArray(F, t, 3 * s + o);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+            a0 = w0.fma(v, a0); b0 = w1.fma(v, b0); c0 = w2.fma(v, c0); d0 = w3.fma(v, d0);
+            v = FloatVector.broadcast(F, x[x1 + c]);
+            a1 = w0.fma(v, a1); b1 = w1.fma(v, b1); c1 = w2.fma(v, c1); d1 = w3.fma(v, d1);
+            v = FloatVector.broadcast(F, x[x2 + c]);
+            a2 = w0.fma(v, a2); b2 = w1.fma(v, b2); c2 = w2.fma(v, c2); d2 = w3.fma(v, d2);
+            v = FloatVector.broadcast(F, x[x3 + c]);
+            a3 = w0.fma(v, a3); b3 = w1.fma(v, b3); c3 = w2.fma(v, c3); d3 = w3.fma(v, d3);
+            v = FloatVector.broadcast(F, x[x4 + c]);
+            a4 = w0.fma(v, a4); b4 = w1.fma(v, b4); c4 = w2.fma(v, c4); d4 = w3.fma(v, d4);
+            v = FloatVector.broadcast(F, x[x5 + c]);
+            a5 = w0.fma(v, a5); b5 = w1.fma(v, b5); c5 = w2.fma(v, c5); d5 = w3.fma(v, d5);
+        }
+        a0.intoArray(out, 0); b0.intoArray(out, L); c0.intoArray(out, 2 * L); d0.intoArray(out, 3 * L);
+        a1.intoArray(out, 4 * L); b1.intoArray(out, 5 * L); c1.intoArray(out, 6 * L); d1.intoArray(out, 7 * L);
+        a2.intoArray(out, 8 * L); b2.intoArray(out, 9 * L); c2.intoArray(out, 10 * L); d2.intoArray(out, 11 * L);
+        a3.intoArray(out, 12 * L); b3.intoArray(out, 13 * L); c3.intoArray(out, 14 * L); d3.intoArray(out, 15 * L);
+        a4.intoArray(out, 16 * L); b4.intoArray(out, 17 * L); c4.intoArray(out, 18 * L); d4.intoArray(out, 19 * L);
+        a5.intoArray(out, 20 * L); b5.intoArray(out, 21 * L); c5.intoArray(out, 22 * L); d5.intoArray(out, 23 * L);
     }
 
     /** Two panels x four items, laid out as {@link #gemm2x8}. */
