@@ -49,7 +49,7 @@ public interface Kernels {
 
     /**
      * As {@link #matvec(WeightMatrix, int, int, float[], int, float[], int, boolean)} for the rows of panels
-     * {@code [p0, p1)} of packed weights (from {@link #pack}). Each output is the same sequential FMA chain along the
+     * {@code [p0, p1)} of packed weights (from {@link #pack}). Each output is the same blocked FMA chain along the
      * columns as in {@link #gemm(PanelMatrix, float[], int, int, float[], int, int, float[], int, boolean, float[])}.
      */
     default void matvec(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff, boolean accumulate,

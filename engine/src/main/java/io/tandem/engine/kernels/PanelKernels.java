@@ -16,10 +16,10 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
 import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
 
 /**
- * The vector kernels on {@link PanelMatrix} weights. Numerics: output row {@code r} of item {@code x} is one
- * sequential fused-multiply-add chain along the columns, {@code acc = fma(w[r][c], x[c], acc)} for
- * {@code c = 0 .. cols-1} from {@code acc = 0}, with {@code w[r][c]} decoded exactly ({@code d * q} is exact in
- * float). The chains of a panel's rows run side by side in one vector, so there are no horizontal reductions, and
+ * The vector kernels on {@link PanelMatrix} weights. Numerics: output row {@code r} of item {@code x} is
+ * {@code acc = acc + s_k} over the 32-column blocks {@code k} in order from {@code acc = 0}, where {@code s_k} is one
+ * sequential fused-multiply-add chain {@code s = fma(w[r][c], x[c], s)} over the block's columns from {@code s = 0},
+ * with {@code w[r][c]} decoded exactly ({@code d * q} is exact in float). The chains of a panel's rows run side by side in one vector, so there are no horizontal reductions, and
  * the single-item path ({@link #matvec}) and the batched one ({@link #gemm}) compute the same chain: every output has
  * the same bits whatever the batch. It is also the chain of {@link ScalarKernels}.
  */
@@ -32,6 +32,11 @@ final class PanelKernels {
     private static final int GROUP = 4;
     /** Columns decoded at a time by {@link #matvec} for the non-F32 types (a multiple of 32; L1-sized). */
     static final int CHUNK = 128;
+    /**
+     * Columns summed in one inner chain: an output is the sum, in column order, of the chains of its 32-column
+     * blocks (two levels, so rounding grows with 32 + cols/32 terms rather than cols).
+     */
+    static final int BLOCK = 32;
     /** Panels of one {@link #gemm} tile. */
     static final int TILE_PANELS = 2;
 
@@ -163,13 +168,21 @@ final class PanelKernels {
         int t0 = 0, t1 = Math.min(1, g - 1) * stride, t2 = Math.min(2, g - 1) * stride, t3 = (g - 1) * stride;
         FloatVector a0 = FloatVector.fromArray(F, acc, ao), a1 = FloatVector.fromArray(F, acc, ao + L);
         FloatVector a2 = FloatVector.fromArray(F, acc, ao + 2 * L), a3 = FloatVector.fromArray(F, acc, ao + 3 * L);
-        for (int c = 0; c < k; c++) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
-            int o = c * L;
-            a0 = FloatVector.fromArray(F, t, t0 + o).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, t, t1 + o).fma(xv, a1);
-            a2 = FloatVector.fromArray(F, t, t2 + o).fma(xv, a2);
-            a3 = FloatVector.fromArray(F, t, t3 + o).fma(xv, a3);
+        for (int c0 = 0; c0 < k; c0 += BLOCK) {
+            int c1 = Math.min(k, c0 + BLOCK);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = c0; c < c1; c++) {
+                FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
+                int o = c * L;
+                s0 = FloatVector.fromArray(F, t, t0 + o).fma(xv, s0);
+                s1 = FloatVector.fromArray(F, t, t1 + o).fma(xv, s1);
+                s2 = FloatVector.fromArray(F, t, t2 + o).fma(xv, s2);
+                s3 = FloatVector.fromArray(F, t, t3 + o).fma(xv, s3);
+            }
+            a0 = a0.add(s0);
+            a1 = a1.add(s1);
+            a2 = a2.add(s2);
+            a3 = a3.add(s3);
         }
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + L);
@@ -187,13 +200,21 @@ final class PanelKernels {
             int g = Math.min(GROUP, p1 - p);
             long o0 = p * pb, o1 = (p + Math.min(1, g - 1)) * pb, o2 = (p + Math.min(2, g - 1)) * pb, o3 = (p + g - 1) * pb;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < cols; c++) {
-                FloatVector xv = FloatVector.broadcast(F, x[xOff + c]);
-                long o = c * cb;
-                a0 = FloatVector.fromMemorySegment(F, s, o0 + o, LE).fma(xv, a0);
-                a1 = FloatVector.fromMemorySegment(F, s, o1 + o, LE).fma(xv, a1);
-                a2 = FloatVector.fromMemorySegment(F, s, o2 + o, LE).fma(xv, a2);
-                a3 = FloatVector.fromMemorySegment(F, s, o3 + o, LE).fma(xv, a3);
+            for (int c0 = 0; c0 < cols; c0 += BLOCK) {
+                int c1 = Math.min(cols, c0 + BLOCK);
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int c = c0; c < c1; c++) {
+                    FloatVector xv = FloatVector.broadcast(F, x[xOff + c]);
+                    long o = c * cb;
+                    s0 = FloatVector.fromMemorySegment(F, s, o0 + o, LE).fma(xv, s0);
+                    s1 = FloatVector.fromMemorySegment(F, s, o1 + o, LE).fma(xv, s1);
+                    s2 = FloatVector.fromMemorySegment(F, s, o2 + o, LE).fma(xv, s2);
+                    s3 = FloatVector.fromMemorySegment(F, s, o3 + o, LE).fma(xv, s3);
+                }
+                a0 = a0.add(s0);
+                a1 = a1.add(s1);
+                a2 = a2.add(s2);
+                a3 = a3.add(s3);
             }
             a0.intoArray(scratch, 0);
             a1.intoArray(scratch, L);
@@ -248,116 +269,146 @@ final class PanelKernels {
 
     /** Two panels x eight items; results at {@code out[2L * j + i * L]} for item j, panel i. */
     static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
-        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols,
                 x6 = x5 + cols, x7 = x6 + cols;
-        for (int c = 0; c < cols; c++) {
-            FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a0 = w0.fma(v, a0);
-            c0 = w1.fma(v, c0);
-            v = FloatVector.broadcast(F, x[x1 + c]);
-            a1 = w0.fma(v, a1);
-            c1 = w1.fma(v, c1);
-            v = FloatVector.broadcast(F, x[x2 + c]);
-            a2 = w0.fma(v, a2);
-            c2 = w1.fma(v, c2);
-            v = FloatVector.broadcast(F, x[x3 + c]);
-            a3 = w0.fma(v, a3);
-            c3 = w1.fma(v, c3);
-            v = FloatVector.broadcast(F, x[x4 + c]);
-            a4 = w0.fma(v, a4);
-            c4 = w1.fma(v, c4);
-            v = FloatVector.broadcast(F, x[x5 + c]);
-            a5 = w0.fma(v, a5);
-            c5 = w1.fma(v, c5);
-            v = FloatVector.broadcast(F, x[x6 + c]);
-            a6 = w0.fma(v, a6);
-            c6 = w1.fma(v, c6);
-            v = FloatVector.broadcast(F, x[x7 + c]);
-            a7 = w0.fma(v, a7);
-            c7 = w1.fma(v, c7);
+        java.util.Arrays.fill(out, 0, 16 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+            FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+            for (int c = k0; c < k1; c++) {
+                FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0);
+                c0 = w1.fma(v, c0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1);
+                c1 = w1.fma(v, c1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2);
+                c2 = w1.fma(v, c2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3);
+                c3 = w1.fma(v, c3);
+                v = FloatVector.broadcast(F, x[x4 + c]);
+                a4 = w0.fma(v, a4);
+                c4 = w1.fma(v, c4);
+                v = FloatVector.broadcast(F, x[x5 + c]);
+                a5 = w0.fma(v, a5);
+                c5 = w1.fma(v, c5);
+                v = FloatVector.broadcast(F, x[x6 + c]);
+                a6 = w0.fma(v, a6);
+                c6 = w1.fma(v, c6);
+                v = FloatVector.broadcast(F, x[x7 + c]);
+                a7 = w0.fma(v, a7);
+                c7 = w1.fma(v, c7);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            a4.add(FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
+            c4.add(FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
+            a5.add(FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
+            c5.add(FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
+            a6.add(FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
+            c6.add(FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
+            a7.add(FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
+            c7.add(FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
         }
-        a0.intoArray(out, 0);
-        c0.intoArray(out, L);
-        a1.intoArray(out, 2 * L);
-        c1.intoArray(out, 3 * L);
-        a2.intoArray(out, 4 * L);
-        c2.intoArray(out, 5 * L);
-        a3.intoArray(out, 6 * L);
-        c3.intoArray(out, 7 * L);
-        a4.intoArray(out, 8 * L);
-        c4.intoArray(out, 9 * L);
-        a5.intoArray(out, 10 * L);
-        c5.intoArray(out, 11 * L);
-        a6.intoArray(out, 12 * L);
-        c6.intoArray(out, 13 * L);
-        a7.intoArray(out, 14 * L);
-        c7.intoArray(out, 15 * L);
     }
 
     /** Four panels x six items; results at {@code out[4L * j + i * L]} for item j, panel i. */
     static void gemm4x6(float[] t, int s, int cols, float[] x, int b, float[] out) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
-        FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
-        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
-        FloatVector d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
         int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
-        for (int c = 0; c < cols; c++) {
-            int o = c * L;
-            FloatVector w0 = FloatVector.fromArray(F, t, o), w1 = FloatVector.fromArray(F, t, s + o);
-            FloatVector w2 = FloatVector.fromArray(F, t, 2 * s + o), w3 = FloatVector.fromArray(F, t, 3 * s + o);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a0 = w0.fma(v, a0); b0 = w1.fma(v, b0); c0 = w2.fma(v, c0); d0 = w3.fma(v, d0);
-            v = FloatVector.broadcast(F, x[x1 + c]);
-            a1 = w0.fma(v, a1); b1 = w1.fma(v, b1); c1 = w2.fma(v, c1); d1 = w3.fma(v, d1);
-            v = FloatVector.broadcast(F, x[x2 + c]);
-            a2 = w0.fma(v, a2); b2 = w1.fma(v, b2); c2 = w2.fma(v, c2); d2 = w3.fma(v, d2);
-            v = FloatVector.broadcast(F, x[x3 + c]);
-            a3 = w0.fma(v, a3); b3 = w1.fma(v, b3); c3 = w2.fma(v, c3); d3 = w3.fma(v, d3);
-            v = FloatVector.broadcast(F, x[x4 + c]);
-            a4 = w0.fma(v, a4); b4 = w1.fma(v, b4); c4 = w2.fma(v, c4); d4 = w3.fma(v, d4);
-            v = FloatVector.broadcast(F, x[x5 + c]);
-            a5 = w0.fma(v, a5); b5 = w1.fma(v, b5); c5 = w2.fma(v, c5); d5 = w3.fma(v, d5);
+        java.util.Arrays.fill(out, 0, 24 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+            FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
+            FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+            FloatVector d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+            for (int c = k0; c < k1; c++) {
+                int o = c * L;
+                FloatVector w0 = FloatVector.fromArray(F, t, o), w1 = FloatVector.fromArray(F, t, s + o);
+                FloatVector w2 = FloatVector.fromArray(F, t, 2 * s + o), w3 = FloatVector.fromArray(F, t, 3 * s + o);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0); b0 = w1.fma(v, b0); c0 = w2.fma(v, c0); d0 = w3.fma(v, d0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1); b1 = w1.fma(v, b1); c1 = w2.fma(v, c1); d1 = w3.fma(v, d1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2); b2 = w1.fma(v, b2); c2 = w2.fma(v, c2); d2 = w3.fma(v, d2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3); b3 = w1.fma(v, b3); c3 = w2.fma(v, c3); d3 = w3.fma(v, d3);
+                v = FloatVector.broadcast(F, x[x4 + c]);
+                a4 = w0.fma(v, a4); b4 = w1.fma(v, b4); c4 = w2.fma(v, c4); d4 = w3.fma(v, d4);
+                v = FloatVector.broadcast(F, x[x5 + c]);
+                a5 = w0.fma(v, a5); b5 = w1.fma(v, b5); c5 = w2.fma(v, c5); d5 = w3.fma(v, d5);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            b0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            c0.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            d0.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a1.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            b1.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            c1.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            d1.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            a2.add(FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
+            b2.add(FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
+            c2.add(FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
+            d2.add(FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
+            a3.add(FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
+            b3.add(FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
+            c3.add(FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
+            d3.add(FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
+            a4.add(FloatVector.fromArray(F, out, 16 * L)).intoArray(out, 16 * L);
+            b4.add(FloatVector.fromArray(F, out, 17 * L)).intoArray(out, 17 * L);
+            c4.add(FloatVector.fromArray(F, out, 18 * L)).intoArray(out, 18 * L);
+            d4.add(FloatVector.fromArray(F, out, 19 * L)).intoArray(out, 19 * L);
+            a5.add(FloatVector.fromArray(F, out, 20 * L)).intoArray(out, 20 * L);
+            b5.add(FloatVector.fromArray(F, out, 21 * L)).intoArray(out, 21 * L);
+            c5.add(FloatVector.fromArray(F, out, 22 * L)).intoArray(out, 22 * L);
+            d5.add(FloatVector.fromArray(F, out, 23 * L)).intoArray(out, 23 * L);
         }
-        a0.intoArray(out, 0); b0.intoArray(out, L); c0.intoArray(out, 2 * L); d0.intoArray(out, 3 * L);
-        a1.intoArray(out, 4 * L); b1.intoArray(out, 5 * L); c1.intoArray(out, 6 * L); d1.intoArray(out, 7 * L);
-        a2.intoArray(out, 8 * L); b2.intoArray(out, 9 * L); c2.intoArray(out, 10 * L); d2.intoArray(out, 11 * L);
-        a3.intoArray(out, 12 * L); b3.intoArray(out, 13 * L); c3.intoArray(out, 14 * L); d3.intoArray(out, 15 * L);
-        a4.intoArray(out, 16 * L); b4.intoArray(out, 17 * L); c4.intoArray(out, 18 * L); d4.intoArray(out, 19 * L);
-        a5.intoArray(out, 20 * L); b5.intoArray(out, 21 * L); c5.intoArray(out, 22 * L); d5.intoArray(out, 23 * L);
     }
 
     /** Two panels x four items, laid out as {@link #gemm2x8}. */
     private static void gemm2x4(float[] t, int t1, int cols, float[] x, int b, float[] out) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
         int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        for (int c = 0; c < cols; c++) {
-            FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a0 = w0.fma(v, a0);
-            c0 = w1.fma(v, c0);
-            v = FloatVector.broadcast(F, x[x1 + c]);
-            a1 = w0.fma(v, a1);
-            c1 = w1.fma(v, c1);
-            v = FloatVector.broadcast(F, x[x2 + c]);
-            a2 = w0.fma(v, a2);
-            c2 = w1.fma(v, c2);
-            v = FloatVector.broadcast(F, x[x3 + c]);
-            a3 = w0.fma(v, a3);
-            c3 = w1.fma(v, c3);
+        java.util.Arrays.fill(out, 0, 8 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+            for (int c = k0; c < k1; c++) {
+                FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0);
+                c0 = w1.fma(v, c0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1);
+                c1 = w1.fma(v, c1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2);
+                c2 = w1.fma(v, c2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3);
+                c3 = w1.fma(v, c3);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
         }
-        a0.intoArray(out, 0);
-        c0.intoArray(out, L);
-        a1.intoArray(out, 2 * L);
-        c1.intoArray(out, 3 * L);
-        a2.intoArray(out, 4 * L);
-        c2.intoArray(out, 5 * L);
-        a3.intoArray(out, 6 * L);
-        c3.intoArray(out, 7 * L);
     }
 }

@@ -94,7 +94,7 @@ class KernelsTest {
     @ParameterizedTest(name = "{0} {1}x{2}")
     @MethodSource("shapes")
     void packedVectorKernelsGiveTheScalarChainsBits(GgufTensorType type, int rows, int cols) {
-        // both compute each output as one sequential FMA chain along the columns over exactly decoded weights
+        // both compute each output as the same blocked FMA chain along the columns over exactly decoded weights
         Random rnd = new Random(rows * 7 + cols + type.ordinal());
         WeightMatrix w = TestTensors.matrix(type, rows, cols, TestTensors.random(rnd, rows * cols, 0.5f));
         MatMul vector = new MatMul(VECTOR, POOL);
