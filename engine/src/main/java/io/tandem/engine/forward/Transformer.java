@@ -27,6 +27,7 @@ public final class Transformer {
     private static final int ATTENTION_CHUNK = 32;
 
     private final ModelWeights weights;
+    private final PackedWeights packed;
     private final ModelConfig config;
     private final MatMul matmul;
     private final Kernels kernels;
@@ -41,6 +42,7 @@ public final class Transformer {
         this.matmul = matmul;
         this.kernels = matmul.kernels();
         this.pool = matmul.pool();
+        this.packed = PackedWeights.of(weights, matmul);
         ModelConfig.RopeScaling scaling = config.ropeScaling();
         if (!scaling.type().equals("none") && !scaling.type().equals("linear")) {
             throw new IllegalArgumentException("rope scaling type '" + scaling.type() + "' is not supported (none, linear)");
@@ -115,20 +117,21 @@ public final class Transformer {
 
         for (int l = 0; l < weights.layers().size(); l++) {
             LayerWeights w = weights.layers().get(l);
+            PackedWeights.Layer m = packed.layers().get(l);
             rmsnormRows(n, x, w.attnNorm(), buf.h, e);
-            matmul.multiply(buf.h, n, Projection.of(w.wq(), buf.q), Projection.of(w.wk(), buf.k),
-                    Projection.of(w.wv(), buf.v));
+            matmul.multiply(buf.h, n, Projection.of(m.wq(), buf.q), Projection.of(m.wk(), buf.k),
+                    Projection.of(m.wv(), buf.v));
             int layer = l;
             forTokens(n, (t0, t1) -> {
                 for (int i = t0; i < t1; i++) prepareQkv(w, layer, batch, cache, i, qDim, kvDim);
             });
             listener.onLayerStored(l);
             attention.run(pool, batch, cache, l, buf.q, buf.att, ATTENTION_CHUNK);
-            matmul.multiply(buf.att, n, Projection.accumulating(w.wo(), x));
+            matmul.multiply(buf.att, n, Projection.accumulating(m.wo(), x));
             rmsnormRows(n, x, w.ffnNorm(), buf.h, e);
-            matmul.multiply(buf.h, n, Projection.of(w.gate(), buf.gate), Projection.of(w.up(), buf.up));
+            matmul.multiply(buf.h, n, Projection.of(m.gate(), buf.gate), Projection.of(m.up(), buf.up));
             forTokens(n, (t0, t1) -> kernels.siluMul(buf.gate, buf.up, t0 * ff, (t1 - t0) * ff));
-            matmul.multiply(buf.gate, n, Projection.accumulating(w.down(), x));
+            matmul.multiply(buf.gate, n, Projection.accumulating(m.down(), x));
         }
         return logits(batch, n, e);
     }
@@ -181,7 +184,7 @@ public final class Transformer {
                     kernels.rmsnorm(buf.x, buf.sel[r] * e, weights.outputNorm(), buf.h, r * e, e, config.rmsEps());
                 }
             });
-            matmul.multiply(buf.h, rows, Projection.of(weights.output(), out));
+            matmul.multiply(buf.h, rows, Projection.of(packed.output(), out));
         }
         return new ForwardResult(out, vocab, firstRow, rowCount);
     }

@@ -34,6 +34,44 @@ public interface Kernels {
     void gemm(float[] tile, int rows, int cols, int rowBase, float[] x, int b0, int b1, float[] y, int ldy,
               boolean accumulate);
 
+    /**
+     * The form of {@code w} these kernels multiply fastest: its {@link PanelMatrix} when they have a packed layout for
+     * its type (made once, at model load: it copies the weights), else {@code w} itself.
+     */
+    default LinearWeight pack(WeightMatrix w) {
+        return w;
+    }
+
+    /** Floats of per-thread scratch the {@link PanelMatrix} methods need. */
+    default int panelScratch() {
+        return 0;
+    }
+
+    /**
+     * As {@link #matvec(WeightMatrix, int, int, float[], int, float[], int, boolean)} for the rows of panels
+     * {@code [p0, p1)} of packed weights (from {@link #pack}). Each output is the same blocked FMA chain along the
+     * columns as in {@link #gemm(PanelMatrix, float[], int, int, float[], int, int, float[], int, boolean, float[])}.
+     */
+    default void matvec(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff, boolean accumulate,
+                        float[] scratch) {
+        throw new UnsupportedOperationException(name() + " kernels have no packed weights");
+    }
+
+    /** Decodes panel {@code p} to floats, {@code tile[tOff + c * lanes + lane]}. */
+    default void decode(PanelMatrix w, int p, float[] tile, int tOff) {
+        throw new UnsupportedOperationException(name() + " kernels have no packed weights");
+    }
+
+    /**
+     * A batch against {@code tp} panels decoded by {@link #decode} into {@code tile} (panel {@code i} at
+     * {@code i * cols * lanes}), the first being panel {@code p}: for items {@code b} in {@code [b0, b1)} and each of
+     * their rows {@code r}, {@code y[b * ldy + r] = (accumulate ? old : 0) + W[r] · x[b * cols ..]}.
+     */
+    default void gemm(PanelMatrix w, float[] tile, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
+                      boolean accumulate, float[] scratch) {
+        throw new UnsupportedOperationException(name() + " kernels have no packed weights");
+    }
+
     /** {@code out[outOff + i] = x[xOff + i] / sqrt(mean(x²) + eps) * weight[i]}; {@code out} may be {@code x}. */
     void rmsnorm(float[] x, int xOff, float[] weight, float[] out, int outOff, int n, float eps);
 

@@ -3,26 +3,29 @@ package io.tandem.engine.kernels;
 /**
  * Multiplies weight matrices by a batch of activation vectors on a {@link ComputePool}. The rows of the weights are
  * split into tasks; within a task each weight row is read from memory once for the whole batch: up to three items
- * use the fused {@link Kernels#matvec} (the task's rows stay in cache between items), more items decode a tile of
- * rows once and run {@link Kernels#gemm} over the batch in cache-sized blocks. Results depend neither on the batch
- * composition nor on the thread count. One {@link #multiply} at a time (tiles are per worker).
+ * use the fused matvec per item (the task's rows stay in cache between items), more items decode a tile of rows once
+ * and run the kernels' gemm over the batch. Weights come in either form of {@link LinearWeight}: packed panels (what
+ * {@link #pack} gives the vector kernels) or the GGUF rows. Results depend neither on the batch composition nor on
+ * the thread count. One {@link #multiply} at a time (tiles are per worker).
  */
 public final class MatMul {
 
     /** {@code out[b * w.rows() + r] (+)= W[r] · x[b]}: one weight and where its output goes. */
-    public record Projection(WeightMatrix w, float[] out, boolean accumulate) {
-        public static Projection of(WeightMatrix w, float[] out) {
+    public record Projection(LinearWeight w, float[] out, boolean accumulate) {
+        public static Projection of(LinearWeight w, float[] out) {
             return new Projection(w, out, false);
         }
 
-        public static Projection accumulating(WeightMatrix w, float[] out) {
+        public static Projection accumulating(LinearWeight w, float[] out) {
             return new Projection(w, out, true);
         }
     }
 
-    /** Rows decoded together for a batch (a multiple of 4). */
+    /** GGUF rows decoded together for a batch (a multiple of 4). */
     static final int TILE_ROWS = 16;
-    /** Batch items whose activations are kept hot while a tile is applied to them. */
+    /** Panels decoded together for a batch. */
+    static final int TILE_PANELS = 2;
+    /** Batch items whose activations are kept hot while a GGUF-row tile is applied to them. */
     static final int BATCH_BLOCK = 64;
     /** Batches smaller than this use the fused matvec per item (on a task's rows, which stay in cache). */
     static final int MIN_GEMM_BATCH = 4;
@@ -32,11 +35,13 @@ public final class MatMul {
     private final Kernels kernels;
     private final ComputePool pool;
     private final float[][] tiles;
+    private final float[][] scratch;
 
     public MatMul(Kernels kernels, ComputePool pool) {
         this.kernels = kernels;
         this.pool = pool;
         this.tiles = new float[pool.threads()][];
+        this.scratch = new float[pool.threads()][kernels.panelScratch()];
     }
 
     public Kernels kernels() {
@@ -47,26 +52,44 @@ public final class MatMul {
         return pool;
     }
 
+    /** The form of {@code w} this MatMul's kernels multiply fastest (see {@link Kernels#pack}); done once per model. */
+    public LinearWeight pack(WeightMatrix w) {
+        return kernels.pack(w);
+    }
+
     /**
      * For each projection, {@code out[b * rows + r] = (accumulate ? out : 0) + W[r] · x[b * cols ..]} for
      * {@code b < n}. All weights must have {@code cols} columns; {@code x} holds {@code n} rows of {@code cols}.
      */
     public void multiply(float[] x, int n, Projection... projections) {
         if (n <= 0) return;
-        int cols = projections[0].w().cols();
+        int cols = projections[0].w().source().cols();
         boolean gemm = n >= MIN_GEMM_BATCH;
-        int rowsPerTask = gemm ? TILE_ROWS : matvecRows(projections);
+        int ggufRows = gemm ? TILE_ROWS : matvecRows(projections);
+        int panels = gemm ? TILE_PANELS : matvecPanels(projections);
         int[] firstTask = new int[projections.length + 1];
+        int[] perTask = new int[projections.length];
         for (int p = 0; p < projections.length; p++) {
             Projection pr = projections[p];
-            if (pr.w().cols() != cols) {
-                throw new IllegalArgumentException(pr.w().name() + " has " + pr.w().cols() + " columns, expected " + cols);
+            WeightMatrix w = pr.w().source();
+            if (w.cols() != cols) {
+                throw new IllegalArgumentException(w.name() + " has " + w.cols() + " columns, expected " + cols);
             }
-            if (pr.out().length < (long) n * pr.w().rows()) {
-                throw new IllegalArgumentException("output for " + pr.w().name() + " holds " + pr.out().length
-                        + " values, needs " + (long) n * pr.w().rows());
+            if (pr.out().length < (long) n * w.rows()) {
+                throw new IllegalArgumentException("output for " + w.name() + " holds " + pr.out().length
+                        + " values, needs " + (long) n * w.rows());
             }
-            firstTask[p + 1] = firstTask[p] + (pr.w().rows() + rowsPerTask - 1) / rowsPerTask;
+            int units = switch (pr.w()) {
+                case PanelMatrix pm -> {
+                    perTask[p] = panels;
+                    yield pm.panels();
+                }
+                case WeightMatrix m -> {
+                    perTask[p] = ggufRows;
+                    yield m.rows();
+                }
+            };
+            firstTask[p + 1] = firstTask[p] + (units + perTask[p] - 1) / perTask[p];
         }
         if (x.length < (long) n * cols) {
             throw new IllegalArgumentException("input holds " + x.length + " values, needs " + (long) n * cols);
@@ -75,33 +98,59 @@ public final class MatMul {
             int p = 0;
             while (task >= firstTask[p + 1]) p++;
             Projection pr = projections[p];
-            int rows = pr.w().rows();
-            int r0 = (task - firstTask[p]) * rowsPerTask;
-            int r1 = Math.min(rows, r0 + rowsPerTask);
-            if (!gemm) {
-                for (int b = 0; b < n; b++) kernels.matvec(pr.w(), r0, r1, x, b * cols, pr.out(), b * rows, pr.accumulate());
-            } else {
-                float[] tile = tile(worker, cols);
-                kernels.dequantize(pr.w(), r0, r1, tile, 0);
-                for (int b = 0; b < n; b += BATCH_BLOCK) {
-                    kernels.gemm(tile, r1 - r0, cols, r0, x, b, Math.min(n, b + BATCH_BLOCK), pr.out(), rows,
-                            pr.accumulate());
-                }
+            int from = (task - firstTask[p]) * perTask[p];
+            switch (pr.w()) {
+                case PanelMatrix pm -> panels(pm, from, Math.min(pm.panels(), from + perTask[p]), x, n, pr, worker);
+                case WeightMatrix m -> rows(m, from, Math.min(m.rows(), from + perTask[p]), x, n, pr, worker);
             }
         });
+    }
+
+    private void panels(PanelMatrix w, int p0, int p1, float[] x, int n, Projection pr, int worker) {
+        int rows = w.rows(), cols = w.cols();
+        float[] s = scratch[worker];
+        if (n < MIN_GEMM_BATCH) {
+            for (int b = 0; b < n; b++) kernels.matvec(w, p0, p1, x, b * cols, pr.out(), b * rows, pr.accumulate(), s);
+            return;
+        }
+        float[] tile = tile(worker, (p1 - p0) * w.lanes() * cols);
+        for (int p = p0; p < p1; p++) kernels.decode(w, p, tile, (p - p0) * w.lanes() * cols);
+        kernels.gemm(w, tile, p1 - p0, p0, x, 0, n, pr.out(), rows, pr.accumulate(), s);
+    }
+
+    private void rows(WeightMatrix w, int r0, int r1, float[] x, int n, Projection pr, int worker) {
+        int rows = w.rows(), cols = w.cols();
+        if (n < MIN_GEMM_BATCH) {
+            for (int b = 0; b < n; b++) kernels.matvec(w, r0, r1, x, b * cols, pr.out(), b * rows, pr.accumulate());
+            return;
+        }
+        float[] tile = tile(worker, TILE_ROWS * cols);
+        kernels.dequantize(w, r0, r1, tile, 0);
+        for (int b = 0; b < n; b += BATCH_BLOCK) {
+            kernels.gemm(tile, r1 - r0, cols, r0, x, b, Math.min(n, b + BATCH_BLOCK), pr.out(), rows, pr.accumulate());
+        }
     }
 
     /** About four tasks per thread, each long enough for the prefetcher to follow its streams. */
     private int matvecRows(Projection[] projections) {
         long total = 0;
-        for (Projection p : projections) total += p.w().rows();
+        for (Projection p : projections) total += p.w().source().rows();
         long per = total / (4L * pool.threads());
         return (int) Math.max(MATVEC_MIN_ROWS, Math.min(MATVEC_MAX_ROWS, per)) & ~3;
     }
 
-    private float[] tile(int worker, int cols) {
+    /** The same for panels: about four tasks per thread, of 2 to 16 panels. */
+    private int matvecPanels(Projection[] projections) {
+        long total = 0;
+        for (Projection p : projections) {
+            if (p.w() instanceof PanelMatrix pm) total += pm.panels();
+        }
+        return (int) Math.max(2, Math.min(16, total / (4L * pool.threads())));
+    }
+
+    private float[] tile(int worker, int size) {
         float[] t = tiles[worker];
-        if (t == null || t.length < TILE_ROWS * cols) tiles[worker] = t = new float[TILE_ROWS * cols];
+        if (t == null || t.length < size) tiles[worker] = t = new float[Math.max(size, TILE_ROWS * 1024)];
         return t;
     }
 }

@@ -8,8 +8,8 @@ import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
 
 /**
  * Plain-Java kernels: the fallback when the Vector API is absent, and a second implementation the vector kernels
- * are tested against. Each dot product is one sequential fused-multiply-add chain, so {@link #matvec} and
- * {@link #gemm} agree bit for bit.
+ * are tested against. Each dot product is the same blocked fused-multiply-add chain ({@link #dot}), so {@link #matvec}
+ * and {@link #gemm} agree bit for bit.
  */
 public final class ScalarKernels implements Kernels {
 
@@ -80,10 +80,17 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
-    /** One sequential fused-multiply-add chain. */
+    /**
+     * The sum, in order, of one sequential fused-multiply-add chain per 32-element block (the arithmetic of the
+     * packed vector kernels, {@link PanelKernels}, which give the same bits).
+     */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0;
-        for (int i = 0; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
+        for (int i0 = 0; i0 < n; i0 += 32) {
+            float blk = 0;
+            for (int i = i0; i < Math.min(n, i0 + 32); i++) blk = Math.fma(a[aOff + i], b[bOff + i], blk);
+            s += blk;
+        }
         return s;
     }
 

@@ -105,6 +105,36 @@ final class VectorKernels implements Kernels {
         return "vector-" + F.vectorBitSize();
     }
 
+    // ---- packed weights (PanelKernels) ---------------------------------------------------------------------------
+
+    @Override
+    public LinearWeight pack(WeightMatrix w) {
+        // one switch on the type decides which form a weight takes
+        return PanelKernels.packs(w.type()) ? PanelKernels.pack(w) : w;
+    }
+
+    @Override
+    public int panelScratch() {
+        return PanelKernels.scratchFloats();
+    }
+
+    @Override
+    public void matvec(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff, boolean accumulate,
+                       float[] scratch) {
+        PanelKernels.matvec(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
+    }
+
+    @Override
+    public void decode(PanelMatrix w, int p, float[] tile, int tOff) {
+        PanelKernels.decode(w, p, 0, w.cols(), tile, tOff);
+    }
+
+    @Override
+    public void gemm(PanelMatrix w, float[] tile, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
+                     boolean accumulate, float[] scratch) {
+        PanelKernels.gemm(tile, tp, p, w.rows(), w.cols(), x, b0, b1, y, ldy, accumulate, scratch);
+    }
+
     // ---- decoding one lane chunk of a row -------------------------------------------------------------------
 
     private static float f16(MemorySegment seg, long off) {
@@ -129,7 +159,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** L IEEE half values at {@code off}, converted exactly (subnormals, infinities and NaN included). */
-    private static FloatVector f16x(MemorySegment seg, long off) {
+    static FloatVector f16x(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         IntVector em = h.and(0x7fff);
@@ -141,7 +171,7 @@ final class VectorKernels implements Kernels {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    private static FloatVector bf16x(MemorySegment seg, long off) {
+    static FloatVector bf16x(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

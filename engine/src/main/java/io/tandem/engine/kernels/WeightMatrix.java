@@ -14,7 +14,8 @@ import java.util.Set;
  * GGUF file (never copied to the heap). Row {@code r} starts at byte {@code r * rowBytes}. A 1-D tensor is one row.
  * In ggml order a linear weight {@code [in, out]} has {@code cols = in, rows = out} and computes {@code y = W x}.
  */
-public record WeightMatrix(String name, GgufTensorType type, int rows, int cols, long rowBytes, MemorySegment data) {
+public record WeightMatrix(String name, GgufTensorType type, int rows, int cols, long rowBytes, MemorySegment data)
+        implements LinearWeight {
 
     public static final Set<GgufTensorType> SUPPORTED_TYPES = Set.of(GgufTensorType.F32, GgufTensorType.F16,
             GgufTensorType.BF16, GgufTensorType.Q8_0, GgufTensorType.Q4_0);
@@ -51,6 +52,11 @@ public record WeightMatrix(String name, GgufTensorType type, int rows, int cols,
         }
         return new WeightMatrix(t.name(), t.type(), (int) rows, (int) cols, t.type().byteSize(cols),
                 file.tensorData(t));
+    }
+
+    @Override
+    public WeightMatrix source() {
+        return this;
     }
 
     /** Bytes of weights read by one full multiplication. */

@@ -2,6 +2,7 @@ package io.tandem.engine.jmh;
 
 import io.tandem.engine.kernels.ComputePool;
 import io.tandem.engine.kernels.KernelMode;
+import io.tandem.engine.kernels.LinearWeight;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.engine.kernels.MatMul;
 import io.tandem.engine.kernels.MatMul.Projection;
@@ -28,7 +29,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The kernels on the benchmark model's largest projection shape (ffn_up: 2048 x 768): a weight matrix times a batch
  * of activation vectors, per weight type and batch size, on the compute pool (2 threads), and the vector against the
- * scalar path. Run with {@code ./tandem jmh} (see docs/BENCHMARKS.md).
+ * scalar path; {@code layout} compares the weights packed into row panels at load (what the engine uses,
+ * {@link MatMul#pack}) with the GGUF rows read in place (the earlier kernels). Run with {@code ./tandem jmh} (see
+ * docs/BENCHMARKS.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,20 +48,23 @@ public class KernelBenchmarks {
     public int batch;
     @Param({"VECTOR"})
     public String kernels;
+    @Param({"packed", "gguf"})
+    public String layout;
 
     private MatMul matmul;
     private ComputePool pool;
-    private WeightMatrix w;
+    private LinearWeight w;
     private float[] x, y;
 
     @Setup(Level.Trial)
     public void setUp() {
         Random rnd = new Random(1);
-        w = TestTensors.matrix(GgufTensorType.valueOf(type), ROWS, COLS, TestTensors.random(rnd, ROWS * COLS, 0.02f));
+        WeightMatrix m = TestTensors.matrix(GgufTensorType.valueOf(type), ROWS, COLS, TestTensors.random(rnd, ROWS * COLS, 0.02f));
         x = TestTensors.random(rnd, batch * COLS, 1f);
         y = new float[batch * ROWS];
         pool = new ComputePool(2);
         matmul = new MatMul(Kernels.create(KernelMode.valueOf(kernels)), pool);
+        w = layout.equals("packed") ? matmul.pack(m) : m;
     }
 
     @TearDown(Level.Trial)

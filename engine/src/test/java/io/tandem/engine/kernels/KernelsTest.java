@@ -44,6 +44,8 @@ class KernelsTest {
             out.add(Arguments.of(t, 37, blocked ? 96 : 100));
             out.add(Arguments.of(t, 64, blocked ? 256 : 40));
             out.add(Arguments.of(t, 3, 32));
+            // more columns than one decoded chunk of the packed matvec, and not a multiple of it
+            out.add(Arguments.of(t, 20, blocked ? 160 : 300));
         }
         return out.stream();
     }
@@ -68,10 +70,12 @@ class KernelsTest {
             }
             float[] yv = multiply(VECTOR, w, x, n);
             float[] ys = multiply(SCALAR, w, x, n);
+            float[] yg = multiply(new MatMul(VECTOR, POOL), w, x, n); // the vector kernels on GGUF rows
             for (int i = 0; i < ref.length; i++) {
                 double bound = 1e-6 * mag[i] + 1e-7;
                 String where = type + " n=" + n + " item " + i / rows + " row " + i % rows;
                 assertTrue(Math.abs(yv[i] - ref[i]) <= bound, where + ": vector " + yv[i] + " vs reference " + ref[i]);
+                assertTrue(Math.abs(yg[i] - ref[i]) <= bound, where + ": vector (GGUF rows) " + yg[i] + " vs reference " + ref[i]);
                 assertTrue(Math.abs(ys[i] - ref[i]) <= bound, where + ": scalar " + ys[i] + " vs reference " + ref[i]);
             }
             // a batch item's result is the same bits as the item alone (matvec path vs gemm path)
@@ -82,6 +86,48 @@ class KernelsTest {
                 for (int r = 0; r < rows; r++) {
                     assertEquals(v1[r], yv[b * rows + r], type + " vector: item " + b + " row " + r + " batched vs alone");
                     assertEquals(s1[r], ys[b * rows + r], type + " scalar: item " + b + " row " + r + " batched vs alone");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}")
+    @MethodSource("shapes")
+    void packedVectorKernelsGiveTheScalarChainsBits(GgufTensorType type, int rows, int cols) {
+        // both compute each output as the same blocked FMA chain along the columns over exactly decoded weights
+        Random rnd = new Random(rows * 7 + cols + type.ordinal());
+        WeightMatrix w = TestTensors.matrix(type, rows, cols, TestTensors.random(rnd, rows * cols, 0.5f));
+        MatMul vector = new MatMul(VECTOR, POOL);
+        LinearWeight packed = vector.pack(w);
+        assertEquals(type != GgufTensorType.Q4_0, packed instanceof PanelMatrix, type + " packed as " + packed);
+        if (!(packed instanceof PanelMatrix)) return;
+        for (int n : new int[] {1, 2, 4, 5, 8, 13, 16, 33}) {
+            float[] x = TestTensors.random(rnd, n * cols, 1f);
+            float[] v = multiply(vector, packed, x, n), s = multiply(SCALAR, w, x, n);
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(Float.floatToRawIntBits(s[i]), Float.floatToRawIntBits(v[i]),
+                        type + " n=" + n + " item " + i / rows + " row " + i % rows + ": " + v[i] + " vs scalar " + s[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void packedPanelsHoldTheMatrix(GgufTensorType type) {
+        Random rnd = new Random(5);
+        int rows = 21, cols = 64;
+        WeightMatrix w = TestTensors.matrix(type, rows, cols, TestTensors.random(rnd, rows * cols, 1f));
+        if (!(VECTOR.pack(w) instanceof PanelMatrix pm)) return;
+        int lanes = pm.lanes();
+        assertEquals((rows + lanes - 1) / lanes, pm.panels());
+        float[] tile = new float[lanes * cols];
+        for (int p = 0; p < pm.panels(); p++) {
+            VECTOR.decode(pm, p, tile, 0);
+            for (int c = 0; c < cols; c++) {
+                for (int lane = 0; lane < lanes; lane++) {
+                    int r = p * lanes + lane;
+                    float expected = r < rows ? w.get(r, c) : 0f;
+                    assertEquals(expected, tile[c * lanes + lane], type + " row " + r + " col " + c);
                 }
             }
         }
@@ -98,7 +144,7 @@ class KernelsTest {
             for (Kernels k : List.of(VECTOR, SCALAR)) {
                 float[] plain = multiply(k, w, x, n);
                 float[] acc = base.clone();
-                new MatMul(k, POOL).multiply(x, n, Projection.accumulating(w, acc));
+                new MatMul(k, POOL).multiply(x, n, Projection.accumulating(k.pack(w), acc));
                 for (int i = 0; i < acc.length; i++) assertEquals(base[i] + plain[i], acc[i], k.name() + " " + i);
             }
         }
@@ -283,9 +329,15 @@ class KernelsTest {
         assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains(type.name()), e.getMessage());
     }
 
+    /** Through the form the kernels pack {@code w} into (panels for the vector kernels, GGUF rows for scalar). */
     private static float[] multiply(Kernels k, WeightMatrix w, float[] x, int n) {
-        float[] y = new float[n * w.rows()];
-        new MatMul(k, POOL).multiply(x, n, Projection.of(w, y));
+        MatMul mm = new MatMul(k, POOL);
+        return multiply(mm, mm.pack(w), x, n);
+    }
+
+    private static float[] multiply(MatMul mm, LinearWeight w, float[] x, int n) {
+        float[] y = new float[n * w.source().rows()];
+        mm.multiply(x, n, Projection.of(w, y));
         return y;
     }
 }

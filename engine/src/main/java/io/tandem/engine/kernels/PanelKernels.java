@@ -1,0 +1,414 @@
+package io.tandem.engine.kernels;
+
+import io.tandem.model.gguf.GgufTensorType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
+import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
+
+/**
+ * The vector kernels on {@link PanelMatrix} weights. Numerics: output row {@code r} of item {@code x} is
+ * {@code acc = acc + s_k} over the 32-column blocks {@code k} in order from {@code acc = 0}, where {@code s_k} is one
+ * sequential fused-multiply-add chain {@code s = fma(w[r][c], x[c], s)} over the block's columns from {@code s = 0},
+ * with {@code w[r][c]} decoded exactly ({@code d * q} is exact in float). The chains of a panel's rows run side by side in one vector, so there are no horizontal reductions, and
+ * the single-item path ({@link #matvec}) and the batched one ({@link #gemm}) compute the same chain: every output has
+ * the same bits whatever the batch. It is also the chain of {@link ScalarKernels}.
+ */
+final class PanelKernels {
+    private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
+    private static final int L = F.length();
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Panels whose chains run together in {@link #matvec} (independent chains hide the FMA latency). */
+    private static final int GROUP = 4;
+    /** Columns decoded at a time by {@link #matvec} for the non-F32 types (a multiple of 32; L1-sized). */
+    static final int CHUNK = 128;
+    /**
+     * Columns summed in one inner chain: an output is the sum, in column order, of the chains of its 32-column
+     * blocks (two levels, so rounding grows with 32 + cols/32 terms rather than cols).
+     */
+    static final int BLOCK = 32;
+    /** Panels of one {@link #gemm} tile. */
+    static final int TILE_PANELS = 2;
+
+    private PanelKernels() {
+    }
+
+    static boolean packs(GgufTensorType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0 -> true;
+            default -> false;
+        };
+    }
+
+    /** Floats of per-worker scratch {@link #matvec} and {@link #gemm} need. */
+    static int scratchFloats() {
+        return GROUP * CHUNK * L + 16 * L;
+    }
+
+    // ---- packing --------------------------------------------------------------------------------------------------
+
+    static PanelMatrix pack(WeightMatrix w) {
+        int rows = w.rows(), cols = w.cols();
+        int panels = (rows + L - 1) / L;
+        long panelBytes = switch (w.type()) {
+            case F32 -> 4L * L * cols;
+            case F16, BF16 -> 2L * L * cols;
+            case Q8_0 -> cols / 32 * 34L * L;
+            default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
+        };
+        // zeroed: rows past the last one stay 0 (Q8_0: scale 0)
+        MemorySegment dst = Arena.ofAuto().allocate(panelBytes * panels, 64);
+        MemorySegment src = w.data();
+        for (int r = 0; r < rows; r++) {
+            long base = r * w.rowBytes(), po = (r / L) * panelBytes;
+            int lane = r % L;
+            switch (w.type()) {
+                case F32 -> {
+                    for (int c = 0; c < cols; c++) dst.set(FLOAT_LE, po + 4L * (c * L + lane), src.get(FLOAT_LE, base + 4L * c));
+                }
+                case F16, BF16 -> {
+                    for (int c = 0; c < cols; c++) dst.set(SHORT_LE, po + 2L * (c * L + lane), src.get(SHORT_LE, base + 2L * c));
+                }
+                case Q8_0 -> {
+                    for (int b = 0; b < cols / 32; b++) {
+                        long so = base + 34L * b, d = po + 34L * L * b;
+                        dst.set(SHORT_LE, d + 2L * lane, src.get(SHORT_LE, so));
+                        for (int j = 0; j < 32; j++) {
+                            dst.set(ValueLayout.JAVA_BYTE, d + 2L * L + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, so + 2 + j));
+                        }
+                    }
+                }
+                default -> throw new AssertionError(w.type());
+            }
+        }
+        return new PanelMatrix(w, L, panels, panelBytes, dst);
+    }
+
+    // ---- decoding -------------------------------------------------------------------------------------------------
+
+    /** Columns {@code [c0, c1)} of panel {@code p} as floats, {@code dst[dOff + (c - c0) * L + lane]}. */
+    static void decode(PanelMatrix w, int p, int c0, int c1, float[] dst, int dOff) {
+        MemorySegment s = w.data();
+        long po = p * w.panelBytes();
+        switch (w.source().type()) {
+            case F32 -> MemorySegment.copy(s, FLOAT_LE, po + 4L * L * c0, dst, dOff, (c1 - c0) * L);
+            case F16 -> decodeF16(s, po, c0, c1, dst, dOff);
+            case BF16 -> decodeBf16(s, po, c0, c1, dst, dOff);
+            case Q8_0 -> decodeQ8(s, po, c0, c1, dst, dOff);
+            default -> throw new UnsupportedTensorTypeException(w.source().name(), w.source().type());
+        }
+    }
+
+    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API bit-manipulating decode
+    // (VectorKernels.f16x) is an order of magnitude slower here
+
+    private static void decodeF16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
+        long from = po + 2L * L * c0;
+        int n = (c1 - c0) * L;
+        for (int i = 0; i < n; i++) dst[dOff + i] = Float.float16ToFloat(s.get(SHORT_LE, from + 2L * i));
+    }
+
+    private static void decodeBf16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
+        long from = po + 2L * L * c0;
+        int n = (c1 - c0) * L;
+        for (int i = 0; i < n; i++) dst[dOff + i] = Float.intBitsToFloat((s.get(SHORT_LE, from + 2L * i) & 0xffff) << 16);
+    }
+
+    /** {@code c0} and {@code c1} are multiples of 32. */
+    private static void decodeQ8(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
+        for (int b = c0 / 32; b < c1 / 32; b++) {
+            long bo = po + 34L * L * b;
+            FloatVector d = VectorKernels.f16x(s, bo);
+            int o = dOff + (b * 32 - c0) * L;
+            for (int j = 0; j < 32; j++) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2L * L + (long) j * L, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o + j * L);
+            }
+        }
+    }
+
+    // ---- matvec: one item, GROUP panels at a time -----------------------------------------------------------------
+
+    /** {@code y[yOff + r] (+)= W[r] · x[xOff ..]} for the rows of panels {@code [p0, p1)}. */
+    static void matvec(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff, boolean accumulate,
+                       float[] scratch) {
+        if (w.source().type() == GgufTensorType.F32) {
+            matvecF32(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
+            return;
+        }
+        int cols = w.cols();
+        int acc = GROUP * CHUNK * L;
+        for (int p = p0; p < p1; p += GROUP) {
+            int g = Math.min(GROUP, p1 - p);
+            java.util.Arrays.fill(scratch, acc, acc + GROUP * L, 0f);
+            for (int c0 = 0; c0 < cols; c0 += CHUNK) {
+                int c1 = Math.min(cols, c0 + CHUNK);
+                for (int i = 0; i < g; i++) decode(w, p + i, c0, c1, scratch, i * CHUNK * L);
+                chains4(scratch, CHUNK * L, g, c1 - c0, x, xOff + c0, scratch, acc);
+            }
+            store(scratch, acc, g, p * L, w.rows(), y, yOff, accumulate);
+        }
+    }
+
+    /**
+     * Continues the chains of four panels (held at {@code acc[ao ..]}, L floats each) over {@code k} decoded columns
+     * ({@code t[i * stride + c * L ..]} for panel {@code i}); panels past {@code g} repeat panel 0 and are ignored.
+     */
+    private static void chains4(float[] t, int stride, int g, int k, float[] x, int xo, float[] acc, int ao) {
+        int t0 = 0, t1 = Math.min(1, g - 1) * stride, t2 = Math.min(2, g - 1) * stride, t3 = (g - 1) * stride;
+        FloatVector a0 = FloatVector.fromArray(F, acc, ao), a1 = FloatVector.fromArray(F, acc, ao + L);
+        FloatVector a2 = FloatVector.fromArray(F, acc, ao + 2 * L), a3 = FloatVector.fromArray(F, acc, ao + 3 * L);
+        for (int c0 = 0; c0 < k; c0 += BLOCK) {
+            int c1 = Math.min(k, c0 + BLOCK);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = c0; c < c1; c++) {
+                FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
+                int o = c * L;
+                s0 = FloatVector.fromArray(F, t, t0 + o).fma(xv, s0);
+                s1 = FloatVector.fromArray(F, t, t1 + o).fma(xv, s1);
+                s2 = FloatVector.fromArray(F, t, t2 + o).fma(xv, s2);
+                s3 = FloatVector.fromArray(F, t, t3 + o).fma(xv, s3);
+            }
+            a0 = a0.add(s0);
+            a1 = a1.add(s1);
+            a2 = a2.add(s2);
+            a3 = a3.add(s3);
+        }
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + L);
+        a2.intoArray(acc, ao + 2 * L);
+        a3.intoArray(acc, ao + 3 * L);
+    }
+
+    /** F32 panels are read in place: the columns of four panels stream from memory side by side. */
+    private static void matvecF32(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff,
+                                  boolean accumulate, float[] scratch) {
+        MemorySegment s = w.data();
+        int cols = w.cols();
+        long pb = w.panelBytes(), cb = 4L * L;
+        for (int p = p0; p < p1; p += GROUP) {
+            int g = Math.min(GROUP, p1 - p);
+            long o0 = p * pb, o1 = (p + Math.min(1, g - 1)) * pb, o2 = (p + Math.min(2, g - 1)) * pb, o3 = (p + g - 1) * pb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int c0 = 0; c0 < cols; c0 += BLOCK) {
+                int c1 = Math.min(cols, c0 + BLOCK);
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int c = c0; c < c1; c++) {
+                    FloatVector xv = FloatVector.broadcast(F, x[xOff + c]);
+                    long o = c * cb;
+                    s0 = FloatVector.fromMemorySegment(F, s, o0 + o, LE).fma(xv, s0);
+                    s1 = FloatVector.fromMemorySegment(F, s, o1 + o, LE).fma(xv, s1);
+                    s2 = FloatVector.fromMemorySegment(F, s, o2 + o, LE).fma(xv, s2);
+                    s3 = FloatVector.fromMemorySegment(F, s, o3 + o, LE).fma(xv, s3);
+                }
+                a0 = a0.add(s0);
+                a1 = a1.add(s1);
+                a2 = a2.add(s2);
+                a3 = a3.add(s3);
+            }
+            a0.intoArray(scratch, 0);
+            a1.intoArray(scratch, L);
+            a2.intoArray(scratch, 2 * L);
+            a3.intoArray(scratch, 3 * L);
+            store(scratch, 0, g, p * L, w.rows(), y, yOff, accumulate);
+        }
+    }
+
+    /** Stores {@code g} panels of results from {@code acc[ao ..]}, rows from {@code row0}, only rows below {@code rows}. */
+    private static void store(float[] acc, int ao, int g, int row0, int rows, float[] y, int yOff, boolean accumulate) {
+        int n = Math.min(g * L, rows - row0);
+        int at = yOff + row0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, acc, ao + i);
+            if (accumulate) v = FloatVector.fromArray(F, y, at + i).add(v);
+            v.intoArray(y, at + i);
+        }
+        for (; i < n; i++) y[at + i] = accumulate ? y[at + i] + acc[ao + i] : acc[ao + i];
+    }
+
+    // ---- gemm: a decoded tile of up to TILE_PANELS panels x a batch -----------------------------------------------
+
+    /**
+     * Items {@code [b0, b1)} against a tile of {@code tp} (1 or 2) decoded panels, the first being panel {@code p}
+     * ({@code tile[(i * cols + c) * L + lane]}): {@code y[b * ldy + r] (+)= W[r] · x[b * cols ..]}.
+     */
+    static void gemm(float[] tile, int tp, int p, int rows, int cols, float[] x, int b0, int b1, float[] y, int ldy,
+                     boolean accumulate, float[] scratch) {
+        int t1 = (tp - 1) * cols * L;
+        int row0 = p * L;
+        int b = b0;
+        for (; b + 8 <= b1; b += 8) {
+            gemm2x8(tile, t1, cols, x, b, scratch);
+            for (int j = 0; j < 8; j++) store(scratch, 2 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
+        }
+        for (; b + 4 <= b1; b += 4) {
+            gemm2x4(tile, t1, cols, x, b, scratch);
+            for (int j = 0; j < 4; j++) store(scratch, 2 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
+        }
+        for (; b < b1; b++) {
+            chains4(tile, t1, tp, cols, x, b * cols, zero(scratch), 0);
+            store(scratch, 0, tp, row0, rows, y, b * ldy, accumulate);
+        }
+    }
+
+    private static float[] zero(float[] scratch) {
+        java.util.Arrays.fill(scratch, 0, 4 * L, 0f);
+        return scratch;
+    }
+
+    /** Two panels x eight items; results at {@code out[2L * j + i * L]} for item j, panel i. */
+    static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out) {
+        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols,
+                x6 = x5 + cols, x7 = x6 + cols;
+        java.util.Arrays.fill(out, 0, 16 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+            FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+            for (int c = k0; c < k1; c++) {
+                FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0);
+                c0 = w1.fma(v, c0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1);
+                c1 = w1.fma(v, c1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2);
+                c2 = w1.fma(v, c2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3);
+                c3 = w1.fma(v, c3);
+                v = FloatVector.broadcast(F, x[x4 + c]);
+                a4 = w0.fma(v, a4);
+                c4 = w1.fma(v, c4);
+                v = FloatVector.broadcast(F, x[x5 + c]);
+                a5 = w0.fma(v, a5);
+                c5 = w1.fma(v, c5);
+                v = FloatVector.broadcast(F, x[x6 + c]);
+                a6 = w0.fma(v, a6);
+                c6 = w1.fma(v, c6);
+                v = FloatVector.broadcast(F, x[x7 + c]);
+                a7 = w0.fma(v, a7);
+                c7 = w1.fma(v, c7);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            a4.add(FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
+            c4.add(FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
+            a5.add(FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
+            c5.add(FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
+            a6.add(FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
+            c6.add(FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
+            a7.add(FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
+            c7.add(FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
+        }
+    }
+
+    /** Four panels x six items; results at {@code out[4L * j + i * L]} for item j, panel i. */
+    static void gemm4x6(float[] t, int s, int cols, float[] x, int b, float[] out) {
+        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
+        java.util.Arrays.fill(out, 0, 24 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+            FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
+            FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+            FloatVector d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+            for (int c = k0; c < k1; c++) {
+                int o = c * L;
+                FloatVector w0 = FloatVector.fromArray(F, t, o), w1 = FloatVector.fromArray(F, t, s + o);
+                FloatVector w2 = FloatVector.fromArray(F, t, 2 * s + o), w3 = FloatVector.fromArray(F, t, 3 * s + o);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0); b0 = w1.fma(v, b0); c0 = w2.fma(v, c0); d0 = w3.fma(v, d0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1); b1 = w1.fma(v, b1); c1 = w2.fma(v, c1); d1 = w3.fma(v, d1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2); b2 = w1.fma(v, b2); c2 = w2.fma(v, c2); d2 = w3.fma(v, d2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3); b3 = w1.fma(v, b3); c3 = w2.fma(v, c3); d3 = w3.fma(v, d3);
+                v = FloatVector.broadcast(F, x[x4 + c]);
+                a4 = w0.fma(v, a4); b4 = w1.fma(v, b4); c4 = w2.fma(v, c4); d4 = w3.fma(v, d4);
+                v = FloatVector.broadcast(F, x[x5 + c]);
+                a5 = w0.fma(v, a5); b5 = w1.fma(v, b5); c5 = w2.fma(v, c5); d5 = w3.fma(v, d5);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            b0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            c0.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            d0.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a1.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            b1.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            c1.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            d1.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            a2.add(FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
+            b2.add(FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
+            c2.add(FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
+            d2.add(FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
+            a3.add(FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
+            b3.add(FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
+            c3.add(FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
+            d3.add(FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
+            a4.add(FloatVector.fromArray(F, out, 16 * L)).intoArray(out, 16 * L);
+            b4.add(FloatVector.fromArray(F, out, 17 * L)).intoArray(out, 17 * L);
+            c4.add(FloatVector.fromArray(F, out, 18 * L)).intoArray(out, 18 * L);
+            d4.add(FloatVector.fromArray(F, out, 19 * L)).intoArray(out, 19 * L);
+            a5.add(FloatVector.fromArray(F, out, 20 * L)).intoArray(out, 20 * L);
+            b5.add(FloatVector.fromArray(F, out, 21 * L)).intoArray(out, 21 * L);
+            c5.add(FloatVector.fromArray(F, out, 22 * L)).intoArray(out, 22 * L);
+            d5.add(FloatVector.fromArray(F, out, 23 * L)).intoArray(out, 23 * L);
+        }
+    }
+
+    /** Two panels x four items, laid out as {@link #gemm2x8}. */
+    private static void gemm2x4(float[] t, int t1, int cols, float[] x, int b, float[] out) {
+        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        java.util.Arrays.fill(out, 0, 8 * L, 0f);
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+            for (int c = k0; c < k1; c++) {
+                FloatVector w0 = FloatVector.fromArray(F, t, c * L), w1 = FloatVector.fromArray(F, t, t1 + c * L);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = w0.fma(v, a0);
+                c0 = w1.fma(v, c0);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = w0.fma(v, a1);
+                c1 = w1.fma(v, c1);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = w0.fma(v, a2);
+                c2 = w1.fma(v, c2);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = w0.fma(v, a3);
+                c3 = w1.fma(v, c3);
+            }
+            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.tandem.engine.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix repacked once (at model load) into row panels for the vector kernels: panel {@code p} holds rows
+ * {@code [p * lanes, (p + 1) * lanes)}, column-major, so one vector load gives one column of a panel's rows. Rows past
+ * {@link WeightMatrix#rows()} in the last panel are zero. Per type, panel {@code p} starts at
+ * {@code p * panelBytes()} and holds:
+ * <ul>
+ *   <li>F32, F16, BF16: column {@code c} at {@code c * lanes * elementBytes}, {@code lanes} values in the type's
+ *       encoding;</li>
+ *   <li>Q8_0: per 32-column block {@code b}, at {@code b * 34 * lanes}: the {@code lanes} half-precision scales of its
+ *       rows, then 32 columns of {@code lanes} int8 values each (the same bytes as GGUF, transposed).</li>
+ * </ul>
+ * The memory is off-heap and freed with this object; the GGUF mapping of {@code source} stays as it is (other code
+ * reads it through the {@link WeightMatrix} view).
+ */
+public record PanelMatrix(WeightMatrix source, int lanes, int panels, long panelBytes, MemorySegment data)
+        implements LinearWeight {
+
+    public PanelMatrix {
+        if (lanes < 1 || panels != (source.rows() + lanes - 1) / lanes) {
+            throw new IllegalArgumentException(source.name() + ": " + panels + " panels of " + lanes + " lanes do not hold "
+                    + source.rows() + " rows");
+        }
+        if (data.byteSize() != panelBytes * panels) {
+            throw new IllegalArgumentException(source.name() + ": " + data.byteSize() + " packed bytes, expected "
+                    + panelBytes * panels);
+        }
+    }
+
+    public int rows() {
+        return source.rows();
+    }
+
+    public int cols() {
+        return source.cols();
+    }
+
+    @Override
+    public String toString() {
+        return "PanelMatrix[" + source.name() + " " + source.type() + " " + rows() + "x" + cols() + ", " + panels
+                + " panels of " + lanes + "]";
+    }
+}
