@@ -52,6 +52,18 @@ final class CompletionHandler implements Handler<RoutingContext> {
                 ? new SseSession(vertx, ctx.response(), request, model, id, metrics, settings)
                 : new JsonSession(vertx, ctx.response(), request, model, id, metrics, settings);
 
+        if (Preprocessor.isCheap(request)) {
+            // two thread hand-offs cost more than the work itself, and on busy cores each waits for a core
+            PreparedRequest prepared;
+            try {
+                prepared = Preprocessor.prepare(request, model);
+            } catch (RuntimeException err) {
+                session.fail(asApi(err));
+                return;
+            }
+            dispatch(session, id, model, prepared, received);
+            return;
+        }
         vertx.executeBlocking(() -> Preprocessor.prepare(request, model), false)
                 .onSuccess(prepared -> dispatch(session, id, model, prepared, received))
                 .onFailure(err -> session.fail(asApi(err)));

@@ -9,11 +9,26 @@ import io.tandem.protocol.SamplingParams;
 /**
  * Chat template → token ids → sampling parameters, with the context-length checks.
  * Pure given a {@link ServedModel}; may take milliseconds (template, tokenizer), so the HTTP
- * layer runs it off the event loop.
+ * layer runs it off the event loop unless {@link #isCheap} says it is not worth the hand-off.
  */
 public final class Preprocessor {
 
     private Preprocessor() {}
+
+    /** Prompts this long or shorter tokenize in well under a millisecond. */
+    static final int CHEAP_TEXT_CHARS = 1024;
+
+    /**
+     * Whether preparing {@code request} is cheap enough to run on the event loop: token ids (no tokenizer) or a short
+     * completion prompt. Chat requests render a template and are never inline.
+     */
+    public static boolean isCheap(CompletionRequest request) {
+        if (request.endpoint() != Endpoint.COMPLETION) return false;
+        return switch (request.prompt()) {
+            case Prompt.TokenIds ids -> true;
+            case Prompt.Text t -> t.text().length() <= CHEAP_TEXT_CHARS;
+        };
+    }
 
     public static PreparedRequest prepare(CompletionRequest request, ServedModel model) {
         String promptParam = request.endpoint() == Endpoint.CHAT ? "messages" : "prompt";
