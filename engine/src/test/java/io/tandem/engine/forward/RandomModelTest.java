@@ -70,8 +70,10 @@ class RandomModelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void matchesDoublePrecisionReference(RandomModel spec) throws IOException {
-        Path path = spec.write(spec.hashCode());
-        int[] tokens = RandomModel.tokens(spec.hashCode(), 40, spec.vocab());
+        // the record's hashCode includes an enum's identity hash, which changes from run to run: seed from its text
+        int seed = spec.toString().hashCode();
+        Path path = spec.write(seed);
+        int[] tokens = RandomModel.tokens(seed, 40, spec.vocab());
         for (KernelMode mode : List.of(KernelMode.VECTOR, KernelMode.SCALAR)) {
             Transformer t = open(path, mode);
             double[][] ref = ReferenceForward.logits(t.weights(), tokens);
