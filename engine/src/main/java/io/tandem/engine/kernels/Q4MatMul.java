@@ -67,7 +67,7 @@ public final class Q4MatMul {
         }
         act.reserve(n, cols);
         pool.run((n + QUANTIZE_ITEMS - 1) / QUANTIZE_ITEMS, (task, worker) ->
-                act.quantizeItems(x, task * QUANTIZE_ITEMS, Math.min(n, (task + 1) * QUANTIZE_ITEMS)));
+                kernels.quantize(act, x, task * QUANTIZE_ITEMS, Math.min(n, (task + 1) * QUANTIZE_ITEMS)));
         pool.run(firstTask[projections.length], (task, worker) -> {
             int p = 0;
             while (task >= firstTask[p + 1]) p++;

@@ -49,6 +49,25 @@ class Q4KernelsTest {
         assertEquals(0f, a.scale(1, 0));
     }
 
+    @Test
+    void vectorQuantizationGivesTheReferenceValues() {
+        Random rnd = new Random(6);
+        int n = 5, cols = 256;
+        float[] x = TestTensors.random(rnd, n * cols, 1f);
+        for (int c = 32; c < 64; c++) x[c] = 0; // a zero block
+        for (int c = 64; c < 96; c++) x[c] = (c - 80) + 0.5f; // amax 15.5 and ties: x / d lands on halves
+        x[200] = 1e30f;
+        Q8Activations ref = new Q8Activations().quantize(x, n, cols);
+        Q8Activations vec = new Q8Activations();
+        vec.reserve(n, cols);
+        VECTOR.quantize(vec, x, 0, n);
+        for (int i = 0; i < n * cols / 32; i++) {
+            assertEquals(ref.bias()[i], vec.bias()[i], "bias of block " + i);
+            assertEquals(Float.floatToRawIntBits(ref.d()[i]), Float.floatToRawIntBits(vec.d()[i]), "scale of block " + i);
+        }
+        for (int i = 0; i < n * cols; i++) assertEquals(ref.x()[i], vec.x()[i], "value " + i);
+    }
+
     @ParameterizedTest
     @CsvSource({"1, 64, 32", "64, 96, 1", "45, 96, 3", "100, 768, 9", "33, 256, 5"})
     void vectorGivesTheScalarBits(int rows, int cols, int n) {
