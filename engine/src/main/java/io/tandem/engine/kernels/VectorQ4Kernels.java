@@ -35,21 +35,20 @@ final class VectorQ4Kernels implements Q4Kernels {
                          boolean accumulate) {
         if (w.panelRows() != P) throw new IllegalArgumentException(w + " is packed for " + w.panelRows() + " rows per panel, these kernels need " + P);
         if (x.cols() != w.cols()) throw new IllegalArgumentException(w + ": activations have " + x.cols() + " columns");
-        float[] acc = new float[GROUP * P];
-        short[] sums = new short[GROUP * P];
-        int blocks = w.blocks();
-        for (int p = p0; p < p1; p++) {
-            int r0 = p * P, valid = Math.min(P, w.rows() - r0);
-            int b = b0;
-            for (; b + GROUP <= b1; b += GROUP) {
-                panel4(w.quants(), w.scales(), p * blocks, blocks, x.x(), x.bias(), x.d(), b * blocks, acc, sums);
-                for (int g = 0; g < GROUP; g++) store(acc, g * P, y, (b + g) * ldy + r0, valid, accumulate);
-            }
-            for (; b < b1; b++) {
-                panel1(w.quants(), w.scales(), p * blocks, blocks, x.x(), x.bias(), x.d(), b * blocks, acc);
-                store(acc, 0, y, b * ldy + r0, valid, accumulate);
+        int b = b0;
+        if (b1 - b0 >= GROUP) {
+            float[] acc = new float[GROUP * P];
+            short[] sums = new short[GROUP * P];
+            int blocks = w.blocks();
+            for (int p = p0; p < p1; p++) {
+                int r0 = p * P, valid = Math.min(P, w.rows() - r0);
+                for (b = b0; b + GROUP <= b1; b += GROUP) {
+                    panel4(w.quants(), w.scales(), p * blocks, blocks, x.x(), x.bias(), x.d(), b * blocks, acc, sums);
+                    for (int g = 0; g < GROUP; g++) store(acc, g * P, y, (b + g) * ldy + r0, valid, accumulate);
+                }
             }
         }
+        for (; b < b1; b++) matvec(w, p0, p1, x, b, y, b * ldy, accumulate);
     }
 
     private static void store(float[] acc, int o, float[] y, int at, int valid, boolean accumulate) {
@@ -60,26 +59,52 @@ final class VectorQ4Kernels implements Q4Kernels {
         }
     }
 
-    /** One item against one panel (panel blocks from {@code pk0}): the P dot products into {@code out[0 .. P)}. */
-    private static void panel1(byte[] qs, float[] ws, int pk0, int blocks, int[] xs, short[] bias, float[] d, int blk0,
-                               float[] out) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
-        for (int k = 0; k < blocks; k++) {
-            int q = (pk0 + k) * 16 * P, xo = 32 * (blk0 + k);
-            ShortVector acc = ShortVector.broadcast(S, bias[blk0 + k]);
-            for (int j = 0; j < 16; j++) {
-                ShortVector wv = (ShortVector) ByteVector.fromArray(B, qs, q + j * P)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector hi = wv.lanewise(VectorOperators.LSHR, 4);
-                acc = acc.add(wv.mul(bc(xs[xo + j]))).add(hi.mul(bc(xs[xo + 16 + j])));
+    /**
+     * One item against panels {@code [p0, p1)}: {@code y[yo + r] (+)=} the dot products. One method holding every
+     * loop: it is too big for the JIT to inline into {@link #multiply}, whose compilation would otherwise run out of
+     * inlining budget halfway through the vector operations (and box vectors, ~50x slower).
+     */
+    private static void matvec(Q4Panels w, int p0, int p1, Q8Activations x, int item, float[] y, int yo,
+                               boolean accumulate) {
+        byte[] qs = w.quants();
+        float[] ws = w.scales();
+        int[] xs = x.x();
+        short[] bias = x.bias();
+        float[] d = x.d();
+        int blocks = w.blocks(), blk0 = item * blocks;
+        for (int p = p0; p < p1; p++) {
+            int pk0 = p * blocks;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int k = 0; k < blocks; k++) {
+                int q = (pk0 + k) * 16 * P, xo = 32 * (blk0 + k);
+                ShortVector acc = ShortVector.broadcast(S, bias[blk0 + k]);
+                for (int j = 0; j < 16; j++) {
+                    ShortVector wv = (ShortVector) ByteVector.fromArray(B, qs, q + j * P)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector hi = wv.lanewise(VectorOperators.LSHR, 4);
+                    acc = acc.add(wv.mul(bc(xs[xo + j]))).add(hi.mul(bc(xs[xo + 16 + j])));
+                }
+                float dx = d[blk0 + k];
+                int so = (pk0 + k) * P;
+                s0 = lo(acc).fma(FloatVector.fromArray(F, ws, so).mul(dx), s0);
+                s1 = hi(acc).fma(FloatVector.fromArray(F, ws, so + L).mul(dx), s1);
             }
-            float dx = d[blk0 + k];
-            int so = (pk0 + k) * P;
-            s0 = lo(acc).fma(FloatVector.fromArray(F, ws, so).mul(dx), s0);
-            s1 = hi(acc).fma(FloatVector.fromArray(F, ws, so + L).mul(dx), s1);
+            int r0 = p * P, valid = Math.min(P, w.rows() - r0), at = yo + r0;
+            if (valid == P && !accumulate) {
+                s0.intoArray(y, at);
+                s1.intoArray(y, at + L);
+            } else {
+                if (accumulate && valid == P) {
+                    s0.add(FloatVector.fromArray(F, y, at)).intoArray(y, at);
+                    s1.add(FloatVector.fromArray(F, y, at + L)).intoArray(y, at + L);
+                } else {
+                    for (int i = 0; i < valid; i++) {
+                        float v = i < L ? s0.lane(i) : s1.lane(i - L);
+                        y[at + i] = accumulate ? y[at + i] + v : v;
+                    }
+                }
+            }
         }
-        s0.intoArray(out, 0);
-        s1.intoArray(out, L);
     }
 
     /**

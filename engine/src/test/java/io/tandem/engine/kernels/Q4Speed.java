@@ -25,6 +25,19 @@ public final class Q4Speed {
             Q4Kernels q4k = Q4Kernels.create(k);
             Q4MatMul q4 = new Q4MatMul(q4k, pool);
             Q4Panels packed = q4.pack(w);
+            for (int warm = 0; warm < 2; warm++) { // compile everything (vector code in C1 is very slow) before timing
+                for (String bs : batches.split(",")) {
+                    int n = Integer.parseInt(bs);
+                    float[] x = TestTensors.random(rnd, n * cols, 1f), y = new float[n * rows];
+                    Q8Activations qa = new Q8Activations();
+                    qa.reserve(n, cols);
+                    for (int i = 0; i < Math.max(3, 3e8 / ((long) rows * cols * n)); i++) {
+                        old.multiply(x, n, MatMul.Projection.of(w, y));
+                        q4.multiply(x, n, Q4MatMul.Projection.of(packed, y));
+                        q4k.quantize(qa, x, 0, n);
+                    }
+                }
+            }
             for (String bs : batches.split(",")) {
                 int n = Integer.parseInt(bs);
                 float[] x = TestTensors.random(rnd, n * cols, 1f), y = new float[n * rows];
