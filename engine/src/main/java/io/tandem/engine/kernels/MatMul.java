@@ -32,11 +32,13 @@ public final class MatMul {
     private final Kernels kernels;
     private final ComputePool pool;
     private final float[][] tiles;
+    private final Q4Dispatch q4;
 
     public MatMul(Kernels kernels, ComputePool pool) {
         this.kernels = kernels;
         this.pool = pool;
         this.tiles = new float[pool.threads()][];
+        this.q4 = Q4Dispatch.create(kernels, pool);
     }
 
     public Kernels kernels() {
@@ -53,6 +55,10 @@ public final class MatMul {
      */
     public void multiply(float[] x, int n, Projection... projections) {
         if (n <= 0) return;
+        if (q4 != null && Q4Dispatch.handles(projections)) {
+            q4.multiply(x, n, projections);
+            return;
+        }
         int cols = projections[0].w().cols();
         boolean gemm = n >= MIN_GEMM_BATCH;
         int rowsPerTask = gemm ? TILE_ROWS : matvecRows(projections);
