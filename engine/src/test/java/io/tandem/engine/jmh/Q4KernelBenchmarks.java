@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Q4_0 on the benchmark model's ffn_up shape (2048 x 768): the float-decoding path of {@link MatMul} ("old") against
- * the panel kernels with 8-bit activations ({@link Q4MatMul}, "panels"), per batch size and thread count.
+ * the panel kernels with 8-bit activations ({@link Q4MatMul}, "panels"), per batch size and thread count. Compare
+ * the two in the same run (ratios); on a shared machine prefer {@code Q4Speed} (thread CPU time, one thread).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
