@@ -1,5 +1,10 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.model.gguf.GgufTensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Multiplies weight matrices by a batch of activation vectors on a {@link ComputePool}. The rows of the weights are
  * split into tasks; within a task each weight row is read from memory once for the whole batch: up to three items
@@ -36,12 +41,14 @@ public final class MatMul {
     private final ComputePool pool;
     private final float[][] tiles;
     private final float[][] scratch;
+    private final Q4MatMul q4;
 
     public MatMul(Kernels kernels, ComputePool pool) {
         this.kernels = kernels;
         this.pool = pool;
         this.tiles = new float[pool.threads()][];
         this.scratch = new float[pool.threads()][kernels.panelScratch()];
+        this.q4 = new Q4MatMul(Q4Kernels.create(kernels), pool);
     }
 
     public Kernels kernels() {
@@ -52,9 +59,30 @@ public final class MatMul {
         return pool;
     }
 
-    /** The form of {@code w} this MatMul's kernels multiply fastest (see {@link Kernels#pack}); done once per model. */
+    /**
+     * The form of {@code w} this MatMul's kernels multiply fastest (see {@link Kernels#pack}); done once per model.
+     * Q4_0 goes to the {@link Q4MatMul} panels (8-bit activations, 16-bit integer block sums) with every kernel backend,
+     * so scalar and vector kernels give the same bits for it too.
+     */
     public LinearWeight pack(WeightMatrix w) {
-        return kernels.pack(w);
+        return w.type() == GgufTensorType.Q4_0 ? new Q4PanelMatrix(w, q4.pack(w)) : kernels.pack(w);
+    }
+
+    private static boolean hasQ4(Projection[] projections) {
+        for (Projection p : projections) if (p.w() instanceof Q4PanelMatrix) return true;
+        return false;
+    }
+
+    /** The Q4_0 projections through {@link Q4MatMul} (which quantizes {@code x} once for all of them), then the rest. */
+    private void multiplySplit(float[] x, int n, Projection[] projections) {
+        List<Q4MatMul.Projection> q4s = new ArrayList<>();
+        List<Projection> rest = new ArrayList<>();
+        for (Projection p : projections) {
+            if (p.w() instanceof Q4PanelMatrix q) q4s.add(new Q4MatMul.Projection(q.panels(), p.out(), p.accumulate()));
+            else rest.add(p);
+        }
+        q4.multiply(x, n, q4s.toArray(Q4MatMul.Projection[]::new));
+        if (!rest.isEmpty()) multiply(x, n, rest.toArray(Projection[]::new));
     }
 
     /**
@@ -63,6 +91,10 @@ public final class MatMul {
      */
     public void multiply(float[] x, int n, Projection... projections) {
         if (n <= 0) return;
+        if (hasQ4(projections)) {
+            multiplySplit(x, n, projections);
+            return;
+        }
         int cols = projections[0].w().source().cols();
         boolean gemm = n >= MIN_GEMM_BATCH;
         int ggufRows = gemm ? TILE_ROWS : matvecRows(projections);
@@ -88,6 +120,7 @@ public final class MatMul {
                     perTask[p] = ggufRows;
                     yield m.rows();
                 }
+                case Q4PanelMatrix q -> throw new AssertionError("Q4_0 goes through multiplySplit");
             };
             firstTask[p + 1] = firstTask[p] + (units + perTask[p] - 1) / perTask[p];
         }
@@ -102,6 +135,7 @@ public final class MatMul {
             switch (pr.w()) {
                 case PanelMatrix pm -> panels(pm, from, Math.min(pm.panels(), from + perTask[p]), x, n, pr, worker);
                 case WeightMatrix m -> rows(m, from, Math.min(m.rows(), from + perTask[p]), x, n, pr, worker);
+                case Q4PanelMatrix q -> throw new AssertionError("Q4_0 goes through multiplySplit");
             }
         });
     }

@@ -86,6 +86,14 @@ class RandomModelTest {
                         table, SequenceSpan.Logits.ALL)), cache);
                 for (int p = 0; p < tokens.length; p++) {
                     float[] ours = p < 23 ? a.logits(0, p) : b.logits(0, p - 23);
+                    if (spec.type() == GgufTensorType.Q4_0) {
+                        // Q4_0 multiplies 8-bit activations (as llama.cpp does): their rounding, not the summation,
+                        // dominates the difference, and these tiny models (head_dim 16) pass it through every layer:
+                        // compare its size over the whole row (seen up to 7.6 %; a wrong kernel is ~100 %).
+                        // Q4KernelsTest bounds it per product.
+                        assertRelativeRms(ours, ref[p], 0.10, spec + " " + mode + " position " + p);
+                        continue;
+                    }
                     for (int v = 0; v < ours.length; v++) {
                         double bound = 1e-4 * Math.max(1, Math.abs(ref[p][v]));
                         int pos = p, voc = v;
@@ -95,6 +103,16 @@ class RandomModelTest {
                 }
             }
         }
+    }
+
+    private static void assertRelativeRms(float[] ours, double[] ref, double bound, String what) {
+        double err = 0, norm = 0;
+        for (int v = 0; v < ours.length; v++) {
+            err += (ours[v] - ref[v]) * (ours[v] - ref[v]);
+            norm += ref[v] * ref[v];
+        }
+        double rel = Math.sqrt(err / Math.max(norm, 1e-30));
+        assertTrue(rel <= bound, () -> what + ": relative rms error " + rel + " > " + bound);
     }
 
     @Test
