@@ -31,14 +31,16 @@ class PrefillBudgetTest {
     @Test
     void promptsStillProgressWhenTheDecodesAloneExceedTheTarget() {
         PrefillBudget b = new PrefillBudget(512, 100 * MS, learned());
-        assertEquals(PrefillBudget.MIN_PREFILL_TOKENS, b.prefillTokens(100));
+        assertEquals(64, b.minPrefillTokens(), "an eighth of max_num_batched_tokens");
+        assertEquals(64, b.prefillTokens(70), "76 fit, 70 are decodes: the floor, not 6");
+        assertEquals(64, b.prefillTokens(100));
         assertEquals(0, b.prefillTokens(512), "but never beyond max_num_batched_tokens");
         assertEquals(2, b.prefillTokens(510));
     }
 
     @Test
     void beforeAnyMeasuredStepOnlyTheFloorIsAdded() {
-        assertEquals(PrefillBudget.MIN_PREFILL_TOKENS, new PrefillBudget(512, 100 * MS, new StepCostModel()).prefillTokens(4));
+        assertEquals(64, new PrefillBudget(512, 100 * MS, new StepCostModel()).prefillTokens(4));
     }
 
     @Test
