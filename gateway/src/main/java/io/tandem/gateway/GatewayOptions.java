@@ -35,7 +35,8 @@ public final class GatewayOptions {
     private RouterMode router = RouterMode.KV;
     private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
     private boolean kvEvents = true;
-    private int prefillWorkers = TandemOptions.PREFILL_WORKERS.defaultValue();
+    private int prefillWorkers = io.tandem.gateway.embedded.EmbeddedWorkers.defaultPrefillWorkers(
+            Runtime.getRuntime().availableProcessors());
     private io.tandem.worker.disagg.DisaggregationOptions disaggregation = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS;
     private final List<String> apiKeys = new ArrayList<>();
     private long maxBodyBytes = TandemOptions.MAX_BODY_BYTES.defaultValue();

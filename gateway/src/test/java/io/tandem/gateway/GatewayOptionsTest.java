@@ -87,7 +87,7 @@ class GatewayOptionsTest {
         assertEquals(d.retryAfterSeconds(), TandemOptions.RETRY_AFTER_SECONDS.defaultValue());
         assertEquals(d.sseWriteQueueBytes(), TandemOptions.SSE_WRITE_QUEUE_BYTES.defaultValue());
         assertEquals(d.sendBufferBytes(), TandemOptions.SEND_BUFFER_BYTES.defaultValue());
-        assertEquals(d.prefillWorkers(), TandemOptions.PREFILL_WORKERS.defaultValue());
+        assertEquals(d.prefillWorkers(), Runtime.getRuntime().availableProcessors() < 8 ? 0 : 1, "aggregated below 8 cores");
         assertEquals(d.cluster(), TandemOptions.CLUSTER.defaultValue());
         assertEquals(d.clusterPort(), TandemOptions.CLUSTER_PORT.defaultValue());
         assertEquals(DisaggregationOptions.DEFAULTS, d.disaggregation());

@@ -75,7 +75,8 @@ public final class CpuEngine implements DisaggregatedEngine {
                     config.blockSize());
             KvArenas owned = cache;
             EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache),
-                    kv, config.maxNumBatchedTokens(), config.maxNumSeqs(), config.maxWaitingRequests(), endOfGenerationIds,
+                    kv, config.maxNumBatchedTokens(), config.stepLatencyTargetMs() * 1_000_000L, config.maxNumSeqs(),
+                    config.maxWaitingRequests(), endOfGenerationIds,
                     () -> {
                         owned.close();
                         pool.close();

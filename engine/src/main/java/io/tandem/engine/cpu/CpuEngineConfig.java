@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * @param kvDataType          element type of the KV cache
  * @param blockSize           tokens per KV block
  * @param maxNumBatchedTokens tokens computed per engine step at most (chunked prefill splits longer prompts)
+ * @param stepLatencyTargetMs while requests decode, a step adds only the prompt tokens its measured cost predicts
+ *                            within this many milliseconds, so a long prompt does not stall every stream (decode-first,
+ *                            stall-free batching); 0 lets prompts take whatever {@code maxNumBatchedTokens} leaves
  * @param maxNumSeqs          sequences in the running batch at most
  * @param maxWaitingRequests  requests queued beyond the batch; more are refused as overloaded
  * @param prefixCaching       reuse KV blocks of identical prompt prefixes
@@ -32,12 +35,13 @@ public record CpuEngineConfig(
         KvDataType kvDataType,
         int blockSize,
         int maxNumBatchedTokens,
+        int stepLatencyTargetMs,
         int maxNumSeqs,
         int maxWaitingRequests,
         boolean prefixCaching) {
 
     public static final Set<String> KEYS = Set.of("threads", "kernels", "kv-cache-memory", "kv-dtype", "block-size",
-            "max-num-batched-tokens", "max-num-seqs", "max-waiting-requests", "prefix-caching");
+            "max-num-batched-tokens", "step-latency-target-ms", "max-num-seqs", "max-waiting-requests", "prefix-caching");
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
 
@@ -48,14 +52,21 @@ public record CpuEngineConfig(
         if (kvDataType == null) throw new IllegalArgumentException("kv-dtype is required");
         if (blockSize < 1 || blockSize > 1024) throw new IllegalArgumentException("block-size must be 1..1024, got " + blockSize);
         if (maxNumBatchedTokens < 1) throw new IllegalArgumentException("max-num-batched-tokens must be >= 1, got " + maxNumBatchedTokens);
+        if (stepLatencyTargetMs < 0) throw new IllegalArgumentException("step-latency-target-ms must be >= 0 (0 = none), got " + stepLatencyTargetMs);
         if (maxNumSeqs < 1) throw new IllegalArgumentException("max-num-seqs must be >= 1, got " + maxNumSeqs);
         if (maxWaitingRequests < 0) throw new IllegalArgumentException("max-waiting-requests must be >= 0, got " + maxWaitingRequests);
     }
 
-    /** All cores, auto kernels, 512 MiB of F32 KV in blocks of 16, 512 tokens and 32 sequences per step. */
+    /** Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. */
+    public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 100;
+
+    /**
+     * All cores, auto kernels, 512 MiB of F32 KV in blocks of 16, 512 tokens and 32 sequences per step, steps with
+     * decodes within {@value #DEFAULT_STEP_LATENCY_TARGET_MS} ms.
+     */
     public static CpuEngineConfig defaults() {
         return new CpuEngineConfig(Runtime.getRuntime().availableProcessors(), KernelMode.AUTO, 512L << 20,
-                KvDataType.F32, KvLayout.DEFAULT_BLOCK_SIZE, 512, 32, 256, true);
+                KvDataType.F32, KvLayout.DEFAULT_BLOCK_SIZE, 512, DEFAULT_STEP_LATENCY_TARGET_MS, 32, 256, true);
     }
 
     /**
@@ -76,6 +87,7 @@ public record CpuEngineConfig(
                 options.containsKey("kv-dtype") ? kvType(options.get("kv-dtype").toString()) : d.kvDataType,
                 integer(options, "block-size", d.blockSize),
                 integer(options, "max-num-batched-tokens", d.maxNumBatchedTokens),
+                integer(options, "step-latency-target-ms", d.stepLatencyTargetMs),
                 integer(options, "max-num-seqs", d.maxNumSeqs),
                 integer(options, "max-waiting-requests", d.maxWaitingRequests),
                 options.containsKey("prefix-caching") ? bool(options.get("prefix-caching")) : d.prefixCaching);
@@ -133,17 +145,22 @@ public record CpuEngineConfig(
     }
 
     public CpuEngineConfig withThreads(int n) {
-        return new CpuEngineConfig(n, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, maxNumSeqs,
-                maxWaitingRequests, prefixCaching);
+        return new CpuEngineConfig(n, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, stepLatencyTargetMs,
+                maxNumSeqs, maxWaitingRequests, prefixCaching);
     }
 
     public CpuEngineConfig withKvCache(long bytes, KvDataType type) {
-        return new CpuEngineConfig(threads, kernels, bytes, type, blockSize, maxNumBatchedTokens, maxNumSeqs,
-                maxWaitingRequests, prefixCaching);
+        return new CpuEngineConfig(threads, kernels, bytes, type, blockSize, maxNumBatchedTokens, stepLatencyTargetMs,
+                maxNumSeqs, maxWaitingRequests, prefixCaching);
+    }
+
+    public CpuEngineConfig withStepLatencyTarget(int ms) {
+        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, ms,
+                maxNumSeqs, maxWaitingRequests, prefixCaching);
     }
 
     public CpuEngineConfig withBatching(int maxBatchedTokens, int maxSeqs) {
-        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxBatchedTokens, maxSeqs,
-                maxWaitingRequests, prefixCaching);
+        return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxBatchedTokens, stepLatencyTargetMs,
+                maxSeqs, maxWaitingRequests, prefixCaching);
     }
 }

@@ -17,6 +17,7 @@ import io.tandem.protocol.FinishReason;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * One engine step at a time, on the caller's thread: schedule, run the model on the batch, sample,
@@ -42,18 +43,22 @@ final class EngineCore {
     private final int[] endOfGenerationIds;
     private final int contextLength;
     private final Runnable wakeup;
-    private long steps, computedTokens;
+    private final LongSupplier nanoTime;
+    private long steps, computedTokens, stepNanos;
 
     /**
-     * @param wakeup wakes the thread driving this core when a prefill-only sequence's sends settle (any thread; must
-     *               not block)
+     * @param budget   tokens per step, and how many of them prompts may take beside decodes
+     * @param wakeup   wakes the thread driving this core when a prefill-only sequence's sends settle (any thread; must
+     *                 not block)
+     * @param nanoTime the clock that times steps for the budget's cost model ({@code System::nanoTime})
      */
-    EngineCore(ModelRunner model, KvCacheManager kv, int tokenBudget, int maxRunning, int[] endOfGenerationIds,
-               Runnable wakeup) {
+    EngineCore(ModelRunner model, KvCacheManager kv, PrefillBudget budget, int maxRunning, int[] endOfGenerationIds,
+               Runnable wakeup, LongSupplier nanoTime) {
         this.model = model;
         this.kv = kv;
         this.wakeup = wakeup;
-        this.scheduler = new Scheduler(kv, tokenBudget, maxRunning, this::beginRemotePrefill);
+        this.nanoTime = nanoTime;
+        this.scheduler = new Scheduler(kv, budget, maxRunning, this::beginRemotePrefill);
         this.endOfGenerationIds = endOfGenerationIds.clone();
         this.contextLength = model.contextLength();
     }
@@ -135,12 +140,15 @@ final class EngineCore {
             return false;
         }
         List<SequenceSpan> spans = new ArrayList<>(chunks.size());
+        int stepTokens = 0;
         for (ScheduledChunk c : chunks) {
             int[] tokens = c.sequence().kv().tokens(c.startPosition(), c.startPosition() + c.tokens());
             spans.add(new SequenceSpan(tokens, c.startPosition(), c.sequence().kv().blockTable(),
                     c.samples() ? SequenceSpan.Logits.LAST : SequenceSpan.Logits.NONE));
-            computedTokens += c.tokens();
+            stepTokens += c.tokens();
         }
+        computedTokens += stepTokens;
+        long started = nanoTime.getAsLong();
         ModelRunner.StepOutput result;
         try {
             result = model.forward(new Batch(spans), layerListener(chunks, spans));
@@ -157,6 +165,9 @@ final class EngineCore {
             kv.commitFullBlocks(s.kv(), c.startPosition() + c.tokens());
             if (c.samples()) sampleNext(s, result, i);
         }
+        long took = nanoTime.getAsLong() - started; // forward pass, sampling and delivery: the streams' token gap
+        scheduler.observeStep(stepTokens, took);
+        stepNanos += took;
         kv.flushEvents();
         return true;
     }
@@ -370,5 +381,10 @@ final class EngineCore {
 
     long computedTokens() {
         return computedTokens;
+    }
+
+    /** Time spent in computed steps (forward pass, sampling, delivery). */
+    long stepNanos() {
+        return stepNanos;
     }
 }

@@ -55,7 +55,7 @@ public final class EngineLoop {
     private volatile CpuEngineStats stats;
 
     /**
-     * Starts the engine thread.
+     * Starts the engine thread, its steps limited by {@code max_num_batched_tokens} only (no latency target).
      *
      * @param threadName          the engine thread's name
      * @param model               what computes each step
@@ -69,16 +69,29 @@ public final class EngineLoop {
     public static EngineLoop start(String threadName, EngineInfo info, ModelRunner model, KvCacheManager kv,
                                    int tokenBudget, int maxRunning, int maxWaiting, int[] endOfGenerationIds,
                                    Runnable onClosed) {
-        return new EngineLoop(threadName, info, model, kv, tokenBudget, maxRunning, maxWaiting, endOfGenerationIds, onClosed);
+        return start(threadName, info, model, kv, tokenBudget, 0, maxRunning, maxWaiting, endOfGenerationIds, onClosed);
     }
 
-    private EngineLoop(String threadName, EngineInfo info, ModelRunner model, KvCacheManager kv, int tokenBudget,
+    /**
+     * Starts the engine thread; a step holding decodes adds only the prompt tokens its measured cost model predicts
+     * within {@code stepLatencyTargetNanos} ({@link PrefillBudget}).
+     *
+     * @param stepLatencyTargetNanos longest predicted time of a step holding decodes; 0 for no target
+     */
+    public static EngineLoop start(String threadName, EngineInfo info, ModelRunner model, KvCacheManager kv,
+                                   int tokenBudget, long stepLatencyTargetNanos, int maxRunning, int maxWaiting,
+                                   int[] endOfGenerationIds, Runnable onClosed) {
+        PrefillBudget budget = new PrefillBudget(tokenBudget, stepLatencyTargetNanos, new StepCostModel());
+        return new EngineLoop(threadName, info, model, kv, budget, maxRunning, maxWaiting, endOfGenerationIds, onClosed);
+    }
+
+    private EngineLoop(String threadName, EngineInfo info, ModelRunner model, KvCacheManager kv, PrefillBudget budget,
                        int maxRunning, int maxWaiting, int[] endOfGenerationIds, Runnable onClosed) {
         this.info = Objects.requireNonNull(info, "info");
         this.maxRequests = Math.addExact(maxRunning, maxWaiting);
         this.onClosed = Objects.requireNonNull(onClosed, "onClosed");
         Wakeup wakeup = new Wakeup();
-        this.core = new EngineCore(model, kv, tokenBudget, maxRunning, endOfGenerationIds, wakeup);
+        this.core = new EngineCore(model, kv, budget, maxRunning, endOfGenerationIds, wakeup, System::nanoTime);
         publish();
         this.thread = Thread.ofPlatform().daemon().name(threadName).unstarted(this::run);
         wakeup.thread = thread;
@@ -269,8 +282,8 @@ public final class EngineLoop {
         Scheduler s = core.scheduler();
         KvCacheManager kv = core.kv();
         load = new WorkerLoad(s.runningCount(), s.waitingCount() + inbox.size(), kv.activeBlocks(), kv.totalBlocks());
-        stats = new CpuEngineStats(core.steps(), core.computedTokens(), s.preemptions(), s.sendingCount(), kv.stats(),
-                kv.cachedBlocks(), kv.freeBlocks(), kv.totalBlocks());
+        stats = new CpuEngineStats(core.steps(), core.computedTokens(), core.stepNanos(), s.preemptions(), s.sendingCount(),
+                kv.stats(), kv.cachedBlocks(), kv.freeBlocks(), kv.totalBlocks());
     }
 
     /** Iterations of the engine loop so far (tests check that waiting for sends parks instead of spinning). */

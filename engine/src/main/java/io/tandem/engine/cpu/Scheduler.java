@@ -13,6 +13,11 @@ import java.util.List;
  * next chunk), then admits waiting sequences, each after a prefix-cache lookup, with a chunk of
  * whatever budget is left. A prompt longer than the budget is prefilled over several steps.
  *
+ * <p><b>Decode first.</b> Every decode of the step gets its token; the prompt tokens (chunks of running prefills, then
+ * of admitted sequences, oldest first) share what the {@link PrefillBudget} allows beside that many decodes — in a
+ * step holding decodes, only what keeps the step within its latency target, so a long prompt does not stall every
+ * running stream.
+ *
  * <p>When the block pool cannot supply a running sequence, the most recently admitted running
  * sequence (not a prefill-only one, see below) is <b>preempted by recompute</b>: its blocks are
  * released (the full ones stay in the prefix cache) and it goes back to the front of the waiting
@@ -39,7 +44,7 @@ import java.util.List;
  */
 final class Scheduler {
     private final KvCacheManager kv;
-    private final int tokenBudget;
+    private final PrefillBudget budget;
     private final int maxRunning;
     private final ArrayDeque<EngineSequence> waiting = new ArrayDeque<>();
     private final List<EngineSequence> running = new ArrayList<>();
@@ -55,15 +60,15 @@ final class Scheduler {
     }
 
     /**
-     * @param tokenBudget tokens computed per step at most ({@code max_num_batched_tokens})
-     * @param maxRunning  sequences in the batch at most ({@code max_num_seqs}): running plus awaiting remote KV
-     * @param remoteGate  whether an admitted sequence's prompt is prefilled remotely
+     * @param budget     tokens computed per step at most ({@code max_num_batched_tokens}), and how many of them prompts
+     *                   may take beside decodes
+     * @param maxRunning sequences in the batch at most ({@code max_num_seqs}): running plus awaiting remote KV
+     * @param remoteGate whether an admitted sequence's prompt is prefilled remotely
      */
-    Scheduler(KvCacheManager kv, int tokenBudget, int maxRunning, RemoteGate remoteGate) {
-        if (tokenBudget < 1) throw new IllegalArgumentException("token budget must be >= 1, got " + tokenBudget);
+    Scheduler(KvCacheManager kv, PrefillBudget budget, int maxRunning, RemoteGate remoteGate) {
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
         this.kv = kv;
-        this.tokenBudget = tokenBudget;
+        this.budget = budget;
         this.maxRunning = maxRunning;
         this.remoteGate = remoteGate;
     }
@@ -75,11 +80,13 @@ final class Scheduler {
     /** The chunks of the next step, in batch order (running first, then newly admitted). Empty when nothing can run. */
     List<ScheduledChunk> schedule() {
         List<ScheduledChunk> chunks = new ArrayList<>();
-        int budget = tokenBudget;
+        int tokens = budget.maxNumBatchedTokens();
+        int prefill = budget.prefillTokens(decodes()); // never more than the decodes leave of the tokens
         boolean preempted = false;
-        for (int i = 0; i < running.size() && budget > 0; ) {
+        for (int i = 0; i < running.size() && tokens > 0; ) {
             EngineSequence s = running.get(i);
-            int n = s.paused() ? 0 : Math.min(s.kv().uncomputedTokens(), budget);
+            boolean decode = isDecode(s);
+            int n = s.paused() ? 0 : decode ? 1 : Math.min(s.kv().uncomputedTokens(), Math.min(tokens, prefill));
             if (n == 0) {
                 i++;
                 continue;
@@ -93,15 +100,17 @@ final class Scheduler {
             }
             if (preemptedItself) continue; // the sequence after s (prefill-only ones may follow) is now at i
             chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
-            budget -= n;
+            tokens -= n;
+            if (!decode) prefill -= n;
             i++;
         }
         if (preempted) return chunks;
-        for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && budget > 0 && holding() < maxRunning; ) {
+        int admit = Math.min(tokens, prefill);
+        for (Iterator<EngineSequence> it = waiting.iterator(); it.hasNext() && admit > 0 && holding() < maxRunning; ) {
             EngineSequence s = it.next();
             if (s.paused()) continue;
             if (s.kv().blockCount() == 0) kv.longestCachedPrefix(s.kv());
-            int n = Math.min(s.kv().uncomputedTokens(), budget);
+            int n = Math.min(s.kv().uncomputedTokens(), admit);
             // a possible remote prefill reserves the whole prompt (the prefill worker writes all of it at once), and so
             // does a prefill-only sequence (never preempted, it must not need a block later)
             int reserve = s.remote() != null || s.export() != null ? s.kv().uncomputedTokens() : n;
@@ -116,9 +125,30 @@ final class Scheduler {
             }
             running.add(s);
             chunks.add(new ScheduledChunk(s, s.kv().computedTokens(), n));
-            budget -= n;
+            admit -= n;
         }
         return chunks;
+    }
+
+    /** A running sequence that streams: it has sent a token and needs one more computed for the next. */
+    private static boolean isDecode(EngineSequence s) {
+        return s.kv().uncomputedTokens() == 1 && s.emittedTokens() > 0;
+    }
+
+    /** The decodes the next step holds: the running streams not paused. */
+    private int decodes() {
+        int n = 0;
+        for (EngineSequence s : running) if (!s.paused() && isDecode(s)) n++;
+        return n;
+    }
+
+    /** Records a computed step of {@code tokens} tokens that took {@code nanos} (the prefill budget learns from it). */
+    void observeStep(int tokens, long nanos) {
+        budget.observe(tokens, nanos);
+    }
+
+    PrefillBudget budget() {
+        return budget;
     }
 
     /**

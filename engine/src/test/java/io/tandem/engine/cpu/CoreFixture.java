@@ -52,7 +52,8 @@ final class CoreFixture implements AutoCloseable {
         cache = KvArenas.allocate(KvLayout.forModel(t.config(), 16, KvDataType.F32, numBlocks));
         kv = new KvCacheManager(new BlockPool(numBlocks, new KvEventLog("test", events)), new BlockHasher(model, 16),
                 prefixCaching);
-        core = new EngineCore(new TransformerRunner(t, cache), kv, tokenBudget, maxSeqs, endOfGeneration(model), wakeups::incrementAndGet);
+        core = new EngineCore(new TransformerRunner(t, cache), kv, PrefillBudget.unlimited(tokenBudget), maxSeqs,
+                endOfGeneration(model), wakeups::incrementAndGet, System::nanoTime);
     }
 
     CoreFixture(String model, int numBlocks, int tokenBudget, int maxSeqs, boolean prefixCaching) {

@@ -65,8 +65,9 @@ public final class TandemOptions {
     public static final OptionDef<Map<String, Object>> ENGINE_OPTION = declare(OptionDef.of("engine-option", new Settings(),
             "KEY=VALUE", BOTH, null,
             "Engine setting, repeatable. cpu: kv-cache-memory (e.g. 1GiB), kv-dtype (f32, f16), block-size, "
-                    + "max-num-batched-tokens, max-num-seqs, max-waiting-requests, prefix-caching, kernels (auto, vector, "
-                    + "scalar); sim: decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
+                    + "max-num-batched-tokens, step-latency-target-ms (steps holding decodes add only the prompt tokens "
+                    + "predicted to fit; 0 = off), max-num-seqs, max-waiting-requests, prefix-caching, kernels (auto, "
+                    + "vector, scalar); sim: decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
             .shownAs("the engine's").deprecatedKey("engine-options"));
     public static final OptionDef<Integer> THREADS = declare(OptionDef.of("threads", POSITIVE, "N", BOTH, null,
             "Compute threads of each cpu engine.").shownAs("all cores"));
@@ -125,8 +126,9 @@ public final class TandemOptions {
 
     // ---- disaggregated prefill
     public static final OptionDef<Integer> PREFILL_WORKERS = declare(OptionDef.of("prefill-workers", new Whole(0, 16), "N",
-            GATEWAY, 1, "Embedded mode: prefill workers beside the decode worker; 0 = aggregated (one worker prefills "
-                    + "and decodes)."));
+            GATEWAY, null, "Embedded mode: prefill workers beside the decode worker; 0 = aggregated (one worker prefills "
+                    + "and decodes, decode first within step-latency-target-ms).")
+            .shownAs("0 below 8 cores, else 1"));
     public static final OptionDef<Integer> MAX_LOCAL_PREFILL_TOKENS = declare(OptionDef.of("max-local-prefill-tokens",
             NON_NEGATIVE, "N", BOTH, 128, "A decode worker prefills remotely only when more than N prompt tokens are "
                     + "uncached."));
