@@ -13,15 +13,16 @@ import java.lang.foreign.MemorySegment;
  * and each query head of the group computes {@code softmax(q·K / sqrt(d)) V} over positions {@code 0 .. pos},
  * reading K and V in place in the cache's arenas. Query head {@code j} reads KV head {@code j / (heads / kvHeads)}.
  * A query's result depends only on its own span's cache contents, not on the chunk or batch it is computed in.
+ * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
-final class Attention {
+public final class Attention {
     private final Kernels kernels;
     private final int heads, kvHeads, headDim, group;
     private final float scale;
     private final float[][] scores;
     private final long[][] offsets;
 
-    Attention(Kernels kernels, int heads, int kvHeads, int headDim, int threads) {
+    public Attention(Kernels kernels, int heads, int kvHeads, int headDim, int threads) {
         this.kernels = kernels;
         this.heads = heads;
         this.kvHeads = kvHeads;
@@ -37,7 +38,7 @@ final class Attention {
      * {@code t}, for every token of {@code batch}, whose queries are in {@code q} (same layout) and whose keys and
      * values are already in {@code cache} for layer {@code layer}.
      */
-    void run(ComputePool pool, Batch batch, KvArenas cache, int layer, float[] q, float[] out, int chunk) {
+    public void run(ComputePool pool, Batch batch, KvArenas cache, int layer, float[] q, float[] out, int chunk) {
         int spans = batch.size();
         int[] firstTask = new int[spans + 1];
         int[] firstToken = new int[spans + 1];
