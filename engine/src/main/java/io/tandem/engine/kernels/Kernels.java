@@ -93,8 +93,25 @@ public interface Kernels {
      * Weighted sum of values straight from KV memory: {@code out[outOff + d] = Σ_i weights[i] * value_i[d]}, summed
      * in order of {@code i}, value {@code i} being at byte offset {@code offsets[i]} of {@code values}.
      */
-    void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim, boolean f16,
-                         float[] out, int outOff);
+    default void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim,
+                                 boolean f16, float[] out, int outOff) {
+        attentionValues(weights, 0, 0, 1, values, offsets, count, headDim, f16, out, outOff);
+    }
+
+    /**
+     * The weighted sums of {@code heads} query heads reading the same values (the heads of one KV head group):
+     * {@code out[outOff + h * headDim + d] = Σ_i weights[wOff + h * wStride + i] * value_i[d]} for {@code h < heads},
+     * each summed in order of {@code i} exactly as {@link #attentionValues(float[], MemorySegment, long[], int, int,
+     * boolean, float[], int)} would for that head alone.
+     */
+    void attentionValues(float[] weights, int wOff, int wStride, int heads, MemorySegment values, long[] offsets,
+                         int count, int headDim, boolean f16, float[] out, int outOff);
+
+    /**
+     * Rows of KV memory as floats: {@code dst[i * headDim + d]} = element {@code d} of the row at byte offset
+     * {@code offsets[i]} of {@code kv}, for {@code i < count} (exact: F32 copied, IEEE half widened).
+     */
+    void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst);
 
     /**
      * The kernels for a mode; AUTO picks the vector kernels when available. The first time a JVM creates kernels of

@@ -123,12 +123,22 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim,
-                                boolean f16, float[] out, int outOff) {
-        for (int d = 0; d < headDim; d++) {
-            float s = 0;
-            for (int i = 0; i < count; i++) s = Math.fma(weights[i], kv(values, offsets[i], d, f16), s);
-            out[outOff + d] = s;
+    public void attentionValues(float[] weights, int wOff, int wStride, int heads, MemorySegment values,
+                                long[] offsets, int count, int headDim, boolean f16, float[] out, int outOff) {
+        for (int h = 0; h < heads; h++) {
+            int w = wOff + h * wStride, o = outOff + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                float s = 0;
+                for (int i = 0; i < count; i++) s = Math.fma(weights[w + i], kv(values, offsets[i], d, f16), s);
+                out[o + d] = s;
+            }
+        }
+    }
+
+    @Override
+    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        for (int i = 0; i < count; i++) {
+            for (int d = 0; d < headDim; d++) dst[i * headDim + d] = kv(kv, offsets[i], d, f16);
         }
     }
 

@@ -565,93 +565,21 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Keys four at a time, sharing the query loads; {@link #reduce4} gives each score the bits {@link #sum} would. */
     @Override
     public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
                                 boolean f16, float scale, float[] out) {
-        int n = headDim - headDim % L;
-        float[] acc = new float[4 * L];
-        int i = 0;
-        for (; i + 4 <= count; i += 4) {
-            long o0 = offsets[i], o1 = offsets[i + 1], o2 = offsets[i + 2], o3 = offsets[i + 3];
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < n; d += L) {
-                FloatVector qv = FloatVector.fromArray(F, q, qOff + d);
-                a0 = qv.fma(kv(keys, o0, d, f16), a0);
-                a1 = qv.fma(kv(keys, o1, d, f16), a1);
-                a2 = qv.fma(kv(keys, o2, d, f16), a2);
-                a3 = qv.fma(kv(keys, o3, d, f16), a3);
-            }
-            a0.intoArray(acc, 0);
-            a1.intoArray(acc, L);
-            a2.intoArray(acc, 2 * L);
-            a3.intoArray(acc, 3 * L);
-            reduce4(acc, 0, out, i);
-            for (int j = i; j < i + 4; j++) out[j] = scoreTail(q, qOff, keys, offsets[j], n, headDim, f16, out[j]) * scale;
-        }
-        for (; i < count; i++) {
-            FloatVector a = FloatVector.zero(F);
-            for (int d = 0; d < n; d += L) a = FloatVector.fromArray(F, q, qOff + d).fma(kv(keys, offsets[i], d, f16), a);
-            out[i] = scoreTail(q, qOff, keys, offsets[i], n, headDim, f16, sum(a)) * scale;
-        }
+        VectorAttention.scores(q, qOff, keys, offsets, count, headDim, f16, scale, out);
     }
 
-    /** L values of a K or V row at byte offset {@code o}, element {@code d}. */
-    private static FloatVector kv(MemorySegment seg, long o, int d, boolean f16) {
-        return f16 ? f16x(seg, o + 2L * d) : FloatVector.fromMemorySegment(F, seg, o + 4L * d, LE);
-    }
-
-    private static float kvScalar(MemorySegment seg, long o, int d, boolean f16) {
-        return f16 ? f16(seg, o + 2L * d) : seg.get(FLOAT_LE, o + 4L * d);
-    }
-
-    private static float scoreTail(float[] q, int qOff, MemorySegment keys, long o, int from, int headDim, boolean f16,
-                                   float s) {
-        for (int d = from; d < headDim; d++) s = Math.fma(q[qOff + d], kvScalar(keys, o, d, f16), s);
-        return s;
-    }
-
-    /** Up to four lane chunks of the head at once (independent chains); each lane sums the values in key order. */
     @Override
-    public void attentionValues(float[] weights, MemorySegment values, long[] offsets, int count, int headDim,
-                                boolean f16, float[] out, int outOff) {
-        int n = headDim - headDim % L;
-        int d = 0;
-        for (; d + 4 * L <= n; d += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < count; i++) {
-                long o = offsets[i];
-                FloatVector w = FloatVector.broadcast(F, weights[i]);
-                a0 = kv(values, o, d, f16).fma(w, a0);
-                a1 = kv(values, o, d + L, f16).fma(w, a1);
-                a2 = kv(values, o, d + 2 * L, f16).fma(w, a2);
-                a3 = kv(values, o, d + 3 * L, f16).fma(w, a3);
-            }
-            a0.intoArray(out, outOff + d);
-            a1.intoArray(out, outOff + d + L);
-            a2.intoArray(out, outOff + d + 2 * L);
-            a3.intoArray(out, outOff + d + 3 * L);
-        }
-        for (; d + 2 * L <= n; d += 2 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int i = 0; i < count; i++) {
-                FloatVector w = FloatVector.broadcast(F, weights[i]);
-                a0 = kv(values, offsets[i], d, f16).fma(w, a0);
-                a1 = kv(values, offsets[i], d + L, f16).fma(w, a1);
-            }
-            a0.intoArray(out, outOff + d);
-            a1.intoArray(out, outOff + d + L);
-        }
-        for (; d < n; d += L) {
-            FloatVector a0 = FloatVector.zero(F);
-            for (int i = 0; i < count; i++) a0 = kv(values, offsets[i], d, f16).fma(FloatVector.broadcast(F, weights[i]), a0);
-            a0.intoArray(out, outOff + d);
-        }
-        for (; d < headDim; d++) {
-            float s = 0;
-            for (int i = 0; i < count; i++) s = Math.fma(weights[i], kvScalar(values, offsets[i], d, f16), s);
-            out[outOff + d] = s;
-        }
+    public void attentionValues(float[] weights, int wOff, int wStride, int heads, MemorySegment values,
+                                long[] offsets, int count, int headDim, boolean f16, float[] out, int outOff) {
+        VectorAttention.values(weights, wOff, wStride, heads, values, offsets, count, headDim, f16, out, outOff);
+    }
+
+    @Override
+    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst);
     }
 
     // ---- exp, softmax, SiLU ---------------------------------------------------------------------------------------

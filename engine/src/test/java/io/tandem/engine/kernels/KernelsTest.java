@@ -275,6 +275,66 @@ class KernelsTest {
         }
     }
 
+    /** Rows of {@code hd} random values at scattered offsets of one segment, as through a block table. */
+    private static java.lang.foreign.MemorySegment kvRows(Random rnd, int count, int hd, boolean f16, long[] off) {
+        int elem = f16 ? 2 : 4;
+        java.lang.foreign.MemorySegment mem = java.lang.foreign.Arena.ofAuto().allocate((long) 2 * count * hd * elem);
+        for (int i = 0; i < count; i++) {
+            off[i] = (long) ((i * 7) % (2 * count)) * hd * elem;
+            float[] row = TestTensors.random(rnd, hd, 1f);
+            for (int d = 0; d < hd; d++) {
+                if (f16) mem.set(WeightMatrix.SHORT_LE, off[i] + 2L * d, Float.floatToFloat16(row[d]));
+                else mem.set(WeightMatrix.FLOAT_LE, off[i] + 4L * d, row[d]);
+            }
+        }
+        return mem;
+    }
+
+    /**
+     * A key's score has the same bits however many keys are scored with it (the vector kernels score keys sixteen or
+     * four at a time or alone), and a head's weighted sum the same bits whether the heads of its group are summed
+     * together or it is summed alone: what keeps a query's attention independent of its chunk and batch.
+     */
+    @Test
+    void attentionResultsDoNotDependOnGrouping() {
+        Random rnd = new Random(11);
+        for (Kernels k : List.of(VECTOR, SCALAR)) {
+            for (boolean f16 : new boolean[] {false, true}) {
+                for (int hd : new int[] {40, 64, 128}) {
+                    int count = 53;
+                    long[] off = new long[count];
+                    java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                    float[] q = TestTensors.random(rnd, hd + 2, 1f);
+                    float[] all = new float[count], one = new float[1];
+                    k.attentionScores(q, 2, mem, off, count, hd, f16, 0.125f, all);
+                    for (int i = 0; i < count; i++) {
+                        k.attentionScores(q, 2, mem, new long[] {off[i]}, 1, hd, f16, 0.125f, one);
+                        assertEquals(Float.floatToRawIntBits(one[0]), Float.floatToRawIntBits(all[i]),
+                                k.name() + " score " + i + " of " + count + ", head_dim " + hd + (f16 ? " F16" : " F32"));
+                    }
+                    int heads = 4, stride = count + 3;
+                    float[] w = TestTensors.random(rnd, heads * stride, 1f);
+                    float[] together = new float[1 + heads * hd], alone = new float[1 + heads * hd];
+                    k.attentionValues(w, 0, stride, heads, mem, off, count, hd, f16, together, 1);
+                    for (int h = 0; h < heads; h++) {
+                        float[] wh = java.util.Arrays.copyOfRange(w, h * stride, h * stride + count);
+                        k.attentionValues(wh, mem, off, count, hd, f16, alone, 1 + h * hd);
+                    }
+                    assertArrayEquals(alone, together, k.name() + " values of " + heads + " heads, head_dim " + hd);
+                    float[] rows = new float[count * hd];
+                    k.decodeRows(mem, off, count, hd, f16, rows);
+                    for (int i = 0; i < count; i++) {
+                        for (int d = 0; d < hd; d++) {
+                            float v = f16 ? Float.float16ToFloat(mem.get(WeightMatrix.SHORT_LE, off[i] + 2L * d))
+                                    : mem.get(WeightMatrix.FLOAT_LE, off[i] + 4L * d);
+                            assertEquals(v, rows[i * hd + d], k.name() + " decoded row " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void attentionKernelsReadKvMemoryInPlace() {
         Random rnd = new Random(9);

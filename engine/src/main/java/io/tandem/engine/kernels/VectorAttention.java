@@ -1,0 +1,271 @@
+package io.tandem.engine.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
+
+/**
+ * The Vector API attention kernels behind {@link VectorKernels}' {@code attentionScores}, {@code attentionValues}
+ * and {@code decodeRows}.
+ *
+ * <p>Numerics, fixed per query whatever else is computed with it: a score is one accumulator vector of FMAs along the
+ * head dimension whose lanes are summed in {@link VectorKernels#sum}'s order; an output value is one FMA chain over
+ * the keys in order. Sixteen keys are scored at once and their sixteen lane sums done together by a transposing tree
+ * ({@link #block16}) that adds the same pairs as {@code sum}, so the bits do not depend on how keys are grouped.
+ * Several query heads sharing a KV head take their weighted sums together, sharing the value loads.
+ */
+final class VectorAttention {
+    private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
+    private static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    // rotations by +s and -s lanes and masks of the odd groups of s lanes, for the transposing sum tree (L == 16)
+    private static final VectorShuffle<Float> UP8 = rotation(8), UP4 = rotation(4), DOWN4 = rotation(L - 4),
+            UP2 = rotation(2), DOWN2 = rotation(L - 2), UP1 = rotation(1), DOWN1 = rotation(L - 1);
+    private static final VectorMask<Float> ODD8 = oddGroups(8), ODD4 = oddGroups(4), ODD2 = oddGroups(2),
+            ODD1 = oddGroups(1);
+
+    private VectorAttention() {
+    }
+
+    private static VectorShuffle<Float> rotation(int by) {
+        return VectorShuffle.fromOp(F, i -> (i + by) % L);
+    }
+
+    private static VectorMask<Float> oddGroups(int s) {
+        long bits = 0;
+        for (int i = 0; i < L; i++) if ((i / s) % 2 == 1) bits |= 1L << i;
+        return VectorMask.fromLong(F, bits);
+    }
+
+    // ---- scores ---------------------------------------------------------------------------------------------------
+
+    static void scores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
+                       float scale, float[] out) {
+        int i = 0;
+        if (L == 16 && headDim % L == 0 && !f16) {
+            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out);
+        }
+        byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out);
+    }
+
+    /**
+     * Scores of keys {@code [i, i + 16)} (L == 16): one accumulator per key, then lane sums by a tree that first adds
+     * lanes {@code j, j + 8} of every accumulator (two accumulators per vector), then {@code j, j + 4}, {@code j, j + 2},
+     * {@code j, j + 1}: the additions of {@link VectorKernels#sum}, ending with key {@code i + k} in lane {@code k}.
+     * The even and the odd keys are accumulated and reduced separately, down to the last level.
+     */
+    private static void block16(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
+                                float scale, float[] out) {
+        FloatVector even = half8(q, qOff, keys, offsets, i, headDim);
+        FloatVector odd = half8(q, qOff, keys, offsets, i + 1, headDim);
+        combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, i);
+    }
+
+    /**
+     * Keys {@code i, i + 2, .., i + 14} reduced through the first three levels of the tree: each key's two partial
+     * sums in the pair of lanes {@code 2k, 2k + 1}.
+     */
+    private static FloatVector half8(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim) {
+        long o0 = offsets[i], o2 = offsets[i + 2], o4 = offsets[i + 4], o6 = offsets[i + 6];
+        long o8 = offsets[i + 8], o10 = offsets[i + 10], o12 = offsets[i + 12], o14 = offsets[i + 14];
+        FloatVector a0 = FloatVector.zero(F), a2 = a0, a4 = a0, a6 = a0, a8 = a0, a10 = a0, a12 = a0, a14 = a0;
+        for (int d = 0; d < headDim; d += L) {
+            FloatVector qv = FloatVector.fromArray(F, q, qOff + d);
+            a0 = qv.fma(f32(keys, o0, d), a0);
+            a2 = qv.fma(f32(keys, o2, d), a2);
+            a4 = qv.fma(f32(keys, o4, d), a4);
+            a6 = qv.fma(f32(keys, o6, d), a6);
+            a8 = qv.fma(f32(keys, o8, d), a8);
+            a10 = qv.fma(f32(keys, o10, d), a10);
+            a12 = qv.fma(f32(keys, o12, d), a12);
+            a14 = qv.fma(f32(keys, o14, d), a14);
+        }
+        FloatVector c0 = combine(a0, a8, UP8, UP8, ODD8), c2 = combine(a2, a10, UP8, UP8, ODD8);
+        FloatVector c4 = combine(a4, a12, UP8, UP8, ODD8), c6 = combine(a6, a14, UP8, UP8, ODD8);
+        FloatVector d0 = combine(c0, c4, UP4, DOWN4, ODD4), d2 = combine(c2, c6, UP4, DOWN4, ODD4);
+        return combine(d0, d2, UP2, DOWN2, ODD2);
+    }
+
+    /**
+     * One level of the transposing tree: in lanes outside {@code odd}, {@code a[j] + a[j + s]}; in lanes of
+     * {@code odd}, {@code b[j - s] + b[j]} ({@code up} rotates by {@code +s}, {@code down} by {@code -s}).
+     */
+    private static FloatVector combine(FloatVector a, FloatVector b, VectorShuffle<Float> up, VectorShuffle<Float> down,
+                                       VectorMask<Float> odd) {
+        return a.blend(b.rearrange(down), odd).add(a.rearrange(up).blend(b, odd));
+    }
+
+    /** Scores of keys {@code [from, count)}, four at a time sharing the query loads, then one by one. */
+    private static void byFour(float[] q, int qOff, MemorySegment keys, long[] offsets, int from, int count,
+                               int headDim, boolean f16, float scale, float[] out) {
+        int n = headDim - headDim % L;
+        float[] acc = new float[4 * L];
+        int i = from;
+        for (; i + 4 <= count; i += 4) {
+            long o0 = offsets[i], o1 = offsets[i + 1], o2 = offsets[i + 2], o3 = offsets[i + 3];
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < n; d += L) {
+                FloatVector qv = FloatVector.fromArray(F, q, qOff + d);
+                a0 = qv.fma(kv(keys, o0, d, f16), a0);
+                a1 = qv.fma(kv(keys, o1, d, f16), a1);
+                a2 = qv.fma(kv(keys, o2, d, f16), a2);
+                a3 = qv.fma(kv(keys, o3, d, f16), a3);
+            }
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            a2.intoArray(acc, 2 * L);
+            a3.intoArray(acc, 3 * L);
+            VectorKernels.reduce4(acc, 0, out, i);
+            for (int j = i; j < i + 4; j++) out[j] = scoreTail(q, qOff, keys, offsets[j], n, headDim, f16, out[j]) * scale;
+        }
+        for (; i < count; i++) {
+            FloatVector a = FloatVector.zero(F);
+            for (int d = 0; d < n; d += L) a = FloatVector.fromArray(F, q, qOff + d).fma(kv(keys, offsets[i], d, f16), a);
+            out[i] = scoreTail(q, qOff, keys, offsets[i], n, headDim, f16, VectorKernels.sum(a)) * scale;
+        }
+    }
+
+    private static float scoreTail(float[] q, int qOff, MemorySegment keys, long o, int from, int headDim, boolean f16,
+                                   float s) {
+        for (int d = from; d < headDim; d++) s = Math.fma(q[qOff + d], kvScalar(keys, o, d, f16), s);
+        return s;
+    }
+
+    // ---- weighted sums of values ----------------------------------------------------------------------------------
+
+    static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
+                       int headDim, boolean f16, float[] out, int outOff) {
+        int n4 = headDim - headDim % (4 * L);
+        int h = 0;
+        for (; h + 3 <= heads; h += 3) {
+            for (int d = 0; d < n4; d += 4 * L) {
+                values3(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
+            }
+            for (int k = h; k < h + 3; k++) {
+                values1(w, wOff + k * wStride, values, offsets, count, n4, headDim, f16, out, outOff + k * headDim);
+            }
+        }
+        for (; h < heads; h++) {
+            values1(w, wOff + h * wStride, values, offsets, count, 0, headDim, f16, out, outOff + h * headDim);
+        }
+    }
+
+    /** Elements {@code [d, d + 4L)} of three heads' outputs, sharing each value load between the three. */
+    private static void values3(float[] w, int wOff, int wStride, MemorySegment values, long[] offsets, int count,
+                                int d, boolean f16, float[] out, int outOff, int headDim) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        int w1 = wOff + wStride, w2 = wOff + 2 * wStride;
+        for (int i = 0; i < count; i++) {
+            long o = offsets[i];
+            FloatVector v0 = kv(values, o, d, f16), v1 = kv(values, o, d + L, f16);
+            FloatVector v2 = kv(values, o, d + 2 * L, f16), v3 = kv(values, o, d + 3 * L, f16);
+            FloatVector x = FloatVector.broadcast(F, w[wOff + i]);
+            a00 = v0.fma(x, a00);
+            a01 = v1.fma(x, a01);
+            a02 = v2.fma(x, a02);
+            a03 = v3.fma(x, a03);
+            x = FloatVector.broadcast(F, w[w1 + i]);
+            a10 = v0.fma(x, a10);
+            a11 = v1.fma(x, a11);
+            a12 = v2.fma(x, a12);
+            a13 = v3.fma(x, a13);
+            x = FloatVector.broadcast(F, w[w2 + i]);
+            a20 = v0.fma(x, a20);
+            a21 = v1.fma(x, a21);
+            a22 = v2.fma(x, a22);
+            a23 = v3.fma(x, a23);
+        }
+        int o0 = outOff + d, o1 = o0 + headDim, o2 = o1 + headDim;
+        a00.intoArray(out, o0);
+        a01.intoArray(out, o0 + L);
+        a02.intoArray(out, o0 + 2 * L);
+        a03.intoArray(out, o0 + 3 * L);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + L);
+        a12.intoArray(out, o1 + 2 * L);
+        a13.intoArray(out, o1 + 3 * L);
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + L);
+        a22.intoArray(out, o2 + 2 * L);
+        a23.intoArray(out, o2 + 3 * L);
+    }
+
+    /** Elements {@code [from, headDim)} of one head's output: up to four lane chunks at once (independent chains). */
+    private static void values1(float[] weights, int wOff, MemorySegment values, long[] offsets, int count, int from,
+                                int headDim, boolean f16, float[] out, int outOff) {
+        int n = headDim - headDim % L;
+        int d = from;
+        for (; d + 4 * L <= n; d += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < count; i++) {
+                long o = offsets[i];
+                FloatVector w = FloatVector.broadcast(F, weights[wOff + i]);
+                a0 = kv(values, o, d, f16).fma(w, a0);
+                a1 = kv(values, o, d + L, f16).fma(w, a1);
+                a2 = kv(values, o, d + 2 * L, f16).fma(w, a2);
+                a3 = kv(values, o, d + 3 * L, f16).fma(w, a3);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + L);
+            a2.intoArray(out, outOff + d + 2 * L);
+            a3.intoArray(out, outOff + d + 3 * L);
+        }
+        for (; d + 2 * L <= n; d += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int i = 0; i < count; i++) {
+                FloatVector w = FloatVector.broadcast(F, weights[wOff + i]);
+                a0 = kv(values, offsets[i], d, f16).fma(w, a0);
+                a1 = kv(values, offsets[i], d + L, f16).fma(w, a1);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + L);
+        }
+        for (; d < n; d += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int i = 0; i < count; i++) {
+                a0 = kv(values, offsets[i], d, f16).fma(FloatVector.broadcast(F, weights[wOff + i]), a0);
+            }
+            a0.intoArray(out, outOff + d);
+        }
+        for (; d < headDim; d++) {
+            float s = 0;
+            for (int i = 0; i < count; i++) s = Math.fma(weights[wOff + i], kvScalar(values, offsets[i], d, f16), s);
+            out[outOff + d] = s;
+        }
+    }
+
+    // ---- rows -----------------------------------------------------------------------------------------------------
+
+    static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        int n = headDim - headDim % L;
+        for (int i = 0; i < count; i++) {
+            long o = offsets[i];
+            int base = i * headDim;
+            int d = 0;
+            for (; d < n; d += L) kv(seg, o, d, f16).intoArray(dst, base + d);
+            for (; d < headDim; d++) dst[base + d] = kvScalar(seg, o, d, f16);
+        }
+    }
+
+    /** L values of an F32 K or V row at byte offset {@code o}, element {@code d}. */
+    private static FloatVector f32(MemorySegment seg, long o, int d) {
+        return FloatVector.fromMemorySegment(F, seg, o + 4L * d, LE);
+    }
+
+    /** L values of a K or V row at byte offset {@code o}, element {@code d}. */
+    private static FloatVector kv(MemorySegment seg, long o, int d, boolean f16) {
+        return f16 ? VectorKernels.f16x(seg, o + 2L * d) : FloatVector.fromMemorySegment(F, seg, o + 4L * d, LE);
+    }
+
+    private static float kvScalar(MemorySegment seg, long o, int d, boolean f16) {
+        return f16 ? Float.float16ToFloat(seg.get(WeightMatrix.SHORT_LE, o + 2L * d)) : seg.get(FLOAT_LE, o + 4L * d);
+    }
+}
