@@ -46,7 +46,7 @@ class FlowControlTest {
         o.setEngineOptions(engineOptions).setSseWriteQueueBytes(1024).setSendBufferBytes(4096).setInitialCredits(16);
         gateway = TestSupport.start(o);
         http = new Http(gateway.port());
-        engine = gateway.workers().stream().filter(w -> w.record().role() == WorkerRole.DECODE)
+        engine = gateway.workers().stream().filter(w -> w.record().role().servesGenerate())
                 .map(DeployedWorker::engine).findFirst().orElseThrow();
         model = gateway.workers().getFirst().record().model();
     }

@@ -37,7 +37,7 @@ class WorkerFailureTest {
 
     @Test
     void workerLostMidStream() throws Exception {
-        DeployedWorker decode = gateway.workers().stream().filter(w -> w.record().role() == WorkerRole.DECODE).findFirst().orElseThrow();
+        DeployedWorker decode = gateway.workers().stream().filter(w -> w.record().role().servesGenerate()).findFirst().orElseThrow();
         String model = decode.record().model();
         try (RawHttp client = new RawHttp(gateway.port(), 0)) {
             client.post("/v1/chat/completions", chat(model, "hi").put("stream", true).put("max_tokens", 200).put("ignore_eos", true));
