@@ -1,5 +1,7 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.model.gguf.GgufTensorType;
+
 /**
  * Multiplies weight matrices by a batch of activation vectors on a {@link ComputePool}. The rows of the weights are
  * split into tasks; within a task each weight row is read from memory once for the whole batch: up to three items
@@ -120,7 +122,8 @@ public final class MatMul {
 
     private void rows(WeightMatrix w, int r0, int r1, float[] x, int n, Projection pr, int worker) {
         int rows = w.rows(), cols = w.cols();
-        if (n < MIN_GEMM_BATCH) {
+        // Q8_0 chains apply each block's scale to the block's sum, which a tile of decoded weights does not hold
+        if (n < MIN_GEMM_BATCH || w.type() == GgufTensorType.Q8_0) {
             for (int b = 0; b < n; b++) kernels.matvec(w, r0, r1, x, b * cols, pr.out(), b * rows, pr.accumulate());
             return;
         }
