@@ -142,13 +142,16 @@ public final class MatMul {
         return (int) Math.max(MATVEC_MIN_ROWS, Math.min(MATVEC_MAX_ROWS, per)) & ~3;
     }
 
-    /** The same for panels: about four tasks per thread, of 2 to 16 panels. */
+    /**
+     * The same for panels: about four tasks per thread, of 4 to 16 panels, a multiple of the 4 panels the matvec
+     * streams side by side (a shorter group costs as much as a full one).
+     */
     private int matvecPanels(Projection[] projections) {
         long total = 0;
         for (Projection p : projections) {
             if (p.w() instanceof PanelMatrix pm) total += pm.panels();
         }
-        return (int) Math.max(2, Math.min(16, total / (4L * pool.threads())));
+        return (int) Math.max(4, Math.min(16, total / (4L * pool.threads()))) & ~3;
     }
 
     private float[] tile(int worker, int size) {
