@@ -71,30 +71,67 @@ final class PanelKernels {
         };
         // zeroed: rows past the last one stay 0 (Q8_0: scale 0)
         MemorySegment dst = Arena.ofAuto().allocate(panelBytes * panels, 64);
-        MemorySegment src = w.data();
-        for (int r = 0; r < rows; r++) {
-            long base = r * w.rowBytes(), po = (r / L) * panelBytes;
-            int lane = r % L;
-            switch (w.type()) {
-                case F32 -> {
-                    for (int c = 0; c < cols; c++) dst.set(FLOAT_LE, po + 4L * (c * L + lane), src.get(FLOAT_LE, base + 4L * c));
-                }
-                case F16, BF16 -> {
-                    for (int c = 0; c < cols; c++) dst.set(SHORT_LE, po + 2L * (c * L + lane), src.get(SHORT_LE, base + 2L * c));
-                }
-                case Q8_0 -> {
-                    for (int b = 0; b < cols / 32; b++) {
-                        long so = base + 34L * b, d = po + 34L * L * b;
-                        dst.set(SHORT_LE, d + 2L * lane, src.get(SHORT_LE, so));
-                        for (int j = 0; j < 32; j++) {
-                            dst.set(ValueLayout.JAVA_BYTE, d + 2L * L + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, so + 2 + j));
-                        }
+        // a panel's rows are contiguous in the GGUF data: copy them out at once, transpose on the heap, copy back
+        switch (w.type()) {
+            case F32 -> {
+                float[] in = new float[L * cols], out = new float[L * cols];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), FLOAT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
+                    for (int lane = 0; lane < n; lane++) {
+                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
                     }
+                    if (n < L) zeroLanes(out, n, cols);
+                    MemorySegment.copy(out, 0, dst, FLOAT_LE, p * panelBytes, out.length);
                 }
-                default -> throw new AssertionError(w.type());
             }
+            case F16, BF16 -> {
+                short[] in = new short[L * cols], out = new short[L * cols];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), SHORT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
+                    for (int lane = 0; lane < n; lane++) {
+                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
+                    }
+                    if (n < L) zeroLanes(out, n, cols);
+                    MemorySegment.copy(out, 0, dst, SHORT_LE, p * panelBytes, out.length);
+                }
+            }
+            case Q8_0 -> {
+                int rowBytes = Math.toIntExact(w.rowBytes());
+                byte[] in = new byte[L * rowBytes], out = new byte[Math.toIntExact(panelBytes)];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, (long) p * L * rowBytes, in, 0, n * rowBytes);
+                    transposeQ8(in, n, cols, rowBytes, out);
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, p * panelBytes, out.length);
+                }
+            }
+            default -> throw new AssertionError(w.type());
         }
         return new PanelMatrix(w, L, panels, panelBytes, dst);
+    }
+
+    /** Zeroes lanes {@code n ..} of every column (the rows past the matrix in its last panel). */
+    private static void zeroLanes(float[] out, int n, int cols) {
+        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, 0f);
+    }
+
+    private static void zeroLanes(short[] out, int n, int cols) {
+        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, (short) 0);
+    }
+
+    /** Q8_0 rows to a panel: per block, the rows' scales, then per column the rows' int8 values. */
+    private static void transposeQ8(byte[] in, int n, int cols, int rowBytes, byte[] out) {
+        if (n < L) java.util.Arrays.fill(out, (byte) 0);
+        for (int lane = 0; lane < n; lane++) {
+            for (int b = 0; b < cols / 32; b++) {
+                int i = lane * rowBytes + 34 * b, o = 34 * L * b;
+                out[o + 2 * lane] = in[i];
+                out[o + 2 * lane + 1] = in[i + 1];
+                for (int j = 0; j < 32; j++) out[o + 2 * L + j * L + lane] = in[i + 2 + j];
+            }
+        }
     }
 
     // ---- decoding -------------------------------------------------------------------------------------------------
