@@ -57,7 +57,11 @@ public interface Kernels {
         throw new UnsupportedOperationException(name() + " kernels have no packed weights");
     }
 
-    /** Decodes panel {@code p} to floats, {@code tile[tOff + c * lanes + lane]}. */
+    /**
+     * Decodes panel {@code p} to floats for {@link #gemm(PanelMatrix, float[], int, int, float[], int, int, float[],
+     * int, boolean, float[])}, {@code tile[tOff + c * lanes + lane]}: the weights, or for types with block scales
+     * (Q8_0) the values before scaling.
+     */
     default void decode(PanelMatrix w, int p, float[] tile, int tOff) {
         throw new UnsupportedOperationException(name() + " kernels have no packed weights");
     }

@@ -154,7 +154,8 @@ public final class MatMul {
 
     private void rows(WeightMatrix w, int r0, int r1, float[] x, int n, Projection pr, int worker) {
         int rows = w.rows(), cols = w.cols();
-        if (n < MIN_GEMM_BATCH) {
+        // Q8_0 chains apply each block's scale to the block's sum, which a tile of decoded weights does not hold
+        if (n < MIN_GEMM_BATCH || w.type() == GgufTensorType.Q8_0) {
             for (int b = 0; b < n; b++) kernels.matvec(w, r0, r1, x, b * cols, pr.out(), b * rows, pr.accumulate());
             return;
         }
@@ -173,13 +174,16 @@ public final class MatMul {
         return (int) Math.max(MATVEC_MIN_ROWS, Math.min(MATVEC_MAX_ROWS, per)) & ~3;
     }
 
-    /** The same for panels: about four tasks per thread, of 2 to 16 panels. */
+    /**
+     * The same for panels: about four tasks per thread, of 4 to 16 panels, a multiple of the 4 panels the matvec
+     * streams side by side (a shorter group costs as much as a full one).
+     */
     private int matvecPanels(Projection[] projections) {
         long total = 0;
         for (Projection p : projections) {
             if (p.w() instanceof PanelMatrix pm) total += pm.panels();
         }
-        return (int) Math.max(2, Math.min(16, total / (4L * pool.threads())));
+        return (int) Math.max(4, Math.min(16, total / (4L * pool.threads()))) & ~3;
     }
 
     private float[] tile(int worker, int size) {

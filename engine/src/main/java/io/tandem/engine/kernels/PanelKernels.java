@@ -17,9 +17,12 @@ import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
 
 /**
  * The vector kernels on {@link PanelMatrix} weights. Numerics: output row {@code r} of item {@code x} is
- * {@code acc = acc + s_k} over the 32-column blocks {@code k} in order from {@code acc = 0}, where {@code s_k} is one
- * sequential fused-multiply-add chain {@code s = fma(w[r][c], x[c], s)} over the block's columns from {@code s = 0},
- * with {@code w[r][c]} decoded exactly ({@code d * q} is exact in float). The chains of a panel's rows run side by side in one vector, so there are no horizontal reductions, and
+ * {@code acc = fma(d_k[r], s_k, acc)} over the 32-column blocks {@code k} in order from {@code acc = 0}, where
+ * {@code s_k} is one sequential fused-multiply-add chain {@code s = fma(v[r][c], x[c], s)} over the block's columns
+ * from {@code s = 0}. For Q8_0, {@code v} is the int8 value and {@code d_k[r]} the block's scale (applied once per
+ * block: one conversion and one FMA per weight); for the other types {@code v} is the weight and {@code d = 1}, so
+ * the step is {@code acc + s_k}. The chains of a panel's rows run side by side in one vector, so there are no
+ * horizontal reductions, and
  * the single-item path ({@link #matvec}) and the batched one ({@link #gemm}) compute the same chain: every output has
  * the same bits whatever the batch. It is also the chain of {@link ScalarKernels}.
  */
@@ -68,35 +71,75 @@ final class PanelKernels {
         };
         // zeroed: rows past the last one stay 0 (Q8_0: scale 0)
         MemorySegment dst = Arena.ofAuto().allocate(panelBytes * panels, 64);
-        MemorySegment src = w.data();
-        for (int r = 0; r < rows; r++) {
-            long base = r * w.rowBytes(), po = (r / L) * panelBytes;
-            int lane = r % L;
-            switch (w.type()) {
-                case F32 -> {
-                    for (int c = 0; c < cols; c++) dst.set(FLOAT_LE, po + 4L * (c * L + lane), src.get(FLOAT_LE, base + 4L * c));
-                }
-                case F16, BF16 -> {
-                    for (int c = 0; c < cols; c++) dst.set(SHORT_LE, po + 2L * (c * L + lane), src.get(SHORT_LE, base + 2L * c));
-                }
-                case Q8_0 -> {
-                    for (int b = 0; b < cols / 32; b++) {
-                        long so = base + 34L * b, d = po + 34L * L * b;
-                        dst.set(SHORT_LE, d + 2L * lane, src.get(SHORT_LE, so));
-                        for (int j = 0; j < 32; j++) {
-                            dst.set(ValueLayout.JAVA_BYTE, d + 2L * L + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, so + 2 + j));
-                        }
+        // a panel's rows are contiguous in the GGUF data: copy them out at once, transpose on the heap, copy back
+        switch (w.type()) {
+            case F32 -> {
+                float[] in = new float[L * cols], out = new float[L * cols];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), FLOAT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
+                    for (int lane = 0; lane < n; lane++) {
+                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
                     }
+                    if (n < L) zeroLanes(out, n, cols);
+                    MemorySegment.copy(out, 0, dst, FLOAT_LE, p * panelBytes, out.length);
                 }
-                default -> throw new AssertionError(w.type());
             }
+            case F16, BF16 -> {
+                short[] in = new short[L * cols], out = new short[L * cols];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), SHORT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
+                    for (int lane = 0; lane < n; lane++) {
+                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
+                    }
+                    if (n < L) zeroLanes(out, n, cols);
+                    MemorySegment.copy(out, 0, dst, SHORT_LE, p * panelBytes, out.length);
+                }
+            }
+            case Q8_0 -> {
+                int rowBytes = Math.toIntExact(w.rowBytes());
+                byte[] in = new byte[L * rowBytes], out = new byte[Math.toIntExact(panelBytes)];
+                for (int p = 0; p < panels; p++) {
+                    int n = Math.min(L, rows - p * L);
+                    MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, (long) p * L * rowBytes, in, 0, n * rowBytes);
+                    transposeQ8(in, n, cols, rowBytes, out);
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, p * panelBytes, out.length);
+                }
+            }
+            default -> throw new AssertionError(w.type());
         }
         return new PanelMatrix(w, L, panels, panelBytes, dst);
     }
 
+    /** Zeroes lanes {@code n ..} of every column (the rows past the matrix in its last panel). */
+    private static void zeroLanes(float[] out, int n, int cols) {
+        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, 0f);
+    }
+
+    private static void zeroLanes(short[] out, int n, int cols) {
+        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, (short) 0);
+    }
+
+    /** Q8_0 rows to a panel: per block, the rows' scales, then per column the rows' int8 values. */
+    private static void transposeQ8(byte[] in, int n, int cols, int rowBytes, byte[] out) {
+        if (n < L) java.util.Arrays.fill(out, (byte) 0);
+        for (int lane = 0; lane < n; lane++) {
+            for (int b = 0; b < cols / 32; b++) {
+                int i = lane * rowBytes + 34 * b, o = 34 * L * b;
+                out[o + 2 * lane] = in[i];
+                out[o + 2 * lane + 1] = in[i + 1];
+                for (int j = 0; j < 32; j++) out[o + 2 * L + j * L + lane] = in[i + 2 + j];
+            }
+        }
+    }
+
     // ---- decoding -------------------------------------------------------------------------------------------------
 
-    /** Columns {@code [c0, c1)} of panel {@code p} as floats, {@code dst[dOff + (c - c0) * L + lane]}. */
+    /**
+     * Columns {@code [c0, c1)} of panel {@code p} as floats, {@code dst[dOff + (c - c0) * L + lane]}: the weights, or
+     * for Q8_0 the int8 values without their block scales (which {@link #gemm} reads from the panel).
+     */
     static void decode(PanelMatrix w, int p, int c0, int c1, float[] dst, int dOff) {
         MemorySegment s = w.data();
         long po = p * w.panelBytes();
@@ -124,17 +167,23 @@ final class PanelKernels {
         for (int i = 0; i < n; i++) dst[dOff + i] = Float.intBitsToFloat((s.get(SHORT_LE, from + 2L * i) & 0xffff) << 16);
     }
 
-    /** {@code c0} and {@code c1} are multiples of 32. */
+    /** The int8 values, unscaled; {@code c0} and {@code c1} are multiples of 32. */
     private static void decodeQ8(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
         for (int b = c0 / 32; b < c1 / 32; b++) {
             long bo = po + 34L * L * b;
-            FloatVector d = VectorKernels.f16x(s, bo);
             int o = dOff + (b * 32 - c0) * L;
-            for (int j = 0; j < 32; j++) {
-                ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2L * L + (long) j * L, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o + j * L);
-            }
+            for (int j = 0; j < 32; j++) q8(s, bo + 2L * L + (long) j * L).intoArray(dst, o + j * L);
         }
+    }
+
+    /** L int8 values at {@code off} as floats. */
+    private static FloatVector q8(MemorySegment s, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The scales of Q8_0 block {@code b} of the panel at byte {@code po}. */
+    private static FloatVector q8Scale(MemorySegment s, long po, int b) {
+        return VectorKernels.f16x(s, po + 34L * L * b);
     }
 
     // ---- matvec: one item, GROUP panels at a time -----------------------------------------------------------------
@@ -142,9 +191,17 @@ final class PanelKernels {
     /** {@code y[yOff + r] (+)= W[r] · x[xOff ..]} for the rows of panels {@code [p0, p1)}. */
     static void matvec(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff, boolean accumulate,
                        float[] scratch) {
-        if (w.source().type() == GgufTensorType.F32) {
-            matvecF32(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
-            return;
+        switch (w.source().type()) {
+            case F32 -> {
+                matvecF32(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
+                return;
+            }
+            case Q8_0 -> {
+                matvecQ8(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
+                return;
+            }
+            default -> {
+            }
         }
         int cols = w.cols();
         int acc = GROUP * CHUNK * L;
@@ -224,6 +281,44 @@ final class PanelKernels {
         }
     }
 
+    /**
+     * Q8_0 panels are read in place, four side by side: per block, one chain of {@code int8 x activation} per panel,
+     * then the block's scales are applied to the chain with one FMA.
+     */
+    private static void matvecQ8(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff,
+                                 boolean accumulate, float[] scratch) {
+        MemorySegment s = w.data();
+        int blocks = w.cols() / 32;
+        long pb = w.panelBytes();
+        for (int p = p0; p < p1; p += GROUP) {
+            int g = Math.min(GROUP, p1 - p);
+            long o0 = p * pb, o1 = (p + Math.min(1, g - 1)) * pb, o2 = (p + Math.min(2, g - 1)) * pb, o3 = (p + g - 1) * pb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                long qo = 34L * L * b + 2L * L;
+                int xo = xOff + 32 * b;
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int j = 0; j < 32; j++) {
+                    FloatVector xv = FloatVector.broadcast(F, x[xo + j]);
+                    long o = qo + (long) j * L;
+                    s0 = q8(s, o0 + o).fma(xv, s0);
+                    s1 = q8(s, o1 + o).fma(xv, s1);
+                    s2 = q8(s, o2 + o).fma(xv, s2);
+                    s3 = q8(s, o3 + o).fma(xv, s3);
+                }
+                a0 = q8Scale(s, o0, b).fma(s0, a0);
+                a1 = q8Scale(s, o1, b).fma(s1, a1);
+                a2 = q8Scale(s, o2, b).fma(s2, a2);
+                a3 = q8Scale(s, o3, b).fma(s3, a3);
+            }
+            a0.intoArray(scratch, 0);
+            a1.intoArray(scratch, L);
+            a2.intoArray(scratch, 2 * L);
+            a3.intoArray(scratch, 3 * L);
+            store(scratch, 0, g, p * L, w.rows(), y, yOff, accumulate);
+        }
+    }
+
     /** Stores {@code g} panels of results from {@code acc[ao ..]}, rows from {@code row0}, only rows below {@code rows}. */
     private static void store(float[] acc, int ao, int g, int row0, int rows, float[] y, int yOff, boolean accumulate) {
         int n = Math.min(g * L, rows - row0);
@@ -240,35 +335,61 @@ final class PanelKernels {
     // ---- gemm: a decoded tile of up to TILE_PANELS panels x a batch -----------------------------------------------
 
     /**
-     * Items {@code [b0, b1)} against a tile of {@code tp} (1 or 2) decoded panels, the first being panel {@code p}
-     * ({@code tile[(i * cols + c) * L + lane]}): {@code y[b * ldy + r] (+)= W[r] · x[b * cols ..]}.
+     * Items {@code [b0, b1)} against a tile of {@code tp} (1 or 2) panels of {@code w} {@link #decode}d, the first
+     * being panel {@code p} ({@code tile[(i * cols + c) * L + lane]}): {@code y[b * ldy + r] (+)= W[r] · x[b * cols ..]}.
      */
-    static void gemm(float[] tile, int tp, int p, int rows, int cols, float[] x, int b0, int b1, float[] y, int ldy,
+    static void gemm(PanelMatrix w, float[] tile, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
                      boolean accumulate, float[] scratch) {
+        int rows = w.rows(), cols = w.cols();
         int t1 = (tp - 1) * cols * L;
         int row0 = p * L;
+        // Q8_0: the block scales stay in the panels
+        MemorySegment sc = w.source().type() == GgufTensorType.Q8_0 ? w.data() : null;
+        long so0 = p * w.panelBytes(), so1 = (p + tp - 1) * w.panelBytes();
         int b = b0;
         for (; b + 8 <= b1; b += 8) {
-            gemm2x8(tile, t1, cols, x, b, scratch);
+            gemm2x8(tile, t1, cols, x, b, scratch, sc, so0, so1);
             for (int j = 0; j < 8; j++) store(scratch, 2 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
         }
         for (; b + 4 <= b1; b += 4) {
-            gemm2x4(tile, t1, cols, x, b, scratch);
+            gemm2x4(tile, t1, cols, x, b, scratch, sc, so0, so1);
             for (int j = 0; j < 4; j++) store(scratch, 2 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
         }
         for (; b < b1; b++) {
-            chains4(tile, t1, tp, cols, x, b * cols, zero(scratch), 0);
+            gemm2x1(tile, t1, cols, x, b, scratch, sc, so0, so1);
             store(scratch, 0, tp, row0, rows, y, b * ldy, accumulate);
         }
     }
 
-    private static float[] zero(float[] scratch) {
-        java.util.Arrays.fill(scratch, 0, 4 * L, 0f);
-        return scratch;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+
+    /** The scales of 32-column block {@code k} of the panel at byte {@code so} of {@code sc}, or ones without scales. */
+    private static FloatVector scale(MemorySegment sc, long so, int k) {
+        return sc == null ? ONE : q8Scale(sc, so, k);
+    }
+
+    /** Two panels x one item, laid out as {@link #gemm2x8}. */
+    private static void gemm2x1(float[] t, int t1, int cols, float[] x, int b, float[] out, MemorySegment sc, long so0,
+                                long so1) {
+        int x0 = b * cols;
+        FloatVector a0 = FloatVector.zero(F), c0 = a0;
+        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+            int k1 = Math.min(cols, k0 + BLOCK);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int c = k0; c < k1; c++) {
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                s0 = FloatVector.fromArray(F, t, c * L).fma(v, s0);
+                s1 = FloatVector.fromArray(F, t, t1 + c * L).fma(v, s1);
+            }
+            a0 = s0.fma(scale(sc, so0, k0 / BLOCK), a0);
+            c0 = s1.fma(scale(sc, so1, k0 / BLOCK), c0);
+        }
+        a0.intoArray(out, 0);
+        c0.intoArray(out, L);
     }
 
     /** Two panels x eight items; results at {@code out[2L * j + i * L]} for item j, panel i. */
-    static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out) {
+    static void gemm2x8(float[] t, int t1, int cols, float[] x, int b, float[] out, MemorySegment sc, long so0, long so1) {
         int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols,
                 x6 = x5 + cols, x7 = x6 + cols;
         java.util.Arrays.fill(out, 0, 16 * L, 0f);
@@ -304,22 +425,23 @@ final class PanelKernels {
                 a7 = w0.fma(v, a7);
                 c7 = w1.fma(v, c7);
             }
-            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
-            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
-            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
-            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
-            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
-            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
-            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
-            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
-            a4.add(FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
-            c4.add(FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
-            a5.add(FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
-            c5.add(FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
-            a6.add(FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
-            c6.add(FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
-            a7.add(FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
-            c7.add(FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
+            FloatVector d0 = scale(sc, so0, k0 / BLOCK), d1 = scale(sc, so1, k0 / BLOCK);
+            a0.fma(d0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.fma(d1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.fma(d0, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.fma(d1, FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.fma(d0, FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.fma(d1, FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.fma(d0, FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.fma(d1, FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            a4.fma(d0, FloatVector.fromArray(F, out, 8 * L)).intoArray(out, 8 * L);
+            c4.fma(d1, FloatVector.fromArray(F, out, 9 * L)).intoArray(out, 9 * L);
+            a5.fma(d0, FloatVector.fromArray(F, out, 10 * L)).intoArray(out, 10 * L);
+            c5.fma(d1, FloatVector.fromArray(F, out, 11 * L)).intoArray(out, 11 * L);
+            a6.fma(d0, FloatVector.fromArray(F, out, 12 * L)).intoArray(out, 12 * L);
+            c6.fma(d1, FloatVector.fromArray(F, out, 13 * L)).intoArray(out, 13 * L);
+            a7.fma(d0, FloatVector.fromArray(F, out, 14 * L)).intoArray(out, 14 * L);
+            c7.fma(d1, FloatVector.fromArray(F, out, 15 * L)).intoArray(out, 15 * L);
         }
     }
 
@@ -379,7 +501,8 @@ final class PanelKernels {
     }
 
     /** Two panels x four items, laid out as {@link #gemm2x8}. */
-    private static void gemm2x4(float[] t, int t1, int cols, float[] x, int b, float[] out) {
+    private static void gemm2x4(float[] t, int t1, int cols, float[] x, int b, float[] out, MemorySegment sc, long so0,
+                                long so1) {
         int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         java.util.Arrays.fill(out, 0, 8 * L, 0f);
         for (int k0 = 0; k0 < cols; k0 += BLOCK) {
@@ -401,14 +524,15 @@ final class PanelKernels {
                 a3 = w0.fma(v, a3);
                 c3 = w1.fma(v, c3);
             }
-            a0.add(FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
-            c0.add(FloatVector.fromArray(F, out, L)).intoArray(out, L);
-            a1.add(FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
-            c1.add(FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
-            a2.add(FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
-            c2.add(FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
-            a3.add(FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
-            c3.add(FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
+            FloatVector d0 = scale(sc, so0, k0 / BLOCK), d1 = scale(sc, so1, k0 / BLOCK);
+            a0.fma(d0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+            c0.fma(d1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
+            a1.fma(d0, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
+            c1.fma(d1, FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
+            a2.fma(d0, FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
+            c2.fma(d1, FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
+            a3.fma(d0, FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
+            c3.fma(d1, FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.model.gguf.GgufTensorType;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -9,7 +11,8 @@ import static io.tandem.engine.kernels.WeightMatrix.SHORT_LE;
 /**
  * Plain-Java kernels: the fallback when the Vector API is absent, and a second implementation the vector kernels
  * are tested against. Each dot product is the same blocked fused-multiply-add chain ({@link #dot}), so {@link #matvec}
- * and {@link #gemm} agree bit for bit.
+ * and {@link #gemm} agree bit for bit. Q8_0 rows apply each block's scale to the block's chain ({@link #dotQ8}), which
+ * a decoded tile cannot reproduce: {@link MatMul} multiplies them item by item.
  */
 public final class ScalarKernels implements Kernels {
 
@@ -20,6 +23,13 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void matvec(WeightMatrix w, int r0, int r1, float[] x, int xOff, float[] y, int yOff, boolean accumulate) {
+        if (w.type() == GgufTensorType.Q8_0) {
+            for (int r = r0; r < r1; r++) {
+                float s = dotQ8(w, r, x, xOff);
+                y[yOff + r] = accumulate ? y[yOff + r] + s : s;
+            }
+            return;
+        }
         float[] row = new float[w.cols()];
         for (int r = r0; r < r1; r++) {
             dequantize(w, r, r + 1, row, 0);
@@ -92,6 +102,23 @@ public final class ScalarKernels implements Kernels {
             s += blk;
         }
         return s;
+    }
+
+    /**
+     * Q8_0 row {@code r} · x: per 32-column block, the chain of {@code int8 x activation}, then
+     * {@code acc = fma(scale, chain, acc)} (the scale applied once per block, as in {@link PanelKernels}).
+     */
+    static float dotQ8(WeightMatrix w, int r, float[] x, int xOff) {
+        MemorySegment seg = w.data();
+        long base = r * w.rowBytes();
+        float acc = 0;
+        for (int b = 0; b < w.cols() / 32; b++) {
+            long bo = base + b * 34L;
+            float s = 0;
+            for (int j = 0; j < 32; j++) s = Math.fma(seg.get(ValueLayout.JAVA_BYTE, bo + 2 + j), x[xOff + b * 32 + j], s);
+            acc = Math.fma(Float.float16ToFloat(seg.get(SHORT_LE, bo)), s, acc);
+        }
+        return acc;
     }
 
     @Override

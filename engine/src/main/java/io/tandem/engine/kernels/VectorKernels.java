@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
@@ -132,7 +133,7 @@ final class VectorKernels implements Kernels {
     @Override
     public void gemm(PanelMatrix w, float[] tile, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
                      boolean accumulate, float[] scratch) {
-        PanelKernels.gemm(tile, tp, p, w.rows(), w.cols(), x, b0, b1, y, ldy, accumulate, scratch);
+        PanelKernels.gemm(w, tile, tp, p, x, b0, b1, y, ldy, accumulate, scratch);
     }
 
     // ---- decoding one lane chunk of a row -------------------------------------------------------------------
@@ -198,23 +199,26 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    // F16, BF16: plain loops for the reason given at decodeQ8 (C2 vectorizes them)
+
     private static void decodeF16(MemorySegment seg, long base, int cols, float[] dst, int o) {
-        int c = 0;
-        for (; c + L <= cols; c += L) f16x(seg, base + 2L * c).intoArray(dst, o + c);
-        for (; c < cols; c++) dst[o + c] = f16(seg, base + 2L * c);
+        for (int c = 0; c < cols; c++) dst[o + c] = f16(seg, base + 2L * c);
     }
 
     private static void decodeBf16(MemorySegment seg, long base, int cols, float[] dst, int o) {
-        int c = 0;
-        for (; c + L <= cols; c += L) bf16x(seg, base + 2L * c).intoArray(dst, o + c);
-        for (; c < cols; c++) dst[o + c] = Float.intBitsToFloat((seg.get(SHORT_LE, base + 2L * c) & 0xffff) << 16);
+        for (int c = 0; c < cols; c++) dst[o + c] = Float.intBitsToFloat((seg.get(SHORT_LE, base + 2L * c) & 0xffff) << 16);
     }
 
+    /**
+     * A plain loop, not {@link #q8}: this decodes embedding rows from the mapped GGUF file, and vector loads from a
+     * mapped segment pollute the type profile of the JDK's vector load code that the packed kernels share (on native
+     * segments), which halved their speed.
+     */
     private static void decodeQ8(MemorySegment seg, long base, int cols, float[] dst, int o) {
         for (int b = 0; b < cols / 32; b++) {
             long bo = base + b * 34L;
-            FloatVector d = FloatVector.broadcast(F, f16(seg, bo));
-            for (int j = 0; j < 32; j += L) q8(seg, bo + 2 + j, d).intoArray(dst, o + b * 32 + j);
+            float d = f16(seg, bo);
+            for (int j = 0; j < 32; j++) dst[o + b * 32 + j] = d * seg.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
         }
     }
 

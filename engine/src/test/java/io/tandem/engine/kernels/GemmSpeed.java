@@ -21,7 +21,7 @@ public final class GemmSpeed {
                     if (k.equals("2x8")) {
                         for (int tp = 0; tp < 4; tp += 2) {
                             for (int b = 0; b + 8 <= n; b += 8) {
-                                PanelKernels.gemm2x8(tile, cols * lanes, cols, x, b, out);
+                                PanelKernels.gemm2x8(tile, cols * lanes, cols, x, b, out, null, 0, 0);
                                 macs += 16L * lanes * cols;
                             }
                         }

@@ -5,7 +5,7 @@ import io.tandem.model.gguf.GgufTensorType;
 
 import java.util.Random;
 
-/** Prints matmul throughput per weight type and batch size (a tool, not a test). Args: [threads] [rows] [cols] [types] [batches]. */
+/** Prints matmul throughput per weight type and batch size (a tool, not a test). Args: [threads] [rows] [cols] [types] [batches] [layouts]. */
 public final class MatMulSpeed {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
@@ -19,7 +19,7 @@ public final class MatMulSpeed {
             for (String tn : types.split(",")) {
                 GgufTensorType type = GgufTensorType.valueOf(tn);
                 WeightMatrix w = TestTensors.matrix(type, rows, cols, TestTensors.random(rnd, rows * cols, 0.1f));
-                for (String kn : new String[] {"gguf", "packed"}) {
+                for (String kn : (args.length > 5 ? args[5] : "gguf,packed").split(",")) {
                     MatMul mm = new MatMul(Kernels.create(KernelMode.VECTOR), pool);
                     LinearWeight lw = kn.equals("packed") ? mm.pack(w) : w;
                     for (int n : ns) {
