@@ -95,7 +95,9 @@ class RandomModelTest {
                         continue;
                     }
                     for (int v = 0; v < ours.length; v++) {
-                        double bound = 1e-4 * Math.max(1, Math.abs(ref[p][v]));
+                        // float32 chains against double: up to 1.12e-4 seen (Q8_0, MQA, tied output: the scale applied
+                        // once per 32-column block); a wrong kernel or layout is off by orders of magnitude more
+                        double bound = 2e-4 * Math.max(1, Math.abs(ref[p][v]));
                         int pos = p, voc = v;
                         assertTrue(Math.abs(ours[v] - ref[p][v]) <= bound, () -> spec + " " + mode + " position " + pos
                                 + " token " + voc + ": " + ours[voc] + " vs reference " + ref[pos][voc]);
