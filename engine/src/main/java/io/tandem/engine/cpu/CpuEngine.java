@@ -63,7 +63,7 @@ public final class CpuEngine implements DisaggregatedEngine {
         ModelConfig modelConfig = ModelConfig.from(file.metadata());
         ModelWeights weights = ModelWeights.load(file, modelConfig);
         KvLayout layout = cacheLayout(modelConfig, config);
-        ComputePool pool = new ComputePool(config.threads());
+        ComputePool pool = new ComputePool(config.threads(), config.computeNice());
         KvArenas cache = null;
         try {
             Transformer model = new Transformer(weights, new MatMul(Kernels.create(config.kernels()), pool));

@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  * @param maxNumSeqs          sequences in the running batch at most
  * @param maxWaitingRequests  requests queued beyond the batch; more are refused as overloaded
  * @param prefixCaching       reuse KV blocks of identical prompt prefixes
+ * @param computeNice         Linux nice value of the compute threads (0..19; 0 leaves them as they are): above 0 the
+ *                            event loops that share the cores (the worker's streams, an embedded gateway) preempt a
+ *                            running step at once instead of waiting out its time slice
  */
 public record CpuEngineConfig(
         int threads,
@@ -38,10 +41,12 @@ public record CpuEngineConfig(
         int stepLatencyTargetMs,
         int maxNumSeqs,
         int maxWaitingRequests,
-        boolean prefixCaching) {
+        boolean prefixCaching,
+        int computeNice) {
 
     public static final Set<String> KEYS = Set.of("threads", "kernels", "kv-cache-memory", "kv-dtype", "block-size",
-            "max-num-batched-tokens", "step-latency-target-ms", "max-num-seqs", "max-waiting-requests", "prefix-caching");
+            "max-num-batched-tokens", "step-latency-target-ms", "max-num-seqs", "max-waiting-requests", "prefix-caching",
+            "compute-nice");
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
 
@@ -55,7 +60,19 @@ public record CpuEngineConfig(
         if (stepLatencyTargetMs < 0) throw new IllegalArgumentException("step-latency-target-ms must be >= 0 (0 = none), got " + stepLatencyTargetMs);
         if (maxNumSeqs < 1) throw new IllegalArgumentException("max-num-seqs must be >= 1, got " + maxNumSeqs);
         if (maxWaitingRequests < 0) throw new IllegalArgumentException("max-waiting-requests must be >= 0, got " + maxWaitingRequests);
+        if (computeNice < 0 || computeNice > 19) throw new IllegalArgumentException("compute-nice must be 0..19, got " + computeNice);
     }
+
+    /** The settings with the default {@code compute-nice}. */
+    public CpuEngineConfig(int threads, KernelMode kernels, long kvCacheBytes, KvDataType kvDataType, int blockSize,
+                           int maxNumBatchedTokens, int stepLatencyTargetMs, int maxNumSeqs, int maxWaitingRequests,
+                           boolean prefixCaching) {
+        this(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, stepLatencyTargetMs, maxNumSeqs,
+                maxWaitingRequests, prefixCaching, DEFAULT_COMPUTE_NICE);
+    }
+
+    /** Compute threads yield to the event loops on shared cores by default. */
+    public static final int DEFAULT_COMPUTE_NICE = 10;
 
     /** Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. */
     public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 100;
@@ -90,7 +107,8 @@ public record CpuEngineConfig(
                 integer(options, "step-latency-target-ms", d.stepLatencyTargetMs),
                 integer(options, "max-num-seqs", d.maxNumSeqs),
                 integer(options, "max-waiting-requests", d.maxWaitingRequests),
-                options.containsKey("prefix-caching") ? bool(options.get("prefix-caching")) : d.prefixCaching);
+                options.containsKey("prefix-caching") ? bool(options.get("prefix-caching")) : d.prefixCaching,
+                integer(options, "compute-nice", d.computeNice));
     }
 
     /** Parses {@code 1234}, {@code 64k}, {@code 512MiB}, {@code 2GB}, ... (binary multiples). */

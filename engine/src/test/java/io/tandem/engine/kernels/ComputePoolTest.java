@@ -3,6 +3,9 @@ package io.tandem.engine.kernels;
 import io.tandem.engine.Await;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ComputePoolTest {
 
@@ -67,5 +71,43 @@ class ComputePoolTest {
         pool.close();
         assertThrows(IllegalStateException.class, () -> pool.run(4, (i, w) -> { }));
         assertTrue(pool.threads() == 2);
+    }
+
+    @Test
+    void niceAppliesToWorkersAndCaller() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/thread-self/stat")), "Linux /proc needed");
+        int[] callerNice = new int[1];
+        int[] workerNice = {-1, -1};
+        try (ComputePool pool = new ComputePool(2, 7)) {
+            // a thread of its own as the caller: the test runner's thread keeps its priority
+            Thread caller = Thread.ofPlatform().start(() -> {
+                java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
+                pool.run(2, (i, worker) -> {
+                    workerNice[worker] = niceOfThisThread();
+                    both.countDown();
+                    try {
+                        both.await(30, java.util.concurrent.TimeUnit.SECONDS); // so the other task goes to the other thread
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                callerNice[0] = niceOfThisThread();
+            });
+            caller.join(30_000);
+        }
+        assertEquals(7, callerNice[0], "the calling thread");
+        assertEquals(7, workerNice[0], "the caller's tasks");
+        assertEquals(7, workerNice[1], "a worker's tasks");
+    }
+
+    /** Field 19 of /proc/thread-self/stat (after the command name, which may hold spaces). */
+    private static int niceOfThisThread() {
+        try {
+            String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+            String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Integer.parseInt(after[19 - 3]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
