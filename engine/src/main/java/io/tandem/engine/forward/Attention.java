@@ -13,6 +13,10 @@ import java.lang.foreign.MemorySegment;
  * and each query head of the group computes {@code softmax(q·K / sqrt(d)) V} over positions {@code 0 .. pos},
  * reading K and V in place in the cache's arenas. Query head {@code j} reads KV head {@code j / (heads / kvHeads)}.
  * A query's result depends only on its own span's cache contents, not on the chunk or batch it is computed in.
+ *
+ * <p>For a span with many new tokens, when the kernels can, each KV head's keys are first staged once per call
+ * ({@link Kernels#stageKeys}) into a layout where one key load serves several query rows and the scores need no
+ * lane shuffles ({@link Kernels#attentionScoresStaged}, the same bits as reading them in place).
  * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
 public final class Attention {
@@ -20,6 +24,13 @@ public final class Attention {
     private final int heads, kvHeads, headDim, group;
     private final float scale;
     private final Scratch[] scratch;
+    /** Spans with at least this many new tokens have their keys staged; decode steps read them in place. */
+    private static final int STAGE_MIN_TOKENS = 16;
+    /** At most this many floats of staged keys per call (64 MiB); spans beyond it read their keys in place. */
+    private static final long STAGE_MAX_FLOATS = 16L << 20;
+    /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
+    private static final int STAGED_ROWS = 24;
+    private float[] staged = new float[0];
 
     /** One worker's buffers, grown to the longest context seen. */
     private static final class Scratch {
@@ -28,6 +39,13 @@ public final class Attention {
         // F16 caches: the task's keys and values widened once, shared by all its queries; linear[p] = p * headDim * 4
         float[] keys = new float[0], values = new float[0];
         long[] linear = new long[0];
+        // a staged tile's query rows: where each query is in q, how many positions it attends to
+        final int[] rowQuery, rowCount;
+
+        Scratch(int rows) {
+            rowQuery = new int[rows];
+            rowCount = new int[rows];
+        }
     }
 
     public Attention(Kernels kernels, int heads, int kvHeads, int headDim, int threads) {
@@ -38,7 +56,7 @@ public final class Attention {
         this.group = heads / kvHeads;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.scratch = new Scratch[threads];
-        for (int i = 0; i < threads; i++) scratch[i] = new Scratch();
+        for (int i = 0; i < threads; i++) scratch[i] = new Scratch(Math.max(group, STAGED_ROWS));
     }
 
     /**
@@ -50,6 +68,7 @@ public final class Attention {
         int spans = batch.size();
         int[] firstTask = new int[spans + 1];
         int[] firstToken = new int[spans + 1];
+        int[] stagedAt = stageKeys(pool, batch, cache, layer);
         for (int s = 0; s < spans; s++) {
             int len = batch.spans().get(s).length();
             firstTask[s + 1] = firstTask[s] + kvHeads * ((len + chunk - 1) / chunk);
@@ -63,19 +82,65 @@ public final class Attention {
             int g = local % kvHeads;
             int from = (local / kvHeads) * chunk;
             int to = Math.min(span.length(), from + chunk);
-            headTask(span, firstToken[s], g, from, to, cache, layer, q, out, worker);
+            headTask(span, firstToken[s], g, from, to, cache, layer, q, out, worker,
+                    stagedAt == null ? -1 : stagedAt[s * kvHeads + g]);
         });
     }
 
+    /**
+     * Stages the keys of every KV head of the spans with at least {@link #STAGE_MIN_TOKENS} new tokens; returns
+     * where span {@code s}'s head {@code g} starts in {@link #staged} at {@code [s * kvHeads + g]} (-1: not staged),
+     * or null when nothing is.
+     */
+    private int[] stageKeys(ComputePool pool, Batch batch, KvArenas cache, int layer) {
+        if (!kernels.stagesKeys(headDim)) return null;
+        int spans = batch.size();
+        int[] at = new int[spans * kvHeads];
+        java.util.Arrays.fill(at, -1);
+        int[] todo = new int[spans];
+        int n = 0;
+        long total = 0;
+        for (int s = 0; s < spans; s++) {
+            SequenceSpan span = batch.spans().get(s);
+            long size = (long) blocks(span.startPosition() + span.length()) * Kernels.STAGED_BLOCK * headDim;
+            if (span.length() < STAGE_MIN_TOKENS || total + kvHeads * size > STAGE_MAX_FLOATS) continue;
+            for (int g = 0; g < kvHeads; g++) at[s * kvHeads + g] = (int) (total + g * size);
+            total += kvHeads * size;
+            todo[n++] = s;
+        }
+        if (n == 0) return null;
+        if (staged.length < total) staged = new float[(int) total];
+        float[] dst = staged;
+        MemorySegment keys = cache.keys(layer);
+        boolean f16 = cache.layout().type() == KvDataType.F16;
+        pool.run(n * kvHeads, (task, worker) -> {
+            int s = todo[task / kvHeads], g = task % kvHeads;
+            SequenceSpan span = batch.spans().get(s);
+            int count = span.startPosition() + span.length();
+            Scratch sc = scratch[worker];
+            if (sc.offsets.length < count) grow(sc, count);
+            cache.headOffsets(span.blockTable(), g, count, sc.offsets);
+            kernels.stageKeys(keys, sc.offsets, count, headDim, f16, dst, at[s * kvHeads + g]);
+        });
+        return at;
+    }
+
+    private static int blocks(int count) {
+        return (count + Kernels.STAGED_BLOCK - 1) / Kernels.STAGED_BLOCK;
+    }
+
+    /** Room for {@code count} positions; score rows a whole number of staged blocks long. */
+    private void grow(Scratch sc, int count) {
+        int cap = blocks(Math.max(count, 1024)) * Kernels.STAGED_BLOCK;
+        sc.offsets = new long[cap];
+        sc.scores = new float[Math.max(group, STAGED_ROWS) * cap];
+    }
+
     private void headTask(SequenceSpan span, int tokenBase, int g, int from, int to, KvArenas cache, int layer,
-                          float[] q, float[] out, int worker) {
+                          float[] q, float[] out, int worker, int stagedAt) {
         int count = span.startPosition() + to; // positions 0 .. last query position
         Scratch sc = scratch[worker];
-        if (sc.offsets.length < count) {
-            int cap = Math.max(count, 1024);
-            sc.offsets = new long[cap];
-            sc.scores = new float[group * cap];
-        }
+        if (sc.offsets.length < count) grow(sc, count);
         int cap = sc.offsets.length; // stride of the group's score rows
         long[] off = sc.offsets;
         cache.headOffsets(span.blockTable(), g, count, off);
@@ -90,7 +155,7 @@ public final class Attention {
                 sc.keys = new float[n * headDim];
                 sc.values = new float[n * headDim];
             }
-            kernels.decodeRows(keys, off, count, headDim, true, sc.keys);
+            if (stagedAt < 0) kernels.decodeRows(keys, off, count, headDim, true, sc.keys);
             kernels.decodeRows(values, off, count, headDim, true, sc.values);
             keys = MemorySegment.ofArray(sc.keys);
             values = MemorySegment.ofArray(sc.values);
@@ -99,6 +164,10 @@ public final class Attention {
         }
         float[] w = sc.scores;
         int stride = heads * headDim;
+        if (stagedAt >= 0) {
+            stagedQueries(span, tokenBase, g, from, to, stagedAt, values, off, f16, q, out, sc, cap);
+            return;
+        }
         for (int i = from; i < to; i++) {
             int n = span.startPosition() + i + 1; // positions this query attends to
             int qo = (tokenBase + i) * stride + g * group * headDim;
@@ -109,6 +178,36 @@ public final class Attention {
                 kernels.softmax(w, h * cap, n);
             }
             kernels.attentionValues(w, 0, cap, group, values, off, n, headDim, f16, out, qo);
+        }
+    }
+
+    /**
+     * Queries {@code [from, to)} of a span whose keys are staged: scores of up to {@link #STAGED_ROWS} query rows
+     * (token x query head of the group) at a time, then per token the softmax and the weighted sums of the group.
+     */
+    private void stagedQueries(SequenceSpan span, int tokenBase, int g, int from, int to, int stagedAt,
+                               MemorySegment values, long[] off, boolean f16, float[] q, float[] out, Scratch sc,
+                               int cap) {
+        float[] w = sc.scores;
+        int stride = heads * headDim;
+        int perTile = Math.max(1, STAGED_ROWS / group);
+        for (int t0 = from; t0 < to; t0 += perTile) {
+            int t1 = Math.min(to, t0 + perTile);
+            int rows = (t1 - t0) * group;
+            for (int r = 0; r < rows; r++) {
+                int i = t0 + r / group;
+                sc.rowQuery[r] = (tokenBase + i) * stride + (g * group + r % group) * headDim;
+                sc.rowCount[r] = span.startPosition() + i + 1;
+            }
+            kernels.attentionScoresStaged(q, sc.rowQuery, sc.rowCount, rows, staged, stagedAt, headDim, scale, w, 0,
+                    cap);
+            for (int i = t0; i < t1; i++) {
+                int n = span.startPosition() + i + 1;
+                int row = (i - t0) * group;
+                for (int h = 0; h < group; h++) kernels.softmax(w, (row + h) * cap, n);
+                kernels.attentionValues(w, row * cap, cap, group, values, off, n, headDim, f16, out,
+                        (tokenBase + i) * stride + g * group * headDim);
+            }
         }
     }
 }

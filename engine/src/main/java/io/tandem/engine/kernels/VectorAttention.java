@@ -137,6 +137,81 @@ final class VectorAttention {
         return s;
     }
 
+    // ---- scores against staged keys ------------------------------------------------------------------------------
+    //
+    // Staged layout: blocks of 16 keys, block b at [b * 16 * headDim ..), element d of its key k at [d * 16 + k]: a
+    // vector load gives element d of 16 keys. The accumulator lane j of block16, for 16 keys at once, is then the
+    // FMA chain over c of q[c + j] * K[c + j] (c = 0, 16, ..) with q[c + j] broadcast, and the lane-sum tree becomes
+    // vertical additions of those 16 vectors in the same pairs: no shuffles, and a key load serves three queries.
+
+    static boolean stages(int headDim) {
+        return L == 16 && headDim % L == 0;
+    }
+
+    static void stageKeys(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                          int dstOff) {
+        float[] row = new float[headDim];
+        int blocks = (count + 15) / 16;
+        java.util.Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
+        for (int p = 0; p < count; p++) {
+            for (int d = 0; d < headDim; d += L) kv(seg, offsets[p], d, f16).intoArray(row, d);
+            int base = dstOff + (p / 16) * 16 * headDim + p % 16;
+            for (int d = 0; d < headDim; d++) dst[base + d * 16] = row[d];
+        }
+    }
+
+    static void scoresStaged(float[] q, int[] qOff, int[] counts, int rows, float[] keys, int keysOff, int headDim,
+                             float scale, float[] out, int outOff, int outStride) {
+        float[] w = new float[3 * 8 * 16];
+        int tiles = (rows + 2) / 3;
+        int most = 0;
+        for (int r = 0; r < rows; r++) most = Math.max(most, counts[r]);
+        // key blocks outermost: a block (16 keys) stays in L1 while every row tile reads it
+        for (int b = 0; b * 16 < most; b++) {
+            int kb = keysOff + b * 16 * headDim;
+            for (int t = 0; t < tiles; t++) {
+                int r0 = 3 * t, r1 = Math.min(r0 + 1, rows - 1), r2 = Math.min(r0 + 2, rows - 1);
+                if (b * 16 >= Math.max(counts[r0], Math.max(counts[r1], counts[r2]))) continue;
+                for (int j = 0; j < 8; j++) pairs3(q, qOff[r0], qOff[r1], qOff[r2], keys, kb, j, headDim, w);
+                finish(w, 0, scale, out, outOff + r0 * outStride + b * 16);
+                finish(w, 16, scale, out, outOff + r1 * outStride + b * 16);
+                finish(w, 32, scale, out, outOff + r2 * outStride + b * 16);
+            }
+        }
+    }
+
+    /**
+     * Accumulator lanes {@code j} and {@code j + 8} of three queries for the 16 keys of a staged block, added (the
+     * first level of the tree) into {@code w[(3j + r) * 16 ..]} for query {@code r}.
+     */
+    private static void pairs3(float[] q, int q0, int q1, int q2, float[] keys, int kb, int j, int headDim,
+                               float[] w) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+        for (int c = 0; c < headDim; c += 16) {
+            FloatVector k = FloatVector.fromArray(F, keys, kb + (c + j) * 16);
+            FloatVector kk = FloatVector.fromArray(F, keys, kb + (c + j + 8) * 16);
+            a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+            a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+            a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
+            b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+            b1 = FloatVector.broadcast(F, q[q1 + c + j + 8]).fma(kk, b1);
+            b2 = FloatVector.broadcast(F, q[q2 + c + j + 8]).fma(kk, b2);
+        }
+        a0.add(b0).intoArray(w, 3 * j * 16);
+        a1.add(b1).intoArray(w, (3 * j + 1) * 16);
+        a2.add(b2).intoArray(w, (3 * j + 2) * 16);
+    }
+
+    /** The rest of the tree for query {@code r} (its level-one sums at {@code w[r + 48 m]}), scaled, to out. */
+    private static void finish(float[] w, int r, float scale, float[] out, int o) {
+        FloatVector w0 = FloatVector.fromArray(F, w, r), w1 = FloatVector.fromArray(F, w, r + 48);
+        FloatVector w2 = FloatVector.fromArray(F, w, r + 96), w3 = FloatVector.fromArray(F, w, r + 144);
+        FloatVector w4 = FloatVector.fromArray(F, w, r + 192), w5 = FloatVector.fromArray(F, w, r + 240);
+        FloatVector w6 = FloatVector.fromArray(F, w, r + 288), w7 = FloatVector.fromArray(F, w, r + 336);
+        FloatVector y0 = w0.add(w4).add(w2.add(w6)), y1 = w1.add(w5).add(w3.add(w7));
+        y0.add(y1).mul(scale).intoArray(out, o);
+    }
+
     // ---- weighted sums of values ----------------------------------------------------------------------------------
 
     static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
