@@ -14,9 +14,10 @@ import java.lang.foreign.MemorySegment;
  * reading K and V in place in the cache's arenas. Query head {@code j} reads KV head {@code j / (heads / kvHeads)}.
  * A query's result depends only on its own span's cache contents, not on the chunk or batch it is computed in.
  *
- * <p>For a span with many new tokens, when the kernels can, each KV head's keys are first staged once per call
- * ({@link Kernels#stageKeys}) into a layout where one key load serves several query rows and the scores need no
- * lane shuffles ({@link Kernels#attentionScoresStaged}, the same bits as reading them in place).
+ * <p>For a span with many new tokens, when the kernels can, each KV head's keys and values are first staged once per
+ * call into arrays: keys ({@link Kernels#stageKeys}) in a layout where one key load serves several query rows and
+ * the scores need no lane shuffles ({@link Kernels#attentionScoresStaged}), values in row order read at a fixed
+ * stride ({@link Kernels#attentionValuesStaged}); the same bits as reading them in place.
  * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
 public final class Attention {
@@ -68,7 +69,7 @@ public final class Attention {
         int spans = batch.size();
         int[] firstTask = new int[spans + 1];
         int[] firstToken = new int[spans + 1];
-        int[] stagedAt = stageKeys(pool, batch, cache, layer);
+        int[] stagedAt = stage(pool, batch, cache, layer);
         for (int s = 0; s < spans; s++) {
             int len = batch.spans().get(s).length();
             firstTask[s + 1] = firstTask[s] + kvHeads * ((len + chunk - 1) / chunk);
@@ -83,19 +84,19 @@ public final class Attention {
             int from = (local / kvHeads) * chunk;
             int to = Math.min(span.length(), from + chunk);
             headTask(span, firstToken[s], g, from, to, cache, layer, q, out, worker,
-                    stagedAt == null ? -1 : stagedAt[s * kvHeads + g]);
+                    stagedAt == null ? -1 : stagedAt[2 * (s * kvHeads + g)]);
         });
     }
 
     /**
-     * Stages the keys of every KV head of the spans with at least {@link #STAGE_MIN_TOKENS} new tokens; returns
-     * where span {@code s}'s head {@code g} starts in {@link #staged} at {@code [s * kvHeads + g]} (-1: not staged),
-     * or null when nothing is.
+     * Stages the keys and values of every KV head of the spans with at least {@link #STAGE_MIN_TOKENS} new tokens;
+     * returns where span {@code s}'s head {@code g} starts in {@link #staged}: its keys at
+     * {@code [2 * (s * kvHeads + g)]} (-1: not staged), its values at the next index; null when nothing is staged.
      */
-    private int[] stageKeys(ComputePool pool, Batch batch, KvArenas cache, int layer) {
+    private int[] stage(ComputePool pool, Batch batch, KvArenas cache, int layer) {
         if (!kernels.stagesKeys(headDim)) return null;
         int spans = batch.size();
-        int[] at = new int[spans * kvHeads];
+        int[] at = new int[2 * spans * kvHeads];
         java.util.Arrays.fill(at, -1);
         int[] todo = new int[spans];
         int n = 0;
@@ -103,15 +104,17 @@ public final class Attention {
         for (int s = 0; s < spans; s++) {
             SequenceSpan span = batch.spans().get(s);
             long size = (long) blocks(span.startPosition() + span.length()) * Kernels.STAGED_BLOCK * headDim;
-            if (span.length() < STAGE_MIN_TOKENS || total + kvHeads * size > STAGE_MAX_FLOATS) continue;
-            for (int g = 0; g < kvHeads; g++) at[s * kvHeads + g] = (int) (total + g * size);
-            total += kvHeads * size;
+            if (span.length() < STAGE_MIN_TOKENS || total + 2 * kvHeads * size > STAGE_MAX_FLOATS) continue;
+            for (int g = 0; g < kvHeads; g++) {
+                at[2 * (s * kvHeads + g)] = (int) (total + 2 * g * size);
+                at[2 * (s * kvHeads + g) + 1] = (int) (total + (2 * g + 1) * size);
+            }
+            total += 2 * kvHeads * size;
             todo[n++] = s;
         }
         if (n == 0) return null;
         if (staged.length < total) staged = new float[(int) total];
         float[] dst = staged;
-        MemorySegment keys = cache.keys(layer);
         boolean f16 = cache.layout().type() == KvDataType.F16;
         pool.run(n * kvHeads, (task, worker) -> {
             int s = todo[task / kvHeads], g = task % kvHeads;
@@ -120,7 +123,9 @@ public final class Attention {
             Scratch sc = scratch[worker];
             if (sc.offsets.length < count) grow(sc, count);
             cache.headOffsets(span.blockTable(), g, count, sc.offsets);
-            kernels.stageKeys(keys, sc.offsets, count, headDim, f16, dst, at[s * kvHeads + g]);
+            int i = 2 * (s * kvHeads + g);
+            kernels.stageKeys(cache.keys(layer), sc.offsets, count, headDim, f16, dst, at[i]);
+            kernels.decodeRows(cache.values(layer), sc.offsets, count, headDim, f16, dst, at[i + 1]);
         });
         return at;
     }
@@ -142,6 +147,10 @@ public final class Attention {
         Scratch sc = scratch[worker];
         if (sc.offsets.length < count) grow(sc, count);
         int cap = sc.offsets.length; // stride of the group's score rows
+        if (stagedAt >= 0) {
+            stagedQueries(span, tokenBase, g, from, to, stagedAt, q, out, sc, cap);
+            return;
+        }
         long[] off = sc.offsets;
         cache.headOffsets(span.blockTable(), g, count, off);
         MemorySegment keys = cache.keys(layer), values = cache.values(layer);
@@ -155,7 +164,7 @@ public final class Attention {
                 sc.keys = new float[n * headDim];
                 sc.values = new float[n * headDim];
             }
-            if (stagedAt < 0) kernels.decodeRows(keys, off, count, headDim, true, sc.keys);
+            kernels.decodeRows(keys, off, count, headDim, true, sc.keys);
             kernels.decodeRows(values, off, count, headDim, true, sc.values);
             keys = MemorySegment.ofArray(sc.keys);
             values = MemorySegment.ofArray(sc.values);
@@ -164,10 +173,6 @@ public final class Attention {
         }
         float[] w = sc.scores;
         int stride = heads * headDim;
-        if (stagedAt >= 0) {
-            stagedQueries(span, tokenBase, g, from, to, stagedAt, values, off, f16, q, out, sc, cap);
-            return;
-        }
         for (int i = from; i < to; i++) {
             int n = span.startPosition() + i + 1; // positions this query attends to
             int qo = (tokenBase + i) * stride + g * group * headDim;
@@ -185,9 +190,9 @@ public final class Attention {
      * Queries {@code [from, to)} of a span whose keys are staged: scores of up to {@link #STAGED_ROWS} query rows
      * (token x query head of the group) at a time, then per token the softmax and the weighted sums of the group.
      */
-    private void stagedQueries(SequenceSpan span, int tokenBase, int g, int from, int to, int stagedAt,
-                               MemorySegment values, long[] off, boolean f16, float[] q, float[] out, Scratch sc,
-                               int cap) {
+    private void stagedQueries(SequenceSpan span, int tokenBase, int g, int from, int to, int stagedAt, float[] q,
+                               float[] out, Scratch sc, int cap) {
+        int valuesAt = stagedAt + blocks(span.startPosition() + span.length()) * Kernels.STAGED_BLOCK * headDim;
         float[] w = sc.scores;
         int stride = heads * headDim;
         int perTile = Math.max(1, STAGED_ROWS / group);
@@ -205,7 +210,7 @@ public final class Attention {
                 int n = span.startPosition() + i + 1;
                 int row = (i - t0) * group;
                 for (int h = 0; h < group; h++) kernels.softmax(w, (row + h) * cap, n);
-                kernels.attentionValues(w, row * cap, cap, group, values, off, n, headDim, f16, out,
+                kernels.attentionValuesStaged(w, row * cap, cap, group, staged, valuesAt, n, headDim, out,
                         (tokenBase + i) * stride + g * group * headDim);
             }
         }

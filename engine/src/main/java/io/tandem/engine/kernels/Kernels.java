@@ -117,6 +117,14 @@ public interface Kernels {
      */
     void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst);
 
+    /** As {@link #decodeRows} to {@code dst[dstOff + i * headDim + d]}. */
+    default void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                            int dstOff) {
+        float[] rows = new float[count * headDim];
+        decodeRows(kv, offsets, count, headDim, f16, rows);
+        System.arraycopy(rows, 0, dst, dstOff, rows.length);
+    }
+
     /** Keys per block of the staged layout: scores against staged keys are written in whole blocks. */
     int STAGED_BLOCK = 16;
 
@@ -147,6 +155,17 @@ public interface Kernels {
     default void attentionScoresStaged(float[] q, int[] qOff, int[] counts, int rows, float[] keys, int keysOff,
                                        int headDim, float scale, float[] out, int outOff, int outStride) {
         throw new UnsupportedOperationException(name() + " does not stage keys");
+    }
+
+    /**
+     * Rows of values staged in row order, value {@code i} at {@code values[valuesOff + i * headDim ..]} (as
+     * {@link #decodeRows} writes them): the weighted sums of {@link #attentionValues(float[], int, int, int,
+     * MemorySegment, long[], int, int, boolean, float[], int)}, with exactly its bits. Available when
+     * {@link #stagesKeys} is.
+     */
+    default void attentionValuesStaged(float[] weights, int wOff, int wStride, int heads, float[] values,
+                                       int valuesOff, int count, int headDim, float[] out, int outOff) {
+        throw new UnsupportedOperationException(name() + " does not stage values");
     }
 
     /**

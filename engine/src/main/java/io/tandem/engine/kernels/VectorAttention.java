@@ -212,6 +212,72 @@ final class VectorAttention {
         y0.add(y1).mul(scale).intoArray(out, o);
     }
 
+    // ---- weighted sums of staged values (array loads at a fixed stride; the FMA chains of values3 and values1) -----
+
+    static void valuesStaged(float[] w, int wOff, int wStride, int heads, float[] v, int vOff, int count,
+                             int headDim, float[] out, int outOff) {
+        int h = 0;
+        if (headDim % (4 * L) == 0) {
+            for (; h + 3 <= heads; h += 3) {
+                for (int d = 0; d < headDim; d += 4 * L) {
+                    stagedValues3(w, wOff + h * wStride, wStride, v, vOff, count, d, headDim, out,
+                            outOff + h * headDim);
+                }
+            }
+        }
+        for (; h < heads; h++) {
+            for (int d = 0; d < headDim; d += L) {
+                FloatVector a = FloatVector.zero(F);
+                int wo = wOff + h * wStride;
+                for (int i = 0; i < count; i++) {
+                    a = FloatVector.fromArray(F, v, vOff + i * headDim + d).fma(FloatVector.broadcast(F, w[wo + i]), a);
+                }
+                a.intoArray(out, outOff + h * headDim + d);
+            }
+        }
+    }
+
+    private static void stagedValues3(float[] w, int wOff, int wStride, float[] v, int vOff, int count, int d,
+                                      int headDim, float[] out, int outOff) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        int w1 = wOff + wStride, w2 = wOff + 2 * wStride;
+        for (int i = 0; i < count; i++) {
+            int o = vOff + i * headDim + d;
+            FloatVector v0 = FloatVector.fromArray(F, v, o), v1 = FloatVector.fromArray(F, v, o + L);
+            FloatVector v2 = FloatVector.fromArray(F, v, o + 2 * L), v3 = FloatVector.fromArray(F, v, o + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, w[wOff + i]);
+            a00 = v0.fma(x, a00);
+            a01 = v1.fma(x, a01);
+            a02 = v2.fma(x, a02);
+            a03 = v3.fma(x, a03);
+            x = FloatVector.broadcast(F, w[w1 + i]);
+            a10 = v0.fma(x, a10);
+            a11 = v1.fma(x, a11);
+            a12 = v2.fma(x, a12);
+            a13 = v3.fma(x, a13);
+            x = FloatVector.broadcast(F, w[w2 + i]);
+            a20 = v0.fma(x, a20);
+            a21 = v1.fma(x, a21);
+            a22 = v2.fma(x, a22);
+            a23 = v3.fma(x, a23);
+        }
+        int o0 = outOff + d, o1 = o0 + headDim, o2 = o1 + headDim;
+        a00.intoArray(out, o0);
+        a01.intoArray(out, o0 + L);
+        a02.intoArray(out, o0 + 2 * L);
+        a03.intoArray(out, o0 + 3 * L);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + L);
+        a12.intoArray(out, o1 + 2 * L);
+        a13.intoArray(out, o1 + 3 * L);
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + L);
+        a22.intoArray(out, o2 + 2 * L);
+        a23.intoArray(out, o2 + 3 * L);
+    }
+
     // ---- weighted sums of values ----------------------------------------------------------------------------------
 
     static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
@@ -320,10 +386,15 @@ final class VectorAttention {
     // ---- rows -----------------------------------------------------------------------------------------------------
 
     static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        decodeRows(seg, offsets, count, headDim, f16, dst, 0);
+    }
+
+    static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
         int n = headDim - headDim % L;
         for (int i = 0; i < count; i++) {
             long o = offsets[i];
-            int base = i * headDim;
+            int base = dstOff + i * headDim;
             int d = 0;
             for (; d < n; d += L) kv(seg, o, d, f16).intoArray(dst, base + d);
             for (; d < headDim; d++) dst[base + d] = kvScalar(seg, o, d, f16);

@@ -587,6 +587,18 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
+        VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst, dstOff);
+    }
+
+    @Override
+    public void attentionValuesStaged(float[] weights, int wOff, int wStride, int heads, float[] values,
+                                      int valuesOff, int count, int headDim, float[] out, int outOff) {
+        VectorAttention.valuesStaged(weights, wOff, wStride, heads, values, valuesOff, count, headDim, out, outOff);
+    }
+
+    @Override
     public boolean stagesKeys(int headDim) {
         return VectorAttention.stages(headDim);
     }

@@ -295,10 +295,11 @@ class KernelsTest {
 
     /**
      * Scores against staged keys have the bits of scores read in place, for every query row of a tile (rows of
-     * different lengths, a row count that is not a multiple of three) and key counts that are not whole blocks.
+     * different lengths, a row count that is not a multiple of three) and key counts that are not whole blocks; and
+     * weighted sums of staged values the bits of sums read in place.
      */
     @Test
-    void stagedScoresEqualScoresReadInPlace() {
+    void stagedAttentionEqualsAttentionReadInPlace() {
         Random rnd = new Random(12);
         assertTrue(VECTOR.stagesKeys(64) || VectorKernels.lanes() != 16, "AVX-512 vector kernels stage head_dim 64");
         for (boolean f16 : new boolean[] {false, true}) {
@@ -324,6 +325,16 @@ class KernelsTest {
                         assertEquals(Float.floatToRawIntBits(inPlace[i]), Float.floatToRawIntBits(staged[2 + r * pad + i]),
                                 "row " + r + " key " + i + ", head_dim " + hd + (f16 ? " F16" : " F32"));
                     }
+                }
+                for (int heads : new int[] {1, 3, 4}) {
+                    int stride = count + 3;
+                    float[] w = TestTensors.random(rnd, heads * stride, 1f);
+                    float[] values = new float[7 + count * hd];
+                    VECTOR.decodeRows(mem, off, count, hd, f16, values, 7);
+                    float[] fromStaged = new float[1 + heads * hd], fromPlace = new float[1 + heads * hd];
+                    VECTOR.attentionValuesStaged(w, 0, stride, heads, values, 7, count, hd, fromStaged, 1);
+                    VECTOR.attentionValues(w, 0, stride, heads, mem, off, count, hd, f16, fromPlace, 1);
+                    assertArrayEquals(fromPlace, fromStaged, heads + " heads' values, head_dim " + hd);
                 }
             }
         }
