@@ -6,6 +6,7 @@ import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Causal grouped-query attention over the paged KV cache. Work is split into tasks of (span, KV head, chunk of query
@@ -21,16 +22,18 @@ import java.lang.foreign.MemorySegment;
  * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
 public final class Attention {
+    /** Spans with at least this many new tokens are staged; decode steps read the cache in place. */
+    private static final int STAGE_MIN_TOKENS = 16;
+    /** At most this many staged floats per call (64 MiB); spans beyond it read the cache in place. */
+    private static final long STAGE_MAX_FLOATS = 16L << 20;
+    /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
+    private static final int STAGED_ROWS = 24;
+
     private final Kernels kernels;
     private final int heads, kvHeads, headDim, group;
     private final float scale;
     private final Scratch[] scratch;
-    /** Spans with at least this many new tokens have their keys staged; decode steps read them in place. */
-    private static final int STAGE_MIN_TOKENS = 16;
-    /** At most this many floats of staged keys per call (64 MiB); spans beyond it read their keys in place. */
-    private static final long STAGE_MAX_FLOATS = 16L << 20;
-    /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
-    private static final int STAGED_ROWS = 24;
+    /** The staged keys and values of the current call (see {@link #stage}). */
     private float[] staged = new float[0];
 
     /** One worker's buffers, grown to the longest context seen. */
@@ -97,7 +100,7 @@ public final class Attention {
         if (!kernels.stagesKeys(headDim)) return null;
         int spans = batch.size();
         int[] at = new int[2 * spans * kvHeads];
-        java.util.Arrays.fill(at, -1);
+        Arrays.fill(at, -1);
         int[] todo = new int[spans];
         int n = 0;
         long total = 0;

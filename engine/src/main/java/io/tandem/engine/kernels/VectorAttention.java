@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
 
@@ -152,7 +153,7 @@ final class VectorAttention {
                           int dstOff) {
         float[] row = new float[headDim];
         int blocks = (count + 15) / 16;
-        java.util.Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
+        Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
         for (int p = 0; p < count; p++) {
             for (int d = 0; d < headDim; d += L) kv(seg, offsets[p], d, f16).intoArray(row, d);
             int base = dstOff + (p / 16) * 16 * headDim + p % 16;
