@@ -6,6 +6,7 @@ import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvDataType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Causal grouped-query attention over the paged KV cache. Work is split into tasks of (span, KV head, chunk of query
@@ -13,13 +14,27 @@ import java.lang.foreign.MemorySegment;
  * and each query head of the group computes {@code softmax(q·K / sqrt(d)) V} over positions {@code 0 .. pos},
  * reading K and V in place in the cache's arenas. Query head {@code j} reads KV head {@code j / (heads / kvHeads)}.
  * A query's result depends only on its own span's cache contents, not on the chunk or batch it is computed in.
+ *
+ * <p>For a span with many new tokens, when the kernels can, each KV head's keys and values are first staged once per
+ * call into arrays: keys ({@link Kernels#stageKeys}) in a layout where one key load serves several query rows and
+ * the scores need no lane shuffles ({@link Kernels#attentionScoresStaged}), values in row order read at a fixed
+ * stride ({@link Kernels#attentionValuesStaged}); the same bits as reading them in place.
  * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
 public final class Attention {
+    /** Spans with at least this many new tokens are staged; decode steps read the cache in place. */
+    private static final int STAGE_MIN_TOKENS = 16;
+    /** At most this many staged floats per call (64 MiB); spans beyond it read the cache in place. */
+    private static final long STAGE_MAX_FLOATS = 16L << 20;
+    /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
+    private static final int STAGED_ROWS = 24;
+
     private final Kernels kernels;
     private final int heads, kvHeads, headDim, group;
     private final float scale;
     private final Scratch[] scratch;
+    /** The staged keys and values of the current call (see {@link #stage}). */
+    private float[] staged = new float[0];
 
     /** One worker's buffers, grown to the longest context seen. */
     private static final class Scratch {
@@ -28,6 +43,13 @@ public final class Attention {
         // F16 caches: the task's keys and values widened once, shared by all its queries; linear[p] = p * headDim * 4
         float[] keys = new float[0], values = new float[0];
         long[] linear = new long[0];
+        // a staged tile's query rows: where each query is in q, how many positions it attends to
+        final int[] rowQuery, rowCount;
+
+        Scratch(int rows) {
+            rowQuery = new int[rows];
+            rowCount = new int[rows];
+        }
     }
 
     public Attention(Kernels kernels, int heads, int kvHeads, int headDim, int threads) {
@@ -38,7 +60,7 @@ public final class Attention {
         this.group = heads / kvHeads;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.scratch = new Scratch[threads];
-        for (int i = 0; i < threads; i++) scratch[i] = new Scratch();
+        for (int i = 0; i < threads; i++) scratch[i] = new Scratch(Math.max(group, STAGED_ROWS));
     }
 
     /**
@@ -50,6 +72,7 @@ public final class Attention {
         int spans = batch.size();
         int[] firstTask = new int[spans + 1];
         int[] firstToken = new int[spans + 1];
+        int[] stagedAt = stage(pool, batch, cache, layer);
         for (int s = 0; s < spans; s++) {
             int len = batch.spans().get(s).length();
             firstTask[s + 1] = firstTask[s] + kvHeads * ((len + chunk - 1) / chunk);
@@ -63,20 +86,74 @@ public final class Attention {
             int g = local % kvHeads;
             int from = (local / kvHeads) * chunk;
             int to = Math.min(span.length(), from + chunk);
-            headTask(span, firstToken[s], g, from, to, cache, layer, q, out, worker);
+            headTask(span, firstToken[s], g, from, to, cache, layer, q, out, worker,
+                    stagedAt == null ? -1 : stagedAt[2 * (s * kvHeads + g)]);
         });
     }
 
+    /**
+     * Stages the keys and values of every KV head of the spans with at least {@link #STAGE_MIN_TOKENS} new tokens;
+     * returns where span {@code s}'s head {@code g} starts in {@link #staged}: its keys at
+     * {@code [2 * (s * kvHeads + g)]} (-1: not staged), its values at the next index; null when nothing is staged.
+     */
+    private int[] stage(ComputePool pool, Batch batch, KvArenas cache, int layer) {
+        if (!kernels.stagesKeys(headDim)) return null;
+        int spans = batch.size();
+        int[] at = new int[2 * spans * kvHeads];
+        Arrays.fill(at, -1);
+        int[] todo = new int[spans];
+        int n = 0;
+        long total = 0;
+        for (int s = 0; s < spans; s++) {
+            SequenceSpan span = batch.spans().get(s);
+            long size = (long) blocks(span.startPosition() + span.length()) * Kernels.STAGED_BLOCK * headDim;
+            if (span.length() < STAGE_MIN_TOKENS || total + 2 * kvHeads * size > STAGE_MAX_FLOATS) continue;
+            for (int g = 0; g < kvHeads; g++) {
+                at[2 * (s * kvHeads + g)] = (int) (total + 2 * g * size);
+                at[2 * (s * kvHeads + g) + 1] = (int) (total + (2 * g + 1) * size);
+            }
+            total += 2 * kvHeads * size;
+            todo[n++] = s;
+        }
+        if (n == 0) return null;
+        if (staged.length < total) staged = new float[(int) total];
+        float[] dst = staged;
+        boolean f16 = cache.layout().type() == KvDataType.F16;
+        pool.run(n * kvHeads, (task, worker) -> {
+            int s = todo[task / kvHeads], g = task % kvHeads;
+            SequenceSpan span = batch.spans().get(s);
+            int count = span.startPosition() + span.length();
+            Scratch sc = scratch[worker];
+            if (sc.offsets.length < count) grow(sc, count);
+            cache.headOffsets(span.blockTable(), g, count, sc.offsets);
+            int i = 2 * (s * kvHeads + g);
+            kernels.stageKeys(cache.keys(layer), sc.offsets, count, headDim, f16, dst, at[i]);
+            kernels.decodeRows(cache.values(layer), sc.offsets, count, headDim, f16, dst, at[i + 1]);
+        });
+        return at;
+    }
+
+    private static int blocks(int count) {
+        return (count + Kernels.STAGED_BLOCK - 1) / Kernels.STAGED_BLOCK;
+    }
+
+    /** Room for {@code count} positions; score rows a whole number of staged blocks long. */
+    private void grow(Scratch sc, int count) {
+        int cap = blocks(Math.max(count, 1024)) * Kernels.STAGED_BLOCK;
+        sc.offsets = new long[cap];
+        sc.scores = new float[Math.max(group, STAGED_ROWS) * cap];
+    }
+
     private void headTask(SequenceSpan span, int tokenBase, int g, int from, int to, KvArenas cache, int layer,
-                          float[] q, float[] out, int worker) {
+                          float[] q, float[] out, int worker, int stagedAt) {
         int count = span.startPosition() + to; // positions 0 .. last query position
         Scratch sc = scratch[worker];
-        if (sc.offsets.length < count) {
-            int cap = Math.max(count, 1024);
-            sc.offsets = new long[cap];
-            sc.scores = new float[group * cap];
-        }
+        if (sc.offsets.length < count) grow(sc, count);
         int cap = sc.offsets.length; // stride of the group's score rows
+        if (stagedAt >= 0) {
+            stagedQueries(span, tokenBase, g, from, to, stagedAt, q, out, sc, cap);
+            return;
+        }
         long[] off = sc.offsets;
         cache.headOffsets(span.blockTable(), g, count, off);
         MemorySegment keys = cache.keys(layer), values = cache.values(layer);
@@ -109,6 +186,36 @@ public final class Attention {
                 kernels.softmax(w, h * cap, n);
             }
             kernels.attentionValues(w, 0, cap, group, values, off, n, headDim, f16, out, qo);
+        }
+    }
+
+    /**
+     * Queries {@code [from, to)} of a span whose keys are staged: scores of up to {@link #STAGED_ROWS} query rows
+     * (token x query head of the group) at a time, then per token the softmax and the weighted sums of the group.
+     */
+    private void stagedQueries(SequenceSpan span, int tokenBase, int g, int from, int to, int stagedAt, float[] q,
+                               float[] out, Scratch sc, int cap) {
+        int valuesAt = stagedAt + blocks(span.startPosition() + span.length()) * Kernels.STAGED_BLOCK * headDim;
+        float[] w = sc.scores;
+        int stride = heads * headDim;
+        int perTile = Math.max(1, STAGED_ROWS / group);
+        for (int t0 = from; t0 < to; t0 += perTile) {
+            int t1 = Math.min(to, t0 + perTile);
+            int rows = (t1 - t0) * group;
+            for (int r = 0; r < rows; r++) {
+                int i = t0 + r / group;
+                sc.rowQuery[r] = (tokenBase + i) * stride + (g * group + r % group) * headDim;
+                sc.rowCount[r] = span.startPosition() + i + 1;
+            }
+            kernels.attentionScoresStaged(q, sc.rowQuery, sc.rowCount, rows, staged, stagedAt, headDim, scale, w, 0,
+                    cap);
+            for (int i = t0; i < t1; i++) {
+                int n = span.startPosition() + i + 1;
+                int row = (i - t0) * group;
+                for (int h = 0; h < group; h++) kernels.softmax(w, (row + h) * cap, n);
+                kernels.attentionValuesStaged(w, row * cap, cap, group, staged, valuesAt, n, headDim, out,
+                        (tokenBase + i) * stride + g * group * headDim);
+            }
         }
     }
 }

@@ -117,6 +117,57 @@ public interface Kernels {
      */
     void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst);
 
+    /** As {@link #decodeRows} to {@code dst[dstOff + i * headDim + d]}. */
+    default void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                            int dstOff) {
+        float[] rows = new float[count * headDim];
+        decodeRows(kv, offsets, count, headDim, f16, rows);
+        System.arraycopy(rows, 0, dst, dstOff, rows.length);
+    }
+
+    /** Keys per block of the staged layout: scores against staged keys are written in whole blocks. */
+    int STAGED_BLOCK = 16;
+
+    /**
+     * Whether {@link #stageKeys} and {@link #attentionScoresStaged} exist for heads of {@code headDim}; when not,
+     * attention reads its keys in place through {@link #attentionScores}.
+     */
+    default boolean stagesKeys(int headDim) {
+        return false;
+    }
+
+    /**
+     * Copies the keys at byte offsets {@code offsets[0 .. count)} of {@code keys} (exact: F32 copied, IEEE half
+     * widened) to {@code dst[dstOff ..]} in the layout {@link #attentionScoresStaged} reads, padded with zeros to a
+     * whole number of {@link #STAGED_BLOCK} keys: {@code roundUp(count, STAGED_BLOCK) * headDim} floats.
+     */
+    default void stageKeys(MemorySegment keys, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
+        throw new UnsupportedOperationException(name() + " does not stage keys");
+    }
+
+    /**
+     * Scores of {@code rows} query rows against keys staged at {@code keys[keysOff ..]}: for {@code r < rows} and
+     * {@code i < counts[r]}, {@code out[outOff + r * outStride + i]} gets exactly the bits {@link #attentionScores}
+     * gives for the query at {@code q[qOff[r] ..]} and key {@code i}. Entries up to the next multiple of
+     * {@link #STAGED_BLOCK} past {@code counts[r]} (at most the staged count rounded up) may be overwritten.
+     */
+    default void attentionScoresStaged(float[] q, int[] qOff, int[] counts, int rows, float[] keys, int keysOff,
+                                       int headDim, float scale, float[] out, int outOff, int outStride) {
+        throw new UnsupportedOperationException(name() + " does not stage keys");
+    }
+
+    /**
+     * Rows of values staged in row order, value {@code i} at {@code values[valuesOff + i * headDim ..]} (as
+     * {@link #decodeRows} writes them): the weighted sums of {@link #attentionValues(float[], int, int, int,
+     * MemorySegment, long[], int, int, boolean, float[], int)}, with exactly its bits. Available when
+     * {@link #stagesKeys} is.
+     */
+    default void attentionValuesStaged(float[] weights, int wOff, int wStride, int heads, float[] values,
+                                       int valuesOff, int count, int headDim, float[] out, int outOff) {
+        throw new UnsupportedOperationException(name() + " does not stage values");
+    }
+
     /**
      * The kernels for a mode; AUTO picks the vector kernels when available. The first time a JVM creates kernels of
      * a backend, it logs which (INFO), or at WARN why the vector kernels are not used when AUTO falls back to scalar.

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
 
@@ -137,6 +138,147 @@ final class VectorAttention {
         return s;
     }
 
+    // ---- scores against staged keys ------------------------------------------------------------------------------
+    //
+    // Staged layout: blocks of 16 keys, block b at [b * 16 * headDim ..), element d of its key k at [d * 16 + k]: a
+    // vector load gives element d of 16 keys. The accumulator lane j of block16, for 16 keys at once, is then the
+    // FMA chain over c of q[c + j] * K[c + j] (c = 0, 16, ..) with q[c + j] broadcast, and the lane-sum tree becomes
+    // vertical additions of those 16 vectors in the same pairs: no shuffles, and a key load serves three queries.
+
+    static boolean stages(int headDim) {
+        return L == 16 && headDim % L == 0;
+    }
+
+    static void stageKeys(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                          int dstOff) {
+        float[] row = new float[headDim];
+        int blocks = (count + 15) / 16;
+        Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
+        for (int p = 0; p < count; p++) {
+            for (int d = 0; d < headDim; d += L) kv(seg, offsets[p], d, f16).intoArray(row, d);
+            int base = dstOff + (p / 16) * 16 * headDim + p % 16;
+            for (int d = 0; d < headDim; d++) dst[base + d * 16] = row[d];
+        }
+    }
+
+    static void scoresStaged(float[] q, int[] qOff, int[] counts, int rows, float[] keys, int keysOff, int headDim,
+                             float scale, float[] out, int outOff, int outStride) {
+        float[] w = new float[3 * 8 * 16];
+        int tiles = (rows + 2) / 3;
+        int most = 0;
+        for (int r = 0; r < rows; r++) most = Math.max(most, counts[r]);
+        // key blocks outermost: a block (16 keys) stays in L1 while every row tile reads it
+        for (int b = 0; b * 16 < most; b++) {
+            int kb = keysOff + b * 16 * headDim;
+            for (int t = 0; t < tiles; t++) {
+                int r0 = 3 * t, r1 = Math.min(r0 + 1, rows - 1), r2 = Math.min(r0 + 2, rows - 1);
+                if (b * 16 >= Math.max(counts[r0], Math.max(counts[r1], counts[r2]))) continue;
+                for (int j = 0; j < 8; j++) pairs3(q, qOff[r0], qOff[r1], qOff[r2], keys, kb, j, headDim, w);
+                finish(w, 0, scale, out, outOff + r0 * outStride + b * 16);
+                finish(w, 16, scale, out, outOff + r1 * outStride + b * 16);
+                finish(w, 32, scale, out, outOff + r2 * outStride + b * 16);
+            }
+        }
+    }
+
+    /**
+     * Accumulator lanes {@code j} and {@code j + 8} of three queries for the 16 keys of a staged block, added (the
+     * first level of the tree) into {@code w[(3j + r) * 16 ..]} for query {@code r}.
+     */
+    private static void pairs3(float[] q, int q0, int q1, int q2, float[] keys, int kb, int j, int headDim,
+                               float[] w) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+        for (int c = 0; c < headDim; c += 16) {
+            FloatVector k = FloatVector.fromArray(F, keys, kb + (c + j) * 16);
+            FloatVector kk = FloatVector.fromArray(F, keys, kb + (c + j + 8) * 16);
+            a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+            a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+            a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
+            b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+            b1 = FloatVector.broadcast(F, q[q1 + c + j + 8]).fma(kk, b1);
+            b2 = FloatVector.broadcast(F, q[q2 + c + j + 8]).fma(kk, b2);
+        }
+        a0.add(b0).intoArray(w, 3 * j * 16);
+        a1.add(b1).intoArray(w, (3 * j + 1) * 16);
+        a2.add(b2).intoArray(w, (3 * j + 2) * 16);
+    }
+
+    /** The rest of the tree for query {@code r} (its level-one sums at {@code w[r + 48 m]}), scaled, to out. */
+    private static void finish(float[] w, int r, float scale, float[] out, int o) {
+        FloatVector w0 = FloatVector.fromArray(F, w, r), w1 = FloatVector.fromArray(F, w, r + 48);
+        FloatVector w2 = FloatVector.fromArray(F, w, r + 96), w3 = FloatVector.fromArray(F, w, r + 144);
+        FloatVector w4 = FloatVector.fromArray(F, w, r + 192), w5 = FloatVector.fromArray(F, w, r + 240);
+        FloatVector w6 = FloatVector.fromArray(F, w, r + 288), w7 = FloatVector.fromArray(F, w, r + 336);
+        FloatVector y0 = w0.add(w4).add(w2.add(w6)), y1 = w1.add(w5).add(w3.add(w7));
+        y0.add(y1).mul(scale).intoArray(out, o);
+    }
+
+    // ---- weighted sums of staged values (array loads at a fixed stride; the FMA chains of values3 and values1) -----
+
+    static void valuesStaged(float[] w, int wOff, int wStride, int heads, float[] v, int vOff, int count,
+                             int headDim, float[] out, int outOff) {
+        int h = 0;
+        if (headDim % (4 * L) == 0) {
+            for (; h + 3 <= heads; h += 3) {
+                for (int d = 0; d < headDim; d += 4 * L) {
+                    stagedValues3(w, wOff + h * wStride, wStride, v, vOff, count, d, headDim, out,
+                            outOff + h * headDim);
+                }
+            }
+        }
+        for (; h < heads; h++) {
+            for (int d = 0; d < headDim; d += L) {
+                FloatVector a = FloatVector.zero(F);
+                int wo = wOff + h * wStride;
+                for (int i = 0; i < count; i++) {
+                    a = FloatVector.fromArray(F, v, vOff + i * headDim + d).fma(FloatVector.broadcast(F, w[wo + i]), a);
+                }
+                a.intoArray(out, outOff + h * headDim + d);
+            }
+        }
+    }
+
+    private static void stagedValues3(float[] w, int wOff, int wStride, float[] v, int vOff, int count, int d,
+                                      int headDim, float[] out, int outOff) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        int w1 = wOff + wStride, w2 = wOff + 2 * wStride;
+        for (int i = 0; i < count; i++) {
+            int o = vOff + i * headDim + d;
+            FloatVector v0 = FloatVector.fromArray(F, v, o), v1 = FloatVector.fromArray(F, v, o + L);
+            FloatVector v2 = FloatVector.fromArray(F, v, o + 2 * L), v3 = FloatVector.fromArray(F, v, o + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, w[wOff + i]);
+            a00 = v0.fma(x, a00);
+            a01 = v1.fma(x, a01);
+            a02 = v2.fma(x, a02);
+            a03 = v3.fma(x, a03);
+            x = FloatVector.broadcast(F, w[w1 + i]);
+            a10 = v0.fma(x, a10);
+            a11 = v1.fma(x, a11);
+            a12 = v2.fma(x, a12);
+            a13 = v3.fma(x, a13);
+            x = FloatVector.broadcast(F, w[w2 + i]);
+            a20 = v0.fma(x, a20);
+            a21 = v1.fma(x, a21);
+            a22 = v2.fma(x, a22);
+            a23 = v3.fma(x, a23);
+        }
+        int o0 = outOff + d, o1 = o0 + headDim, o2 = o1 + headDim;
+        a00.intoArray(out, o0);
+        a01.intoArray(out, o0 + L);
+        a02.intoArray(out, o0 + 2 * L);
+        a03.intoArray(out, o0 + 3 * L);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + L);
+        a12.intoArray(out, o1 + 2 * L);
+        a13.intoArray(out, o1 + 3 * L);
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + L);
+        a22.intoArray(out, o2 + 2 * L);
+        a23.intoArray(out, o2 + 3 * L);
+    }
+
     // ---- weighted sums of values ----------------------------------------------------------------------------------
 
     static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
@@ -245,10 +387,15 @@ final class VectorAttention {
     // ---- rows -----------------------------------------------------------------------------------------------------
 
     static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        decodeRows(seg, offsets, count, headDim, f16, dst, 0);
+    }
+
+    static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
         int n = headDim - headDim % L;
         for (int i = 0; i < count; i++) {
             long o = offsets[i];
-            int base = i * headDim;
+            int base = dstOff + i * headDim;
             int d = 0;
             for (; d < n; d += L) kv(seg, o, d, f16).intoArray(dst, base + d);
             for (; d < headDim; d++) dst[base + d] = kvScalar(seg, o, d, f16);

@@ -586,6 +586,35 @@ final class VectorKernels implements Kernels {
         VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst);
     }
 
+    @Override
+    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
+        VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst, dstOff);
+    }
+
+    @Override
+    public void attentionValuesStaged(float[] weights, int wOff, int wStride, int heads, float[] values,
+                                      int valuesOff, int count, int headDim, float[] out, int outOff) {
+        VectorAttention.valuesStaged(weights, wOff, wStride, heads, values, valuesOff, count, headDim, out, outOff);
+    }
+
+    @Override
+    public boolean stagesKeys(int headDim) {
+        return VectorAttention.stages(headDim);
+    }
+
+    @Override
+    public void stageKeys(MemorySegment keys, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                          int dstOff) {
+        VectorAttention.stageKeys(keys, offsets, count, headDim, f16, dst, dstOff);
+    }
+
+    @Override
+    public void attentionScoresStaged(float[] q, int[] qOff, int[] counts, int rows, float[] keys, int keysOff,
+                                      int headDim, float scale, float[] out, int outOff, int outStride) {
+        VectorAttention.scoresStaged(q, qOff, counts, rows, keys, keysOff, headDim, scale, out, outOff, outStride);
+    }
+
     // ---- exp, softmax, SiLU ---------------------------------------------------------------------------------------
 
     private static final float LOG2E = 1.44269504088896341f;

@@ -294,6 +294,53 @@ class KernelsTest {
     }
 
     /**
+     * Scores against staged keys have the bits of scores read in place, for every query row of a tile (rows of
+     * different lengths, a row count that is not a multiple of three) and key counts that are not whole blocks; and
+     * weighted sums of staged values the bits of sums read in place.
+     */
+    @Test
+    void stagedAttentionEqualsAttentionReadInPlace() {
+        Random rnd = new Random(12);
+        assertTrue(VECTOR.stagesKeys(64) || VectorKernels.lanes() != 16, "AVX-512 vector kernels stage head_dim 64");
+        for (boolean f16 : new boolean[] {false, true}) {
+            for (int hd : new int[] {16, 64, 128}) {
+                if (!VECTOR.stagesKeys(hd)) continue;
+                int count = 53, rows = 7, pad = 64;
+                long[] off = new long[count];
+                java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                float[] keys = new float[5 + pad * hd];
+                java.util.Arrays.fill(keys, Float.NaN); // every staged key must be written where the scores read it
+                VECTOR.stageKeys(mem, off, count, hd, f16, keys, 5);
+                float[] q = TestTensors.random(rnd, 3 + rows * hd, 1f);
+                int[] qOff = new int[rows], counts = new int[rows];
+                for (int r = 0; r < rows; r++) {
+                    qOff[r] = 3 + r * hd;
+                    counts[r] = r == rows - 1 ? count : 1 + rnd.nextInt(count);
+                }
+                float[] staged = new float[2 + rows * pad], inPlace = new float[count];
+                VECTOR.attentionScoresStaged(q, qOff, counts, rows, keys, 5, hd, 0.125f, staged, 2, pad);
+                for (int r = 0; r < rows; r++) {
+                    VECTOR.attentionScores(q, qOff[r], mem, off, counts[r], hd, f16, 0.125f, inPlace);
+                    for (int i = 0; i < counts[r]; i++) {
+                        assertEquals(Float.floatToRawIntBits(inPlace[i]), Float.floatToRawIntBits(staged[2 + r * pad + i]),
+                                "row " + r + " key " + i + ", head_dim " + hd + (f16 ? " F16" : " F32"));
+                    }
+                }
+                for (int heads : new int[] {1, 3, 4}) {
+                    int stride = count + 3;
+                    float[] w = TestTensors.random(rnd, heads * stride, 1f);
+                    float[] values = new float[7 + count * hd];
+                    VECTOR.decodeRows(mem, off, count, hd, f16, values, 7);
+                    float[] fromStaged = new float[1 + heads * hd], fromPlace = new float[1 + heads * hd];
+                    VECTOR.attentionValuesStaged(w, 0, stride, heads, values, 7, count, hd, fromStaged, 1);
+                    VECTOR.attentionValues(w, 0, stride, heads, mem, off, count, hd, f16, fromPlace, 1);
+                    assertArrayEquals(fromPlace, fromStaged, heads + " heads' values, head_dim " + hd);
+                }
+            }
+        }
+    }
+
+    /**
      * A key's score has the same bits however many keys are scored with it (the vector kernels score keys sixteen or
      * four at a time or alone), and a head's weighted sum the same bits whether the heads of its group are summed
      * together or it is summed alone: what keeps a query's attention independent of its chunk and batch.
