@@ -74,7 +74,7 @@ public final class CpuEngine implements DisaggregatedEngine {
             EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
                     config.blockSize());
             KvArenas owned = cache;
-            EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache),
+            EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache, config.computeNice()),
                     kv, config.maxNumBatchedTokens(), config.stepLatencyTargetMs() * 1_000_000L, config.maxNumSeqs(),
                     config.maxWaitingRequests(), endOfGenerationIds,
                     () -> {

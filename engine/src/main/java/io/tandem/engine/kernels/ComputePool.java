@@ -8,8 +8,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A fixed set of compute threads that run one parallel loop at a time: {@link #run} hands out task indices
  * {@code 0 .. count-1} to the calling thread and {@code threads - 1} workers, which claim them from a shared counter
  * (so a core that is busy elsewhere does less). Nothing is allocated per call. Between loops the workers spin briefly
- * (forward steps issue loops back to back) and then park. With a {@code nice} above 0, the workers and every thread that
- * calls {@link #run} run at that Linux nice value ({@link ThreadNice}), so event loops sharing the cores preempt them.
+ * (forward steps issue loops back to back) and then park. With a {@code nice} above 0 the workers run at that Linux nice
+ * value ({@link ThreadNice}), so event loops sharing the cores preempt them; the caller's priority is its owner's
+ * business (the CPU engine sets its engine thread's).
  */
 public final class ComputePool implements AutoCloseable {
 
@@ -35,7 +36,6 @@ public final class ComputePool implements AutoCloseable {
     private volatile Throwable failure;
     private final ParkFlag[] flags;
     private final int nice;
-    private Thread nicedCaller;
 
     /** One worker's "I am about to park" flag (its own object, so flags do not share a field). */
     private static final class ParkFlag {
@@ -46,7 +46,7 @@ public final class ComputePool implements AutoCloseable {
         this(threads, 0);
     }
 
-    /** A pool whose threads (the callers of {@link #run} included) run at Linux nice value {@code nice} (0: unchanged). */
+    /** A pool whose worker threads run at Linux nice value {@code nice} (0: unchanged). */
     public ComputePool(int threads, int nice) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (nice < 0 || nice > 19) throw new IllegalArgumentException("nice must be 0..19, got " + nice);
@@ -74,10 +74,6 @@ public final class ComputePool implements AutoCloseable {
     public void run(int count, Task task) {
         if (count <= 0) return;
         if (closed) throw new IllegalStateException("compute pool is closed");
-        if (nice > 0 && nicedCaller != Thread.currentThread()) {
-            ThreadNice.set(nice); // the caller computes too (one caller at a time: the engine thread)
-            nicedCaller = Thread.currentThread();
-        }
         if (threads == 1 || count == 1) {
             for (int i = 0; i < count; i++) task.run(i, 0);
             return;
