@@ -10,6 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
@@ -31,6 +33,9 @@ final class PanelKernels {
     private static final int L = F.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Bytes per row of a Q8_0 panel block: an f32 scale and 32 int8 values. */
+    private static final int Q8_BLOCK_BYTES = 36;
+    private static final VarHandle Q8_SCALE = MethodHandles.byteArrayViewVarHandle(float[].class, LE);
     /** Panels whose chains run together in {@link #matvec} (independent chains hide the FMA latency). */
     private static final int GROUP = 4;
     /** Columns decoded at a time by {@link #matvec} for the non-F32 types (a multiple of 32; L1-sized). */
@@ -66,7 +71,7 @@ final class PanelKernels {
         long panelBytes = switch (w.type()) {
             case F32 -> 4L * L * cols;
             case F16, BF16 -> 2L * L * cols;
-            case Q8_0 -> cols / 32 * 34L * L;
+            case Q8_0 -> cols / 32 * Q8_BLOCK_BYTES * L;
             default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
         };
         // zeroed: rows past the last one stay 0 (Q8_0: scale 0)
@@ -121,15 +126,18 @@ final class PanelKernels {
         for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, (short) 0);
     }
 
-    /** Q8_0 rows to a panel: per block, the rows' scales, then per column the rows' int8 values. */
+    /**
+     * Q8_0 rows to a panel: per block, the rows' scales widened to f32 (exactly), then per column the rows' int8
+     * values.
+     */
     private static void transposeQ8(byte[] in, int n, int cols, int rowBytes, byte[] out) {
         if (n < L) java.util.Arrays.fill(out, (byte) 0);
         for (int lane = 0; lane < n; lane++) {
             for (int b = 0; b < cols / 32; b++) {
-                int i = lane * rowBytes + 34 * b, o = 34 * L * b;
-                out[o + 2 * lane] = in[i];
-                out[o + 2 * lane + 1] = in[i + 1];
-                for (int j = 0; j < 32; j++) out[o + 2 * L + j * L + lane] = in[i + 2 + j];
+                int i = lane * rowBytes + 34 * b, o = Q8_BLOCK_BYTES * L * b;
+                float scale = Float.float16ToFloat((short) ((in[i] & 0xff) | in[i + 1] << 8));
+                Q8_SCALE.set(out, o + 4 * lane, scale);
+                for (int j = 0; j < 32; j++) out[o + 4 * L + j * L + lane] = in[i + 2 + j];
             }
         }
     }
@@ -170,9 +178,9 @@ final class PanelKernels {
     /** The int8 values, unscaled; {@code c0} and {@code c1} are multiples of 32. */
     private static void decodeQ8(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
         for (int b = c0 / 32; b < c1 / 32; b++) {
-            long bo = po + 34L * L * b;
+            long bo = po + Q8_BLOCK_BYTES * L * b;
             int o = dOff + (b * 32 - c0) * L;
-            for (int j = 0; j < 32; j++) q8(s, bo + 2L * L + (long) j * L).intoArray(dst, o + j * L);
+            for (int j = 0; j < 32; j++) q8(s, bo + 4L * L + (long) j * L).intoArray(dst, o + j * L);
         }
     }
 
@@ -181,9 +189,13 @@ final class PanelKernels {
         return (FloatVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /** The scales of Q8_0 block {@code b} of the panel at byte {@code po}. */
+    /**
+     * The scales of Q8_0 block {@code b} of the panel at byte {@code po}: a plain load, which C2 always inlines (a
+     * half-to-float conversion here was a call C2 would not inline into the kernels, and each vector it returned was
+     * allocated on the heap: 147 KB per 768 x 768 matvec).
+     */
     private static FloatVector q8Scale(MemorySegment s, long po, int b) {
-        return VectorKernels.f16x(s, po + 34L * L * b);
+        return FloatVector.fromMemorySegment(F, s, po + Q8_BLOCK_BYTES * L * b, LE);
     }
 
     // ---- matvec: one item, GROUP panels at a time -----------------------------------------------------------------
@@ -295,7 +307,7 @@ final class PanelKernels {
             long o0 = p * pb, o1 = (p + Math.min(1, g - 1)) * pb, o2 = (p + Math.min(2, g - 1)) * pb, o3 = (p + g - 1) * pb;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int b = 0; b < blocks; b++) {
-                long qo = 34L * L * b + 2L * L;
+                long qo = Q8_BLOCK_BYTES * L * b + 4L * L;
                 int xo = xOff + 32 * b;
                 FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
                 for (int j = 0; j < 32; j++) {

@@ -10,8 +10,9 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>F32, F16, BF16: column {@code c} at {@code c * lanes * elementBytes}, {@code lanes} values in the type's
  *       encoding;</li>
- *   <li>Q8_0: per 32-column block {@code b}, at {@code b * 34 * lanes}: the {@code lanes} half-precision scales of its
- *       rows, then 32 columns of {@code lanes} int8 values each (the same bytes as GGUF, transposed).</li>
+ *   <li>Q8_0: per 32-column block {@code b}, at {@code b * 36 * lanes}: the {@code lanes} scales of its rows as f32
+ *       (GGUF's half-precision scales, widened exactly), then 32 columns of {@code lanes} int8 values each (GGUF's
+ *       bytes, transposed).</li>
  * </ul>
  * The memory is off-heap and freed with this object; the GGUF mapping of {@code source} stays as it is (other code
  * reads it through the {@link WeightMatrix} view).

@@ -50,7 +50,8 @@ final class VectorAttention {
                        float scale, float[] out) {
         int i = 0;
         if (L == 16 && headDim % L == 0 && !f16) {
-            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out);
+            float[] halves = new float[2 * L];
+            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out, halves);
         }
         byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out);
     }
@@ -62,17 +63,21 @@ final class VectorAttention {
      * The even and the odd keys are accumulated and reduced separately, down to the last level.
      */
     private static void block16(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
-                                float scale, float[] out) {
-        FloatVector even = half8(q, qOff, keys, offsets, i, headDim);
-        FloatVector odd = half8(q, qOff, keys, offsets, i + 1, headDim);
+                                float scale, float[] out, float[] halves) {
+        // the halves go through an array: half8 is too large for C2 to inline, and a vector it returned would be
+        // boxed (two allocations per 16 keys, most of the engine's garbage at decode)
+        half8(q, qOff, keys, offsets, i, headDim, halves, 0);
+        half8(q, qOff, keys, offsets, i + 1, headDim, halves, L);
+        FloatVector even = FloatVector.fromArray(F, halves, 0), odd = FloatVector.fromArray(F, halves, L);
         combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, i);
     }
 
     /**
      * Keys {@code i, i + 2, .., i + 14} reduced through the first three levels of the tree: each key's two partial
-     * sums in the pair of lanes {@code 2k, 2k + 1}.
+     * sums in the pair of lanes {@code 2k, 2k + 1}, into {@code dst[dstOff ..)}.
      */
-    private static FloatVector half8(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim) {
+    private static void half8(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
+                              float[] dst, int dstOff) {
         long o0 = offsets[i], o2 = offsets[i + 2], o4 = offsets[i + 4], o6 = offsets[i + 6];
         long o8 = offsets[i + 8], o10 = offsets[i + 10], o12 = offsets[i + 12], o14 = offsets[i + 14];
         FloatVector a0 = FloatVector.zero(F), a2 = a0, a4 = a0, a6 = a0, a8 = a0, a10 = a0, a12 = a0, a14 = a0;
@@ -90,7 +95,7 @@ final class VectorAttention {
         FloatVector c0 = combine(a0, a8, UP8, UP8, ODD8), c2 = combine(a2, a10, UP8, UP8, ODD8);
         FloatVector c4 = combine(a4, a12, UP8, UP8, ODD8), c6 = combine(a6, a14, UP8, UP8, ODD8);
         FloatVector d0 = combine(c0, c4, UP4, DOWN4, ODD4), d2 = combine(c2, c6, UP4, DOWN4, ODD4);
-        return combine(d0, d2, UP2, DOWN2, ODD2);
+        combine(d0, d2, UP2, DOWN2, ODD2).intoArray(dst, dstOff);
     }
 
     /**
@@ -155,7 +160,7 @@ final class VectorAttention {
         int blocks = (count + 15) / 16;
         Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
         for (int p = 0; p < count; p++) {
-            for (int d = 0; d < headDim; d += L) kv(seg, offsets[p], d, f16).intoArray(row, d);
+            decodeRow(seg, offsets[p], headDim, f16, row, 0);
             int base = dstOff + (p / 16) * 16 * headDim + p % 16;
             for (int d = 0; d < headDim; d++) dst[base + d * 16] = row[d];
         }
@@ -392,13 +397,17 @@ final class VectorAttention {
 
     static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
                            int dstOff) {
-        int n = headDim - headDim % L;
-        for (int i = 0; i < count; i++) {
-            long o = offsets[i];
-            int base = dstOff + i * headDim;
-            int d = 0;
-            for (; d < n; d += L) kv(seg, o, d, f16).intoArray(dst, base + d);
-            for (; d < headDim; d++) dst[base + d] = kvScalar(seg, o, d, f16);
+        for (int i = 0; i < count; i++) decodeRow(seg, offsets[i], headDim, f16, dst, dstOff + i * headDim);
+    }
+
+    /** The K or V row at byte offset {@code o} as floats, into {@code dst[dstOff ..)}. */
+    private static void decodeRow(MemorySegment seg, long o, int headDim, boolean f16, float[] dst, int dstOff) {
+        if (f16) {
+            // a plain loop: C2 vectorizes it (vcvtph2ps); the Vector API's f16x here was not inlined, and every
+            // vector it returned was allocated (199 KB per decode token and layer)
+            for (int d = 0; d < headDim; d++) dst[dstOff + d] = Float.float16ToFloat(seg.get(WeightMatrix.SHORT_LE, o + 2L * d));
+        } else {
+            MemorySegment.copy(seg, FLOAT_LE, o, dst, dstOff, headDim);
         }
     }
 
