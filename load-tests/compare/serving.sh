@@ -11,12 +11,14 @@
 # (--json: the same as JSON). LLAMA_BIN_DIR holds llama-server and its .so files (../shared/tools/build-llama-cpp.sh).
 # Environment: THREADS (2), CONCURRENCY (1,8,16), WINDOW_SECONDS (40 per level), DRAIN_SECONDS (60: requests still
 # streaming this long after a level's window are closed; what they received counts), WARMUP_REQUESTS (8),
+# WARMUP_SHORT (2000 short requests first: 8-token prompts, 1 output token; per-request code compiled, as in a server
+# that has been serving for a while),
 # PROMPT_TOKENS (256), MAX_TOKENS (128), VOCAB (32000), SEED (1), SKIP_BUILD (1: use the jars as they are),
 # TANDEM_FLAGS (extra gateway.jar flags, e.g. "--engine-option max-num-batched-tokens=256"), KEEP (a directory for
 # the raw results and server logs; else a temporary one), SERVERS ("llama-server Tandem": run only some, reusing the
 # others' results from KEEP).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); model=$(realpath "$2"); shift 2
 json=""; [ "${1:-}" = "--json" ] && json="--json"
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,7 +76,7 @@ load() { # label port extra-flags...
   ./tandem java -Xmx512m -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
       io.tandem.loadtests.serving.ServingBench run --url "http://127.0.0.1:$port" --label "$label" \
       --out "$out/$label.json" --concurrency "$concurrency" --window-seconds "${WINDOW_SECONDS:-40}" --drain-seconds "${DRAIN_SECONDS:-60}" \
-      --warmup-requests "${WARMUP_REQUESTS:-8}" --prompt-tokens "$prompt" --max-tokens "$gen" \
+      --warmup-requests "${WARMUP_REQUESTS:-8}" --warmup-short "${WARMUP_SHORT:-2000}" --prompt-tokens "$prompt" --max-tokens "$gen" \
       --vocab "${VOCAB:-32000}" --seed "${SEED:-1}" "$@"
 }
 

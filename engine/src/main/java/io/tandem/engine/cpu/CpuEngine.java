@@ -63,7 +63,7 @@ public final class CpuEngine implements DisaggregatedEngine {
         ModelConfig modelConfig = ModelConfig.from(file.metadata());
         ModelWeights weights = ModelWeights.load(file, modelConfig);
         KvLayout layout = cacheLayout(modelConfig, config);
-        ComputePool pool = new ComputePool(config.threads(), config.computeNice());
+        ComputePool pool = new ComputePool(config.threads(), config.computePriority());
         KvArenas cache = null;
         try {
             Transformer model = new Transformer(weights, new MatMul(Kernels.create(config.kernels()), pool));
@@ -74,7 +74,7 @@ public final class CpuEngine implements DisaggregatedEngine {
             EngineInfo info = new EngineInfo(modelName, modelConfig.vocabSize(), modelConfig.contextLength(),
                     config.blockSize());
             KvArenas owned = cache;
-            EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache, config.computeNice()),
+            EngineLoop loop = EngineLoop.start("tandem-cpu-engine-" + modelName, info, new TransformerRunner(model, cache, config.computePriority()),
                     kv, config.maxNumBatchedTokens(), config.stepLatencyTargetMs() * 1_000_000L, config.maxNumSeqs(),
                     config.maxWaitingRequests(), endOfGenerationIds,
                     () -> {

@@ -1,5 +1,6 @@
 package io.tandem.engine.cpu;
 
+import io.tandem.engine.kernels.ComputePriority;
 import io.tandem.engine.kernels.KernelMode;
 import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
@@ -27,9 +28,9 @@ import java.util.regex.Pattern;
  * @param maxNumSeqs          sequences in the running batch at most
  * @param maxWaitingRequests  requests queued beyond the batch; more are refused as overloaded
  * @param prefixCaching       reuse KV blocks of identical prompt prefixes
- * @param computeNice         Linux nice value of the compute threads (0..19; 0 leaves them as they are): above 0 the
- *                            event loops that share the cores (the worker's streams, an embedded gateway) preempt a
- *                            running step at once instead of waiting out its time slice
+ * @param computePriority     how the compute threads yield to the event loops that share the cores (the worker's
+ *                            streams, an embedded gateway), option {@code compute-nice}: {@code idle} (Linux
+ *                            {@code SCHED_IDLE}, the default) or a nice value 0..19 (0 leaves them as they are)
  */
 public record CpuEngineConfig(
         int threads,
@@ -42,7 +43,7 @@ public record CpuEngineConfig(
         int maxNumSeqs,
         int maxWaitingRequests,
         boolean prefixCaching,
-        int computeNice) {
+        ComputePriority computePriority) {
 
     public static final Set<String> KEYS = Set.of("threads", "kernels", "kv-cache-memory", "kv-dtype", "block-size",
             "max-num-batched-tokens", "step-latency-target-ms", "max-num-seqs", "max-waiting-requests", "prefix-caching",
@@ -60,19 +61,23 @@ public record CpuEngineConfig(
         if (stepLatencyTargetMs < 0) throw new IllegalArgumentException("step-latency-target-ms must be >= 0 (0 = none), got " + stepLatencyTargetMs);
         if (maxNumSeqs < 1) throw new IllegalArgumentException("max-num-seqs must be >= 1, got " + maxNumSeqs);
         if (maxWaitingRequests < 0) throw new IllegalArgumentException("max-waiting-requests must be >= 0, got " + maxWaitingRequests);
-        if (computeNice < 0 || computeNice > 19) throw new IllegalArgumentException("compute-nice must be 0..19, got " + computeNice);
+        if (computePriority == null) throw new IllegalArgumentException("compute-nice is required");
     }
 
-    /** The settings with the default {@code compute-nice}. */
+    /** The settings with the default compute priority. */
     public CpuEngineConfig(int threads, KernelMode kernels, long kvCacheBytes, KvDataType kvDataType, int blockSize,
                            int maxNumBatchedTokens, int stepLatencyTargetMs, int maxNumSeqs, int maxWaitingRequests,
                            boolean prefixCaching) {
         this(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, stepLatencyTargetMs, maxNumSeqs,
-                maxWaitingRequests, prefixCaching, DEFAULT_COMPUTE_NICE);
+                maxWaitingRequests, prefixCaching, DEFAULT_COMPUTE_PRIORITY);
     }
 
-    /** Compute threads yield to the event loops on shared cores by default. */
-    public static final int DEFAULT_COMPUTE_NICE = 10;
+    /**
+     * Compute threads yield to the event loops on shared cores by default. {@code SCHED_IDLE} rather than a nice value:
+     * under Linux's EEVDF scheduler a waking event loop still waited for a nice-10 compute thread's slice (the
+     * gateway's accept hop had a 2.6-13 ms p90 at 16 streams on 2 cores).
+     */
+    public static final ComputePriority DEFAULT_COMPUTE_PRIORITY = ComputePriority.IDLE;
 
     /** Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. */
     public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 100;
@@ -108,7 +113,7 @@ public record CpuEngineConfig(
                 integer(options, "max-num-seqs", d.maxNumSeqs),
                 integer(options, "max-waiting-requests", d.maxWaitingRequests),
                 options.containsKey("prefix-caching") ? bool(options.get("prefix-caching")) : d.prefixCaching,
-                integer(options, "compute-nice", d.computeNice));
+                options.containsKey("compute-nice") ? priority(options.get("compute-nice").toString()) : d.computePriority);
     }
 
     /** Parses {@code 1234}, {@code 64k}, {@code 512MiB}, {@code 2GB}, ... (binary multiples). */
@@ -132,6 +137,14 @@ public record CpuEngineConfig(
             return KernelMode.valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("kernels must be auto, vector or scalar, got '" + s + "'");
+        }
+    }
+
+    private static ComputePriority priority(String s) {
+        try {
+            return ComputePriority.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("compute-nice: " + e.getMessage());
         }
     }
 

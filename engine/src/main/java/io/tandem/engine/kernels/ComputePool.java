@@ -8,9 +8,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A fixed set of compute threads that run one parallel loop at a time: {@link #run} hands out task indices
  * {@code 0 .. count-1} to the calling thread and {@code threads - 1} workers, which claim them from a shared counter
  * (so a core that is busy elsewhere does less). Nothing is allocated per call. Between loops the workers spin briefly
- * (forward steps issue loops back to back) and then park. With a {@code nice} above 0 the workers run at that Linux nice
- * value ({@link ThreadNice}), so event loops sharing the cores preempt them; the caller's priority is its owner's
- * business (the CPU engine sets its engine thread's).
+ * (forward steps issue loops back to back) and then park. The workers run at the pool's {@link ComputePriority}, so
+ * event loops sharing the cores preempt them; the caller's priority is its owner's business (the CPU engine sets its
+ * engine thread's).
  */
 public final class ComputePool implements AutoCloseable {
 
@@ -35,7 +35,7 @@ public final class ComputePool implements AutoCloseable {
     private int count;
     private volatile Throwable failure;
     private final ParkFlag[] flags;
-    private final int nice;
+    private final ComputePriority priority;
 
     /** One worker's "I am about to park" flag (its own object, so flags do not share a field). */
     private static final class ParkFlag {
@@ -43,15 +43,14 @@ public final class ComputePool implements AutoCloseable {
     }
 
     public ComputePool(int threads) {
-        this(threads, 0);
+        this(threads, ComputePriority.UNCHANGED);
     }
 
-    /** A pool whose worker threads run at Linux nice value {@code nice} (0: unchanged). */
-    public ComputePool(int threads, int nice) {
+    /** A pool whose worker threads run at {@code priority}. */
+    public ComputePool(int threads, ComputePriority priority) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        if (nice < 0 || nice > 19) throw new IllegalArgumentException("nice must be 0..19, got " + nice);
         this.threads = threads;
-        this.nice = nice;
+        this.priority = java.util.Objects.requireNonNull(priority, "priority");
         this.workers = new Thread[threads - 1];
         this.flags = new ParkFlag[threads - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -133,7 +132,7 @@ public final class ComputePool implements AutoCloseable {
     }
 
     private void workerLoop(int worker) {
-        if (nice > 0) ThreadNice.set(nice);
+        priority.applyToCurrentThread();
         ParkFlag flag = flags[worker - 1];
         long seen = 0;
         while (true) {

@@ -1,5 +1,6 @@
 package io.tandem.engine.cpu;
 
+import io.tandem.engine.kernels.ComputePriority;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -13,11 +14,13 @@ class CpuEngineConfigTest {
     @Test
     void engineOptionsOverrideTheDefaults() {
         CpuEngineConfig d = CpuEngineConfig.defaults();
-        assertEquals(CpuEngineConfig.DEFAULT_COMPUTE_NICE, d.computeNice());
+        assertEquals(ComputePriority.IDLE, d.computePriority());
         assertEquals(CpuEngineConfig.DEFAULT_STEP_LATENCY_TARGET_MS, d.stepLatencyTargetMs());
         CpuEngineConfig c = CpuEngineConfig.fromMap(Map.of("compute-nice", "0", "step-latency-target-ms", 80,
                 "kv-cache-memory", "64MiB"));
-        assertEquals(0, c.computeNice());
+        assertEquals(ComputePriority.UNCHANGED, c.computePriority());
+        assertEquals(new ComputePriority.Nice(10), CpuEngineConfig.fromMap(Map.of("compute-nice", 10)).computePriority());
+        assertEquals(ComputePriority.IDLE, CpuEngineConfig.fromMap(Map.of("compute-nice", "idle")).computePriority());
         assertEquals(80, c.stepLatencyTargetMs());
         assertEquals(64L << 20, c.kvCacheBytes());
     }
@@ -26,6 +29,8 @@ class CpuEngineConfigTest {
     void badValuesNameTheOption() {
         var e = assertThrows(IllegalArgumentException.class, () -> CpuEngineConfig.fromMap(Map.of("compute-nice", 20)));
         assertTrue(e.getMessage().contains("compute-nice"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CpuEngineConfig.fromMap(Map.of("compute-nice", "lazy")));
+        assertTrue(e.getMessage().contains("compute-nice: expected idle or a nice value 0..19, got 'lazy'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CpuEngineConfig.fromMap(Map.of("compute-niceness", 5)));
         assertTrue(e.getMessage().contains("unknown cpu engine option 'compute-niceness'"), e.getMessage());
     }

@@ -75,16 +75,36 @@ class ComputePoolTest {
 
     @Test
     void niceAppliesToTheWorkersNotTheCaller() throws Exception {
+        int[][] seen = schedulingSeen(new ComputePriority.Nice(7));
+        assertEquals(seen[0][0], seen[1][0], "the calling thread keeps its nice value");
+        assertEquals(seen[0][0], seen[2][0], "the caller's tasks");
+        assertEquals(7, seen[3][0], "a worker's tasks");
+    }
+
+    @Test
+    void idleAppliesToTheWorkersNotTheCaller() throws Exception {
+        int[][] seen = schedulingSeen(ComputePriority.IDLE);
+        assertEquals(seen[0][1], seen[1][1], "the calling thread keeps its policy");
+        assertEquals(SCHED_OTHER, seen[2][1], "the caller's tasks");
+        assertEquals(SCHED_IDLE, seen[3][1], "a worker's tasks run in SCHED_IDLE");
+    }
+
+    private static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
+
+    /**
+     * {nice, policy} of the calling thread before and after a parallel loop of a two-thread pool at {@code priority},
+     * and in the loop's tasks on the caller and on the worker.
+     */
+    private static int[][] schedulingSeen(ComputePriority priority) throws InterruptedException {
         assumeTrue(Files.isReadable(Path.of("/proc/thread-self/stat")), "Linux /proc needed");
-        int[] callerNice = {-1, -1};
-        int[] workerNice = {-1, -1};
-        try (ComputePool pool = new ComputePool(2, 7)) {
+        int[][] seen = new int[4][];
+        try (ComputePool pool = new ComputePool(2, priority)) {
             // a thread of its own as the caller: the test runner's thread keeps its priority
             Thread caller = Thread.ofPlatform().start(() -> {
-                callerNice[1] = niceOfThisThread();
+                seen[0] = scheduling();
                 java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
                 pool.run(2, (i, worker) -> {
-                    workerNice[worker] = niceOfThisThread();
+                    seen[2 + worker] = scheduling();
                     both.countDown();
                     try {
                         both.await(30, java.util.concurrent.TimeUnit.SECONDS); // so the other task goes to the other thread
@@ -92,21 +112,19 @@ class ComputePoolTest {
                         Thread.currentThread().interrupt();
                     }
                 });
-                callerNice[0] = niceOfThisThread();
+                seen[1] = scheduling();
             });
             caller.join(30_000);
         }
-        assertEquals(callerNice[1], callerNice[0], "the calling thread keeps its priority");
-        assertEquals(callerNice[1], workerNice[0], "the caller's tasks");
-        assertEquals(7, workerNice[1], "a worker's tasks");
+        return seen;
     }
 
-    /** Field 19 of /proc/thread-self/stat (after the command name, which may hold spaces). */
-    private static int niceOfThisThread() {
+    /** {nice, policy}: fields 19 and 41 of /proc/thread-self/stat (after the command name, which may hold spaces). */
+    private static int[] scheduling() {
         try {
             String stat = Files.readString(Path.of("/proc/thread-self/stat"));
             String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Integer.parseInt(after[19 - 3]);
+            return new int[] {Integer.parseInt(after[19 - 3]), Integer.parseInt(after[41 - 3])};
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

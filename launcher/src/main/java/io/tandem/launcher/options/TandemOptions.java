@@ -67,8 +67,8 @@ public final class TandemOptions {
             "Engine setting, repeatable. cpu: kv-cache-memory (e.g. 1GiB), kv-dtype (f32, f16), block-size, "
                     + "max-num-batched-tokens, step-latency-target-ms (steps holding decodes add only the prompt tokens "
                     + "predicted to fit; 0 = off), max-num-seqs, max-waiting-requests, prefix-caching, kernels (auto, "
-                    + "vector, scalar), compute-nice (Linux nice of the compute threads, default 10, so event loops on the "
-                    + "same cores preempt them; 0 = unchanged); sim: decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
+                    + "vector, scalar), compute-nice (how the compute threads yield to event loops on the same cores: idle, "
+                    + "the default, for Linux SCHED_IDLE, or a nice value 0..19; 0 = unchanged); sim: decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
             .shownAs("the engine's").deprecatedKey("engine-options"));
     public static final OptionDef<Integer> THREADS = declare(OptionDef.of("threads", POSITIVE, "N", BOTH, null,
             "Compute threads of each cpu engine.").shownAs("all cores"));

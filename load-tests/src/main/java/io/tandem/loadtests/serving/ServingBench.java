@@ -16,12 +16,14 @@ import java.util.Map;
  * The serving comparison's command line.
  * <pre>
  * ServingBench run --url http://127.0.0.1:PORT --label NAME --out FILE.json [--concurrency 1,8,16]
- *     [--window-seconds 40] [--drain-seconds 60] [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
+ *     [--window-seconds 40] [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
  *     [--seed 1] [--gateway-metrics]
  * ServingBench compare BASELINE.json CANDIDATE.json [--json]
  * </pre>
  * {@code run} loads one server level by level and writes its results; {@code --gateway-metrics} also scrapes the
- * server's {@code /metrics} around the highest level (Tandem's router decision and gateway overhead histograms).
+ * server's {@code /metrics} around the highest level (Tandem's router decision and gateway overhead histograms);
+ * {@code --warmup-short N} first sends N short requests (8-token prompts, 1 output token, 4 at a time) so that the
+ * server's per-request code is compiled, as in a server that has been serving for a while.
  * {@code compare} prints the two runs side by side with the candidate's ratios against issue 12's targets.
  */
 public final class ServingBench {
@@ -35,6 +37,9 @@ public final class ServingBench {
         }
     }
 
+    private static final int SHORT_PROMPT_TOKENS = 8, SHORT_CONCURRENCY = 4;
+    private static final long SHORT_WARMUP_LIMIT = 300_000_000_000L;
+
     private static void run(Map<String, String> o) throws IOException {
         String url = required(o, "url");
         Path out = Path.of(required(o, "out"));
@@ -42,6 +47,7 @@ public final class ServingBench {
         long window = (long) (Double.parseDouble(o.getOrDefault("window-seconds", "40")) * 1e9);
         long drain = (long) (Double.parseDouble(o.getOrDefault("drain-seconds", "60")) * 1e9);
         int warmup = Integer.parseInt(o.getOrDefault("warmup-requests", "8"));
+        int warmupShort = Integer.parseInt(o.getOrDefault("warmup-short", "0"));
         int promptTokens = Integer.parseInt(o.getOrDefault("prompt-tokens", "256"));
         int maxTokens = Integer.parseInt(o.getOrDefault("max-tokens", "128"));
         Prompts prompts = new Prompts(Long.parseLong(o.getOrDefault("seed", "1")), promptTokens,
@@ -53,6 +59,19 @@ public final class ServingBench {
         try (ClosedLoop probe = new ClosedLoop(url, "", prompts, maxTokens)) {
             String model = o.containsKey("model") ? o.get("model")
                     : new JsonObject(probe.get(url, "/v1/models")).getJsonArray("data").getJsonObject(0).getString("id");
+            if (warmupShort > 0) {
+                // a server's per-request code (parsing, routing, accept) runs a few times per request: thousands of
+                // requests go by before the JIT has compiled it, which a serving deployment is long past
+                log(label + ": warm-up, " + warmupShort + " short requests (" + SHORT_PROMPT_TOKENS
+                        + "-token prompts, 1 output token) at concurrency " + SHORT_CONCURRENCY);
+                Prompts shortPrompts = new Prompts(Long.parseLong(o.getOrDefault("seed", "1")) + 1, SHORT_PROMPT_TOKENS,
+                        Integer.parseInt(o.getOrDefault("vocab", "32000")));
+                try (ClosedLoop brief = new ClosedLoop(url, model, shortPrompts, 1)) {
+                    long failed = brief.run(SHORT_CONCURRENCY, SHORT_WARMUP_LIMIT, warmupShort, drain).stream()
+                            .filter(d -> !d.outcome().ok()).count();
+                    if (failed > 0) log(label + ": " + failed + " short warm-up request(s) failed");
+                }
+            }
             try (ClosedLoop load = new ClosedLoop(url, model, prompts, maxTokens)) {
                 if (warmup > 0) {
                     int c = Math.min(warmup, top);
@@ -153,7 +172,7 @@ public final class ServingBench {
     private static void usage(String missing) {
         System.err.println("ServingBench: expected " + missing + "\n"
                 + "  run --url URL --out FILE.json [--label NAME] [--model NAME] [--concurrency 1,8,16] [--window-seconds 40]\n"
-                + "      [--drain-seconds 60] [--warmup-requests 8] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
+                + "      [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
                 + "  compare BASELINE.json CANDIDATE.json [--json]");
         System.exit(2);
     }

@@ -1,0 +1,56 @@
+package io.tandem.engine.kernels;
+
+import java.util.Locale;
+
+/**
+ * How the compute threads yield to the other threads on their cores: the event loops that relay tokens, accept
+ * requests and answer health checks must run the moment they wake, not after a compute thread's time slice
+ * (milliseconds under Linux's fair scheduler).
+ */
+public sealed interface ComputePriority {
+
+    /** Linux {@code SCHED_IDLE}: a compute thread runs only on cores no other thread wants; a waking thread preempts it at once. */
+    record Idle() implements ComputePriority {
+        @Override
+        public String toString() {
+            return "idle";
+        }
+    }
+
+    /** A Linux nice value, 0..19 (0 leaves the thread as it is). */
+    record Nice(int value) implements ComputePriority {
+        public Nice {
+            if (value < 0 || value > 19) throw new IllegalArgumentException("nice must be 0..19, got " + value);
+        }
+
+        @Override
+        public String toString() {
+            return Integer.toString(value);
+        }
+    }
+
+    ComputePriority IDLE = new Idle();
+    ComputePriority UNCHANGED = new Nice(0);
+
+    /** {@code idle} or a nice value {@code 0..19}. */
+    static ComputePriority parse(String s) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("idle")) return IDLE;
+        try {
+            return new Nice(Integer.parseInt(v));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected idle or a nice value 0..19, got '" + s + "'");
+        }
+    }
+
+    /**
+     * Applies this priority to the calling thread; false when the platform cannot (it then stays as it is). Idle
+     * falls back to nice 19 where {@code SCHED_IDLE} is refused.
+     */
+    default boolean applyToCurrentThread() {
+        return switch (this) {
+            case Idle i -> LinuxThreads.schedIdle() || LinuxThreads.nice(19);
+            case Nice n -> n.value() == 0 || LinuxThreads.nice(n.value());
+        };
+    }
+}
