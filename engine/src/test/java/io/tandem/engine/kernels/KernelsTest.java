@@ -212,6 +212,31 @@ class KernelsTest {
     }
 
     @Test
+    void f16PanelsWidenEveryHalfExactlyInMatvecAndGemm() {
+        // row r holds the half with bits r in column 0 and zeros elsewhere: y[r] = half(r) + 0 at every batch size
+        int rows = 65536, cols = 32;
+        byte[] bytes = new byte[rows * cols * 2];
+        for (int r = 0; r < rows; r++) {
+            bytes[2 * r * cols] = (byte) r;
+            bytes[2 * r * cols + 1] = (byte) (r >>> 8);
+        }
+        WeightMatrix w = TestTensors.matrix(GgufTensorType.F16, new long[] {cols, rows}, bytes);
+        MatMul vector = new MatMul(VECTOR, POOL);
+        LinearWeight packed = vector.pack(w);
+        for (int n : new int[] {1, 4}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < n; i++) x[i * cols] = 1f;
+            float[] y = multiply(vector, packed, x, n);
+            for (int i = 0; i < n * rows; i++) {
+                float expected = Float.float16ToFloat((short) (i % rows)) + 0f;
+                String where = "n=" + n + " half 0x" + Integer.toHexString(i % rows);
+                if (Float.isNaN(expected)) assertTrue(Float.isNaN(y[i]), where + ": " + y[i]);
+                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(y[i]), where + ": " + y[i]);
+            }
+        }
+    }
+
+    @Test
     void blockLayoutsFollowGgml() {
         // Q8_0: half scale 0.5 (0x3800), then int8 values -128..127 pattern
         byte[] q8 = new byte[34];
