@@ -77,7 +77,9 @@ public final class Gateway {
     /** One non-clustered Vert.x, a local registry, the embedded workers, then HTTP. */
     public static Future<Gateway> startEmbedded(GatewayOptions options) {
         String metricsName = "tandem-gateway-" + UUID.randomUUID();
-        Vertx vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(metricsOptions(metricsName))).build();
+        VertxOptions vertxOptions = new VertxOptions().setMetricsOptions(metricsOptions(metricsName));
+        if (options.eventLoops() > 0) vertxOptions.setEventLoopPoolSize(options.eventLoops());
+        Vertx vertx = Vertx.builder().with(vertxOptions).build();
         Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);
         gw.meters = BackendRegistries.getNow(metricsName);
         List<Path> paths = modelPaths(options);

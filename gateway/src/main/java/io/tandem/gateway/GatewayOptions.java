@@ -35,6 +35,8 @@ public final class GatewayOptions {
     private RouterMode router = RouterMode.KV;
     private io.tandem.gateway.router.KvCostModel kvCostModel = io.tandem.gateway.router.KvCostModel.DEFAULT;
     private boolean kvEvents = true;
+    private int eventLoops = io.tandem.gateway.embedded.EmbeddedWorkers.defaultEventLoops(
+            Runtime.getRuntime().availableProcessors());
     private int prefillWorkers = io.tandem.gateway.embedded.EmbeddedWorkers.defaultPrefillWorkers(
             Runtime.getRuntime().availableProcessors());
     private io.tandem.worker.disagg.DisaggregationOptions disaggregation = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS;
@@ -109,6 +111,7 @@ public final class GatewayOptions {
         v.given(TandemOptions.SSE_WRITE_QUEUE_BYTES).ifPresent(this::setSseWriteQueueBytes);
         v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
         v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
+        v.given(TandemOptions.EVENT_LOOPS).ifPresent(this::setEventLoops);
         setDisaggregation(WorkerSettings.disaggregation(disaggregation, v));
         v.given(TandemOptions.CLUSTER).ifPresent(this::setCluster);
         v.given(TandemOptions.CLUSTER_HOST).ifPresent(this::setClusterHost);
@@ -144,6 +147,13 @@ public final class GatewayOptions {
     public GatewayOptions setPrefillWorkers(int n) {
         if (n < 0 || n > 16) throw new IllegalArgumentException("prefill-workers must be 0..16, got " + n);
         this.prefillWorkers = n;
+        return this;
+    }
+    /** Embedded mode: Vert.x event loops; 0 leaves Vert.x's default. */
+    public int eventLoops() { return eventLoops; }
+    public GatewayOptions setEventLoops(int n) {
+        if (n < 0) throw new IllegalArgumentException("event-loops must be >= 0, got " + n);
+        this.eventLoops = n;
         return this;
     }
     /** Embedded mode: remote prefill and KV transfer settings of the workers. */

@@ -88,6 +88,7 @@ class GatewayOptionsTest {
         assertEquals(d.sseWriteQueueBytes(), TandemOptions.SSE_WRITE_QUEUE_BYTES.defaultValue());
         assertEquals(d.sendBufferBytes(), TandemOptions.SEND_BUFFER_BYTES.defaultValue());
         assertEquals(d.prefillWorkers(), Runtime.getRuntime().availableProcessors() < 8 ? 0 : 1, "aggregated below 8 cores");
+        assertEquals(d.eventLoops(), Runtime.getRuntime().availableProcessors() < 8 ? 1 : 0, "one event loop below 8 cores");
         assertEquals(d.cluster(), TandemOptions.CLUSTER.defaultValue());
         assertEquals(d.clusterPort(), TandemOptions.CLUSTER_PORT.defaultValue());
         assertEquals(DisaggregationOptions.DEFAULTS, d.disaggregation());
@@ -120,7 +121,8 @@ class GatewayOptionsTest {
             Path secret = Files.writeString(dir.resolve("secret"), "a-gateway-secret-of-some-length\n");
             GatewayMain main = new GatewayMain();
             main.commandLine().parseArgs("--cluster-secret-file", secret.toString(), "--advertise-host", "gw.example",
-                    "--cluster-config", "classpath:x.xml", "--no-kv-events", "--prefill-timeout", "5", "--threads", "1");
+                    "--cluster-config", "classpath:x.xml", "--no-kv-events", "--prefill-timeout", "5", "--threads", "1",
+                    "--event-loops", "3");
             GatewayOptions o = main.options();
             assertEquals(ClusterSecret.of("a-gateway-secret-of-some-length"), o.security().secret());
             assertFalse(o.security().insecureTransfer());
@@ -129,6 +131,7 @@ class GatewayOptionsTest {
             assertFalse(o.kvEvents());
             assertEquals(5000, o.disaggregation().prefillTimeoutMillis());
             assertEquals(1, o.engineOptions().get("threads"));
+            assertEquals(3, o.eventLoops());
 
             GatewayMain bad = new GatewayMain();
             bad.commandLine().parseArgs("--cluster-secret-file", dir.resolve("nope").toString());

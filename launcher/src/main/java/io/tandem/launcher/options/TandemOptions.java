@@ -130,6 +130,11 @@ public final class TandemOptions {
             GATEWAY, null, "Embedded mode: prefill workers beside the decode worker; 0 = aggregated (one worker prefills "
                     + "and decodes, decode first within step-latency-target-ms).")
             .shownAs("0 below 8 cores, else 1"));
+    public static final OptionDef<Integer> EVENT_LOOPS = declare(OptionDef.of("event-loops", new Whole(0, 1024), "N",
+            GATEWAY, null, "Embedded mode: Vert.x event loops for HTTP and the workers' streams; 0 = Vert.x's default "
+                    + "(2 per core). Below 8 cores one: the compute threads occupy the cores, and on one event loop a "
+                    + "request passes gateway, worker and back without waking another thread.")
+            .shownAs("1 below 8 cores, else 0"));
     public static final OptionDef<Integer> MAX_LOCAL_PREFILL_TOKENS = declare(OptionDef.of("max-local-prefill-tokens",
             NON_NEGATIVE, "N", BOTH, 128, "A decode worker prefills remotely only when more than N prompt tokens are "
                     + "uncached."));
