@@ -64,14 +64,6 @@ public record CpuEngineConfig(
         if (computePriority == null) throw new IllegalArgumentException("compute-nice is required");
     }
 
-    /** The settings with the default compute priority. */
-    public CpuEngineConfig(int threads, KernelMode kernels, long kvCacheBytes, KvDataType kvDataType, int blockSize,
-                           int maxNumBatchedTokens, int stepLatencyTargetMs, int maxNumSeqs, int maxWaitingRequests,
-                           boolean prefixCaching) {
-        this(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, stepLatencyTargetMs, maxNumSeqs,
-                maxWaitingRequests, prefixCaching, DEFAULT_COMPUTE_PRIORITY);
-    }
-
     /**
      * Compute threads yield to the event loops on shared cores by default. {@code SCHED_IDLE} rather than a nice value:
      * under Linux's EEVDF scheduler a waking event loop still waited for a nice-10 compute thread's slice (the
@@ -88,7 +80,8 @@ public record CpuEngineConfig(
      */
     public static CpuEngineConfig defaults() {
         return new CpuEngineConfig(Runtime.getRuntime().availableProcessors(), KernelMode.AUTO, 512L << 20,
-                KvDataType.F32, KvLayout.DEFAULT_BLOCK_SIZE, 512, DEFAULT_STEP_LATENCY_TARGET_MS, 32, 256, true);
+                KvDataType.F32, KvLayout.DEFAULT_BLOCK_SIZE, 512, DEFAULT_STEP_LATENCY_TARGET_MS, 32, 256, true,
+                DEFAULT_COMPUTE_PRIORITY);
     }
 
     /**
@@ -177,21 +170,21 @@ public record CpuEngineConfig(
 
     public CpuEngineConfig withThreads(int n) {
         return new CpuEngineConfig(n, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, stepLatencyTargetMs,
-                maxNumSeqs, maxWaitingRequests, prefixCaching);
+                maxNumSeqs, maxWaitingRequests, prefixCaching, computePriority);
     }
 
     public CpuEngineConfig withKvCache(long bytes, KvDataType type) {
         return new CpuEngineConfig(threads, kernels, bytes, type, blockSize, maxNumBatchedTokens, stepLatencyTargetMs,
-                maxNumSeqs, maxWaitingRequests, prefixCaching);
+                maxNumSeqs, maxWaitingRequests, prefixCaching, computePriority);
     }
 
     public CpuEngineConfig withStepLatencyTarget(int ms) {
         return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxNumBatchedTokens, ms,
-                maxNumSeqs, maxWaitingRequests, prefixCaching);
+                maxNumSeqs, maxWaitingRequests, prefixCaching, computePriority);
     }
 
     public CpuEngineConfig withBatching(int maxBatchedTokens, int maxSeqs) {
         return new CpuEngineConfig(threads, kernels, kvCacheBytes, kvDataType, blockSize, maxBatchedTokens, stepLatencyTargetMs,
-                maxSeqs, maxWaitingRequests, prefixCaching);
+                maxSeqs, maxWaitingRequests, prefixCaching, computePriority);
     }
 }

@@ -112,17 +112,14 @@ public interface Kernels {
                          int count, int headDim, boolean f16, float[] out, int outOff);
 
     /**
-     * Rows of KV memory as floats: {@code dst[i * headDim + d]} = element {@code d} of the row at byte offset
+     * Rows of KV memory as floats: {@code dst[dstOff + i * headDim + d]} = element {@code d} of the row at byte offset
      * {@code offsets[i]} of {@code kv}, for {@code i < count} (exact: F32 copied, IEEE half widened).
      */
-    void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst);
+    void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst, int dstOff);
 
-    /** As {@link #decodeRows} to {@code dst[dstOff + i * headDim + d]}. */
-    default void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
-                            int dstOff) {
-        float[] rows = new float[count * headDim];
-        decodeRows(kv, offsets, count, headDim, f16, rows);
-        System.arraycopy(rows, 0, dst, dstOff, rows.length);
+    /** As {@link #decodeRows(MemorySegment, long[], int, int, boolean, float[], int)} to {@code dst[0 ..]}. */
+    default void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+        decodeRows(kv, offsets, count, headDim, f16, dst, 0);
     }
 
     /** Keys per block of the staged layout: scores against staged keys are written in whole blocks. */

@@ -78,27 +78,19 @@ final class PanelKernels {
         MemorySegment dst = Arena.ofAuto().allocate(panelBytes * panels, 64);
         // a panel's rows are contiguous in the GGUF data: copy them out at once, transpose on the heap, copy back
         switch (w.type()) {
-            case F32 -> {
-                float[] in = new float[L * cols], out = new float[L * cols];
+            case F32, F16, BF16 -> {
+                // moved as 16-bit units, an F32 weight being two in order: the bytes are only moved
+                int k = w.type() == GgufTensorType.F32 ? 2 : 1;
+                short[] in = new short[L * cols * k], out = new short[L * cols * k];
                 for (int p = 0; p < panels; p++) {
                     int n = Math.min(L, rows - p * L);
-                    MemorySegment.copy(w.data(), FLOAT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
+                    if (n < L) java.util.Arrays.fill(out, (short) 0); // the lanes past the last row
+                    MemorySegment.copy(w.data(), SHORT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols * k);
                     for (int lane = 0; lane < n; lane++) {
-                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
+                        for (int c = 0; c < cols; c++) {
+                            for (int u = 0; u < k; u++) out[(c * L + lane) * k + u] = in[(lane * cols + c) * k + u];
+                        }
                     }
-                    if (n < L) zeroLanes(out, n, cols);
-                    MemorySegment.copy(out, 0, dst, FLOAT_LE, p * panelBytes, out.length);
-                }
-            }
-            case F16, BF16 -> {
-                short[] in = new short[L * cols], out = new short[L * cols];
-                for (int p = 0; p < panels; p++) {
-                    int n = Math.min(L, rows - p * L);
-                    MemorySegment.copy(w.data(), SHORT_LE, (long) p * L * w.rowBytes(), in, 0, n * cols);
-                    for (int lane = 0; lane < n; lane++) {
-                        for (int c = 0; c < cols; c++) out[c * L + lane] = in[lane * cols + c];
-                    }
-                    if (n < L) zeroLanes(out, n, cols);
                     MemorySegment.copy(out, 0, dst, SHORT_LE, p * panelBytes, out.length);
                 }
             }
@@ -115,15 +107,6 @@ final class PanelKernels {
             default -> throw new AssertionError(w.type());
         }
         return new PanelMatrix(w, L, panels, panelBytes, dst);
-    }
-
-    /** Zeroes lanes {@code n ..} of every column (the rows past the matrix in its last panel). */
-    private static void zeroLanes(float[] out, int n, int cols) {
-        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, 0f);
-    }
-
-    private static void zeroLanes(short[] out, int n, int cols) {
-        for (int c = 0; c < cols; c++) java.util.Arrays.fill(out, c * L + n, c * L + L, (short) 0);
     }
 
     /**
@@ -160,8 +143,8 @@ final class PanelKernels {
         }
     }
 
-    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API bit-manipulating decode
-    // (VectorKernels.f16x) is an order of magnitude slower here
+    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API's bit manipulation
+    // (VectorKernels.f16x) is slower: written out in the F16 matvec it took 2.2x as long (docs/BENCHMARKS.md)
 
     private static void decodeF16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
         long from = po + 2L * L * c0;

@@ -163,9 +163,10 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
+    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
+                           int dstOff) {
         for (int i = 0; i < count; i++) {
-            for (int d = 0; d < headDim; d++) dst[i * headDim + d] = kv(kv, offsets[i], d, f16);
+            for (int d = 0; d < headDim; d++) dst[dstOff + i * headDim + d] = kv(kv, offsets[i], d, f16);
         }
     }
 

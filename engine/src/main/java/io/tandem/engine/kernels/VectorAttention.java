@@ -243,6 +243,11 @@ final class VectorAttention {
         }
     }
 
+    /**
+     * {@link #values3} on staged values: the same register tile and chains, loading from an array at a fixed stride
+     * instead of from KV memory at per-row offsets. A shared body would have to pass vectors through a call C2 may not
+     * inline, and such vectors are boxed on the heap.
+     */
     private static void stagedValues3(float[] w, int wOff, int wStride, float[] v, int vOff, int count, int d,
                                       int headDim, float[] out, int outOff) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
@@ -390,10 +395,6 @@ final class VectorAttention {
     }
 
     // ---- rows -----------------------------------------------------------------------------------------------------
-
-    static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
-        decodeRows(seg, offsets, count, headDim, f16, dst, 0);
-    }
 
     static void decodeRows(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
                            int dstOff) {

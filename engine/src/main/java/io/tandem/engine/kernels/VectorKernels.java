@@ -582,11 +582,6 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst) {
-        VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst);
-    }
-
-    @Override
     public void decodeRows(MemorySegment kv, long[] offsets, int count, int headDim, boolean f16, float[] dst,
                            int dstOff) {
         VectorAttention.decodeRows(kv, offsets, count, headDim, f16, dst, dstOff);

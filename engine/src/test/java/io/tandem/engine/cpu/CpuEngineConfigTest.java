@@ -23,6 +23,11 @@ class CpuEngineConfigTest {
         assertEquals(ComputePriority.IDLE, CpuEngineConfig.fromMap(Map.of("compute-nice", "idle")).computePriority());
         assertEquals(80, c.stepLatencyTargetMs());
         assertEquals(64L << 20, c.kvCacheBytes());
+        CpuEngineConfig changed = c.withThreads(3).withKvCache(8L << 20, c.kvDataType()).withBatching(256, 4)
+                .withStepLatencyTarget(50);
+        assertEquals(ComputePriority.UNCHANGED, changed.computePriority(), "the with-methods keep the other settings");
+        assertEquals(new CpuEngineConfig(3, c.kernels(), 8L << 20, c.kvDataType(), c.blockSize(), 256, 50, 4,
+                c.maxWaitingRequests(), c.prefixCaching(), c.computePriority()), changed);
     }
 
     @Test

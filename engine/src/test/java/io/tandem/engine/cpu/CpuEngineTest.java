@@ -133,7 +133,8 @@ class CpuEngineTest {
     @Test
     void aFullQueueIsOverloaded() throws Exception {
         CpuEngineConfig c = small();
-        c = new CpuEngineConfig(c.threads(), c.kernels(), c.kvCacheBytes(), c.kvDataType(), c.blockSize(), 512, 0, 1, 1, true);
+        c = new CpuEngineConfig(c.threads(), c.kernels(), c.kvCacheBytes(), c.kvDataType(), c.blockSize(), 512, 0, 1, 1, true,
+                c.computePriority());
         try (CpuEngine e = engine(c)) {
             int[] p = prompt(e.info().vocabSize());
             RecordingSink a = new RecordingSink(), b = new RecordingSink();
