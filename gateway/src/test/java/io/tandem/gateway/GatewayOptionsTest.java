@@ -24,6 +24,10 @@ class GatewayOptionsTest {
         GatewayOptions o = GatewayOptions.fromJson(new JsonObject(Files.readString(conf)));
         assertEquals(8000, o.port());
         assertEquals("cpu", o.engine());
+        // the file the README's `./tandem run` reads leaves the core-count defaults alone
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals(io.tandem.gateway.embedded.EmbeddedWorkers.defaultPrefillWorkers(cores), o.prefillWorkers());
+        assertEquals(io.tandem.gateway.embedded.EmbeddedWorkers.defaultEventLoops(cores), o.eventLoops());
     }
 
     @Test
