@@ -1,8 +1,8 @@
 package io.tandem.transfer;
 
+import io.tandem.transfer.agent.DefaultTransferAgent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 
 /** Opens transfer agents. */
 public final class TransferAgents {
@@ -14,9 +14,6 @@ public final class TransferAgents {
      * starts its control channel. Fails with a {@link TransferException} when a configured backend is unavailable.
      */
     public static Future<TransferAgent> open(Vertx vertx, TransferConfig config) {
-        WorkerExecutor pool = vertx.createSharedWorkerExecutor(TransferConfig.NATIVE_POOL_NAME, config.nativePoolSize());
-        return pool.executeBlocking(() -> new DefaultTransferAgent(vertx, config, pool), false)
-                .onFailure(e -> pool.close())
-                .compose(DefaultTransferAgent::listen);
+        return DefaultTransferAgent.open(vertx, config);
     }
 }

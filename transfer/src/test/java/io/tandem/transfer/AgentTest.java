@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.transfer.agent.HostId;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

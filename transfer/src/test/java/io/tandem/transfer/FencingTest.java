@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.transfer.agent.AgentInternals;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -119,7 +120,7 @@ class FencingTest {
             b.fences().grant(5, List.of(d(0, 0, 8 * MIB)));
             Patterns.fill(src, 3);
             CompletableFuture<Void> leased = new CompletableFuture<>(), go = new CompletableFuture<>();
-            ((DefaultTransferAgent) a).afterLease(() -> {
+            AgentInternals.afterLease(a, () -> {
                 leased.complete(null);
                 return go;
             });
@@ -134,7 +135,7 @@ class FencingTest {
             assertEquals(Patterns.crc(src), Patterns.crc(dst), "the write leased before the revoke landed whole");
             assertEquals(0, b.fences().fenced());
             // the next one is dropped
-            ((DefaultTransferAgent) a).afterLease(() -> CompletableFuture.completedFuture(null));
+            AgentInternals.afterLease(a, () -> CompletableFuture.completedFuture(null));
             assertFenced(() -> write(a, b, 0, 4 * KIB, 5));
         }
     }
@@ -148,7 +149,7 @@ class FencingTest {
             a.loadPeer(b.metadata());
             b.fences().grant(9, List.of(d(0, 0, MIB)));
             CompletableFuture<Void> leased = new CompletableFuture<>();
-            ((DefaultTransferAgent) a).afterLease(() -> {
+            AgentInternals.afterLease(a, () -> {
                 leased.complete(null);
                 return new CompletableFuture<>(); // never moves: the writer dies holding the lease
             });

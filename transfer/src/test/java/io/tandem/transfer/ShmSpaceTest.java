@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.transfer.agent.AgentInternals;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,14 +93,14 @@ class ShmSpaceTest {
         mountSmallTmpfs(small);
         try {
             Path f = small.resolve("too-big");
-            IOException e = assertThrows(IOException.class, () -> ReservedFiles.create(f, 2 * MIB));
+            IOException e = assertThrows(IOException.class, () -> AgentInternals.reserveFile(f, 2 * MIB));
             assertTrue(e.getMessage().contains("ENOSPC"), e.getMessage());
             assertFalse(Files.exists(f));
             Path ok = small.resolve("fits");
-            ReservedFiles.create(ok, 512 * KIB);
+            AgentInternals.reserveFile(ok, 512 * KIB);
             assertEquals(512 * KIB, Files.size(ok));
             assertTrue(Files.getFileStore(small).getUsableSpace() <= 512 * KIB, "the blocks are taken now, not at first touch");
-            assertThrows(IOException.class, () -> ReservedFiles.create(ok, 1), "never over an existing file");
+            assertThrows(IOException.class, () -> AgentInternals.reserveFile(ok, 1), "never over an existing file");
         } finally {
             unmount(small);
         }

@@ -1,4 +1,4 @@
-package io.tandem.transfer;
+package io.tandem.transfer.agent;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,6 @@
-package io.tandem.transfer;
+package io.tandem.transfer.agent;
+
+import io.tandem.transfer.TransferException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,5 +1,19 @@
-package io.tandem.transfer;
+package io.tandem.transfer.agent;
 
+import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.MemoryDescriptor;
+import io.tandem.transfer.Notification;
+import io.tandem.transfer.RegionInfo;
+import io.tandem.transfer.RegisteredRegion;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferBackend;
+import io.tandem.transfer.TransferConfig;
+import io.tandem.transfer.TransferContext;
+import io.tandem.transfer.TransferException;
+import io.tandem.transfer.TransferHandle;
+import io.tandem.transfer.TransferOp;
+import io.tandem.transfer.TransferStats;
+import io.tandem.transfer.WriteFences;
 import io.tandem.transfer.control.ControlConnection;
 import io.tandem.transfer.control.FenceTable;
 import io.tandem.transfer.control.Refusals;
@@ -43,7 +57,7 @@ import java.util.function.Supplier;
  * code: a fenced WRITE first takes a lease from the receiver, and every one-sided transfer completes only once the
  * receiver acknowledged it (releasing the lease, delivering the notification).
  */
-final class DefaultTransferAgent implements TransferAgent {
+public final class DefaultTransferAgent implements TransferAgent {
     private static final System.Logger LOG = System.getLogger(DefaultTransferAgent.class.getName());
 
     /** A loaded peer; {@code connection} is replaced when the previous one closed (guarded by the peer's lock). */
@@ -105,7 +119,18 @@ final class DefaultTransferAgent implements TransferAgent {
         this.client = vertx.createNetClient(config.tls() == null ? options : config.tls().applyTo(options));
     }
 
-    Future<TransferAgent> listen() {
+    /**
+     * Creates an agent with its backends (on the native pool: ucx/nixl initialisation is native and may block) and
+     * starts its control channel. Fails with a {@link TransferException} when a configured backend is unavailable.
+     */
+    public static Future<TransferAgent> open(Vertx vertx, TransferConfig config) {
+        WorkerExecutor pool = vertx.createSharedWorkerExecutor(TransferConfig.NATIVE_POOL_NAME, config.nativePoolSize());
+        return pool.executeBlocking(() -> new DefaultTransferAgent(vertx, config, pool), false)
+                .onFailure(e -> pool.close())
+                .compose(DefaultTransferAgent::listen);
+    }
+
+    private Future<TransferAgent> listen() {
         NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(config.port()).setTcpNoDelay(true);
         NetServer s = vertx.createNetServer(config.tls() == null ? options : config.tls().applyTo(options));
         Served services = new Served(name(), config.identity(), config.secret(), config.requireFences(), this::slice, fences,

@@ -1,4 +1,4 @@
-package io.tandem.transfer;
+package io.tandem.transfer.agent;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
-package io.tandem.transfer;
+package io.tandem.transfer.agent;
 
+import io.tandem.transfer.TransferBackend;
+import io.tandem.transfer.TransferContext;
+import io.tandem.transfer.TransferException;
 import io.tandem.transfer.control.PeerConnections;
 import io.tandem.transfer.shm.ShmBackend;
 import io.tandem.transfer.tcp.TcpBackend;
