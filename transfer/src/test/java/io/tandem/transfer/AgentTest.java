@@ -152,8 +152,9 @@ class AgentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm"})
+    @ValueSource(strings = {"tcp", "shm", "ucx", "nixl"})
     void aDeadPeerFailsFast(String backend) throws Exception {
+        assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         try (TransferAgent a = open(backend, "dead-a-" + backend, Duration.ofSeconds(30))) {
             TransferAgent b = open(backend, "dead-b-" + backend, Duration.ofSeconds(30));
             a.register("r", 4096);

@@ -40,7 +40,7 @@ class CrossProcessTransferTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm", "auto", "ucx"})
+    @ValueSource(strings = {"tcp", "shm", "auto", "ucx", "nixl"})
     void transfersBothWaysAndFailsOnADeadPeer(String backend) throws Exception {
         assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         String id = backend + "-" + ProcessHandle.current().pid();

@@ -52,7 +52,7 @@ class FencingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm", "ucx"})
+    @ValueSource(strings = {"tcp", "shm", "ucx", "nixl"})
     void grantedWritesLandAndWritesAfterRevokeAreDropped(String backend) throws Exception {
         assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         try (TransferAgent a = open(vertx, backend, "fence-a-" + backend, false);
@@ -92,7 +92,7 @@ class FencingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm", "ucx"})
+    @ValueSource(strings = {"tcp", "shm", "ucx", "nixl"})
     void aReceiverThatRequiresFencesRefusesUnfencedWrites(String backend) throws Exception {
         assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         try (TransferAgent a = open(vertx, backend, "strict-a-" + backend, false);

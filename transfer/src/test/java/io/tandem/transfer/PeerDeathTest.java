@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -90,7 +91,7 @@ class PeerDeathTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm", "ucx"})
+    @ValueSource(strings = {"tcp", "shm", "ucx", "nixl"})
     void aPeerKilledDuringALargeWriteFailsItPromptly(String backend) throws Exception {
         assumeTrue(BackendAvailability.unavailable(backend).isEmpty(), () -> backend + ": " + BackendAvailability.unavailable(backend));
         String id = backend + "-" + ProcessHandle.current().pid();
@@ -156,8 +157,10 @@ class PeerDeathTest {
             String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             Path log = Path.of("target", "peer-" + name + ".log");
             Files.createDirectories(log.getParent());
-            ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", cp,
-                    LargePeer.class.getName(), backend, name, Long.toString(bytes)).redirectError(log.toFile());
+            List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+            cmd.addAll(BackendAvailability.childJvmFlags());
+            cmd.addAll(List.of("-cp", cp, LargePeer.class.getName(), backend, name, Long.toString(bytes)));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
             pb.environment().put("UCX_NET_DEVICES", "lo");
             process = pb.start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

@@ -34,8 +34,9 @@ final class PeerProcess implements AutoCloseable {
         this.name = name;
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", cp,
-                TestPeer.class.getName(), backend, name));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        cmd.addAll(BackendAvailability.childJvmFlags());
+        cmd.addAll(List.of("-cp", cp, TestPeer.class.getName(), backend, name));
         Path log = Path.of("target", "peer-" + name + ".log");
         Files.createDirectories(log.getParent());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());

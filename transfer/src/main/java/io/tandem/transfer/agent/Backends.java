@@ -4,18 +4,21 @@ import io.tandem.transfer.TransferBackend;
 import io.tandem.transfer.TransferContext;
 import io.tandem.transfer.TransferException;
 import io.tandem.transfer.control.PeerConnections;
+import io.tandem.transfer.nixl.NixlBackend;
 import io.tandem.transfer.shm.ShmBackend;
 import io.tandem.transfer.tcp.TcpBackend;
+import io.tandem.transfer.ucx.UcxBackend;
 
-import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
- * Creates an agent's backends, in preference order. ucx and nixl are built separately and found by reflection: a
- * configured one that is missing or unusable fails the agent with the reason; {@code auto} just leaves it out.
+ * Creates an agent's backends, in preference order. ucx and nixl bind native libraries that may be missing here: a
+ * configured one that is unavailable fails the agent with the reason (which says how to get it); {@code auto} leaves
+ * ucx out then, and never uses nixl (it is chosen explicitly).
  */
 final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
@@ -30,39 +33,26 @@ final class Backends {
         switch (configured) {
             case "tcp" -> backends.add(new TcpBackend(connections));
             case "shm" -> backends.add(new ShmBackend(context, probeFile));
-            case "ucx", "nixl" -> backends.add(optional(configured, context, true).orElseThrow());
+            case "ucx" -> backends.add(required(UcxBackend.NAME, UcxBackend.unavailableReason(), () -> new UcxBackend(context)));
+            case "nixl" -> backends.add(required(NixlBackend.NAME, NixlBackend.unavailableReason(), () -> new NixlBackend(context)));
             default -> {
                 backends.add(new ShmBackend(context, probeFile));
-                optional("ucx", context, false).ifPresent(backends::add);
+                Optional<String> ucx = UcxBackend.unavailableReason();
+                if (ucx.isEmpty()) backends.add(new UcxBackend(context));
+                else LOG.log(System.Logger.Level.INFO, "ucx backend unavailable, auto goes without it: " + ucx.get());
                 backends.add(new TcpBackend(connections));
             }
         }
         return backends;
     }
 
+    private static TransferBackend required(String name, Optional<String> unavailable, Supplier<TransferBackend> create) {
+        if (unavailable.isPresent()) throw new TransferException(name + " backend unavailable: " + unavailable.get());
+        return create.get();
+    }
+
     /** Whether shm is among the backends: then regions are file-backed (while there is room) so peers can map them. */
     static boolean needsFiles(String configured) {
         return configured.equals("shm") || configured.equals("auto");
-    }
-
-    private static Optional<TransferBackend> optional(String name, TransferContext context, boolean required) {
-        String className = "io.tandem.transfer." + name + "." + (name.equals("ucx") ? "UcxBackend" : "NixlBackend");
-        String reason;
-        try {
-            Class<?> c = Class.forName(className);
-            @SuppressWarnings("unchecked")
-            Optional<String> why = (Optional<String>) c.getMethod("unavailableReason").invoke(null);
-            if (why.isEmpty()) return Optional.of((TransferBackend) c.getConstructor(TransferContext.class).newInstance(context));
-            reason = why.get();
-        } catch (ClassNotFoundException e) {
-            reason = className + " is not on the classpath";
-        } catch (InvocationTargetException e) {
-            reason = String.valueOf(e.getCause());
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            reason = e.toString();
-        }
-        if (required) throw new TransferException(name + " backend unavailable: " + reason);
-        LOG.log(System.Logger.Level.INFO, name + " backend unavailable, auto goes without it: " + reason);
-        return Optional.empty();
     }
 }

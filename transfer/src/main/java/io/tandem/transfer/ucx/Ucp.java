@@ -1,6 +1,7 @@
 package io.tandem.transfer.ucx;
 
 import io.tandem.transfer.TransferException;
+import io.tandem.transfer.nativelib.UcpLibrary;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -15,14 +16,17 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Hand-written bindings of the few UCP 1.13 calls the backend needs, with the struct offsets and flags it sets
- * (checked with offsetof against /usr/include/ucp/api/ucp.h 1.13.1). {@code ucs_status_t} is a packed 1-byte enum.
+ * Hand-written bindings of the few UCP calls the backend needs, with the struct offsets and flags it sets, checked
+ * with offsetof against the headers of UCX 1.13.1 (Debian's libucx0) and 1.22.0 (the UCX NIXL is built with): the
+ * offsets used are the same in both (UCX appends fields, gated by {@code field_mask}), and structs are allocated at
+ * the larger 1.22 sizes. Other versions are refused ({@link #layoutChecked}). {@code ucs_status_t} is a packed 1-byte
+ * enum. The library is the process's one UCX ({@link UcpLibrary}), shared with NIXL.
  */
 final class Ucp {
     static final int API_MAJOR = 1, API_MINOR = 13;
 
-    // ucp_params_t (80 bytes)
-    static final long PARAMS_SIZE = 80, PARAMS_FEATURES = 8, PARAMS_NAME = 72;
+    // ucp_params_t (80 bytes in 1.13, 88 in 1.22)
+    static final long PARAMS_SIZE = 88, PARAMS_FEATURES = 8, PARAMS_NAME = 72;
     static final long PARAM_FIELD_FEATURES = 1, PARAM_FIELD_NAME = 256;
     static final long FEATURE_RMA = 0x2, FEATURE_WAKEUP = 0x10;
     // ucp_worker_params_t (200 bytes)
@@ -36,12 +40,12 @@ final class Ucp {
     static final int ERR_HANDLING_MODE_NONE = 0, ERR_HANDLING_MODE_PEER = 1;
     /** ucp_err_handler_cb_t: void (*)(void *arg, ucp_ep_h ep, ucs_status_t status). */
     static final FunctionDescriptor ERR_HANDLER = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_BYTE);
-    // ucp_mem_map_params_t (40 bytes)
-    static final long MEM_MAP_PARAMS_SIZE = 40, MEM_MAP_ADDRESS = 8, MEM_MAP_LENGTH = 16, MEM_MAP_PROT = 28;
+    // ucp_mem_map_params_t (40 bytes in 1.13, 48 in 1.22)
+    static final long MEM_MAP_PARAMS_SIZE = 48, MEM_MAP_ADDRESS = 8, MEM_MAP_LENGTH = 16, MEM_MAP_PROT = 28;
     static final long MEM_MAP_FIELD_ADDRESS = 1, MEM_MAP_FIELD_LENGTH = 2, MEM_MAP_FIELD_PROT = 8;
     static final int PROT_LOCAL_READ = 0x1, PROT_LOCAL_WRITE = 0x2, PROT_REMOTE_READ = 0x100, PROT_REMOTE_WRITE = 0x200;
-    // ucp_request_param_t (72 bytes)
-    static final long REQUEST_PARAM_SIZE = 72, REQUEST_PARAM_FLAGS = 4;
+    // ucp_request_param_t (72 bytes in 1.13, 96 in 1.22)
+    static final long REQUEST_PARAM_SIZE = 96, REQUEST_PARAM_FLAGS = 4;
     static final int OP_ATTR_FIELD_FLAGS = 16;
     static final int EP_CLOSE_FLAG_FORCE = 1;
 
@@ -57,9 +61,12 @@ final class Ucp {
 
     static {
         Linker linker = Linker.nativeLinker();
-        keepUcxOffJvmSignals(linker);
-        SymbolLookup ucp = SymbolLookup.libraryLookup("libucp.so.0", Arena.global());
-        SymbolLookup ucs = SymbolLookup.libraryLookup("libucs.so.0", Arena.global());
+        UcpLibrary.Ucp library = UcpLibrary.get();
+        UcpLayout.checked(library).ifPresent(why -> {
+            throw new TransferException(why);
+        });
+        SymbolLookup ucp = library.ucp();
+        SymbolLookup ucs = library.ucs();
         configRead = fn(linker, ucp, "ucp_config_read", JAVA_BYTE, ADDRESS, ADDRESS, ADDRESS);
         configModify = fn(linker, ucp, "ucp_config_modify", JAVA_BYTE, ADDRESS, ADDRESS, ADDRESS);
         configRelease = fn(linker, ucp, "ucp_config_release", null, ADDRESS);
@@ -91,21 +98,6 @@ final class Ucp {
     }
 
     private Ucp() {
-    }
-
-    /**
-     * libucs installs SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers when it loads (UCX_ERROR_SIGNALS), which steal the signals
-     * the JVM raises on purpose (implicit null checks, safepoint polls) and kill it. Unless the user set it, clear the
-     * variable before libucs is loaded, which is when it reads it.
-     */
-    private static void keepUcxOffJvmSignals(Linker linker) {
-        try (Arena a = Arena.ofConfined()) {
-            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-            int ignored = (int) setenv.invokeExact(a.allocateFrom("UCX_ERROR_SIGNALS"), a.allocateFrom(""), 0);
-        } catch (Throwable t) {
-            throw new TransferException("cannot set UCX_ERROR_SIGNALS: " + t, t);
-        }
     }
 
     private static MethodHandle fn(Linker linker, SymbolLookup lib, String name, java.lang.foreign.MemoryLayout ret,

@@ -7,6 +7,7 @@ import io.tandem.transfer.TransferBackend;
 import io.tandem.transfer.TransferContext;
 import io.tandem.transfer.TransferException;
 import io.tandem.transfer.TransferOp;
+import io.tandem.transfer.nativelib.UcpLibrary;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -29,6 +30,10 @@ import java.util.concurrent.ForkJoinPool;
  * failure (connection reset, keepalive) the peer's transfers fail at once, naming the peer and the UCX status, and the
  * next transfer reconnects ({@link UcxPeers}). Where no transport can detect peer failure (shared memory only), the
  * transfer timeout is the bound.
+ *
+ * <p>The library is the process's one UCX ({@link UcpLibrary}): Debian's libucx0 (1.13), or with {@code --nixl-home}
+ * the UCX NIXL was built with (1.22), which NIXL shares. The bindings ({@link Ucp}) were checked against both layouts;
+ * another version is refused with the reason.
  */
 public final class UcxBackend implements TransferBackend {
     public static final String NAME = "ucx";
@@ -73,18 +78,26 @@ public final class UcxBackend implements TransferBackend {
     }
 
     private static Optional<String> probe() {
+        UcpLibrary.Ucp library;
+        try {
+            library = UcpLibrary.get();
+        } catch (RuntimeException e) {
+            return Optional.of("UCX not found (install libucx0, or pass --nixl-home to use the UCX NIXL was built with): "
+                    + e.getMessage());
+        }
+        Optional<String> layout = UcpLayout.checked(library);
+        if (layout.isPresent()) return layout;
         try {
             Class.forName(Ucp.class.getName(), true, UcxBackend.class.getClassLoader());
         } catch (Throwable t) {
             Throwable c = t instanceof ExceptionInInitializerError e && e.getCause() != null ? e.getCause() : t;
-            if (c instanceof IllegalArgumentException) return Optional.of("libucp.so.0 not found (install libucx0): " + c.getMessage());
-            return Optional.of("cannot bind libucp.so.0: " + c);
+            return Optional.of("cannot bind " + library + ": " + c);
         }
         try {
             new UcxWorker(settings(), (id, status) -> { }).shutdown(() -> { });
             return Optional.empty();
         } catch (Throwable t) {
-            return Optional.of("cannot create a UCP context: " + t.getMessage());
+            return Optional.of("cannot create a UCP context with " + library + ": " + t.getMessage());
         }
     }
 

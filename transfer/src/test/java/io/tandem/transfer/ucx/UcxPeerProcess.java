@@ -1,6 +1,7 @@
 package io.tandem.transfer.ucx;
 
 import io.tandem.transfer.AgentMetadata;
+import io.tandem.transfer.BackendAvailability;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;
@@ -21,8 +22,9 @@ final class UcxPeerProcess implements AutoCloseable {
 
     UcxPeerProcess(String name, long size, String tls) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), UcxPeerMain.class.getName(), name, Long.toString(size)));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
+        cmd.addAll(BackendAvailability.childJvmFlags()); // the same UCX as this JVM's: NIXL's when it is configured
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), UcxPeerMain.class.getName(), name, Long.toString(size)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         if (tls != null) pb.environment().put("UCX_TLS", tls);
         pb.environment().put("UCX_NET_DEVICES", "lo");

@@ -1,0 +1,107 @@
+package io.tandem.transfer.nixl;
+
+import io.tandem.transfer.BackendAvailability;
+import io.tandem.transfer.nativelib.NixlHome;
+import io.tandem.transfer.nativelib.UcpLibrary;
+import io.tandem.transfer.ucx.UcxBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * How NIXL is found, and what happens without it or with the wrong UCX already loaded; each case in a child JVM with
+ * its own environment (NIXL and UCX load once per process).
+ */
+class NixlLocationTest {
+
+    /** Runs {@link NixlProbeMain} with {@code env} changes (null value: removed) and returns its output. */
+    private static String probe(java.util.Map<String, String> env, String... args) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", cp,
+                NixlProbeMain.class.getName()));
+        cmd.addAll(args.length == 0 ? List.of("probe") : List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove(NixlHome.ENV);
+        pb.environment().remove("LD_LIBRARY_PATH");
+        pb.environment().remove(BackendAvailability.REQUIRE_NIXL);
+        env.forEach((k, v) -> {
+            if (v == null) pb.environment().remove(k);
+            else pb.environment().put(k, v);
+        });
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe did not end");
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    private static Optional<NixlHome> home() {
+        return NixlHome.configured().filter(h -> h.problem().isEmpty());
+    }
+
+    @Test
+    void withoutNixlTheReasonSaysHowToGetIt() throws Exception {
+        String out = probe(java.util.Map.of());
+        assertTrue(out.contains("NIXL NIXL not found: libnixl_capi.so is not on the library path and neither --nixl-home nor "
+                + NixlHome.ENV + " is set; install NIXL"), out);
+        assertTrue(out.contains("--nixl-home PREFIX"), out);
+    }
+
+    @Test
+    void aHomeThatIsNotNixlIsNamed(@TempDir Path dir) throws Exception {
+        String out = probe(java.util.Map.of(NixlHome.ENV, dir.toString()));
+        assertTrue(out.contains("NIXL NIXL not found: --nixl-home (" + NixlHome.PROPERTY + " / " + NixlHome.ENV + "): " + dir
+                + " has no libnixl_capi.so"), out);
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+        out = probe(java.util.Map.of(NixlHome.ENV, file.toString()));
+        assertTrue(out.contains(file + " is not a directory"), out);
+    }
+
+    @Test
+    void theEnvironmentVariableFindsNixl() throws Exception {
+        assumeTrue(home().isPresent(), "no NIXL home configured (" + NixlHome.ENV + ")");
+        assertEquals("NIXL available", probe(java.util.Map.of(NixlHome.ENV, home().get().prefix().toString())).strip());
+    }
+
+    @Test
+    void theStandardLibraryPathFindsNixlToo() throws Exception {
+        assumeTrue(home().isPresent(), "no NIXL home configured (" + NixlHome.ENV + ")");
+        NixlHome h = home().get();
+        String out = probe(java.util.Map.of("LD_LIBRARY_PATH", h.ucxDir() + ":" + h.libDir(), "NIXL_PLUGIN_DIR", h.pluginDir().toString()));
+        assertEquals("NIXL available", out.strip());
+    }
+
+    /**
+     * The trap: the ucx backend loaded the linker's UCX (Debian's 1.13) before NIXL's home was known. NIXL's plugin
+     * would be linked to that UCX; NIXL is refused, saying why, instead.
+     */
+    @Test
+    void nixlIsRefusedWhereTheUcxBackendAlreadyLoadedAnotherUcx() throws Exception {
+        assumeTrue(home().isPresent(), "no NIXL home configured (" + NixlHome.ENV + ")");
+        String out = probe(java.util.Map.of(), "ucx-then-nixl", home().get().prefix().toString());
+        assumeTrue(out.startsWith("UCX available UCX 1.13"), () -> "the linker's UCX is not Debian's 1.13: " + out);
+        assertTrue(out.contains("NIXL NIXL cannot run in this process: it already uses UCX 1.13"), out);
+        assertTrue(out.contains("Give --nixl-home (or " + NixlHome.ENV + ") when the process starts"), out);
+    }
+
+    /** With the home known from the start, the ucx backend runs on NIXL's UCX, in the same process as NIXL. */
+    @Test
+    void withAHomeTheUcxBackendUsesNixlsUcx() {
+        assumeTrue(home().isPresent(), "no NIXL home configured (" + NixlHome.ENV + ")");
+        assumeTrue(UcxBackend.unavailableReason().isEmpty() && NixlBackend.unavailableReason().isEmpty());
+        UcpLibrary.Ucp ucp = UcpLibrary.get();
+        assertTrue(ucp.atLeast(1, 22), ucp.toString());
+        assertTrue(ucp.file().toString().startsWith(home().get().ucxDir().toString()), ucp.toString());
+    }
+}
