@@ -114,6 +114,7 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
         if (v.isGiven(MAX_PREFILL_QUEUE)) d = d.withMaxPrefillQueue(v.get(MAX_PREFILL_QUEUE));
         if (v.isGiven(PREFILL_TIMEOUT)) d = d.withPrefillTimeoutMillis(Math.round(v.get(PREFILL_TIMEOUT) * 1000));
         if (v.isGiven(TRANSFER_THREADS)) d = d.withTransferThreads(v.get(TRANSFER_THREADS));
+        if (v.isGiven(NIXL_HOME)) d = d.withNixlHome(v.get(NIXL_HOME));
         return d;
     }
 }

@@ -26,6 +26,7 @@ import io.tandem.engine.remote.DisaggregatedEngine;
 import io.tandem.transfer.TransferAgent;
 import io.tandem.transfer.TransferAgents;
 import io.tandem.transfer.TransferConfig;
+import io.tandem.transfer.nativelib.NixlHome;
 import io.tandem.worker.disagg.DisaggregationOptions;
 import io.tandem.worker.disagg.KvBootstrap;
 import io.tandem.worker.disagg.PeerDirectory;
@@ -242,14 +243,16 @@ public final class WorkerVerticle extends VerticleBase {
                     + "write this worker's KV memory through its transfer port and GET /route");
         }
         DisaggregationOptions d = options.disaggregation();
-        // an unavailable backend (NIXL or UCX not installed) is reported, never fatal: auto instead, else no transfers
+        try {
+            if (d.nixlHome() != null) NixlHome.use(d.nixlHome());
+        } catch (IllegalStateException e) {
+            return Future.failedFuture(e);
+        }
         Future<TransferAgent> opened = TransferAgents.open(vertx, transferConfig(d.transfer()));
+        // a backend the user chose (nixl or ucx not installed, say) stops the worker, saying how to get it: never another
         if (!d.transfer().equals("auto")) {
-            opened = opened.recover(e -> {
-                LOG.log(System.Logger.Level.ERROR, "transfer backend '" + d.transfer() + "' is unavailable (" + e.getMessage()
-                        + "); using auto instead");
-                return TransferAgents.open(vertx, transferConfig("auto"));
-            });
+            return opened.recover(e -> Future.failedFuture(new IllegalStateException("--transfer " + d.transfer()
+                    + " cannot start: " + e.getMessage(), e)));
         }
         return opened.recover(e -> {
             LOG.log(System.Logger.Level.ERROR, "no KV transfer agent (" + e.getMessage() + "); " + workerId

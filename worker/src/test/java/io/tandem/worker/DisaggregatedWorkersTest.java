@@ -1,6 +1,7 @@
 package io.tandem.worker;
 
 import io.tandem.transfer.Await;
+import io.tandem.transfer.BackendAvailability;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tandem.protocol.Addresses;
@@ -53,10 +54,10 @@ class DisaggregatedWorkersTest {
     }
 
     @ParameterizedTest(name = "{1} over {0}")
-    @CsvSource({"tcp, tandem-fortune-5m-f32", "shm, tandem-fortune-5m-f32", "ucx, tandem-fortune-5m-f32",
-            "tcp, tiny-llama-spm-f32", "shm, tiny-llama-spm-f32", "ucx, tiny-llama-spm-f32"})
+    @CsvSource({"tcp, tandem-fortune-5m-f32", "shm, tandem-fortune-5m-f32", "ucx, tandem-fortune-5m-f32", "nixl, tandem-fortune-5m-f32",
+            "tcp, tiny-llama-spm-f32", "shm, tiny-llama-spm-f32", "ucx, tiny-llama-spm-f32", "nixl, tiny-llama-spm-f32"})
     void disaggregatedEqualsAggregated(String backend, String model) throws Exception {
-        if (backend.equals("ucx")) Assumptions.assumeTrue(ucxAvailable(), "UCX is not installed");
+        assumeAvailable(backend);
         ProtocolCodecs.registerAll(vertx.eventBus());
         Path path = model(model);
         SimpleMeterRegistry decodeMeters = new SimpleMeterRegistry(), prefillMeters = new SimpleMeterRegistry();
@@ -227,13 +228,10 @@ class DisaggregatedWorkersTest {
         return w;
     }
 
-    static boolean ucxAvailable() {
-        try {
-            return ((java.util.Optional<?>) Class.forName("io.tandem.transfer.ucx.UcxBackend").getMethod("unavailableReason")
-                    .invoke(null)).isEmpty();
-        } catch (ReflectiveOperationException e) {
-            return false;
-        }
+    /** Skips (printing why) when ucx or nixl cannot run here; with TANDEM_REQUIRE_NIXL=1 a missing nixl fails instead. */
+    static void assumeAvailable(String backend) {
+        var why = BackendAvailability.unavailable(backend);
+        Assumptions.assumeTrue(why.isEmpty(), () -> backend + ": " + why.orElse(""));
     }
 
     static Path model(String name) {

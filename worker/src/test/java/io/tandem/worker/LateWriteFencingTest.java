@@ -16,7 +16,6 @@ import io.tandem.worker.disagg.PrefillFaults;
 import io.tandem.worker.engine.ModelEngines;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,9 +52,9 @@ class LateWriteFencingTest {
     }
 
     @ParameterizedTest(name = "over {0}")
-    @ValueSource(strings = {"tcp", "shm", "ucx"})
+    @ValueSource(strings = {"tcp", "shm", "ucx", "nixl"})
     void aLateWriteIntoReusedBlocksIsDroppedAndBothOutputsStayRight(String backend) throws Exception {
-        if (backend.equals("ucx")) Assumptions.assumeTrue(DisaggregatedWorkersTest.ucxAvailable(), "UCX is not installed");
+        DisaggregatedWorkersTest.assumeAvailable(backend);
         ProtocolCodecs.registerAll(vertx.eventBus());
         Path model = DisaggregatedWorkersTest.model("tandem-fortune-5m-f32");
         DeployedWorker aggregated = deploy(new LocalWorkerRegistry(vertx), WorkerRole.BOTH, model, backend, "16MiB",

@@ -52,6 +52,16 @@ class WorkerSettingsTest {
     }
 
     @Test
+    void nixlHomeReachesTheTransferOptions() {
+        assertEquals(null, WorkerSettings.resolve(Map.of(), new JsonObject()).options().disaggregation().nixlHome());
+        WorkerSettings s = WorkerSettings.resolve(Map.of("transfer", "nixl", "nixl-home", "/opt/nixl"), new JsonObject());
+        assertEquals("nixl", s.options().disaggregation().transfer());
+        assertEquals(Path.of("/opt/nixl"), s.options().disaggregation().nixlHome());
+        assertEquals(Path.of("/srv/nixl"), WorkerSettings.resolve(Map.of(), new JsonObject().put("nixl-home", "/srv/nixl"))
+                .options().disaggregation().nixlHome());
+    }
+
+    @Test
     void badValuesNameTheirKey() {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> WorkerSettings.resolve(Map.of("port", "eighty"), new JsonObject())).getMessage().contains("port"));

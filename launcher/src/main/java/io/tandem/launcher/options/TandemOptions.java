@@ -145,9 +145,15 @@ public final class TandemOptions {
             30.0, "A decode worker prefills locally when a remote prefill takes longer."));
     public static final OptionDef<String> TRANSFER = declare(OptionDef.of("transfer",
             new Choice(List.of("tcp", "shm", "ucx", "nixl", "auto")), "BACKEND", BOTH, "auto",
-            "KV transfer backend: tcp, shm, ucx, nixl or auto (per peer: shm on the same host, else ucx, else tcp)."));
+            "KV transfer backend: tcp, shm, ucx (needs libucx), nixl (needs NIXL, see --nixl-home) or auto (per peer: "
+                    + "shm on the same host, else ucx, else tcp). A ucx or nixl that cannot start stops the process, "
+                    + "saying how to get it."));
     public static final OptionDef<Integer> TRANSFER_THREADS = declare(OptionDef.of("transfer-threads", POSITIVE, "N", BOTH, 2,
             "Threads of the transfer agent's worker pool (blocking and native calls)."));
+    public static final OptionDef<Path> NIXL_HOME = declare(OptionDef.of("nixl-home", new FilePath(), "DIR", BOTH, null,
+            "Where NIXL is installed (its PREFIX: lib/x86_64-linux-gnu with libnixl_capi.so and plugins/, lib with the UCX "
+                    + "it was built with); sets NIXL_PLUGIN_DIR when unset. The ucx backend then uses NIXL's UCX too.")
+            .shownAs("$TANDEM_NIXL_HOME, else the library path"));
     public static final OptionDef<Integer> TRANSFER_PORT = declare(OptionDef.of("transfer-port", PORT, "N", WORKER, 0,
             "The transfer agent's control port; 0 picks a free one."));
     public static final OptionDef<Boolean> INSECURE_TRANSFER = declare(OptionDef.of("insecure-transfer", new Switch(), null,

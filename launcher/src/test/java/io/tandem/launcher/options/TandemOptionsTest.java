@@ -48,7 +48,7 @@ class TandemOptionsTest {
                 "--cluster-port", "--cluster-config");
         List<String> worker = List.of("--role", "--model", "--engine", "--engine-option", "--threads", "--port", "--host",
                 "--id", "--stall-timeout", "--transfer", "--max-local-prefill-tokens", "--max-prefill-queue",
-                "--prefill-timeout", "--transfer-threads", "-cluster", "-cluster-host", "-cluster-port", "--conf");
+                "--prefill-timeout", "--transfer-threads", "--nixl-home", "-cluster", "-cluster-host", "-cluster-port", "--conf");
         assertAll(gateway.stream().map(f -> () -> assertTrue(flags(Program.GATEWAY).contains(f), "gateway flag " + f)));
         assertAll(worker.stream().map(f -> () -> assertTrue(flags(Program.WORKER).contains(f), "worker flag " + f)));
     }
@@ -57,7 +57,7 @@ class TandemOptionsTest {
     void optionsCommonToBothProgramsAreDeclaredOnce() {
         for (OptionDef<?> d : List.of(TandemOptions.MODEL, TandemOptions.ENGINE, TandemOptions.ENGINE_OPTION, TandemOptions.THREADS,
                 TandemOptions.TRANSFER, TandemOptions.MAX_LOCAL_PREFILL_TOKENS, TandemOptions.MAX_PREFILL_QUEUE,
-                TandemOptions.PREFILL_TIMEOUT, TandemOptions.TRANSFER_THREADS, TandemOptions.CLUSTER, TandemOptions.CLUSTER_HOST,
+                TandemOptions.PREFILL_TIMEOUT, TandemOptions.TRANSFER_THREADS, TandemOptions.NIXL_HOME, TandemOptions.CLUSTER, TandemOptions.CLUSTER_HOST,
                 TandemOptions.CLUSTER_PORT, TandemOptions.CLUSTER_CONFIG, TandemOptions.ADVERTISE_HOST,
                 TandemOptions.CLUSTER_SECRET_FILE, TandemOptions.TLS_CERT, TandemOptions.TLS_KEY, TandemOptions.TLS_CA)) {
             assertEquals(Set.of(Program.GATEWAY, Program.WORKER), d.programs(), d.flag());

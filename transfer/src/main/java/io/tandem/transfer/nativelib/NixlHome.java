@@ -30,6 +30,19 @@ public record NixlHome(Path prefix) {
         return dir == null || dir.isBlank() ? Optional.empty() : Optional.of(new NixlHome(Path.of(dir.strip())));
     }
 
+    /**
+     * Makes {@code prefix} this process's NIXL home ({@code --nixl-home}): NIXL and UCX load once per process, so this
+     * comes before either is loaded. The same home again changes nothing; another one is refused.
+     */
+    public static synchronized void use(Path prefix) {
+        String dir = prefix.toAbsolutePath().normalize().toString();
+        String current = System.getProperty(PROPERTY);
+        if (current != null && !current.isBlank() && !Path.of(current.strip()).toAbsolutePath().normalize().toString().equals(dir)) {
+            throw new IllegalStateException("--nixl-home " + dir + ": this process already uses the NIXL home " + current);
+        }
+        System.setProperty(PROPERTY, dir);
+    }
+
     /** The directory that holds {@value #CAPI_LIBRARY}: {@code lib/x86_64-linux-gnu} (meson's), else {@code lib64}, else {@code lib}. */
     public Path libDir() {
         for (String d : List.of("lib/x86_64-linux-gnu", "lib64", "lib")) {

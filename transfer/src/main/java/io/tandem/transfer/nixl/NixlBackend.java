@@ -8,7 +8,6 @@ import io.tandem.transfer.TransferConfig;
 import io.tandem.transfer.TransferContext;
 import io.tandem.transfer.TransferException;
 import io.tandem.transfer.TransferOp;
-import io.vertx.core.Future;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -209,11 +208,10 @@ public final class NixlBackend implements TransferBackend {
         }
         long deadline = System.nanoTime() + ctx.config().timeout().toNanos();
         byte[] notification = ("tandem " + op + " " + sequence.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
-        Future<Void> done = ctx.nativePool().executeBlocking(() -> {
+        return onPoolAsync(() -> {
             run(op, peer.agent(), r, localAddresses, remoteAddresses, lengths, notification, deadline);
             return null;
-        }, false);
-        return done.toCompletionStage().toCompletableFuture();
+        });
     }
 
     private static CompletableFuture<Void> failed(String message) {
@@ -297,12 +295,28 @@ public final class NixlBackend implements TransferBackend {
         });
     }
 
-    /** Runs {@code c} on the native pool, waiting for it; inline when this thread is the pool's. */
+    /**
+     * Runs {@code c} on the native pool. The future completes on the pool thread itself, not through the Vert.x
+     * context of the caller: a caller on an event loop that waits for it would otherwise wait for itself.
+     */
+    private <T> CompletableFuture<T> onPoolAsync(Callable<T> c) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        ctx.nativePool().executeBlocking(() -> {
+            try {
+                f.complete(c.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+            return null;
+        }, false);
+        return f;
+    }
+
+    /** Runs {@code c} on the native pool and waits for it; inline when this thread is the pool's. */
     private <T> T onPool(Callable<T> c) {
         try {
             if (Thread.currentThread().getName().startsWith(TransferConfig.NATIVE_POOL_NAME)) return c.call();
-            return ctx.nativePool().executeBlocking(c, false).toCompletionStage().toCompletableFuture()
-                    .get(ctx.config().timeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            return onPoolAsync(c).get(ctx.config().timeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new TransferException(String.valueOf(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
