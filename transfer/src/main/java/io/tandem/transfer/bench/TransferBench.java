@@ -7,6 +7,8 @@ import io.tandem.transfer.TransferAgent;
 import io.tandem.transfer.TransferAgents;
 import io.tandem.transfer.TransferConfig;
 import io.tandem.transfer.TransferOp;
+import io.tandem.transfer.nativelib.NixlHome;
+import io.tandem.transfer.nativelib.UcpLibrary;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -18,14 +20,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Bandwidth and latency of one transfer at a time between this JVM and a {@link BenchPeer} JVM on the same host, per
  * backend, for WRITE (unfenced and fenced) and READ of one descriptor of 64 KiB, 1 MiB and 256 MiB, plus a
  * {@link MemorySegment#copy} baseline. Both JVMs share a random cluster secret (passed in {@code TANDEM_CLUSTER_SECRET}),
- * so every connection is authenticated as in production. Prints a markdown table. Args: the backends (default tcp shm).
+ * so every connection is authenticated as in production. Prints a markdown table with a column per backend, in the
+ * order given, run one after the other. Args: the backends (default tcp shm; e.g. {@code tcp shm ucx nixl}). ucx and
+ * nixl use the process's UCX ({@link UcpLibrary}: NIXL's with {@code TANDEM_NIXL_HOME}), named under the table.
  */
 public final class TransferBench {
     private static final long[] SIZES = {64L << 10, 1L << 20, 256L << 20};
@@ -37,35 +44,53 @@ public final class TransferBench {
         void run() throws Exception;
     }
 
+    /** One measurement: GB/s and the latency of one transfer. */
+    private record Result(double gbPerSecond, double micros) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%.2f GB/s · %.1f µs", gbPerSecond, micros);
+        }
+    }
+
+    /** Rows (size, op) in order, a cell per backend. */
+    private static final Map<String, Map<String, Result>> TABLE = new LinkedHashMap<>();
+
     public static void main(String[] args) throws Exception {
         List<String> backends = args.length > 0 ? List.of(args) : List.of("tcp", "shm");
-        List<String> rows = new ArrayList<>();
-        baseline(rows);
+        baseline();
         Vertx vertx = Vertx.vertx();
+        List<String> columns = new ArrayList<>(List.of("memcpy"));
         try {
-            for (String backend : backends) bench(vertx, backend, rows);
+            for (String backend : backends) columns.add(bench(vertx, backend));
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-        System.out.println("| size | backend | op | GB/s | latency µs | iterations |");
-        System.out.println("|---:|---|---|---:|---:|---:|");
-        rows.forEach(System.out::println);
-    }
-
-    private static void baseline(List<String> rows) throws Exception {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = arena.allocate(MAX, 4096).fill((byte) 1), b = arena.allocate(MAX, 4096).fill((byte) 2);
-            for (long size : SIZES) rows.add(measure(size, "memcpy", "copy", () -> MemorySegment.copy(a, 0, b, 0, size)));
+        System.out.println("| size | op | " + String.join(" | ", columns) + " |");
+        System.out.println("|---:|---|" + "---:|".repeat(columns.size()));
+        TABLE.forEach((row, cells) -> System.out.println("| " + row + " | " + String.join(" | ",
+                columns.stream().map(c -> cells.containsKey(c) ? cells.get(c).toString() : "").toList()) + " |"));
+        if (backends.contains("ucx") || backends.contains("nixl")) {
+            UcpLibrary.ifLoaded().ifPresent(u -> System.out.println("\nucx and nixl ran on " + u));
         }
     }
 
-    private static void bench(Vertx vertx, String backend, List<String> rows) throws Exception {
+    private static void baseline() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(MAX, 4096).fill((byte) 1), b = arena.allocate(MAX, 4096).fill((byte) 2);
+            for (long size : SIZES) measure(size, "memcpy", "copy", () -> MemorySegment.copy(a, 0, b, 0, size));
+        }
+    }
+
+    /** Benchmarks one backend against a peer JVM; returns the backend the agents chose (its column). */
+    private static String bench(Vertx vertx, String backend) throws Exception {
         String peerName = "bench-peer-" + backend + "-" + ProcessHandle.current().pid();
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String secret = HexFormat.of().formatHex(ClusterSecret.nonce());
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                BenchPeer.class.getName(), backend, peerName, Long.toString(MAX))
-                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        String nixlHome = System.getProperty(NixlHome.PROPERTY);
+        if (nixlHome != null && !nixlHome.isBlank()) cmd.add("-D" + NixlHome.PROPERTY + "=" + nixlHome);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchPeer.class.getName(), backend, peerName, Long.toString(MAX)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put(ClusterSecret.ENV, secret);
         Process peer = pb.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
@@ -79,11 +104,12 @@ public final class TransferBench {
             for (long size : SIZES) {
                 List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, size));
                 for (TransferOp op : TransferOp.values()) {
-                    rows.add(measure(size, chosen, op.name(), () -> agent.post(op, d, peerName, d, null).completion().get(60, TimeUnit.SECONDS)));
+                    measure(size, chosen, op.name(), () -> agent.post(op, d, peerName, d, null).completion().get(60, TimeUnit.SECONDS));
                 }
-                rows.add(measure(size, chosen, "WRITE fenced", () -> agent.post(TransferOp.WRITE, d, peerName, d, null, BenchPeer.FENCE)
-                        .completion().get(60, TimeUnit.SECONDS)));
+                measure(size, chosen, "WRITE fenced", () -> agent.post(TransferOp.WRITE, d, peerName, d, null, BenchPeer.FENCE)
+                        .completion().get(60, TimeUnit.SECONDS));
             }
+            return chosen;
         } finally {
             peer.getOutputStream().close();
             if (!peer.waitFor(10, TimeUnit.SECONDS)) peer.destroyForcibly();
@@ -101,7 +127,7 @@ public final class TransferBench {
     }
 
     /** Warm-up (JIT, connection, page faults) for 2 runs and 0.5 s, then runs until the time budget is spent (at least 3). */
-    private static String measure(long size, String backend, String op, Op run) throws Exception {
+    private static void measure(long size, String backend, String op, Op run) throws Exception {
         long warm = System.nanoTime();
         for (int i = 0; i < 2 || System.nanoTime() - warm < WARMUP_NANOS; i++) run.run();
         int n = 0;
@@ -112,7 +138,8 @@ public final class TransferBench {
             t = System.nanoTime() - t0;
         } while (n < 3 || (t < BUDGET_NANOS && n < 5000));
         double seconds = t / 1e9 / n;
-        return String.format("| %s | %s | %s | %.2f | %.1f | %d |", human(size), backend, op, size / seconds / 1e9, seconds * 1e6, n);
+        TABLE.computeIfAbsent(human(size) + " | " + op, k -> new LinkedHashMap<>())
+                .put(backend, new Result(size / seconds / 1e9, seconds * 1e6));
     }
 
     private static String human(long size) {

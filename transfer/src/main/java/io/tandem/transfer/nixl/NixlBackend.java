@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -65,6 +66,8 @@ public final class NixlBackend implements TransferBackend {
     private final Map<String, Remote> peers = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> notifications = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
+    /** Transfers between post and release: close waits for them before it deregisters memory. */
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final long drainTimer;
     private volatile byte[] payload;
     private volatile boolean closed;
@@ -222,10 +225,22 @@ public final class NixlBackend implements TransferBackend {
     private void run(TransferOp op, String peer, Remote r, long[] localAddresses, long[] remoteAddresses, long[] lengths,
                      byte[] notification, long deadline) {
         String what = "nixl " + op + " with peer " + peer;
+        inFlight.incrementAndGet();
+        try {
+            if (closed) throw new TransferException(what + ": the nixl backend closed");
+            postAndPoll(what, peer, r, localAddresses, remoteAddresses, lengths, notification, deadline,
+                    op == TransferOp.WRITE);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void postAndPoll(String what, String peer, Remote r, long[] localAddresses, long[] remoteAddresses, long[] lengths,
+                             byte[] notification, long deadline, boolean write) {
         int[] posted = new int[1];
         MemorySegment request;
         try {
-            request = agent.post(op == TransferOp.WRITE, localAddresses, remoteAddresses, lengths, r.nixlName(), notification, posted);
+            request = agent.post(write, localAddresses, remoteAddresses, lengths, r.nixlName(), notification, posted);
         } catch (TransferException e) {
             throw new TransferException(what + ": " + e.getMessage(), e);
         }
@@ -290,6 +305,16 @@ public final class NixlBackend implements TransferBackend {
         closed = true;
         ctx.vertx().cancelTimer(drainTimer);
         onPool(() -> {
+            // transfers see the flag at their next poll (within 1 ms) and release their requests
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) LockSupport.parkNanos(MAX_PARK_NANOS);
+            for (RegisteredRegion r : locals.values()) {
+                try {
+                    agent.register(r.memory(), false);
+                } catch (TransferException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "nixl: deregistering region " + r.id() + ": " + e.getMessage());
+                }
+            }
             agent.close();
             return null;
         });

@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -26,7 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NixlLocationTest {
 
     /** Runs {@link NixlProbeMain} with {@code env} changes (null value: removed) and returns its output. */
-    private static String probe(java.util.Map<String, String> env, String... args) throws Exception {
+    private static String probe(Map<String, String> env, String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", cp,
@@ -35,6 +37,7 @@ class NixlLocationTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove(NixlHome.ENV);
         pb.environment().remove("LD_LIBRARY_PATH");
+        pb.environment().remove("NIXL_PLUGIN_DIR");
         pb.environment().remove(BackendAvailability.REQUIRE_NIXL);
         env.forEach((k, v) -> {
             if (v == null) pb.environment().remove(k);
@@ -58,7 +61,7 @@ class NixlLocationTest {
 
     @Test
     void withoutNixlTheReasonSaysHowToGetIt() throws Exception {
-        String out = probe(java.util.Map.of());
+        String out = probe(Map.of());
         assertTrue(out.contains("NIXL NIXL not found: libnixl_capi.so is not on the library path and neither --nixl-home nor "
                 + NixlHome.ENV + " is set; install NIXL"), out);
         assertTrue(out.contains("--nixl-home PREFIX"), out);
@@ -66,24 +69,29 @@ class NixlLocationTest {
 
     @Test
     void aHomeThatIsNotNixlIsNamed(@TempDir Path dir) throws Exception {
-        String out = probe(java.util.Map.of(NixlHome.ENV, dir.toString()));
+        String out = probe(Map.of(NixlHome.ENV, dir.toString()));
         assertTrue(out.contains("NIXL NIXL not found: --nixl-home (" + NixlHome.PROPERTY + " / " + NixlHome.ENV + "): " + dir
                 + " has no libnixl_capi.so"), out);
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
-        out = probe(java.util.Map.of(NixlHome.ENV, file.toString()));
+        out = probe(Map.of(NixlHome.ENV, file.toString()));
         assertTrue(out.contains(file + " is not a directory"), out);
     }
 
     @Test
-    void theEnvironmentVariableFindsNixl() throws Exception {
-        assertEquals("NIXL available", probe(java.util.Map.of(NixlHome.ENV, home().prefix().toString())).strip());
+    void theEnvironmentVariableFindsNixlAndSetsItsPluginDirectory() throws Exception {
+        NixlHome h = home();
+        Map<String, String> env = new HashMap<>(Map.of(NixlHome.ENV, h.prefix().toString()));
+        env.put("NIXL_PLUGIN_DIR", null);
+        assertEquals("NIXL available\nNIXL_PLUGIN_DIR=" + h.pluginDir(), probe(env).strip(), "NIXL_PLUGIN_DIR is set when unset");
+        env.put("NIXL_PLUGIN_DIR", h.pluginDir() + "/.");
+        assertEquals("NIXL available\nNIXL_PLUGIN_DIR=" + h.pluginDir() + "/.", probe(env).strip(), "the user's NIXL_PLUGIN_DIR stays");
     }
 
     @Test
     void theStandardLibraryPathFindsNixlToo() throws Exception {
         NixlHome h = home();
-        String out = probe(java.util.Map.of("LD_LIBRARY_PATH", h.ucxDir() + ":" + h.libDir(), "NIXL_PLUGIN_DIR", h.pluginDir().toString()));
-        assertEquals("NIXL available", out.strip());
+        String out = probe(Map.of("LD_LIBRARY_PATH", h.ucxDir() + ":" + h.libDir(), "NIXL_PLUGIN_DIR", h.pluginDir().toString()));
+        assertEquals("NIXL available\nNIXL_PLUGIN_DIR=" + h.pluginDir(), out.strip());
     }
 
     /**
@@ -92,7 +100,7 @@ class NixlLocationTest {
      */
     @Test
     void nixlIsRefusedWhereTheUcxBackendAlreadyLoadedAnotherUcx() throws Exception {
-        String out = probe(java.util.Map.of(), "ucx-then-nixl", home().prefix().toString());
+        String out = probe(Map.of(), "ucx-then-nixl", home().prefix().toString());
         assumeTrue(out.startsWith("UCX available UCX 1.13"), () -> "the linker's UCX is not Debian's 1.13: " + out);
         assertTrue(out.contains("NIXL NIXL cannot run in this process: it already uses UCX 1.13"), out);
         assertTrue(out.contains("Give --nixl-home (or " + NixlHome.ENV + ") when the process starts"), out);
