@@ -6,6 +6,8 @@ import io.tandem.transfer.Await;
 import io.tandem.transfer.BackendAvailability;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.RegisteredRegion;
+import io.tandem.transfer.TransferAgent;
+import io.tandem.transfer.TransferAgents;
 import io.tandem.transfer.TransferConfig;
 import io.tandem.transfer.TransferContext;
 import io.tandem.transfer.TransferException;
@@ -145,6 +147,30 @@ class NixlBackendTest {
         a.backend.loadPeer(b.metadata());
         a.backend.close();
         assertFails(move(a, TransferOp.WRITE, b, new long[][]{{0, 0, 16}}), "closed");
+    }
+
+    /**
+     * The agent creates its backends on its pool: with one pool thread (a Vert.x instance of its own, so the named
+     * pool is created with that size), the backend's calls from that thread must run inline, not wait for the pool.
+     */
+    @Test
+    void anAgentWithASinglePoolThreadWorks() throws Exception {
+        Vertx own = Vertx.vertx();
+        try (TransferAgent a = open(own, "single-a"); TransferAgent b = open(own, "single-b")) {
+            MemorySegment from = a.register("r", MIB).memory(), to = b.register("r", MIB).memory();
+            from.fill((byte) 9);
+            assertEquals("nixl", a.loadPeer(b.metadata()));
+            List<MemoryDescriptor> d = List.of(new MemoryDescriptor(0, 0, MIB));
+            a.post(TransferOp.WRITE, d, b.name(), d, null).completion().get(30, TimeUnit.SECONDS);
+            assertEquals(-1, from.mismatch(to));
+        } finally {
+            own.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static TransferAgent open(Vertx vertx, String name) throws Exception {
+        return TransferAgents.open(vertx, TransferConfig.of("nixl", name).withNativePoolSize(1).withTimeout(Duration.ofSeconds(5)))
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
     private static void assertFails(CompletableFuture<Void> f, String message) {
