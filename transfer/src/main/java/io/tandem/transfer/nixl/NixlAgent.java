@@ -80,8 +80,17 @@ final class NixlAgent implements AutoCloseable {
         return name;
     }
 
-    /** Registers host memory with NIXL (UCX maps it), or deregisters it. */
-    void register(MemorySegment memory, boolean register) {
+    /** Registers host memory with NIXL (UCX maps it). */
+    void register(MemorySegment memory) {
+        registration(memory, true);
+    }
+
+    /** Undoes {@link #register}. */
+    void deregister(MemorySegment memory) {
+        registration(memory, false);
+    }
+
+    private void registration(MemorySegment memory, boolean register) {
         call(() -> {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment out = a.allocate(ADDRESS);

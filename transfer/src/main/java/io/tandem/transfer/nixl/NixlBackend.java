@@ -58,6 +58,10 @@ public final class NixlBackend implements TransferBackend {
     private record Remote(String nixlName, NixlPayload payload) {
     }
 
+    /** The payload as of a number of registrations. */
+    private record Payload(long registrations, byte[] bytes) {
+    }
+
     private static volatile Optional<String> unavailable;
 
     private final TransferContext ctx;
@@ -69,7 +73,8 @@ public final class NixlBackend implements TransferBackend {
     /** Transfers between post and release: close waits for them before it deregisters memory. */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final long drainTimer;
-    private volatile byte[] payload;
+    private final AtomicLong registrations = new AtomicLong();
+    private volatile Payload payload;
     private volatile boolean closed;
 
     public NixlBackend(TransferContext ctx) {
@@ -120,25 +125,30 @@ public final class NixlBackend implements TransferBackend {
         }
         try {
             onPool(() -> {
-                agent.register(region.memory(), true);
+                agent.register(region.memory());
                 return null;
             });
         } catch (RuntimeException e) {
             locals.remove(region.id());
             throw e;
         }
-        payload = null;
+        registrations.incrementAndGet();
     }
 
+    /**
+     * NIXL's metadata changes only when memory is registered: computed once per registration (a payload computed
+     * while a registration completed carries the older count, so the next call computes it again).
+     */
     @Override
     public byte[] payload() {
-        byte[] p = payload;
-        if (p == null) {
-            List<NixlPayload.Region> regions = new ArrayList<>();
-            for (RegisteredRegion r : locals.values()) regions.add(new NixlPayload.Region(r.id(), r.memory().address(), r.size()));
-            payload = p = new NixlPayload(onPool(agent::localMetadata), regions).encode();
-        }
-        return p;
+        long version = registrations.get();
+        Payload cached = payload;
+        if (cached != null && cached.registrations() == version) return cached.bytes();
+        List<NixlPayload.Region> regions = new ArrayList<>();
+        for (RegisteredRegion r : locals.values()) regions.add(new NixlPayload.Region(r.id(), r.memory().address(), r.size()));
+        byte[] bytes = new NixlPayload(onPool(agent::localMetadata), regions).encode();
+        payload = new Payload(version, bytes);
+        return bytes;
     }
 
     @Override
@@ -310,7 +320,7 @@ public final class NixlBackend implements TransferBackend {
             while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) LockSupport.parkNanos(MAX_PARK_NANOS);
             for (RegisteredRegion r : locals.values()) {
                 try {
-                    agent.register(r.memory(), false);
+                    agent.deregister(r.memory());
                 } catch (TransferException e) {
                     LOG.log(System.Logger.Level.DEBUG, "nixl: deregistering region " + r.id() + ": " + e.getMessage());
                 }
