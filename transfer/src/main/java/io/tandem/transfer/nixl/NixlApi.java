@@ -48,7 +48,7 @@ final class NixlApi {
     final MethodHandle createXferDlist, xferDlistAddDesc, destroyXferDlist;
     final MethodHandle createXferReq, postXferReq, getXferStatus, releaseXferReq, destroyXferReq;
     final MethodHandle createNotifMap, destroyNotifMap, getNotifs, notifMapSize, notifMapGetAgentAt, notifMapGetNotifsSize,
-            notifMapGetNotif, notifMapClear;
+            notifMapGetNotif;
     final MethodHandle free;
 
     NixlApi(SymbolLookup capi) {
@@ -90,7 +90,6 @@ final class NixlApi {
         notifMapGetAgentAt = b.status("nixl_capi_notif_map_get_agent_at", ADDRESS, JAVA_LONG, ADDRESS);
         notifMapGetNotifsSize = b.status("nixl_capi_notif_map_get_notifs_size", ADDRESS, ADDRESS, ADDRESS);
         notifMapGetNotif = b.status("nixl_capi_notif_map_get_notif", ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS);
-        notifMapClear = b.status("nixl_capi_notif_map_clear", ADDRESS);
         free = linker.downcallHandle(linker.defaultLookup().findOrThrow("free"), FunctionDescriptor.ofVoid(ADDRESS));
     }
 
