@@ -65,6 +65,12 @@ final class GrpcTestClient implements AutoCloseable {
      */
     <Req, Resp> Reply<Resp> call(ServiceMethod<Resp, Req> method, List<Req> requests, String authorization,
                                  Predicate<Resp> cancelWhen) {
+        return await(callAsync(method, requests, authorization, cancelWhen));
+    }
+
+    /** {@link #call(ServiceMethod, List, String, Predicate)} without waiting; {@code onMessage} sees each response. */
+    <Req, Resp> Future<Reply<Resp>> callAsync(ServiceMethod<Resp, Req> method, List<Req> requests, String authorization,
+                                              Predicate<Resp> cancelWhen) {
         List<Resp> received = new CopyOnWriteArrayList<>();
         Promise<Reply<Resp>> done = Promise.promise();
         vertx.runOnContext(v -> client.request(server, method).onFailure(done::tryFail).onSuccess(req -> {
@@ -88,7 +94,7 @@ final class GrpcTestClient implements AutoCloseable {
             });
             send(req, requests);
         }));
-        return await(done.future());
+        return done.future();
     }
 
     private static <Req, Resp> void send(GrpcClientRequest<Req, Resp> req, List<Req> requests) {
