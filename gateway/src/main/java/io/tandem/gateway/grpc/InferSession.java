@@ -18,8 +18,11 @@ final class InferSession extends GenerationSession {
 
     /** Where the text goes: a unary reply or a stream's responses. */
     interface Sink {
-        /** Text; {@code finish} is null for a piece in the middle of a stream, else this is the end. */
-        void text(String text, FinishReason finish);
+        /** A piece of text in the middle of a stream. */
+        void piece(String text);
+
+        /** The end: the last piece of a stream, or the whole text; how it finished and its token counts. */
+        void end(String text, FinishReason finish, Usage usage);
 
         /** The request failed. */
         void error(ApiException error);
@@ -54,7 +57,7 @@ final class InferSession extends GenerationSession {
             stream.grant(tokens.length);
             return;
         }
-        if (!text.isEmpty()) sink.text(text, null);
+        if (!text.isEmpty()) sink.piece(text);
         if (sink.full()) {
             if (heldCredits == 0) {
                 sink.whenDrained(() -> {
@@ -71,7 +74,7 @@ final class InferSession extends GenerationSession {
 
     @Override
     protected void complete(String tail, FinishReason finishReason, Usage usage) {
-        sink.text(streaming ? tail : whole.append(tail).toString(), finishReason);
+        sink.end(streaming ? tail : whole.append(tail).toString(), finishReason, usage);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.tandem.gateway.grpc;
 
 import io.tandem.gateway.api.ApiException;
 import io.tandem.protocol.FinishReason;
+import io.tandem.protocol.Usage;
 import io.tandem.protocol.grpc.inference.ModelInferRequest;
 import io.tandem.protocol.grpc.inference.ModelStreamInferResponse;
 
@@ -53,9 +54,14 @@ final class InferStream {
     private InferSession.Sink sink(String model, String id, InferSession[] session) {
         return new InferSession.Sink() {
             @Override
-            public void text(String text, FinishReason finish) {
-                call.write(InferResponses.streamed(InferResponses.text(model, id, text, finish, true)));
-                if (finish != null) ended(session[0]);
+            public void piece(String text) {
+                call.write(InferResponses.streamed(InferResponses.piece(model, id, text)));
+            }
+
+            @Override
+            public void end(String text, FinishReason finish, Usage usage) {
+                call.write(InferResponses.streamed(InferResponses.last(model, id, text, finish, usage, true)));
+                ended(session[0]);
             }
 
             @Override

@@ -6,6 +6,7 @@ import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.session.Generations;
 import io.tandem.protocol.FinishReason;
+import io.tandem.protocol.Usage;
 import io.tandem.protocol.grpc.inference.GRPCInferenceServiceGrpcService;
 import io.tandem.protocol.grpc.inference.ModelConfigRequest;
 import io.tandem.protocol.grpc.inference.ModelConfigResponse;
@@ -136,8 +137,13 @@ final class KServeService implements Service {
             InferSession session = new InferSession(vertx, request.completion(), model, calls.metrics(),
                     settings.maxRequestMillis(), false, new InferSession.Sink() {
                 @Override
-                public void text(String text, FinishReason finish) {
-                    call.reply(InferResponses.text(model.name(), request.id(), text, finish, false));
+                public void piece(String text) {
+                    throw new IllegalStateException("ModelInfer does not stream");
+                }
+
+                @Override
+                public void end(String text, FinishReason finish, Usage usage) {
+                    call.reply(InferResponses.last(model.name(), request.id(), text, finish, usage, false));
                 }
 
                 @Override

@@ -25,16 +25,16 @@ final class TokenRequests {
         for (int id : r.getPromptTokenIdsList()) prompt.add(Integer.toUnsignedLong(id));
         JsonObject body = new JsonObject().put("model", r.getModel()).put("prompt", prompt);
         SamplingParameters s = r.getSampling();
-        if (s.hasMaxTokens()) body.put("max_tokens", Integer.toUnsignedLong(s.getMaxTokens()));
-        if (s.hasTemperature()) body.put("temperature", s.getTemperature());
-        if (s.hasTopP()) body.put("top_p", s.getTopP());
-        if (s.hasTopK()) body.put("top_k", s.getTopK());
-        if (s.hasMinP()) body.put("min_p", s.getMinP());
-        if (s.hasSeed()) body.put("seed", s.getSeed());
-        if (s.hasPresencePenalty()) body.put("presence_penalty", s.getPresencePenalty());
-        if (s.hasFrequencyPenalty()) body.put("frequency_penalty", s.getFrequencyPenalty());
+        if (s.hasMaxTokens()) body.put("max_tokens", Integer.toUnsignedLong(s.getMaxTokens().getValue()));
+        if (s.hasTemperature()) body.put("temperature", s.getTemperature().getValue());
+        if (s.hasTopP()) body.put("top_p", s.getTopP().getValue());
+        if (s.hasTopK()) body.put("top_k", s.getTopK().getValue());
+        if (s.hasMinP()) body.put("min_p", s.getMinP().getValue());
+        if (s.hasSeed()) body.put("seed", s.getSeed().getValue());
+        if (s.hasPresencePenalty()) body.put("presence_penalty", s.getPresencePenalty().getValue());
+        if (s.hasFrequencyPenalty()) body.put("frequency_penalty", s.getFrequencyPenalty().getValue());
         if (s.getIgnoreEos()) body.put("ignore_eos", true);
-        if (r.hasLogprobs()) body.put("logprobs", Integer.toUnsignedLong(r.getLogprobs()));
+        if (r.hasLogprobs()) body.put("logprobs", Integer.toUnsignedLong(r.getLogprobs().getValue()));
         return RequestParser.parse(Endpoint.COMPLETION, body);
     }
 

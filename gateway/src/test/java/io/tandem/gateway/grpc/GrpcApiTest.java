@@ -1,6 +1,8 @@
 package io.tandem.gateway.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.DoubleValue;
+import com.google.protobuf.UInt32Value;
 import io.micrometer.core.instrument.Counter;
 import io.tandem.engine.Engine;
 import io.tandem.gateway.Gateway;
@@ -145,6 +147,8 @@ class GrpcApiTest {
         assertEquals(List.of(1L), r.getOutputs(0).getShapeList());
         assertEquals("BYTES", r.getOutputs(0).getDatatype());
         assertEquals("length", r.getParametersOrThrow("finish_reason").getStringParam());
+        assertEquals(12, r.getParametersOrThrow("completion_tokens").getInt64Param());
+        assertTrue(r.getParametersOrThrow("prompt_tokens").getInt64Param() > 0);
         String text = KServe.text(r);
         assertEquals(httpText(new JsonObject().put("prompt", "Tell me a fortune.").mergeIn(sampling)), text);
 
@@ -271,7 +275,7 @@ class GrpcApiTest {
         double before = workerOutcomes("cancelled");
         var tokens = grpc.call(GenerateGrpcClient.Generate, List.of(GenerateRequest.newBuilder().setModel(model)
                 .addAllPromptTokenIds(List.of(1, 300, 301, 302))
-                .setSampling(SamplingParameters.newBuilder().setMaxTokens(240).setIgnoreEos(true).setTemperature(0)).build()),
+                .setSampling(SamplingParameters.newBuilder().setMaxTokens(UInt32Value.of(240)).setIgnoreEos(true).setTemperature(DoubleValue.of(0))).build()),
                 null, m -> true);
         assertEquals(GrpcStatus.CANCELLED, tokens.status());
         assertFalse(tokens.messages().getFirst().hasFinish());
@@ -283,7 +287,7 @@ class GrpcApiTest {
     void theTokenServiceStreamsTokenIdsAndLogprobs() {
         List<Integer> prompt = List.of(1, 300, 301, 302);
         var reply = grpc.call(GenerateGrpcClient.Generate, GenerateRequest.newBuilder().setModel(model).addAllPromptTokenIds(prompt)
-                .setLogprobs(2).setSampling(SamplingParameters.newBuilder().setMaxTokens(10).setIgnoreEos(true).setTemperature(0)).build());
+                .setLogprobs(UInt32Value.of(2)).setSampling(SamplingParameters.newBuilder().setMaxTokens(UInt32Value.of(10)).setIgnoreEos(true).setTemperature(DoubleValue.of(0))).build());
         assertEquals(GrpcStatus.OK, reply.status(), reply.message());
         List<Integer> ids = reply.messages().stream().flatMap(m -> m.getTokenIdsList().stream()).toList();
         assertEquals(10, ids.size());
@@ -309,7 +313,7 @@ class GrpcApiTest {
         // a stop token id ends the sequence without being returned
         int stop = ids.get(3);
         var stopped = grpc.call(GenerateGrpcClient.Generate, GenerateRequest.newBuilder().setModel(model).addAllPromptTokenIds(prompt)
-                .setSampling(SamplingParameters.newBuilder().setMaxTokens(10).setTemperature(0).addStopTokenIds(stop)).build());
+                .setSampling(SamplingParameters.newBuilder().setMaxTokens(UInt32Value.of(10)).setTemperature(DoubleValue.of(0)).addStopTokenIds(stop)).build());
         List<Integer> stoppedIds = stopped.messages().stream().flatMap(m -> m.getTokenIdsList().stream()).toList();
         assertEquals(ids.subList(0, ids.indexOf(stop)), stoppedIds);
         assertEquals(io.tandem.protocol.grpc.v1.FinishReason.FINISH_REASON_STOP, stopped.messages().getLast().getFinish().getReason());
@@ -327,7 +331,7 @@ class GrpcApiTest {
         assertEquals(GrpcStatus.INVALID_ARGUMENT, empty.status());
         assertEquals(httpError(new JsonObject().put("prompt", new JsonArray())), empty.message());
         var temperature = grpc.call(GenerateGrpcClient.Generate, GenerateRequest.newBuilder().setModel(model).addPromptTokenIds(1)
-                .setSampling(SamplingParameters.newBuilder().setTemperature(-1)).build());
+                .setSampling(SamplingParameters.newBuilder().setTemperature(DoubleValue.of(-1))).build());
         assertEquals(httpError(new JsonObject().put("prompt", new JsonArray().add(1)).put("temperature", -1.0)), temperature.message());
         var stop = grpc.call(GenerateGrpcClient.Generate, GenerateRequest.newBuilder().setModel(model).addPromptTokenIds(1)
                 .setSampling(SamplingParameters.newBuilder().addStopTokenIds(999_999)).build());
