@@ -387,6 +387,11 @@ class GrpcApiTest {
     }
 
     static String httpText(JsonObject completion) {
+        return httpTextOf(http, model, completion);
+    }
+
+    /** {@code /v1/completions}' text for {@code completion} with the model set. */
+    static String httpTextOf(Http http, String model, JsonObject completion) {
         JsonObject body = completion.copy().put("model", model);
         var r = http.post("/v1/completions", body);
         assertEquals(200, r.status(), r.body());
