@@ -118,6 +118,16 @@ class GrpcLimitsTest {
     }
 
     @Test
+    void aGrpcPortInUseFailsTheStartAndNamesTheOption() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> TestSupport.start(TestSupport.options(1).setGrpcPort(taken.getLocalPort())));
+            assertTrue(e.getMessage().contains("cannot serve gRPC on 127.0.0.1:" + taken.getLocalPort() + " (--grpc-port)"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void noWorkerIsUnavailableAndNotReady() {
         ownVertx = Vertx.vertx();
         gateway = TestSupport.sync(Gateway.attach(ownVertx, new LocalWorkerRegistry(ownVertx),
