@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A running gateway, and how to start one programmatically:
  * <pre>{@code
- * Gateway gw = Gateway.start(new GatewayOptions().setHost("127.0.0.1").setPort(0)).await(); // embedded
+ * Gateway gw = Gateway.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0)).await(); // embedded
  * int port = gw.port();
  * ...
  * gw.stop().await();
@@ -198,8 +198,9 @@ public final class Gateway {
         verticle = new GatewayVerticle(new ServedModels(models), registry, options, new GatewayMetrics(meters), scrape);
         return vertx.deployVerticle(verticle).map(id -> {
             verticleId = id;
-            log.log(System.Logger.Level.INFO, "Tandem gateway listening on {0} ({1} mode, models {2}, router {3})",
-                    baseUrl(options.host()), clusterNode != null ? "cluster" : ownsVertx ? "embedded" : "attached",
+            log.log(System.Logger.Level.INFO, "Tandem gateway listening on {0}, gRPC on {1}:{2,number,#} ({3} mode, models {4}, router {5})",
+                    baseUrl(options.host()), shownHost(options.host()), grpcPort(),
+                    clusterNode != null ? "cluster" : ownsVertx ? "embedded" : "attached",
                     models.stream().map(GgufServedModel::name).toList(), options.router());
             return this;
         });
@@ -215,9 +216,17 @@ public final class Gateway {
         return "http://127.0.0.1:" + port();
     }
 
+    /** The bound gRPC port (the real one when 0 was asked for). */
+    public int grpcPort() {
+        return verticle.grpcPort();
+    }
+
     private String baseUrl(String host) {
-        String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
-        return "http://" + shown + ":" + port();
+        return "http://" + shownHost(host) + ":" + port();
+    }
+
+    private static String shownHost(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
     }
 
     public Vertx vertx() {

@@ -72,6 +72,8 @@ public final class GatewayMain implements Callable<Integer> {
             return 1;
         }
         commandLine.getOut().println("Tandem gateway listening on http://" + shownHost(options.host()) + ":" + gateway.port());
+        commandLine.getOut().println("Tandem gRPC (KServe v2, tandem.v1.Generate) listening on " + shownHost(options.host()) + ":"
+                + gateway.grpcPort());
         commandLine.getOut().flush();
         StopSignals.install(Program.GATEWAY.jar(), stopBound(options), () -> stop(gateway, options));
         return 0; // Vert.x threads keep the JVM alive

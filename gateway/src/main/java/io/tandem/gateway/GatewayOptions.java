@@ -29,6 +29,8 @@ public final class GatewayOptions {
 
     private String host = TandemOptions.GATEWAY_HOST.defaultValue();
     private int port = TandemOptions.GATEWAY_PORT.defaultValue();
+    private int grpcPort = TandemOptions.GRPC_PORT.defaultValue();
+    private long grpcMaxMessageBytes = TandemOptions.GRPC_MAX_MESSAGE_BYTES.defaultValue();
     private final List<Path> models = new ArrayList<>();
     private String engine = io.tandem.worker.engine.EngineNames.DEFAULT;
     private Map<String, Object> engineOptions = Map.of();
@@ -84,6 +86,8 @@ public final class GatewayOptions {
         if (v.program() != Program.GATEWAY) throw new IllegalArgumentException("not a gateway's options: " + v);
         v.given(TandemOptions.GATEWAY_HOST).ifPresent(this::setHost);
         v.given(TandemOptions.GATEWAY_PORT).ifPresent(this::setPort);
+        v.given(TandemOptions.GRPC_PORT).ifPresent(this::setGrpcPort);
+        v.given(TandemOptions.GRPC_MAX_MESSAGE_BYTES).ifPresent(this::setGrpcMaxMessageBytes);
         v.given(TandemOptions.MODEL).ifPresent(this::setModels);
         v.given(TandemOptions.ENGINE).ifPresent(e -> {
             io.tandem.worker.engine.EngineNames.check(e);
@@ -127,6 +131,11 @@ public final class GatewayOptions {
         return new HttpSettings(apiKeys, maxBodyBytes, sseWriteQueueBytes, requestTimeoutMillis, retryAfterSeconds);
     }
 
+    io.tandem.gateway.grpc.GrpcSettings grpcSettings() {
+        return new io.tandem.gateway.grpc.GrpcSettings(grpcPort, grpcMaxMessageBytes, apiKeys, requestTimeoutMillis,
+                sseWriteQueueBytes);
+    }
+
     DispatchOptions dispatchOptions() {
         return new DispatchOptions(initialCredits, acceptTimeoutMillis, streamIdleTimeoutMillis, 2_000, retryAfterSeconds,
                 migrationLimit, maxQueueWaitMillis, maxQueue);
@@ -134,6 +143,10 @@ public final class GatewayOptions {
 
     public String host() { return host; }
     public int port() { return port; }
+    /** The gRPC server's port (on {@link #host()}). */
+    public int grpcPort() { return grpcPort; }
+    /** gRPC request messages larger than this are refused with RESOURCE_EXHAUSTED. */
+    public long grpcMaxMessageBytes() { return grpcMaxMessageBytes; }
     /** GGUF files to serve; empty means the bundled model. */
     public List<Path> models() { return List.copyOf(models); }
     public String engine() { return engine; }
@@ -202,6 +215,15 @@ public final class GatewayOptions {
         this.port = port;
         return this;
     }
+
+    /** 0 picks a free port. */
+    public GatewayOptions setGrpcPort(int port) {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("grpc-port must be 0..65535, got " + port);
+        this.grpcPort = port;
+        return this;
+    }
+
+    public GatewayOptions setGrpcMaxMessageBytes(long bytes) { this.grpcMaxMessageBytes = positive("grpc-max-message-bytes", bytes); return this; }
 
     public GatewayOptions addModel(Path gguf) { models.add(gguf); return this; }
 

@@ -3,6 +3,7 @@ package io.tandem.gateway;
 import io.tandem.gateway.dispatch.ContractGate;
 import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.dispatch.GenerationStream;
+import io.tandem.gateway.grpc.GrpcApi;
 import io.tandem.gateway.http.HttpApi;
 import io.tandem.gateway.http.HttpDrain;
 import io.tandem.gateway.metrics.GatewayMetrics;
@@ -29,7 +30,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** The HTTP side of a gateway: router, dispatcher and server on one event loop. */
+/** The client-facing side of a gateway: router, dispatcher, the HTTP server and the gRPC server on one event loop. */
 final class GatewayVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(GatewayVerticle.class.getName());
 
@@ -44,6 +45,7 @@ final class GatewayVerticle extends VerticleBase {
     /** With events: how long a routing prediction stands in for events that have not arrived yet. */
     static final long PREDICTION_TTL_MILLIS = 10_000;
     private HttpServer server;
+    private GrpcApi grpc;
     private KvIndexSubscription kvIndex;
     private PeerInFlight peers;
     private HttpDrain drain;
@@ -80,6 +82,7 @@ final class GatewayVerticle extends VerticleBase {
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
+        grpc = new GrpcApi(vertx, models, dispatcher, metrics, options.grpcSettings());
         // compiled before the first request: cold, a decision is slow enough to be preempted often (RouterWarmup)
         Future<Void> warm = RouterWarmup.DECISIONS <= 0 ? Future.succeededFuture() : vertx.executeBlocking(() -> {
             long t0 = System.nanoTime();
@@ -88,14 +91,17 @@ final class GatewayVerticle extends VerticleBase {
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
             return null;
         }, false);
-        return Future.join(warm, options.kvEvents() ? kvIndex.start() : Future.<Void>succeededFuture()).compose(v -> server.listen());
+        return Future.join(warm, options.kvEvents() ? kvIndex.start() : Future.<Void>succeededFuture())
+                .compose(v -> server.listen())
+                .compose(v -> grpc.listen(options.host()).recover(e -> Future.failedFuture(new IllegalStateException(
+                        "cannot serve gRPC on " + options.host() + ":" + options.grpcPort() + " (--grpc-port): " + e.getMessage(), e))));
     }
 
     @Override
     public Future<?> stop() {
         dispatcher.close();
         peers.close();
-        return Future.join(kvIndex.stop(), server.close()).mapEmpty();
+        return Future.join(kvIndex.stop(), server.close(), grpc.close()).mapEmpty();
     }
 
     /**
@@ -111,18 +117,18 @@ final class GatewayVerticle extends VerticleBase {
     private Future<Gateway.DrainReport> beginDrain(Duration timeout) {
         if (drained != null) return drained;
         long started = System.nanoTime();
-        int inFlight = drain.inFlight();
+        int inFlight = drain.inFlight() + grpc.inFlight();
         LOG.log(System.Logger.Level.INFO, "gateway draining: " + inFlight + " requests in flight (" + dispatcher.activeStreams()
                 + " streams on workers), timeout " + timeout.toMillis() / 1000.0 + "s");
         Promise<Integer> done = Promise.promise();
         boolean[] timedOut = {false};
-        drain.begin().onSuccess(v -> {
+        Future.all(drain.begin(), grpc.beginDrain()).onSuccess(v -> {
             if (!timedOut[0]) done.tryComplete(0);
         });
         long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
             timedOut[0] = true; // ending the responses below empties the drain: they count as cancelled
             for (GenerationStream s : dispatcher.streams()) s.cancel("the gateway is shutting down (drain timeout)");
-            done.tryComplete(drain.endAll()); // the clients get an error, not a dropped connection
+            done.tryComplete(drain.endAll() + grpc.endAll()); // the clients get an error, not a dropped connection
         });
         drained = done.future().map(cancelled -> {
             vertx.cancelTimer(timer);
@@ -137,6 +143,10 @@ final class GatewayVerticle extends VerticleBase {
 
     int port() {
         return server.actualPort();
+    }
+
+    int grpcPort() {
+        return grpc.port();
     }
 
     Dispatcher dispatcher() {

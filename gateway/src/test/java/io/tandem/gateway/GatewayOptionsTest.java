@@ -77,6 +77,9 @@ class GatewayOptionsTest {
         GatewayOptions d = new GatewayOptions();
         assertEquals(d.host(), TandemOptions.GATEWAY_HOST.defaultValue());
         assertEquals(d.port(), TandemOptions.GATEWAY_PORT.defaultValue());
+        assertEquals(d.grpcPort(), TandemOptions.GRPC_PORT.defaultValue());
+        assertEquals(8001, d.grpcPort(), "Triton's gRPC port");
+        assertEquals(d.grpcMaxMessageBytes(), TandemOptions.GRPC_MAX_MESSAGE_BYTES.defaultValue());
         assertEquals(d.engine(), TandemOptions.ENGINE.defaultValue());
         assertEquals(d.router().flag(), TandemOptions.ROUTER.defaultValue());
         assertEquals(d.kvEvents(), TandemOptions.KV_EVENTS.defaultValue());

@@ -75,6 +75,11 @@ public final class ContractGate implements AutoCloseable {
         return decide(model).accepted();
     }
 
+    /** Whether a live worker that requests may go to generates for {@code model} (what readiness reports). */
+    public boolean generates(String model) {
+        return accepted(model).stream().anyMatch(w -> w.role().servesGenerate());
+    }
+
     /** Workers refused right now, over all models. */
     public synchronized int refusedWorkers() {
         return refusedNow.values().stream().mapToInt(Map::size).sum();

@@ -61,7 +61,7 @@ public final class HttpApi {
             router.post(e.path()).handler(drain.guard()); // its own route: a body handler must come first on a route
             router.post(e.path())
                     .handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()))
-                    .handler(new CompletionHandler(e, vertx, models, dispatcher, metrics, settings));
+                    .handler(new CompletionHandler(e, vertx, models, new io.tandem.gateway.session.Generations(vertx, dispatcher), metrics, settings));
         }
         router.route().last().handler(ctx -> ctx.fail(ApiException.notFound(
                 "Unknown request: " + ctx.request().method() + " " + ctx.request().path())));
@@ -102,7 +102,7 @@ public final class HttpApi {
     /** Models that this gateway can preprocess and a live generate-capable worker serves (refused workers do not count). */
     private List<ServedModel> liveModels() {
         return models.all().stream()
-                .filter(m -> dispatcher.contracts().accepted(m.name()).stream().anyMatch(w -> w.role().servesGenerate()))
+                .filter(m -> dispatcher.contracts().generates(m.name()))
                 .toList();
     }
 

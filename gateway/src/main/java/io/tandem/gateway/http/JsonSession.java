@@ -4,6 +4,7 @@ import io.tandem.gateway.api.CompletionRequest;
 import io.tandem.gateway.api.ResponseShapes;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModel;
+import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.Usage;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -23,15 +24,15 @@ final class JsonSession extends CompletionSession {
     protected void accepted() {}
 
     @Override
-    protected void emit(String chunk, int tokens) {
+    protected void emit(String chunk, int[] tokens, int consumed) {
         text.append(chunk);
-        stream.grant(tokens);
+        stream.grant(tokens.length);
     }
 
     @Override
-    protected void complete(String tail, String finishReason, Usage usage) {
+    protected void complete(String tail, FinishReason finishReason, Usage usage) {
         text.append(tail);
         response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(ResponseShapes.completion(meta, text.toString(), finishReason, usage, logprobs.drain()).toBuffer());
+                .end(ResponseShapes.completion(meta, text.toString(), finishReason.openAiName(), usage, logprobs.drain()).toBuffer());
     }
 }

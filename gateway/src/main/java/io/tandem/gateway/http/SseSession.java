@@ -5,6 +5,7 @@ import io.tandem.gateway.api.Endpoint;
 import io.tandem.gateway.api.ResponseShapes;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModel;
+import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.Usage;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -39,7 +40,8 @@ final class SseSession extends CompletionSession {
     }
 
     @Override
-    protected void emit(String text, int tokens) {
+    protected void emit(String text, int[] ids, int consumed) {
+        int tokens = ids.length;
         JsonObject lps = logprobs.drain();
         if (!text.isEmpty() || lps != null) write(running(ResponseShapes.textChunk(meta, text, lps), receivedTokens()));
         if (response.writeQueueFull()) {
@@ -55,10 +57,10 @@ final class SseSession extends CompletionSession {
     }
 
     @Override
-    protected void complete(String tail, String finishReason, Usage usage) {
+    protected void complete(String tail, FinishReason finishReason, Usage usage) {
         JsonObject lps = logprobs.drain();
         if (!tail.isEmpty() || lps != null) write(running(ResponseShapes.textChunk(meta, tail, lps), usage.completionTokens()));
-        write(running(ResponseShapes.finishChunk(meta, finishReason), usage.completionTokens()));
+        write(running(ResponseShapes.finishChunk(meta, finishReason.openAiName()), usage.completionTokens()));
         if (meta.usageInChunks()) write(ResponseShapes.usageChunk(meta, usage));
         response.end(Sse.DONE);
     }

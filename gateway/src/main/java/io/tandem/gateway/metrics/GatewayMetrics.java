@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The gateway's meters. Micrometer names map to Prometheus as {@code tandem_gateway_*}:
  * {@code requests_total{endpoint,status}}, {@code time_to_first_token_seconds},
  * {@code inter_token_latency_seconds}, {@code request_duration_seconds{endpoint}} (histograms),
- * {@code input_tokens_total}, {@code output_tokens_total}, {@code in_flight_requests}.
+ * {@code input_tokens_total}, {@code output_tokens_total}, {@code in_flight_requests}; the gRPC API's
+ * {@code grpc_requests_total{method,code}} and {@code grpc_request_duration_seconds{method}} (a call's method is its
+ * full name, e.g. {@code inference.GRPCInferenceService/ModelStreamInfer}; the generation meters count gRPC
+ * generations too).
  */
 public final class GatewayMetrics {
 
@@ -62,6 +65,24 @@ public final class GatewayMetrics {
         Timer.builder("tandem.gateway.request.duration")
                 .description("Time to answer a request completely (a stream until its end)")
                 .tag("endpoint", endpoint)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * One gRPC call ended, with its status {@code code} (OK, INVALID_ARGUMENT, CANCELLED...), after {@code nanos}
+     * (a stream: until its end). {@code method} is the full method name, or {@code other} for an unknown one.
+     */
+    public void grpcCall(String method, String code, long nanos) {
+        Counter.builder("tandem.gateway.grpc.requests")
+                .description("gRPC calls by method and status code")
+                .tag("method", method).tag("code", code)
+                .register(registry).increment();
+        Timer.builder("tandem.gateway.grpc.request.duration")
+                .description("Time to answer a gRPC call completely (a stream until its end)")
+                .tag("method", method)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(10))

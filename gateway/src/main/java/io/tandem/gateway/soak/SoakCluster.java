@@ -106,6 +106,7 @@ final class SoakCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-jar", jar.toString(), "-cluster", "--host", "127.0.0.1", "--port", "0"));
+        if (!worker) cmd.addAll(List.of("--grpc-port", "0"));
         cmd.addAll(flags);
         Node node = new Node(name, List.copyOf(cmd), worker);
         nodes.add(node);

@@ -55,7 +55,7 @@ class ClusterContractTest {
     @Test
     void withBlockSize32TheNextTurnGoesToTheWorkerHoldingItsPrefix() throws Exception {
         Map<String, Object> engine = Map.of("threads", 1, "kv-cache-memory", "16MiB", "block-size", BLOCK);
-        GatewayOptions options = new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("cpu")
+        GatewayOptions options = new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("cpu")
                 .setEngineOptions(engine).setPrefillWorkers(0).setRouter(RouterMode.KV);
         Gateway first = TestSupport.start(options);
         Gateway second = null;
@@ -63,7 +63,7 @@ class ClusterContractTest {
             List<DeployedWorker> workers = new ArrayList<>(first.workers());
             workers.add(sync(WorkerDeployment.deploy(first.vertx(), first.registry(),
                     WorkerOptions.defaults(WorkerRole.BOTH).withEngine("cpu", engine).withoutHttp())));
-            second = sync(Gateway.attach(first.vertx(), first.registry(), new GatewayOptions().setHost("127.0.0.1").setPort(0)
+            second = sync(Gateway.attach(first.vertx(), first.registry(), new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0)
                     .setRouter(RouterMode.KV)));
             Gateway g2 = second;
             await("two workers accepted by the second gateway", Duration.ofSeconds(10),

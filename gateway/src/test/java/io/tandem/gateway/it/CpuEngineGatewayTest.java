@@ -37,7 +37,7 @@ class CpuEngineGatewayTest {
     @BeforeAll
     static void start() {
         Path model = TestSupport.repoRoot().resolve("testdata/models/" + MODEL + ".gguf");
-        gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(model))
+        gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setModels(List.of(model))
                 .setEngine("cpu").setEngineOptions(Map.of("threads", 2, "kv-cache-memory", "32MiB", "kv-dtype", "f32")));
     }
 

@@ -26,7 +26,7 @@ class DisaggregatedCpuEngineGatewayTest extends CpuEngineGatewayTest {
     @BeforeAll
     static void start() {
         Path model = TestSupport.repoRoot().resolve("testdata/models/" + MODEL + ".gguf");
-        gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(model))
+        gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setModels(List.of(model))
                 .setEngine("cpu").setEngineOptions(Map.of("threads", 1, "kv-cache-memory", "32MiB", "kv-dtype", "f32"))
                 .setPrefillWorkers(1)
                 .setDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(4)));

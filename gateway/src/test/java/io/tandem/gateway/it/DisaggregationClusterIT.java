@@ -69,7 +69,7 @@ class DisaggregationClusterIT {
         assertEquals(401, cluster.status("http://127.0.0.1:" + prefillPort + "/route"),
                 "its transfer bootstrap is served to cluster members only");
 
-        aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(MODEL))
+        aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setModels(List.of(MODEL))
                 .setEngine("cpu").setEngineOptions(Map.of("threads", 1, "kv-cache-memory", "32MiB")).setPrefillWorkers(0));
         String agg = "http://127.0.0.1:" + aggregated.port();
         String model = new JsonObject(get(gw + "/v1/models")).getJsonArray("data").getJsonObject(0).getString("id");

@@ -18,7 +18,7 @@ class EmbeddedEventLoopsTest {
 
     @Test
     void oneEventLoopServesHttpAndTheWorker() throws Exception {
-        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("sim")
+        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("sim")
                 .setEventLoops(1));
         try {
             assertEquals(1, eventLoops(gateway));
@@ -39,7 +39,7 @@ class EmbeddedEventLoopsTest {
 
     @Test
     void zeroLeavesVertxsDefault() {
-        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("sim")
+        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("sim")
                 .setEventLoops(0));
         try {
             assertEquals(2 * Runtime.getRuntime().availableProcessors(), eventLoops(gateway));

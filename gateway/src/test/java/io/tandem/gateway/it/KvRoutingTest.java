@@ -57,7 +57,7 @@ class KvRoutingTest {
 
     private static Result run(RouterMode mode, KvCostModel cost) throws Exception {
         Map<String, Object> engine = Map.of("threads", 1, "kv-cache-memory", "16MiB");
-        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("cpu")
+        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("cpu")
                 .setEngineOptions(engine).setRouter(mode).setKvCostModel(cost));
         try {
             List<io.tandem.worker.DeployedWorker> workers = new ArrayList<>(gateway.workers().stream()

@@ -42,7 +42,7 @@ class MigrationTest {
 
     @BeforeAll
     static void start() {
-        GatewayOptions o = new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(GGUF))
+        GatewayOptions o = new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setModels(List.of(GGUF))
                 .setEngine("cpu").setEngineOptions(ENGINE).setPrefillWorkers(0)
                 .setSseWriteQueueBytes(1024).setSendBufferBytes(4096).setInitialCredits(8);
         gateway = TestSupport.start(o);

@@ -79,7 +79,7 @@ class PlainJavaJarIT {
     @Test
     void theEmbeddedGatewayRunsTheVectorKernelsAndSigtermStopsItsJvmToo() throws Exception {
         Path log = dir.resolve("gateway.log");
-        Process gateway = javaJar(GATEWAY_JAR, log, Map.of(), "--host", "127.0.0.1", "--port", "0");
+        Process gateway = javaJar(GATEWAY_JAR, log, Map.of(), "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0");
         int port = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
         while (port == 0 && System.nanoTime() < deadline && gateway.isAlive()) {

@@ -72,9 +72,10 @@ final class ProcessCluster implements AutoCloseable {
         return start(name, "worker/target/worker.jar", args);
     }
 
-    /** A gateway serving HTTP on {@code port}. */
+    /** A gateway serving HTTP on {@code port} (and gRPC on a free port). */
     JarProcess gateway(String name, int port, String... flags) throws IOException {
-        List<String> args = new ArrayList<>(List.of("-cluster", "--host", "127.0.0.1", "--port", String.valueOf(port)));
+        List<String> args = new ArrayList<>(List.of("-cluster", "--host", "127.0.0.1", "--port", String.valueOf(port),
+                "--grpc-port", "0"));
         args.addAll(List.of(flags));
         return start(name, "gateway/target/gateway.jar", args);
     }

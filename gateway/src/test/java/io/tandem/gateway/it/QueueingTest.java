@@ -58,7 +58,7 @@ class QueueingTest {
     @Test
     void aBurstOfAThousandStreamsWaitsInTheQueueAndEveryOneCompletes() throws Exception {
         // the defaults: the embedded decode worker admits 64 running and 256 waiting requests; the rest wait here
-        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("sim"));
+        Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("sim"));
         try {
             String model = gateway.workers().getFirst().record().model();
             List<Outcome> outcomes = burst(gateway.vertx(), gateway.port(), model, 1000, 8);

@@ -41,7 +41,7 @@ public final class TestSupport {
 
     /** Sim timing: {@code decodeStepMillis} per token, negligible prefill. */
     public static GatewayOptions options(double decodeStepMillis) {
-        return new GatewayOptions().setHost("127.0.0.1").setPort(0).setEngine("sim")
+        return new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setEngine("sim")
                 .setEngineOptions(Map.of(
                         "decodeStepNanos", (long) (decodeStepMillis * 1_000_000),
                         "prefillNanosPerToken", 1_000,

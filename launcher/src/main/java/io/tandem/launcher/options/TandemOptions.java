@@ -51,6 +51,8 @@ public final class TandemOptions {
             "Address the HTTP server binds."));
     public static final OptionDef<Integer> GATEWAY_PORT = declare(OptionDef.of("port", PORT, "N", GATEWAY, 8000,
             "HTTP port; 0 picks a free one."));
+    public static final OptionDef<Integer> GRPC_PORT = declare(OptionDef.of("grpc-port", PORT, "N", GATEWAY, 8001,
+            "gRPC port (KServe v2 inference.GRPCInferenceService, tandem.v1.Generate, reflection), on --host; 0 picks a free one."));
     public static final OptionDef<String> WORKER_HOST = declare(OptionDef.of("host", new Text(), "HOST", WORKER, "127.0.0.1",
             "Address the worker's HTTP server (/health, /metrics, /route) binds."));
     public static final OptionDef<Integer> WORKER_PORT = declare(OptionDef.of("port", PORT, "N", WORKER, 0,
@@ -100,9 +102,11 @@ public final class TandemOptions {
 
     // ---- the HTTP API (gateway)
     public static final OptionDef<List<String>> API_KEY = declare(OptionDef.of("api-key", new Texts(), "KEY", GATEWAY, null,
-            "Require 'Authorization: Bearer KEY' on /v1/* (repeatable).").shownAs("none").deprecatedKey("api_keys"));
+            "Require 'Authorization: Bearer KEY' on /v1/* and 'authorization: Bearer KEY' metadata on gRPC calls but health and reflection (repeatable).").shownAs("none").deprecatedKey("api_keys"));
     public static final OptionDef<Long> MAX_BODY_BYTES = declare(OptionDef.of("max-body-bytes", new Count(1), "BYTES", GATEWAY,
             4L << 20, "Larger request bodies get 413."));
+    public static final OptionDef<Long> GRPC_MAX_MESSAGE_BYTES = declare(OptionDef.of("grpc-max-message-bytes", new Count(1),
+            "BYTES", GATEWAY, 4L << 20, "Larger gRPC request messages get RESOURCE_EXHAUSTED."));
     public static final OptionDef<Double> REQUEST_TIMEOUT_SECONDS = declare(OptionDef.of("request-timeout-seconds", SECONDS,
             "SECONDS", GATEWAY, 600.0, "Upper bound on one request's life."));
     public static final OptionDef<Integer> INITIAL_CREDITS = declare(OptionDef.of("initial-credits", POSITIVE, "N", GATEWAY, 32,
@@ -122,7 +126,7 @@ public final class TandemOptions {
     public static final OptionDef<Integer> RETRY_AFTER_SECONDS = declare(OptionDef.of("retry-after-seconds", NON_NEGATIVE,
             "SECONDS", GATEWAY, 1, "Retry-After of 429 and 503 answers."));
     public static final OptionDef<Integer> SSE_WRITE_QUEUE_BYTES = declare(OptionDef.of("sse-write-queue-bytes", NON_NEGATIVE,
-            "BYTES", GATEWAY, 0, "High-water mark of a streaming response's write queue; 0 keeps Vert.x's default."));
+            "BYTES", GATEWAY, 0, "High-water mark of a streaming response's write queue (SSE and gRPC streams); 0 keeps Vert.x's default."));
     public static final OptionDef<Integer> SEND_BUFFER_BYTES = declare(OptionDef.of("send-buffer-bytes", NON_NEGATIVE, "BYTES",
             GATEWAY, 0, "SO_SNDBUF of client connections; 0 keeps the OS default."));
 

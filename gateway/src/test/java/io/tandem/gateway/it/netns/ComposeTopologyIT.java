@@ -67,7 +67,7 @@ class ComposeTopologyIT {
     @BeforeAll
     static void aggregatedRun() throws Exception {
         NetnsHosts.assumeSupported(); // skip before spending a model load on the reference
-        aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setModels(List.of(MODEL))
+        aggregated = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0).setModels(List.of(MODEL))
                 .setEngine("cpu").setEngineOptions(Map.of("threads", 1, "kv-cache-memory", "32MiB")).setPrefillWorkers(0));
         String base = "http://127.0.0.1:" + aggregated.port();
         expected = HTTP.complete(base, modelOf(base), PROMPTS);
