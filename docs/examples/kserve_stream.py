@@ -4,7 +4,7 @@
 Generate the Python stubs from the repository's protos first (grpcio + grpcio-tools; on Debian
 `apt-get install python3-grpcio python3-grpc-tools`, run with /usr/bin/python3):
 
-    python3 -m grpc_tools.protoc -I protocol/src/main/proto --python_out=/tmp/kserve \
+    mkdir -p /tmp/kserve && python3 -m grpc_tools.protoc -I protocol/src/main/proto --python_out=/tmp/kserve \
         --grpc_python_out=/tmp/kserve grpc_service.proto model_config.proto
     PYTHONPATH=/tmp/kserve python3 docs/examples/kserve_stream.py localhost:8001 "Once upon a time"
 
