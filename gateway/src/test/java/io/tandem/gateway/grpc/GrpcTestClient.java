@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** A Vert.x gRPC client on its own Vert.x, with blocking calls that return the status, its message and the messages. */
-final class GrpcTestClient implements AutoCloseable {
+public final class GrpcTestClient implements AutoCloseable {
 
     /** What a call came to. */
-    record Reply<Resp>(GrpcStatus status, String message, List<Resp> messages) {
-        Resp single() {
+    public record Reply<Resp>(GrpcStatus status, String message, List<Resp> messages) {
+        public Resp single() {
             if (status != GrpcStatus.OK || messages.size() != 1) throw new AssertionError("expected one message and OK, got " + this);
             return messages.getFirst();
         }
@@ -34,7 +34,7 @@ final class GrpcTestClient implements AutoCloseable {
     private final GrpcClient client;
     private final SocketAddress server;
 
-    GrpcTestClient(int port) {
+    public GrpcTestClient(int port) {
         this(port, 64L << 20);
     }
 
@@ -55,7 +55,7 @@ final class GrpcTestClient implements AutoCloseable {
         return call(method, List.of(request), authorization, m -> false);
     }
 
-    <Req, Resp> Reply<Resp> call(ServiceMethod<Resp, Req> method, Req request) {
+    public <Req, Resp> Reply<Resp> call(ServiceMethod<Resp, Req> method, Req request) {
         return call(method, request, null);
     }
 

@@ -13,11 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Builds KServe v2 text requests the way Triton clients do, and reads their text_output. */
-final class KServe {
+public final class KServe {
 
     private KServe() {}
 
-    static ModelInferRequest.Builder request(String model, String text) {
+    public static ModelInferRequest.Builder request(String model, String text) {
         return ModelInferRequest.newBuilder().setModelName(model).setId("req-1")
                 .addInputs(bytesInput(InferRequests.TEXT_INPUT, ByteString.copyFromUtf8(text)));
     }
@@ -36,7 +36,7 @@ final class KServe {
         return r.addInputs(boolInput(InferRequests.STREAM, stream));
     }
 
-    static ModelInferRequest.Builder sampling(ModelInferRequest.Builder r, JsonObject sampling) {
+    public static ModelInferRequest.Builder sampling(ModelInferRequest.Builder r, JsonObject sampling) {
         return r.addInputs(bytesInput(InferRequests.SAMPLING_PARAMETERS, ByteString.copyFromUtf8(sampling.encode())));
     }
 
@@ -57,7 +57,7 @@ final class KServe {
     }
 
     /** The one text_output element of a response (raw, Triton's 4-byte length prefix). */
-    static String text(ModelInferResponse r) {
+    public static String text(ModelInferResponse r) {
         if (r.getOutputsCount() != 1 || !r.getOutputs(0).getName().equals("text_output")) {
             throw new AssertionError("no text_output: " + r);
         }
@@ -69,7 +69,7 @@ final class KServe {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    static boolean isFinal(ModelInferResponse r) {
+    public static boolean isFinal(ModelInferResponse r) {
         InferParameter p = r.getParametersOrDefault(InferResponses.FINAL_RESPONSE, null);
         if (p == null) throw new AssertionError("no triton_final_response: " + r);
         return p.getBoolParam();

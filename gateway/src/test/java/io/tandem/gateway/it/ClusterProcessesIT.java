@@ -9,6 +9,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import io.tandem.gateway.grpc.GrpcTestClient;
+import io.tandem.gateway.grpc.KServe;
+import io.tandem.protocol.grpc.inference.GRPCInferenceServiceGrpcClient;
+import io.tandem.protocol.grpc.inference.ModelInferResponse;
+import io.tandem.protocol.grpc.inference.ModelReadyRequest;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * The cluster as an operator runs it: a gateway JVM and two worker JVMs started as
  * {@code java -jar … -cluster} on loopback, forming a Hazelcast cluster. Requests succeed and
  * are spread over both workers; a worker killed with SIGKILL leaves routing within its lease
- * and later requests still succeed.
+ * and later requests still succeed. The gateway's gRPC API serves from the cluster too.
  */
 @Timeout(value = 240, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hung call fails the test instead of the build
 class ClusterProcessesIT {
@@ -41,6 +49,7 @@ class ClusterProcessesIT {
         cluster.awaitTrue("the gateway is ready", Duration.ofSeconds(90), () -> cluster.status(base + "/ready") == 200);
         String model = JSON.readTree(cluster.get(base + "/v1/models").body()).at("/data/0/id").asText();
         assertTrue(!model.isEmpty(), "/v1/models lists the model");
+        assertGrpcServes(gateway, model);
 
         // Both workers take traffic (round-robin over two live workers).
         long[] attempts = {0};
@@ -69,6 +78,27 @@ class ClusterProcessesIT {
 
         for (int i = 0; i < 10; i++) assertChatSucceeds(base, model);
         assertTrue(workerB.isAlive() && gateway.isAlive(), "worker B and the gateway keep running");
+    }
+
+    private static final Pattern GRPC_PORT = Pattern.compile("gRPC \\(KServe v2, tandem\\.v1\\.Generate\\) listening on [^:]+:(\\d+)");
+
+    /** KServe v2 over gRPC, from the port the -cluster gateway printed: the model is ready and a generation completes. */
+    private void assertGrpcServes(JarProcess gateway, String model) throws InterruptedException {
+        int[] port = {0};
+        cluster.awaitTrue("the gateway prints its gRPC port", Duration.ofSeconds(30), () -> {
+            Matcher m = GRPC_PORT.matcher(gateway.output());
+            if (m.find()) port[0] = Integer.parseInt(m.group(1));
+            return port[0] > 0;
+        });
+        try (GrpcTestClient grpc = new GrpcTestClient(port[0])) {
+            assertTrue(grpc.call(GRPCInferenceServiceGrpcClient.ModelReady, ModelReadyRequest.newBuilder().setName(model).build())
+                    .single().getReady(), "ModelReady over gRPC");
+            ModelInferResponse r = grpc.call(GRPCInferenceServiceGrpcClient.ModelInfer, KServe.sampling(
+                    KServe.request(model, "Tell me a fortune."), new JsonObject().put("max_tokens", 8).put("ignore_eos", true))
+                    .build()).single();
+            assertEquals(8, r.getParametersOrThrow("completion_tokens").getInt64Param(), r.toString());
+            assertTrue(!KServe.text(r).isEmpty(), r.toString());
+        }
     }
 
     private void assertChatSucceeds(String base, String model) {

@@ -32,9 +32,10 @@ final class ComposeTopology {
      *
      * @param transfer          the workers' {@code --transfer} backend
      * @param secret            {@code TANDEM_CLUSTER_SECRET} of all three processes, or null for none
-     * @param ucxTls            {@code UCX_TLS} of the workers, or null for UCX's own choice
+     * @param ucxTls            {@code UCX_TLS} of the workers (ucx, and nixl's UCX plugin), or null for UCX's own choice
+     * @param nixlHome          the workers' {@code --nixl-home}, or null
      */
-    record Settings(Path model, String transfer, String secret, String ucxTls) {
+    record Settings(Path model, String transfer, String secret, String ucxTls, Path nixlHome) {
     }
 
     private final NetnsHosts hosts;
@@ -50,6 +51,7 @@ final class ComposeTopology {
         List<String> engine = new ArrayList<>(List.of("--model", s.model().toString(), "--threads", "1",
                 "--engine-option", "kv-cache-memory=32MiB", "--transfer", s.transfer(),
                 "--transfer-port", String.valueOf(TRANSFER_PORT)));
+        if (s.nixlHome() != null) engine.addAll(List.of("--nixl-home", s.nixlHome().toString()));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("TANDEM_CLUSTER_MEMBERS", String.join(",", SERVICES));
         if (s.secret() != null) env.put("TANDEM_CLUSTER_SECRET", s.secret());

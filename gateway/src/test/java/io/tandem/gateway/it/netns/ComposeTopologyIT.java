@@ -3,6 +3,8 @@ package io.tandem.gateway.it.netns;
 import io.tandem.gateway.Gateway;
 import io.tandem.gateway.GatewayOptions;
 import io.tandem.gateway.it.TestSupport;
+import io.tandem.transfer.nativelib.NixlHome;
+import io.tandem.transfer.nixl.NixlBackend;
 import io.tandem.transfer.ucx.UcxBackend;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Tandem deployed as docker/compose.yaml deploys it, without Docker: gateway, prefill and decode worker each on its own
  * "host" (network namespace, hostname, IP on one bridge), every process binding {@code --host 0.0.0.0} on the compose
  * file's ports, Hazelcast members from {@code TANDEM_CLUSTER_MEMBERS}, the cluster secret from
- * {@code TANDEM_CLUSTER_SECRET}. Once per transfer backend (tcp, ucx; not shm):
+ * {@code TANDEM_CLUSTER_SECRET}. Once per transfer backend (tcp, ucx, nixl; not shm):
  * <ul>
  *   <li>six prompts of 130–220 tokens are all prefilled remotely and their outputs equal an aggregated run's (an
  *       embedded gateway in this JVM), token for token; the prefill worker's /metrics count transfer bytes on that
@@ -46,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       give the aggregated output.</li>
  * </ul>
  * Needs root, {@code ip} and {@code unshare}; skips with the reason otherwise. Switches (system properties):
- * {@code tandem.it.transfers} (default {@code tcp,ucx}), {@code tandem.it.ucx-tls} (the workers' {@code UCX_TLS};
+ * {@code tandem.it.transfers} (default {@code tcp,ucx,nixl}; nixl runs where NIXL is found and is required with {@code TANDEM_REQUIRE_NIXL=1}, as in CI), {@code tandem.it.ucx-tls} (the workers' {@code UCX_TLS};
  * default {@code tcp}, so UCX crosses the veths: by default it would use shared memory, /dev/shm being shared;
  * {@code default} leaves UCX's choice). The workers' transfer port is the compose file's fixed 8200, which the
  * attacker targets.
@@ -79,21 +81,28 @@ class ComposeTopologyIT {
     }
 
     static Stream<String> transfers() {
-        return Arrays.stream(System.getProperty("tandem.it.transfers", "tcp,ucx").split(",")).map(String::strip)
+        return Arrays.stream(System.getProperty("tandem.it.transfers", "tcp,ucx,nixl").split(",")).map(String::strip)
                 .filter(s -> !s.isEmpty());
     }
 
     @ParameterizedTest(name = "--transfer {0}")
     @MethodSource("transfers")
     void composeTopologyGivesTheAggregatedTokensAndRefusesOutsiders(String transfer) throws Exception {
-        if (transfer.equals("ucx")) {
-            Optional<String> why = UcxBackend.unavailableReason();
-            why.ifPresent(w -> System.out.println("SKIPPED --transfer ucx: " + w));
-            Assumptions.assumeTrue(why.isEmpty(), () -> "UCX is unavailable here: " + why.orElse(""));
+        Optional<String> why = switch (transfer) {
+            case "ucx" -> UcxBackend.unavailableReason();
+            case "nixl" -> NixlBackend.unavailableReason();
+            default -> Optional.empty();
+        };
+        if (why.isPresent() && transfer.equals("nixl") && "1".equals(System.getenv("TANDEM_REQUIRE_NIXL"))) {
+            throw new AssertionError("nixl is required in this run (TANDEM_REQUIRE_NIXL=1) but unavailable: " + why.get());
         }
+        why.ifPresent(w -> System.out.println("SKIPPED --transfer " + transfer + ": " + w));
+        Assumptions.assumeTrue(why.isEmpty(), () -> transfer + " is unavailable here: " + why.orElse(""));
         String ucxTls = System.getProperty("tandem.it.ucx-tls", "tcp");
+        boolean usesUcx = transfer.equals("ucx") || transfer.equals("nixl");
         ComposeTopology.Settings settings = new ComposeTopology.Settings(MODEL, transfer, "it-" + UUID.randomUUID(),
-                transfer.equals("ucx") && !ucxTls.equals("default") ? ucxTls : null);
+                usesUcx && !ucxTls.equals("default") ? ucxTls : null,
+                transfer.equals("nixl") ? NixlHome.configured().map(NixlHome::prefix).orElse(null) : null);
         Path logs = ComposeTopology.ROOT.resolve("gateway/target/it-logs/compose-" + transfer + "-" + System.currentTimeMillis());
 
         Phases phases = new Phases();
