@@ -3,6 +3,7 @@ package io.tandem.gateway.grpc;
 import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -13,8 +14,9 @@ import java.util.List;
 /**
  * One gRPC call as the gateway serves it: it ends exactly once — with a status, or because the client went away
  * (cancelled the call, reset the stream or dropped the connection), which runs the {@link #onClientGone} actions so
- * that generations are cancelled on their workers. Its method's metrics are recorded at that end. On the call's
- * event loop.
+ * that generations are cancelled on their workers. A client's deadline ({@code grpc-timeout}) ends it with
+ * DEADLINE_EXCEEDED and cancels its generations the same way. Its method's metrics are recorded at that end. On the
+ * call's event loop.
  */
 final class GrpcCall<Req, Resp> {
 
@@ -32,6 +34,13 @@ final class GrpcCall<Req, Resp> {
         request.errorHandler(error -> gone());
         request.response().exceptionHandler(err -> gone());
         request.exceptionHandler(err -> gone());
+        long timeoutMs = request.timeout(); // the client's grpc-timeout, 0 without one
+        if (timeoutMs > 0) {
+            Vertx vertx = Vertx.currentContext().owner();
+            long timer = vertx.setTimer(timeoutMs, t -> abort(GrpcStatus.DEADLINE_EXCEEDED,
+                    "the call's deadline (grpc-timeout " + timeoutMs + " ms) passed before it finished"));
+            onEnd(() -> vertx.cancelTimer(timer));
+        }
     }
 
     GrpcServerRequest<Req, Resp> request() {

@@ -156,6 +156,31 @@ class GrpcCpuEngineTest {
         await("its KV blocks to be free, as /metrics shows", Duration.ofSeconds(5), () -> activeBlocks() == 0);
     }
 
+    /** A client's deadline (grpc-timeout) is the gateway's to keep: the call ends and the worker drops the request. */
+    @Test
+    void aCallPastItsDeadlineEndsWithDeadlineExceededAndFreesTheKvBlocks() throws Exception {
+        double cancelledBefore = workerOutcomes("cancelled");
+        double deadlinesBefore = grpcCalls("DEADLINE_EXCEEDED");
+        ModelInferRequest request = KServe.stream(KServe.sampling(KServe.request(model, PROMPTS.getLast()),
+                new JsonObject().put("max_tokens", 200).put("ignore_eos", true).put("temperature", 0)), true).build();
+        GrpcClientRequest<ModelInferRequest, ModelStreamInferResponse> call = grpc.open(GRPCInferenceServiceGrpcClient.ModelStreamInfer);
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        grpc.vertx().runOnContext(v -> {
+            call.timeout(1500, TimeUnit.MILLISECONDS); // sent as grpc-timeout; this client does not enforce it itself
+            call.response().onSuccess(resp -> resp.handler(m -> {
+                resp.pause(); // never reads again, so only the deadline can end the call
+                first.complete(null);
+            }));
+            call.end(request);
+        });
+        first.get(30, TimeUnit.SECONDS);
+        await("the gateway to end the call at its deadline", Duration.ofSeconds(20),
+                () -> grpcCalls("DEADLINE_EXCEEDED") == deadlinesBefore + 1);
+        await("the engine to drop the request", Duration.ofSeconds(10), () -> engine.activeRequests() == 0);
+        await("the worker to count a cancelled request", Duration.ofSeconds(5), () -> workerOutcomes("cancelled") == cancelledBefore + 1);
+        await("its KV blocks to be free, as /metrics shows", Duration.ofSeconds(5), () -> activeBlocks() == 0);
+    }
+
     /** The text of a ModelStreamInfer call with one request: its pieces, concatenated; checks the final flag. */
     private static String streamed(ModelInferRequest request) {
         var reply = grpc.call(GRPCInferenceServiceGrpcClient.ModelStreamInfer, List.of(request), null, m -> false);
@@ -182,6 +207,11 @@ class GrpcCpuEngineTest {
 
     private static double workerOutcomes(String outcome) {
         return gateway.meters().find("tandem.worker.requests").tag("outcome", outcome).counters().stream()
+                .mapToDouble(Counter::count).sum();
+    }
+
+    private static double grpcCalls(String code) {
+        return gateway.meters().find("tandem.gateway.grpc.requests").tag("code", code).counters().stream()
                 .mapToDouble(Counter::count).sum();
     }
 
