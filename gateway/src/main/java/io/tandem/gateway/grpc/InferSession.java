@@ -37,7 +37,6 @@ final class InferSession extends GenerationSession {
     private final boolean streaming;
     private final Sink sink;
     private final StringBuilder whole = new StringBuilder();
-    private int heldCredits;
 
     InferSession(Vertx vertx, CompletionRequest request, ServedModel model, GatewayMetrics metrics, long maxRequestMillis,
                  boolean streaming, Sink sink) {
@@ -58,18 +57,7 @@ final class InferSession extends GenerationSession {
             return;
         }
         if (!text.isEmpty()) sink.piece(text);
-        if (sink.full()) {
-            if (heldCredits == 0) {
-                sink.whenDrained(() -> {
-                    int credits = heldCredits;
-                    heldCredits = 0;
-                    if (!isFinished()) stream.grant(credits);
-                });
-            }
-            heldCredits += tokens.length;
-        } else {
-            stream.grant(tokens.length);
-        }
+        grantAfterWrite(tokens.length, sink.full(), sink::whenDrained);
     }
 
     @Override

@@ -25,7 +25,6 @@ final class TokenSession extends GenerationSession {
 
     private final GrpcCall<GenerateRequest, GenerateResponse> call;
     private final List<TokenLogprob> logprobs = new ArrayList<>();
-    private int heldCredits;
 
     TokenSession(Vertx vertx, GrpcCall<GenerateRequest, GenerateResponse> call, GatewayMetrics metrics, long maxRequestMillis) {
         super(vertx, new OutputText(token -> "", () -> "", List.of()), metrics, maxRequestMillis);
@@ -54,18 +53,7 @@ final class TokenSession extends GenerationSession {
         r.addAllLogprobs(logprobs);
         logprobs.clear();
         call.write(r.build());
-        if (call.response().writeQueueFull()) {
-            if (heldCredits == 0) {
-                call.response().drainHandler(v -> {
-                    int credits = heldCredits;
-                    heldCredits = 0;
-                    if (!isFinished()) stream.grant(credits);
-                });
-            }
-            heldCredits += tokens.length;
-        } else {
-            stream.grant(tokens.length);
-        }
+        grantAfterWrite(tokens.length, call.response().writeQueueFull(), grant -> call.response().drainHandler(v -> grant.run()));
     }
 
     @Override

@@ -20,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 final class SseSession extends CompletionSession {
 
     private final int writeQueueBytes;
-    private int heldCredits;
 
     SseSession(Vertx vertx, HttpServerResponse response, CompletionRequest request, ServedModel model, String id,
                GatewayMetrics metrics, HttpSettings settings) {
@@ -44,16 +43,7 @@ final class SseSession extends CompletionSession {
         int tokens = ids.length;
         JsonObject lps = logprobs.drain();
         if (!text.isEmpty() || lps != null) write(running(ResponseShapes.textChunk(meta, text, lps), receivedTokens()));
-        if (response.writeQueueFull()) {
-            heldCredits += tokens;
-            response.drainHandler(v -> {
-                int credits = heldCredits;
-                heldCredits = 0;
-                stream.grant(credits);
-            });
-        } else {
-            stream.grant(tokens);
-        }
+        grantAfterWrite(tokens, response.writeQueueFull(), grant -> response.drainHandler(v -> grant.run()));
     }
 
     @Override

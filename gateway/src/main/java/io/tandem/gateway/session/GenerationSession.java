@@ -33,6 +33,8 @@ public abstract class GenerationSession implements StreamListener {
     private long receivedTokens;
     protected GenerationStream stream;
     private boolean finished;
+    /** Credits of tokens written while the client's write queue was full: given back to the worker once it drains. */
+    private int heldCredits;
 
     /** @param output how this request's tokens become text (its detokenizer and stop strings) */
     protected GenerationSession(Vertx vertx, OutputText output, GatewayMetrics metrics, long maxRequestMillis) {
@@ -67,6 +69,26 @@ public abstract class GenerationSession implements StreamListener {
     }
 
     /** The prompt's tokens (as tokenized here). */
+    /**
+     * Flow control end to end: the worker's credits for {@code tokens} just written go back to it at once, or, when
+     * {@code queueFull}, once the client's write queue drains ({@code whenDrained} registers that action with the
+     * transport). A client that stops reading so stops the worker after its credits, holding its KV, not the gateway's heap.
+     */
+    protected final void grantAfterWrite(int tokens, boolean queueFull, java.util.function.Consumer<Runnable> whenDrained) {
+        if (!queueFull) {
+            stream.grant(tokens);
+            return;
+        }
+        if (heldCredits == 0) {
+            whenDrained.accept(() -> {
+                int credits = heldCredits;
+                heldCredits = 0;
+                if (!finished) stream.grant(credits);
+            });
+        }
+        heldCredits += tokens;
+    }
+
     protected int promptTokens() {
         return promptTokens;
     }
