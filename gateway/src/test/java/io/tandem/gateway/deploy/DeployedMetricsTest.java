@@ -15,7 +15,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
+import io.tandem.gateway.grpc.GrpcTestClient;
+import io.tandem.protocol.grpc.inference.GRPCInferenceServiceGrpcClient;
+import io.tandem.protocol.grpc.inference.ServerLiveRequest;
+
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +63,8 @@ class DeployedMetricsTest {
     @BeforeAll
     static void scrapeRealGateways() throws Exception {
         exported.addAll(scrapeAggregatedGatewayAndItsWorker());
-        exported.addAll(scrapeDisaggregatedGateway());
+        exported.addAll(scrapeDisaggregatedGateway(DisaggregationOptions.DEFAULTS.prefillTimeoutMillis(), "where=\"remote\""));
+        exported.addAll(scrapeDisaggregatedGateway(1, "tandem_prefill_fallbacks_total{"));
     }
 
     @Test
@@ -169,20 +182,28 @@ class DeployedMetricsTest {
 
     // ---- real /metrics pages
 
-    /** The sim engine; one more worker deployed with its own HTTP server, as a -cluster worker has. */
-    private static Set<String> scrapeAggregatedGatewayAndItsWorker() {
-        Gateway gateway = TestSupport.start(TestSupport.options(0.2));
+    /**
+     * The sim engine, 5 ms a token, each worker running one sequence with one more waiting, so that a burst waits in
+     * the gateway's queue; one more worker deployed with its own HTTP server, as a -cluster worker has; a gRPC call.
+     */
+    private static Set<String> scrapeAggregatedGatewayAndItsWorker() throws Exception {
+        GatewayOptions options = TestSupport.options(5).setPrefillWorkers(0);
+        Map<String, Object> engine = new HashMap<>(options.engineOptions());
+        engine.put("maxRunningSequences", 1);
+        engine.put("maxWaitingRequests", 1);
+        Gateway gateway = TestSupport.start(options.setEngineOptions(engine));
         try {
             DeployedWorker worker = sync(WorkerDeployment.deploy(gateway.vertx(), gateway.registry(),
-                    WorkerOptions.defaults(WorkerRole.BOTH).withEngine("sim", Map.of()).withHttp("127.0.0.1", 0)));
-            try (Http http = new Http(gateway.port()); Http workerHttp = new Http(worker.httpPort())) {
+                    WorkerOptions.defaults(WorkerRole.BOTH).withEngine("sim", engine).withHttp("127.0.0.1", 0)));
+            try (Http http = new Http(gateway.port()); Http workerHttp = new Http(worker.httpPort());
+                 GrpcTestClient grpc = new GrpcTestClient(gateway.grpcPort())) {
                 String model = http.get("/v1/models").json().getJsonArray("data").getJsonObject(0).getString("id");
-                for (int i = 0; i < 6; i++) {
-                    assertEquals(200, http.post("/v1/chat/completions", chat(model, "hello number " + i).put("max_tokens", 4)
-                            .put("stream", i % 2 == 0)).status());
-                }
+                assertTrue(grpc.call(GRPCInferenceServiceGrpcClient.ServerLive, ServerLiveRequest.getDefaultInstance()).single().getLive());
                 assertEquals(400, http.post("/v1/chat/completions", new JsonObject().put("model", model)).status());
-                Set<String> names = sampleNames(http.get("/metrics").body());
+                burst(gateway.port(), model, 8);
+                String page = http.get("/metrics").body();
+                assertTrue(page.contains("tandem_gateway_queue_length{"), "the burst waited in the gateway's queue");
+                Set<String> names = sampleNames(page);
                 names.addAll(sampleNames(workerHttp.get("/metrics").body()));
                 return names;
             }
@@ -191,14 +212,35 @@ class DeployedMetricsTest {
         }
     }
 
-    /** The CPU engine on the tiny test model: prompts longer than 4 uncached tokens go to the prefill worker. */
-    private static Set<String> scrapeDisaggregatedGateway() {
+    /** {@code n} streamed and unstreamed chat completions at once; every one must succeed. */
+    private static void burst(int port, String model, int n) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String body = chat(model, "hello number " + i).put("max_tokens", 20).put("ignore_eos", true).put("stream", i % 2 == 0).encode();
+            replies.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                    .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> r : replies) {
+            HttpResponse<String> reply = r.get(90, TimeUnit.SECONDS);
+            assertEquals(200, reply.statusCode(), reply.body());
+        }
+    }
+
+    /**
+     * The CPU engine on the tiny test model: prompts longer than 4 uncached tokens go to the prefill worker. With
+     * {@code prefillTimeoutMillis} of 1 the decode worker gives up on the remote prefill and prefills locally (a
+     * fallback, the counter the transfer-failure alert reads).
+     */
+    private static Set<String> scrapeDisaggregatedGateway(long prefillTimeoutMillis, String mustShow) {
         Path model = TestSupport.repoRoot().resolve("testdata/models/tiny-llama-spm-f32.gguf");
         Gateway gateway = TestSupport.start(new GatewayOptions().setHost("127.0.0.1").setPort(0).setGrpcPort(0)
                 .setModels(List.of(model)).setEngine("cpu")
                 .setEngineOptions(Map.of("threads", 1, "kv-cache-memory", "32MiB", "kv-dtype", "f32"))
                 .setPrefillWorkers(1)
-                .setDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(4)));
+                .setDisaggregation(DisaggregationOptions.DEFAULTS.withTransfer("tcp").withMaxLocalPrefillTokens(4)
+                        .withPrefillTimeoutMillis(prefillTimeoutMillis)));
         try (Http http = new Http(gateway.port())) {
             String id = http.get("/v1/models").json().getJsonArray("data").getJsonObject(0).getString("id");
             for (int i = 0; i < 3; i++) {
@@ -206,7 +248,7 @@ class DeployedMetricsTest {
                         + " and the sea and the mountains").put("max_tokens", 3)).status());
             }
             String page = http.get("/metrics").body();
-            assertTrue(page.contains("where=\"remote\""), "a prompt was prefilled remotely");
+            assertTrue(page.contains(mustShow), "the /metrics page shows " + mustShow);
             return sampleNames(page);
         } finally {
             sync(gateway.stop());
