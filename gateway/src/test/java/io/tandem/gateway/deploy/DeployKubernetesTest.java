@@ -207,7 +207,7 @@ class DeployKubernetesTest {
 
     @Test
     void kubectlKustomizeRendersTheDirectory() throws Exception {
-        Optional<Path> kubectl = onPath("kubectl");
+        Optional<Path> kubectl = DeployedMetricsTest.onPath("kubectl");
         Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not installed: rendering with Kustomize itself skipped");
         Process p = new ProcessBuilder(kubectl.get().toString(), "kustomize", DIR.toString()).redirectErrorStream(true).start();
         p.getOutputStream().close();
@@ -364,13 +364,4 @@ class DeployKubernetesTest {
         return at;
     }
 
-    private static Optional<Path> onPath(String program) {
-        String path = System.getenv("PATH");
-        if (path == null) return Optional.empty();
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            Path candidate = Path.of(dir, program);
-            if (Files.isExecutable(candidate)) return Optional.of(candidate);
-        }
-        return Optional.empty();
-    }
 }

@@ -11,6 +11,7 @@ import io.tandem.worker.WorkerOptions;
 import io.tandem.worker.disagg.DisaggregationOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
@@ -34,6 +35,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -102,6 +104,33 @@ class DeployedMetricsTest {
                 "TandemKvCacheNearlyFull", "TandemTransferFailures")) {
             assertTrue(alerts.contains(needed), needed + " in " + alerts);
         }
+    }
+
+    /** promtool (Prometheus's own checker) validates rules.yaml and runs its unit tests, rules_test.yaml. */
+    @Test
+    void promtoolAcceptsTheRulesAndTheAlertsFireAsTheirUnitTestsSay() throws Exception {
+        Optional<Path> promtool = onPath("promtool");
+        Assumptions.assumeTrue(promtool.isPresent(), "promtool is not installed (Debian: prometheus): rules not run through it");
+        run(promtool.get().toString(), "check", "rules", RULES.toString());
+        run(promtool.get().toString(), "test", "rules", RULES.resolveSibling("rules_test.yaml").toString());
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " finished");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+    }
+
+    static Optional<Path> onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) return Optional.empty();
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, program);
+            if (Files.isExecutable(candidate)) return Optional.of(candidate);
+        }
+        return Optional.empty();
     }
 
     private static void assertAllExported(Map<String, Set<String>> queried, Set<String> records) {
