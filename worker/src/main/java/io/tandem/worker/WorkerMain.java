@@ -142,7 +142,7 @@ public final class WorkerMain implements Callable<Integer> {
     private static final Duration TEARDOWN = Duration.ofSeconds(35);
 
     /** How long a stop may take before the process halts: the drain, the held prefills' own timeout, the teardown. */
-    static Duration stopBound(WorkerSettings s) {
+    public static Duration stopBound(WorkerSettings s) {
         return s.drainTimeout().plusMillis(s.options().disaggregation().prefillTimeoutMillis()).plus(TEARDOWN);
     }
 
