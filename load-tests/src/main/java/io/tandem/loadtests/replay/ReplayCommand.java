@@ -86,7 +86,14 @@ public final class ReplayCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<TraceEntry> entries = TraceEntry.read(trace, requests);
         try (Replayer replayer = new Replayer(stripSlash(url))) {
-            JsonObject served = servedModel(replayer.getJson("/v1/models"));
+            JsonObject models;
+            try {
+                models = replayer.getJson("/v1/models");
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("cannot list the models of " + url + " (GET /v1/models): " + e.getMessage()
+                        + "; is --url a running OpenAI-compatible server?", e);
+            }
+            JsonObject served = servedModel(models);
             String name = served.getString("id");
             int ctx = context != null ? context : served.getInteger("max_model_len", 0);
             if (ctx < 2) throw new IllegalArgumentException("the server states no max_model_len for " + name + ": give --context");

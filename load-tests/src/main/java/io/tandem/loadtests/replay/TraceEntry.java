@@ -56,6 +56,8 @@ public record TraceEntry(long timestampMs, int inputLength, int outputLength, lo
                 n++;
                 if (!line.isBlank()) entries.add(parse(line, file.getFileName() + ":" + n));
             }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("the trace " + file + " does not exist", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the trace " + file + ": " + e.getMessage(), e);
         }

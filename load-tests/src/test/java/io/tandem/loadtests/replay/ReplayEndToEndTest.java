@@ -84,6 +84,13 @@ class ReplayEndToEndTest {
     }
 
     @Test
+    void anUnreachableServerIsAUsageErrorNamingTheUrl() {
+        Run run = replay(Repo.testdata("traces/mooncake-small.jsonl").toString(), "--url", "http://127.0.0.1:1");
+        assertEquals(2, run.status());
+        assertTrue(run.err().contains("cannot list the models of http://127.0.0.1:1 (GET /v1/models)"), run.err());
+    }
+
+    @Test
     void anUnknownModelIsNamedWithWhatTheServerServes() {
         Run run = replay(Repo.testdata("traces/mooncake-small.jsonl").toString(), "--url", gateway.baseUrl(), "--model", "nope");
         assertEquals(2, run.status());
