@@ -4,15 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.parsetools.RecordParser;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +22,7 @@ public final class ClosedLoop implements AutoCloseable {
     public record Done(long sentNanos, StreamTimer.Outcome outcome) {}
 
     private final Vertx vertx;
-    private final HttpClientAgent client;
-    private final String url;
+    private final SseCompletions sse;
     private final String model;
     private final Prompts prompts;
     private final int maxTokens;
@@ -40,11 +32,7 @@ public final class ClosedLoop implements AutoCloseable {
 
     public ClosedLoop(String baseUrl, String model, Prompts prompts, int maxTokens) {
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
-        // a connection per request: a pooled one may be closed by the server (llama-server's keep-alive timeout) just
-        // as a request goes out on it; a loopback connect costs both servers the same fraction of a millisecond
-        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true),
-                new PoolOptions().setHttp1MaxSize(64));
-        this.url = baseUrl + "/v1/completions";
+        this.sse = new SseCompletions(vertx, baseUrl);
         this.model = model;
         this.prompts = prompts;
         this.maxTokens = maxTokens;
@@ -83,59 +71,18 @@ public final class ClosedLoop implements AutoCloseable {
 
     /** One streamed request; never fails (a failure is in the outcome). */
     private Future<StreamTimer.Outcome> send(long promptIndex, long sent) {
-        StreamTimer timer = new StreamTimer(sent);
-        Promise<StreamTimer.Outcome> result = Promise.promise();
-        io.vertx.core.http.HttpClientRequest[] request = new io.vertx.core.http.HttpClientRequest[1];
-        Runnable cut = () -> {
-            timer.cut();
-            result.tryComplete(timer.outcome(maxTokens));
-            if (request[0] != null) request[0].reset();
-        };
-        open.add(cut);
-        result.future().onComplete(ar -> open.remove(cut));
         Buffer body = requestBody(model, prompts.prompt(promptIndex), maxTokens).toBuffer();
-        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
-                .putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream")
-                .setIdleTimeout(300_000);
-        client.request(options)
-                .compose(req -> {
-                    request[0] = req;
-                    return req.send(body);
-                })
-                .onSuccess(resp -> read(resp, timer, result))
-                .onFailure(err -> {
-                    timer.fail("request failed: " + err);
-                    result.tryComplete(timer.outcome(maxTokens));
-                });
-        return result.future();
-    }
-
-    private void read(HttpClientResponse resp, StreamTimer timer, Promise<StreamTimer.Outcome> result) {
-        if (resp.statusCode() != 200) {
-            resp.body().onComplete(ar -> {
-                timer.fail("HTTP " + resp.statusCode() + ": " + (ar.succeeded() ? ar.result().toString() : ar.cause()));
-                result.tryComplete(timer.outcome(maxTokens));
-            });
-            return;
-        }
-        long[] arrived = {0};
-        RecordParser lines = RecordParser.newDelimited("\n", line -> timer.line(line.toString(), arrived[0]));
-        resp.handler(buf -> {
-            arrived[0] = System.nanoTime();
-            lines.handle(buf);
-        });
-        resp.exceptionHandler(err -> {
-            timer.fail("stream failed: " + err);
-            result.tryComplete(timer.outcome(maxTokens));
-        });
-        resp.endHandler(v -> result.tryComplete(timer.outcome(maxTokens)));
+        SseCompletions.InFlight request = sse.send(body, sent, maxTokens);
+        open.add(request.cut());
+        request.outcome().onComplete(ar -> open.remove(request.cut()));
+        return request.outcome();
     }
 
     /**
      * The same body for every server: Tandem reads {@code ignore_eos} and {@code continuous_usage_stats} (vLLM's
      * extensions), llama-server {@code ignore_eos} and {@code timings_per_token}; each ignores the other's fields.
      */
-    static JsonObject requestBody(String model, int[] prompt, int maxTokens) {
+    public static JsonObject requestBody(String model, int[] prompt, int maxTokens) {
         JsonArray ids = new JsonArray();
         for (int id : prompt) ids.add(id);
         return new JsonObject().put("model", model).put("prompt", ids).put("max_tokens", maxTokens)
@@ -146,11 +93,7 @@ public final class ClosedLoop implements AutoCloseable {
 
     /** A GET on the server, e.g. {@code /metrics} or {@code /v1/models}; blocks the caller. */
     public String get(String baseUrl, String path) {
-        return await(client.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(baseUrl + path))
-                .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
-                    if (resp.statusCode() != 200) throw new IllegalStateException("GET " + path + ": HTTP " + resp.statusCode() + " " + b);
-                    return b.toString();
-                }))));
+        return await(sse.get(baseUrl, path));
     }
 
     private static <T> T await(Future<T> f) {

@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  */
 public record Prompts(long seed, int length, int vocab) {
     /** Above the special tokens of a SentencePiece llama vocabulary (unk, bos, eos). */
-    static final int FIRST_ID = 3;
+    public static final int FIRST_ID = 3;
 
     public Prompts {
         if (length < 1) throw new IllegalArgumentException("prompt length must be at least 1, got " + length);

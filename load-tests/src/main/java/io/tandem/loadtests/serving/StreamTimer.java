@@ -22,6 +22,9 @@ public final class StreamTimer {
     private long firstNanos = -1;
     private int tokens;
     private int reportedTokens = -1;
+    /** From {@code usage}: the prompt's tokens and how many of them the server had cached; -1 until reported. */
+    private int promptTokens = -1;
+    private int cachedTokens = -1;
     private String error;
     private boolean done;
     private boolean cut;
@@ -60,6 +63,7 @@ public final class StreamTimer {
             fail(abbreviate(String.valueOf(chunk.getValue("error"))));
             return;
         }
+        promptUsage(chunk);
         int running = runningCount(chunk);
         JsonArray choices = chunk.getJsonArray("choices");
         if (choices == null || choices.isEmpty()) { // the usage chunk
@@ -71,6 +75,15 @@ public final class StreamTimer {
         if (text == null && choice.getJsonObject("delta") != null) text = choice.getJsonObject("delta").getString("content");
         int k = running >= 0 ? running - tokens : (text == null || text.isEmpty() ? 0 : 1);
         if (k > 0) tokenEvent(nanos, k);
+    }
+
+    private void promptUsage(JsonObject chunk) {
+        if (!(chunk.getValue("usage") instanceof JsonObject usage)) return;
+        if (usage.getValue("prompt_tokens") instanceof Number n) promptTokens = n.intValue();
+        if (usage.getValue("prompt_tokens_details") instanceof JsonObject details
+                && details.getValue("cached_tokens") instanceof Number n) {
+            cachedTokens = n.intValue();
+        }
     }
 
     private static int runningCount(JsonObject chunk) {
@@ -125,7 +138,7 @@ public final class StreamTimer {
             why = "counted " + tokens + " tokens, usage says " + reportedTokens;
         }
         return new Outcome(why, cut, firstNanos < 0 ? -1 : firstNanos - sentNanos, Arrays.copyOf(itl, itlCount),
-                Arrays.copyOf(eventNanos, events), Arrays.copyOf(eventTokens, events), tokens);
+                Arrays.copyOf(eventNanos, events), Arrays.copyOf(eventTokens, events), tokens, promptTokens, cachedTokens);
     }
 
     /**
@@ -133,8 +146,11 @@ public final class StreamTimer {
      * @param cut         the level ended before the request: it was closed while streaming
      * @param ttftNanos   -1 without a token
      * @param eventNanos  receive time of each token event, and {@code eventTokens} its tokens
+     * @param promptTokens {@code usage.prompt_tokens}, -1 when the server did not report it
+     * @param cachedTokens {@code usage.prompt_tokens_details.cached_tokens} (prefix-cache hits), -1 when not reported
      */
-    public record Outcome(String error, boolean cut, long ttftNanos, long[] itlNanos, long[] eventNanos, int[] eventTokens, int tokens) {
+    public record Outcome(String error, boolean cut, long ttftNanos, long[] itlNanos, long[] eventNanos, int[] eventTokens, int tokens,
+                          int promptTokens, int cachedTokens) {
         public boolean ok() {
             return error == null;
         }

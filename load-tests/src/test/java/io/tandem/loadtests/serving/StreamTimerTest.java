@@ -36,6 +36,20 @@ class StreamTimerTest {
     }
 
     @Test
+    void theUsageChunkGivesThePromptAndItsCachedTokens() {
+        StreamTimer t = new StreamTimer(0);
+        t.line(tandem("a", 1), 10 * MS);
+        assertEquals(-1, t.outcome(1).cachedTokens(), "not reported yet");
+        t.line("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":48,\"completion_tokens\":1,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":32}}}", 11 * MS);
+        t.line("data: [DONE]", 11 * MS);
+        StreamTimer.Outcome o = t.outcome(1);
+        assertTrue(o.ok(), o.error());
+        assertEquals(48, o.promptTokens());
+        assertEquals(32, o.cachedTokens());
+    }
+
+    @Test
     void llamaServerTimingsCountTokens() {
         StreamTimer t = new StreamTimer(5 * MS);
         t.line(llama("x", 1, "null"), 50 * MS);
