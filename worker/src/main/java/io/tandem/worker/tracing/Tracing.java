@@ -14,7 +14,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.data.SpanData;
+
+import java.util.Collection;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -38,14 +43,15 @@ public final class Tracing implements Shareable, AutoCloseable {
     private static final String MAP = "tandem.tracing";
     private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
 
-    private final SpanExporter exporter;
+    /** A new exporter for each service's SDK (closing an SDK shuts its exporter down: they must not share one). */
+    private final Supplier<SpanExporter> exporters;
     private final Function<SpanExporter, SpanProcessor> processor;
     private final String description;
     private final Map<String, OpenTelemetrySdk> sdks = new ConcurrentHashMap<>();
     private final Map<String, ServiceTracer> tracers = new ConcurrentHashMap<>();
 
-    private Tracing(SpanExporter exporter, Function<SpanExporter, SpanProcessor> processor, String description) {
-        this.exporter = exporter;
+    private Tracing(Supplier<SpanExporter> exporters, Function<SpanExporter, SpanProcessor> processor, String description) {
+        this.exporters = exporters;
         this.processor = processor;
         this.description = description;
     }
@@ -61,23 +67,42 @@ public final class Tracing implements Shareable, AutoCloseable {
 
     /** Spans batched and sent over OTLP/gRPC to {@code endpoint} (a collector, e.g. {@code http://collector:4317}). */
     public static Tracing otlp(String endpoint) {
-        SpanExporter exporter;
         try {
-            exporter = OtlpGrpcSpanExporter.builder().setEndpoint(endpoint).build();
+            OtlpGrpcSpanExporter.builder().setEndpoint(endpoint).build().close(); // fails now on a malformed URL
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--otlp-endpoint (or " + ENDPOINT_ENV + ") '" + endpoint
                     + "' is not a URL like http://collector:4317: " + e.getMessage(), e);
         }
-        return new Tracing(exporter, e -> BatchSpanProcessor.builder(e).build(), "OTLP " + endpoint);
+        return new Tracing(() -> OtlpGrpcSpanExporter.builder().setEndpoint(endpoint).build(),
+                e -> BatchSpanProcessor.builder(e).build(), "OTLP " + endpoint);
     }
 
-    /** Every span handed to {@code exporter} as it ends (tests: an in-memory exporter). */
+    /**
+     * Every span handed to {@code exporter} as it ends (tests: an in-memory exporter). The caller owns the exporter:
+     * closing this tracing leaves it open, its spans readable.
+     */
     public static Tracing exportingTo(SpanExporter exporter) {
-        return new Tracing(exporter, SimpleSpanProcessor::create, exporter.toString());
+        SpanExporter shared = new SpanExporter() {
+            @Override
+            public CompletableResultCode export(Collection<SpanData> spans) {
+                return exporter.export(spans);
+            }
+
+            @Override
+            public CompletableResultCode flush() {
+                return exporter.flush();
+            }
+
+            @Override
+            public CompletableResultCode shutdown() {
+                return CompletableResultCode.ofSuccess();
+            }
+        };
+        return new Tracing(() -> shared, SimpleSpanProcessor::create, exporter.toString());
     }
 
     public boolean enabled() {
-        return exporter != null;
+        return exporters != null;
     }
 
     /** The tracer of {@code service} ({@link ServiceTracer#OFF} when tracing is off). */
@@ -89,7 +114,7 @@ public final class Tracing implements Shareable, AutoCloseable {
     private OpenTelemetrySdk sdk(String service) {
         SdkTracerProvider provider = SdkTracerProvider.builder()
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME, service))))
-                .addSpanProcessor(processor.apply(exporter))
+                .addSpanProcessor(processor.apply(exporters.get()))
                 .build();
         return OpenTelemetrySdk.builder().setTracerProvider(provider).build();
     }
@@ -108,7 +133,7 @@ public final class Tracing implements Shareable, AutoCloseable {
         return t == null ? OFF : t;
     }
 
-    /** Sends what is still batched and stops the SDKs (the exporter closes with the last one). */
+    /** Sends what is still batched and stops the SDKs and their exporters. */
     @Override
     public void close() {
         if (!enabled()) return;
