@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.embedded.EmbeddedWorkers;
+import io.tandem.worker.tracing.Tracing;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.GgufServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
@@ -61,6 +62,9 @@ public final class Gateway {
     private GatewayVerticle verticle;
     private String verticleId;
     private MeterRegistry meters;
+    /** Installed in {@link #vertx} for the gateway and its embedded workers; closed on stop when built here. */
+    private Tracing tracing = Tracing.OFF;
+    private boolean ownsTracing;
 
     private Gateway(Vertx vertx, WorkerRegistry registry, boolean ownsVertx, ClusterNode clusterNode) {
         this.vertx = vertx;
@@ -83,7 +87,7 @@ public final class Gateway {
         Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);
         gw.meters = BackendRegistries.getNow(metricsName);
         List<Path> paths = modelPaths(options);
-        return gw.stopOnFailure(gw.loadModels(paths)
+        return gw.stopOnFailure(gw.useTracing(options).compose(v -> gw.loadModels(paths))
                 .compose(v -> EmbeddedWorkers.deploy(vertx, gw.registry, paths, options.engine(), options.engineOptions(),
                         options.prefillWorkers(), options.disaggregation(), embeddedSecurity(options), gw.meters))
                 .compose(deployed -> {
@@ -137,7 +141,8 @@ public final class Gateway {
                 gw.meters = own;
                 scrape = PrometheusScrapingHandler.create(own);
             }
-            return gw.stopOnFailure(gw.loadModels(modelPaths(options)).compose(v -> gw.deployHttp(options, scrape)));
+            return gw.stopOnFailure(gw.useTracing(options).compose(v -> gw.loadModels(modelPaths(options)))
+                    .compose(v -> gw.deployHttp(options, scrape)));
         });
     }
 
@@ -151,8 +156,21 @@ public final class Gateway {
         MeterRegistry shared = BackendRegistries.getDefaultNow();
         PrometheusMeterRegistry prometheus = shared instanceof PrometheusMeterRegistry p ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         gw.meters = prometheus;
-        return gw.stopOnFailure(gw.loadModels(modelPaths(options))
+        return gw.stopOnFailure(gw.useTracing(options).compose(v -> gw.loadModels(modelPaths(options)))
                 .compose(v -> gw.deployHttp(options, PrometheusScrapingHandler.create(prometheus))));
+    }
+
+    /** The options' tracing, else one from --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT, installed in the Vert.x. */
+    private Future<Void> useTracing(GatewayOptions options) {
+        try {
+            ownsTracing = options.tracing() == null;
+            tracing = ownsTracing ? Tracing.fromSettings(options.otlpEndpoint(), System.getenv()) : options.tracing();
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
+        }
+        tracing.install(vertx);
+        if (tracing.enabled()) log.log(System.Logger.Level.INFO, "gateway spans: {0}", tracing);
+        return Future.succeededFuture();
     }
 
     /**
@@ -292,6 +310,7 @@ public final class Gateway {
             }
             Future<Void> closing = ownsVertx ? vertx.close() : Future.succeededFuture();
             closing.onComplete(done -> {
+                if (ownsTracing) tracing.close(); // sends the spans still batched
                 models.forEach(GgufServedModel::close);
                 models.clear();
                 stopped.handle(done);

@@ -31,6 +31,8 @@ public final class GatewayOptions {
     private int port = TandemOptions.GATEWAY_PORT.defaultValue();
     private int grpcPort = TandemOptions.GRPC_PORT.defaultValue();
     private long grpcMaxMessageBytes = TandemOptions.GRPC_MAX_MESSAGE_BYTES.defaultValue();
+    private String otlpEndpoint;
+    private io.tandem.worker.tracing.Tracing tracing;
     private final List<Path> models = new ArrayList<>();
     private String engine = io.tandem.worker.engine.EngineNames.DEFAULT;
     private Map<String, Object> engineOptions = Map.of();
@@ -122,6 +124,7 @@ public final class GatewayOptions {
         v.given(TandemOptions.CLUSTER_PORT).ifPresent(this::setClusterPort);
         v.given(TandemOptions.CLUSTER_CONFIG).ifPresent(this::setClusterConfig);
         v.given(TandemOptions.ADVERTISE_HOST).ifPresent(this::setAdvertiseHost);
+        v.given(TandemOptions.OTLP_ENDPOINT).ifPresent(this::setOtlpEndpoint);
         NodeSecurity configured = NodeSecurityOptions.resolve(v, env);
         if (configured.secret() != null || configured.tls() != null) setSecurity(configured);
         return this;
@@ -214,6 +217,29 @@ public final class GatewayOptions {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         this.port = port;
         return this;
+    }
+
+    /** Where spans go over OTLP/gRPC ({@code --otlp-endpoint}); null: {@code OTEL_EXPORTER_OTLP_ENDPOINT}, else no tracing. */
+    public GatewayOptions setOtlpEndpoint(String url) {
+        this.otlpEndpoint = url;
+        return this;
+    }
+
+    public String otlpEndpoint() {
+        return otlpEndpoint;
+    }
+
+    /**
+     * The tracing of the gateway and its embedded workers, owned by the caller (tests: an in-memory exporter); it
+     * overrides {@link #setOtlpEndpoint}. Null (the default): built from the endpoint and closed on stop.
+     */
+    public GatewayOptions setTracing(io.tandem.worker.tracing.Tracing tracing) {
+        this.tracing = tracing;
+        return this;
+    }
+
+    public io.tandem.worker.tracing.Tracing tracing() {
+        return tracing;
     }
 
     /** 0 picks a free port. */

@@ -13,6 +13,7 @@ import io.tandem.registry.HazelcastWorkerRegistry;
 import io.tandem.registry.cluster.AdvertisedHost;
 import io.tandem.registry.cluster.ClusterOptions;
 import io.tandem.registry.cluster.TandemCluster;
+import io.tandem.worker.tracing.Tracing;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -41,7 +42,7 @@ public final class WorkerMain implements Callable<Integer> {
     /** The node once started (for the shutdown hook and tests). */
     volatile Running running;
 
-    record Running(Vertx vertx, HazelcastWorkerRegistry registry, DeployedWorker worker) {}
+    record Running(Vertx vertx, HazelcastWorkerRegistry registry, DeployedWorker worker, Tracing tracing) {}
 
     public WorkerMain() {
         commandLine = new CommandLine(CommandSpecs.create(Program.WORKER, this, version(),
@@ -117,6 +118,7 @@ public final class WorkerMain implements Callable<Integer> {
      */
     static Running start(WorkerSettings s) throws Exception {
         AdvertisedHost.resolve(s.advertiseHost(), s.clusterHost(), null); // a wildcard fails before joining
+        Tracing tracing = Tracing.fromSettings(s.otlpEndpoint(), Map.of()); // a malformed URL fails before joining
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ClusterOptions cluster = ClusterOptions.defaults().withClusterHost(s.clusterHost()).withClusterPort(s.clusterPort())
                 .withConfigLocation(s.clusterConfig()).withPublicHost(s.advertiseHost()).withTls(s.security().tls());
@@ -124,6 +126,8 @@ public final class WorkerMain implements Callable<Integer> {
                 .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
         Vertx vertx = Vertx.builder().with(vertxOptions).withClusterManager(TandemCluster.clusterManager(cluster))
                 .withMetrics(new MicrometerMetricsFactory(prometheus)).buildClustered().await();
+        tracing.install(vertx);
+        if (tracing.enabled()) LOG.log(System.Logger.Level.INFO, "worker spans: " + tracing);
         try {
             AdvertisedHost.Choice advertised = TandemCluster.advertisedHost(vertx, s.advertiseHost(), s.clusterHost());
             LOG.log(System.Logger.Level.INFO, "this worker is reached at " + advertised.host() + " (from "
@@ -131,9 +135,10 @@ public final class WorkerMain implements Callable<Integer> {
             HazelcastWorkerRegistry registry = TandemCluster.registry(vertx, cluster.registry()).await();
             DeployedWorker worker = WorkerDeployment.deploy(vertx, registry,
                     s.options().withAdvertiseHost(advertised.host()), prometheus).await();
-            return new Running(vertx, registry, worker);
+            return new Running(vertx, registry, worker, tracing);
         } catch (Exception e) {
             vertx.close().await(10, TimeUnit.SECONDS);
+            tracing.close();
             throw e;
         }
     }
@@ -168,6 +173,7 @@ public final class WorkerMain implements Callable<Integer> {
             r.worker().undeploy(r.vertx()).await(15, TimeUnit.SECONDS);
             r.registry().close().await(5, TimeUnit.SECONDS);
             r.vertx().close().await(15, TimeUnit.SECONDS);
+            r.tracing().close(); // sends the spans still batched
             LOG.log(System.Logger.Level.INFO, "worker " + id + " stopped");
         } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "worker " + id + ": unclean shutdown: " + e);

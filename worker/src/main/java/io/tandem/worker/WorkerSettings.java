@@ -27,9 +27,10 @@ import static io.tandem.launcher.options.TandemOptions.*;
  * @param clusterPort   event-bus port, 0 for a free one
  * @param clusterConfig Hazelcast config file or {@code classpath:NAME}, null to look it up as documented
  * @param drainTimeout  on SIGTERM, how long running streams may take to finish before they are handed over
+ * @param otlpEndpoint  where spans go ({@code --otlp-endpoint}, else {@code OTEL_EXPORTER_OTLP_ENDPOINT}), null for no tracing
  */
 public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort, String clusterConfig,
-                             Duration drainTimeout) {
+                             Duration drainTimeout, String otlpEndpoint) {
 
     /**
      * @param env the process environment ({@code TANDEM_CLUSTER_SECRET})
@@ -51,7 +52,8 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
                 .withSecurity(NodeSecurityOptions.resolve(v, env));
         if (v.isGiven(STALL_TIMEOUT)) o = o.withStallTimeoutMillis(Math.round(v.get(STALL_TIMEOUT) * 1000));
         return new WorkerSettings(o, v.get(CLUSTER), v.get(CLUSTER_HOST), v.get(CLUSTER_PORT), v.get(CLUSTER_CONFIG),
-                Duration.ofMillis(Math.round(v.get(DRAIN_TIMEOUT) * 1000)));
+                Duration.ofMillis(Math.round(v.get(DRAIN_TIMEOUT) * 1000)),
+                v.get(OTLP_ENDPOINT) != null ? v.get(OTLP_ENDPOINT) : env.get(io.tandem.worker.tracing.Tracing.ENDPOINT_ENV));
     }
 
     /**

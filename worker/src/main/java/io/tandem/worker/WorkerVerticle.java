@@ -40,6 +40,9 @@ import io.tandem.worker.engine.LoadedEngine;
 import io.tandem.worker.http.WorkerHttpServer;
 import io.tandem.worker.http.WorkerMetrics;
 import io.tandem.worker.stream.RequestStream;
+import io.tandem.worker.tracing.GenerateTrace;
+import io.tandem.worker.tracing.ServiceTracer;
+import io.tandem.worker.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -106,6 +109,8 @@ public final class WorkerVerticle extends VerticleBase {
     private PeerDirectory peers;
     private PrefillService prefillService;
     private RemotePrefillClient prefillClient;
+    /** {@link ServiceTracer#OFF} unless tracing is installed in this Vert.x ({@link Tracing#install}). */
+    private ServiceTracer tracer = ServiceTracer.OFF;
     private boolean stopping;
     private boolean engineClosed;
     /** Set by {@link #drain}: takes no new work; streams finish or are handed over. */
@@ -176,6 +181,7 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ProtocolCodecs.registerAll(vertx.eventBus());
+        tracer = Tracing.of(vertx).tracer(Tracing.WORKER_SERVICE);
         if (AdvertisedHost.isWildcard(publishedHost())) {
             return Future.failedFuture(new IllegalArgumentException("worker " + workerId + " binds " + options.host()
                     + " and would publish it to its peers, where it means 'this host': set --advertise-host"));
@@ -300,7 +306,7 @@ public final class WorkerVerticle extends VerticleBase {
         if (options.role() == WorkerRole.PREFILL) {
             peers = new PeerDirectory(vertx, registry, agent, engine.kvCache().layout(), options.security().secret(), workerId);
             prefillService = new PrefillService(vertx, context, workerId, engine, agent, kvMemory, peers, d, transferMetrics,
-                    faults);
+                    faults, tracer);
             ready = Future.all(ready, prefillService.start()).mapEmpty();
         } else {
             prefillClient = new RemotePrefillClient(vertx, context, registry, engine, workerId, loaded.modelName(), d,
@@ -341,26 +347,31 @@ public final class WorkerVerticle extends VerticleBase {
             return;
         }
         Engine engine = loaded.engine();
+        GenerateTrace trace = tracer.enabled() ? GenerateTrace.start(tracer, msg.headers(), req.requestId(), workerId,
+                options.role().name().toLowerCase(Locale.ROOT), req.promptTokens().length) : null;
         RequestStream stream = new RequestStream(req.requestId(), req.initialCredits(), options.outboxCapacity(), engine,
                 vertx.eventBus().<StreamMessage>sender(req.streamAddress()), vertx, options.stallTimeoutMillis(), streamListener);
         stream.keepAliveEvery(req.keepaliveMillis());
         streams.put(req.requestId(), stream);
         try {
             EngineRequest request = new EngineRequest(req.requestId(), req.promptTokens(), req.sampling(), req.resumedTokens());
+            var sink = trace == null ? stream.engineSink(context) : trace.wrap(stream.engineSink(context), context);
             if (prefillClient != null && engine instanceof DisaggregatedEngine d) {
-                d.submit(request, stream.engineSink(context),
-                        prefillClient.forRequest(req.sampling(), msg.headers().get(Addresses.PREFILL_WORKER_HEADER)));
+                d.submit(request, sink,
+                        prefillClient.forRequest(req.sampling(), msg.headers().get(Addresses.PREFILL_WORKER_HEADER), trace));
             } else {
-                engine.submit(request, stream.engineSink(context));
+                engine.submit(request, sink);
             }
         } catch (EngineRejectedException e) {
             streams.remove(req.requestId());
             metrics.ended("rejected");
+            if (trace != null) trace.refused(e.getMessage());
             msg.fail(e.code().code(), e.getMessage());
             return;
         } catch (RuntimeException e) {
             streams.remove(req.requestId());
             metrics.ended("failed");
+            if (trace != null) trace.refused("engine error: " + e);
             LOG.log(System.Logger.Level.ERROR, "engine refused " + req.requestId() + " unexpectedly", e);
             msg.fail(ErrorCode.INTERNAL.code(), "engine error: " + e);
             return;

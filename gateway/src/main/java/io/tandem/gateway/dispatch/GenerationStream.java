@@ -62,6 +62,8 @@ public final class GenerationStream implements WorkerAttempt.Listener {
     long arrival;
     /** Attempts started so far, all rounds: names the next attempt. */
     int attemptSerial;
+    /** The request's trace context (its gateway span), null when not traced. */
+    io.opentelemetry.context.Context traceContext;
 
     GenerationStream(Dispatcher dispatcher, String requestId, String model, int[] promptTokens, SamplingParams sampling,
                      int priority, StreamListener listener) {

@@ -35,6 +35,8 @@ public abstract class GenerationSession implements StreamListener {
     private boolean finished;
     /** Credits of tokens written while the client's write queue was full: given back to the worker once it drains. */
     private int heldCredits;
+    /** Null unless traced. */
+    private io.tandem.gateway.tracing.RequestTrace trace;
 
     /** @param output how this request's tokens become text (its detokenizer and stop strings) */
     protected GenerationSession(Vertx vertx, OutputText output, GatewayMetrics metrics, long maxRequestMillis) {
@@ -56,6 +58,11 @@ public abstract class GenerationSession implements StreamListener {
     public static OutputText outputText(CompletionRequest request, ServedModel model) {
         ServedModel.TextDecoder decoder = model.newDecoder(request.endpoint() == Endpoint.CHAT);
         return new OutputText(decoder::push, decoder::flush, request.stop());
+    }
+
+    /** This request is traced: its span ends with the session. */
+    public void traced(io.tandem.gateway.tracing.RequestTrace trace) {
+        this.trace = trace;
     }
 
     /** The prompt is tokenized; its length is the fallback prompt count. */
@@ -150,6 +157,7 @@ public abstract class GenerationSession implements StreamListener {
                         : usage.completionTokens(),
                 usage != null ? usage.cachedTokens() : 0);
         metrics.tokens(honest.promptTokens(), honest.completionTokens());
+        if (trace != null) trace.finished(finishReason, honest);
         markFinished();
         complete(tail, finishReason, honest);
     }
@@ -162,6 +170,7 @@ public abstract class GenerationSession implements StreamListener {
     /** Fails the request (before or after a worker accepted it). */
     public final void fail(ApiException error) {
         if (finished) return;
+        if (trace != null) trace.failed(error);
         markFinished();
         sendError(error);
     }
@@ -169,6 +178,7 @@ public abstract class GenerationSession implements StreamListener {
     /** The client went away: the generation is cancelled wherever it is (its KV cache is freed on the worker). */
     public final void clientGone() {
         if (finished) return;
+        if (trace != null) trace.abandoned();
         markFinished();
         if (stream != null) stream.cancel("client disconnected");
     }

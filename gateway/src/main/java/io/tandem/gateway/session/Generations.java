@@ -7,6 +7,9 @@ import io.tandem.gateway.dispatch.GenerationStream;
 import io.tandem.gateway.preprocess.PreparedRequest;
 import io.tandem.gateway.preprocess.Preprocessor;
 import io.tandem.gateway.preprocess.ServedModel;
+import io.tandem.gateway.tracing.RequestTrace;
+import io.tandem.worker.tracing.ServiceTracer;
+import io.tandem.worker.tracing.Tracing;
 import io.vertx.core.Vertx;
 
 import java.util.function.UnaryOperator;
@@ -22,10 +25,12 @@ public final class Generations {
 
     private final Vertx vertx;
     private final Dispatcher dispatcher;
+    private final ServiceTracer tracer;
 
     public Generations(Vertx vertx, Dispatcher dispatcher) {
         this.vertx = vertx;
         this.dispatcher = dispatcher;
+        this.tracer = Tracing.of(vertx).tracer(Tracing.GATEWAY_SERVICE);
     }
 
     public Dispatcher dispatcher() {
@@ -45,29 +50,48 @@ public final class Generations {
      */
     public void start(CompletionRequest request, ServedModel model, String id, long receivedNanos, GenerationSession session,
                       UnaryOperator<PreparedRequest> adjust) {
+        RequestTrace trace = tracer.enabled() ? RequestTrace.start(tracer, id, model.name(),
+                request.endpoint().name().toLowerCase(java.util.Locale.ROOT), receivedNanos) : null;
+        if (trace != null) session.traced(trace);
         if (Preprocessor.isCheap(request)) {
             // two thread hand-offs cost more than the work itself, and on busy cores each waits for a core
             PreparedRequest prepared;
             try {
-                prepared = adjust.apply(Preprocessor.prepare(request, model));
+                prepared = adjust.apply(prepare(request, model, trace));
             } catch (RuntimeException err) {
                 session.fail(asApi(err));
                 return;
             }
-            dispatch(request, session, id, model, prepared, receivedNanos);
+            dispatch(request, session, id, model, prepared, receivedNanos, trace);
             return;
         }
-        vertx.executeBlocking(() -> adjust.apply(Preprocessor.prepare(request, model)), false)
-                .onSuccess(prepared -> dispatch(request, session, id, model, prepared, receivedNanos))
+        vertx.executeBlocking(() -> adjust.apply(prepare(request, model, trace)), false)
+                .onSuccess(prepared -> dispatch(request, session, id, model, prepared, receivedNanos, trace))
                 .onFailure(err -> session.fail(asApi(err)));
     }
 
+    private static PreparedRequest prepare(CompletionRequest request, ServedModel model, RequestTrace trace) {
+        if (trace == null) return Preprocessor.prepare(request, model);
+        long start = System.nanoTime();
+        PreparedRequest prepared = null;
+        try {
+            return prepared = Preprocessor.prepare(request, model);
+        } finally {
+            trace.preprocessed(start, System.nanoTime(), request.endpoint() == io.tandem.gateway.api.Endpoint.CHAT,
+                    prepared == null ? -1 : prepared.promptTokens().length);
+        }
+    }
+
     private void dispatch(CompletionRequest request, GenerationSession session, String id, ServedModel model,
-                          PreparedRequest prepared, long receivedNanos) {
+                          PreparedRequest prepared, long receivedNanos, RequestTrace trace) {
         if (session.isFinished()) return; // the client left while we tokenized
         session.prepared(prepared.promptTokens().length);
-        GenerationStream stream = dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(),
-                request.priority(), receivedNanos, session);
+        GenerationStream stream;
+        // the dispatcher takes the request's trace context from the current one (Context.current(), this thread)
+        try (var scope = trace == null ? null : trace.context().makeCurrent()) {
+            stream = dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(),
+                    request.priority(), receivedNanos, session);
+        }
         session.dispatched(stream);
         stream.acceptance().onFailure(err -> session.fail(asApi(err)));
     }

@@ -198,6 +198,12 @@ public final class TandemOptions {
     public static final OptionDef<Path> TLS_CA = declare(OptionDef.of("tls-ca", new FilePath(), "FILE", BOTH, null,
             "PEM certificate of the CA that signed every member's certificate.").shownAs("no TLS"));
 
+    // ---- tracing
+    public static final OptionDef<String> OTLP_ENDPOINT = declare(OptionDef.of("otlp-endpoint", new Text(), "URL", BOTH, null,
+            "Export OpenTelemetry spans over OTLP/gRPC to this collector (e.g. http://collector:4317). Without it the "
+                    + "standard OTEL_EXPORTER_OTLP_ENDPOINT is used; with neither, nothing is traced. See docs/OPERATIONS.md.")
+            .shownAs("$OTEL_EXPORTER_OTLP_ENDPOINT, else off"));
+
     private static <T> OptionDef<T> declare(OptionDef<T> def) {
         for (OptionDef<?> other : ALL) {
             for (Program p : def.programs()) {

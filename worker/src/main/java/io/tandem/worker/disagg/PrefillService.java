@@ -1,5 +1,8 @@
 package io.tandem.worker.disagg;
 
+import io.tandem.worker.tracing.PrefillTrace;
+import io.tandem.worker.tracing.ServiceTracer;
+
 import io.tandem.engine.EngineRejectedException;
 import io.tandem.engine.EngineRequest;
 import io.tandem.engine.TokenSink;
@@ -45,6 +48,7 @@ public final class PrefillService {
     private final TransferMetrics metrics;
     private final PrefillFaults faults;
     private final String workerId;
+    private final ServiceTracer tracer;
     private final Map<String, TransferKvExport> inFlight = new HashMap<>();
     /** Requests cancelled while their peer was still loading (their slot in {@code inFlight} holds no export yet). */
     private final Set<String> cancelledEarly = new HashSet<>();
@@ -54,7 +58,8 @@ public final class PrefillService {
 
     public PrefillService(Vertx vertx, Context context, String workerId, DisaggregatedEngine engine, TransferAgent agent,
                           RegisteredKvMemory regions, PeerDirectory peers, DisaggregationOptions options, TransferMetrics metrics,
-                          PrefillFaults faults) {
+                          PrefillFaults faults, ServiceTracer tracer) {
+        this.tracer = tracer;
         this.vertx = vertx;
         this.context = context;
         this.workerId = workerId;
@@ -99,6 +104,8 @@ public final class PrefillService {
             msg.fail(ErrorCode.INVALID_REQUEST.code(), "request " + req.requestId() + " is already being prefilled");
             return;
         }
+        PrefillTrace trace = tracer.enabled() ? PrefillTrace.start(tracer, msg.headers(), req.requestId(), workerId,
+                req.decodeWorkerId(), req.promptTokens().length, req.cachedTokens()) : null;
         inFlight.put(req.requestId(), null); // holds its queue slot while the peer loads
         peers.peer(req.decodeWorkerId())
                 .compose(peer -> peer.epoch() == req.decodeEpoch() ? Future.succeededFuture(peer)
@@ -109,12 +116,14 @@ public final class PrefillService {
                 .onComplete(ar -> {
                     if (cancelledEarly.remove(req.requestId())) {
                         inFlight.remove(req.requestId());
+                        if (trace != null) trace.failed("the decode worker cancelled");
                         msg.fail(ErrorCode.UNAVAILABLE.code(), "the decode worker cancelled " + req.requestId());
                     } else if (ar.failed()) {
                         inFlight.remove(req.requestId());
+                        if (trace != null) trace.failed(String.valueOf(ar.cause().getMessage()));
                         refuse(req, msg, ar.cause());
                     } else {
-                        submit(req, ar.result(), msg);
+                        submit(req, ar.result(), msg, trace);
                         return;
                     }
                     checkDrained();
@@ -133,23 +142,26 @@ public final class PrefillService {
         }
     }
 
-    private void submit(RemotePrefillMessage.Request req, PeerDirectory.Peer peer, Message<Object> msg) {
+    private void submit(RemotePrefillMessage.Request req, PeerDirectory.Peer peer, Message<Object> msg, PrefillTrace trace) {
         int layers = engine.kvCache().layout().layers();
         TransferKvExport export;
         try {
             var reservation = new io.tandem.engine.remote.KvReservation(req.requestId(), req.promptTokens(), req.blockTable(), req.cachedTokens());
             export = new TransferKvExport(LayerwiseExportPlan.of(reservation, engine.kvCache().layout().blockSize(), layers),
                     agent, engine.kvCache(), regions, peer, req.fenceToken(), options.prefillTimeoutMillis(), options.layerwise(),
-                    metrics);
+                    metrics, trace);
             inFlight.put(req.requestId(), export);
+            if (trace != null) trace.submitted();
             engine.submitPrefill(new EngineRequest(req.requestId(), req.promptTokens(), firstTokenOnly(req.sampling())),
-                    new ReplySink(req.requestId(), msg, export), export);
+                    new ReplySink(req.requestId(), msg, export, trace), export);
         } catch (EngineRejectedException e) {
             inFlight.remove(req.requestId());
+            if (trace != null) trace.failed(e.getMessage());
             msg.fail(e.code().code(), e.getMessage());
             checkDrained();
         } catch (RuntimeException e) {
             inFlight.remove(req.requestId());
+            if (trace != null) trace.failed("cannot prefill: " + e.getMessage());
             msg.fail(ErrorCode.INVALID_REQUEST.code(), "cannot prefill " + req.requestId() + ": " + e.getMessage());
             checkDrained();
         }
@@ -181,10 +193,12 @@ public final class PrefillService {
         private final String requestId;
         private final Message<Object> msg;
         private final TransferKvExport export;
+        private final PrefillTrace trace;
         private int token = -1;
         private TokenLogprobs logprobs;
 
-        ReplySink(String requestId, Message<Object> msg, TransferKvExport export) {
+        ReplySink(String requestId, Message<Object> msg, TransferKvExport export, PrefillTrace trace) {
+            this.trace = trace;
             this.requestId = requestId;
             this.msg = msg;
             this.export = export;
@@ -202,8 +216,13 @@ public final class PrefillService {
             TokenLogprobs lp = logprobs;
             context.runOnContext(v -> {
                 inFlight.remove(requestId);
-                if (first < 0) msg.fail(ErrorCode.UNAVAILABLE.code(), "prefill of " + requestId + " ended (" + reason + ") before its first token");
-                else msg.reply(new RemotePrefillMessage.Result(requestId, first, lp, usage.cachedTokens(), export.bytes()));
+                if (first < 0) {
+                    if (trace != null) trace.failed("ended (" + reason + ") before its first token");
+                    msg.fail(ErrorCode.UNAVAILABLE.code(), "prefill of " + requestId + " ended (" + reason + ") before its first token");
+                } else {
+                    if (trace != null) trace.replied(export.bytes(), usage.cachedTokens());
+                    msg.reply(new RemotePrefillMessage.Result(requestId, first, lp, usage.cachedTokens(), export.bytes()));
+                }
                 checkDrained();
             });
         }
@@ -212,6 +231,7 @@ public final class PrefillService {
         public void onFailed(ErrorCode code, String message) {
             context.runOnContext(v -> {
                 inFlight.remove(requestId);
+                if (trace != null) trace.failed(code + ": " + message);
                 msg.fail(code.code(), message);
                 checkDrained();
             });

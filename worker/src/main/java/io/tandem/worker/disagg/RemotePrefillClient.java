@@ -13,6 +13,7 @@ import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.WorkerRegistry;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.WriteFences;
+import io.tandem.worker.tracing.GenerateTrace;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -105,7 +106,12 @@ public final class RemotePrefillClient implements AutoCloseable {
 
     /** The remote-prefill decision and hand-off of one request; {@code hint} is the router's prefill pick, or null. */
     public RemotePrefill forRequest(SamplingParams sampling, String hint) {
-        return new PerRequest(sampling, hint);
+        return new PerRequest(sampling, hint, null);
+    }
+
+    /** As {@link #forRequest(SamplingParams, String)}, recording the prefill into {@code trace} (null: untraced). */
+    public RemotePrefill forRequest(SamplingParams sampling, String hint, GenerateTrace trace) {
+        return new PerRequest(sampling, hint, trace);
     }
 
     /** The prefill worker to use, or empty with the reason recorded. */
@@ -142,18 +148,21 @@ public final class RemotePrefillClient implements AutoCloseable {
     private final class PerRequest implements RemotePrefill {
         private final SamplingParams sampling;
         private final String hint;
+        private final GenerateTrace trace;
         private volatile String prefillWorker;
         private volatile String requestId;
         private volatile long token;
         private final AtomicBoolean settled = new AtomicBoolean();
 
-        PerRequest(SamplingParams sampling, String hint) {
+        PerRequest(SamplingParams sampling, String hint, GenerateTrace trace) {
             this.sampling = sampling;
             this.hint = hint;
+            this.trace = trace;
         }
 
         @Override
         public boolean begin(KvReservation r) {
+            if (trace != null) trace.reserved(r.uncachedTokens());
             if (r.uncachedTokens() <= options.maxLocalPrefillTokens()) {
                 metrics.prefilled("local");
                 return false;
@@ -176,8 +185,17 @@ public final class RemotePrefillClient implements AutoCloseable {
         }
 
         private void send(RemotePrefillMessage.Request request, String target) {
-            vertx.eventBus().<Object>request(Addresses.prefill(target), request,
-                            new DeliveryOptions().setSendTimeout(options.prefillTimeoutMillis()))
+            DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.prefillTimeoutMillis());
+            io.opentelemetry.api.trace.Span span = trace == null ? null : trace.remotePrefillStarted(target, delivery);
+            vertx.eventBus().<Object>request(Addresses.prefill(target), request, delivery)
+                    .andThen(ar -> {
+                        if (span == null) return;
+                        if (ar.succeeded() && ar.result().body() instanceof RemotePrefillMessage.Result res) {
+                            trace.remotePrefillEnded(span, res.transferredBytes(), null);
+                        } else {
+                            trace.remotePrefillEnded(span, 0, ar.failed() ? reason(ar.cause()) : "error");
+                        }
+                    })
                     .onSuccess(reply -> {
                         if (!(reply.body() instanceof RemotePrefillMessage.Result res)) {
                             fallBack("error", "unexpected reply " + reply.body());

@@ -1,5 +1,7 @@
 package io.tandem.worker.disagg;
 
+import io.tandem.worker.tracing.PrefillTrace;
+
 import io.tandem.engine.kv.KvArenas;
 import io.tandem.engine.kv.KvMemoryAllocator.Kind;
 import io.tandem.engine.remote.KvExport;
@@ -38,6 +40,8 @@ final class TransferKvExport implements KvExport {
     private final long fence;
     private final long timeoutMillis;
     private final TransferMetrics metrics;
+    /** Null unless traced. */
+    private final PrefillTrace trace;
     private final boolean layerwise;
     private final int layers;
     /** Engine thread only, like everything below but {@link #cancelled} and {@link #bytes}. */
@@ -54,7 +58,9 @@ final class TransferKvExport implements KvExport {
     }
 
     TransferKvExport(LayerwiseExportPlan plan, TransferAgent agent, KvArenas cache, RegisteredKvMemory localRegions,
-                     PeerDirectory.Peer peer, long fence, long timeoutMillis, boolean layerwise, TransferMetrics metrics) {
+                     PeerDirectory.Peer peer, long fence, long timeoutMillis, boolean layerwise, TransferMetrics metrics,
+                     PrefillTrace trace) {
+        this.trace = trace;
         this.fence = fence;
         this.layerwise = layerwise;
         this.layers = cache.layout().layers();
@@ -153,6 +159,7 @@ final class TransferKvExport implements KvExport {
             posted.add(h.completion().whenComplete((v, e) -> {
                 if (e == null) metrics.transferred(h.backend(), h.bytes(), System.nanoTime() - started);
                 else cancelled = true; // the request fails anyway: send nothing more
+                if (trace != null) trace.transferred(layer, h.backend(), h.bytes(), started, e);
             }));
         } catch (RuntimeException e) { // the forward pass goes on; the failure is this request's, reported by poll()
             cancelled = true;
