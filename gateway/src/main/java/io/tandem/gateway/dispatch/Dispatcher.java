@@ -1,5 +1,9 @@
 package io.tandem.gateway.dispatch;
 
+import io.opentelemetry.context.Context;
+import io.tandem.gateway.tracing.RequestTrace;
+import io.tandem.worker.tracing.ServiceTracer;
+import io.tandem.worker.tracing.Tracing;
 import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.router.ContractFilter;
 import io.tandem.gateway.router.RouteChoice;
@@ -69,7 +73,7 @@ public final class Dispatcher {
     private final Map<String, Long> retryTimers = new HashMap<>();
     private final Set<String> watchedQueues = new HashSet<>();
     private long arrivals;
-    private final io.tandem.worker.tracing.ServiceTracer tracer;
+    private final ServiceTracer tracer;
 
     /** @param contracts which live workers of each model may be routed to */
     public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics,
@@ -84,7 +88,7 @@ public final class Dispatcher {
         this.queue = new AdmissionQueue<>(options.maxQueue(), g -> g.priority, g -> g.arrival);
         ProtocolCodecs.registerAll(eventBus);
         this.registryListener = registry.onChange(this::onWorkerEvent);
-        this.tracer = io.tandem.worker.tracing.Tracing.of(vertx).tracer(io.tandem.worker.tracing.Tracing.GATEWAY_SERVICE);
+        this.tracer = Tracing.of(vertx).tracer(Tracing.GATEWAY_SERVICE);
     }
 
     public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics,
@@ -143,7 +147,7 @@ public final class Dispatcher {
                                   int priority, long receivedNanos, StreamListener listener) {
         GenerationStream g = new GenerationStream(this, requestId, model, promptTokens, resumable(sampling), priority, listener);
         g.receivedNanos = receivedNanos;
-        if (tracer.enabled()) g.traceContext = io.opentelemetry.context.Context.current(); // set by the caller's trace
+        if (tracer.enabled()) g.traceContext = Context.current(); // set by the caller's trace
         g.arrival = arrivals++;
         active.add(g);
         if (queue.size(model) > 0) enqueue(g); // others wait already: no overtaking
@@ -193,7 +197,7 @@ public final class Dispatcher {
         DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.acceptTimeoutMs());
         router.routePrefill(live, prompt).ifPresent(p -> delivery.addHeader(Addresses.PREFILL_WORKER_HEADER, p.workerId()));
         if (g.traceContext != null) {
-            io.tandem.gateway.tracing.RequestTrace.routed(tracer, g.traceContext, t0, c, decision.blockSize().orElse(0),
+            RequestTrace.routed(tracer, g.traceContext, t0, c, decision.blockSize().orElse(0),
                     router.mode().toString(), id, delivery.getHeaders() == null ? null
                             : delivery.getHeaders().get(Addresses.PREFILL_WORKER_HEADER), delivery);
         }

@@ -1,5 +1,6 @@
 package io.tandem.gateway.session;
 
+import io.tandem.gateway.tracing.RequestTrace;
 import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.api.CompletionRequest;
 import io.tandem.gateway.api.Endpoint;
@@ -36,7 +37,7 @@ public abstract class GenerationSession implements StreamListener {
     /** Credits of tokens written while the client's write queue was full: given back to the worker once it drains. */
     private int heldCredits;
     /** Null unless traced. */
-    private io.tandem.gateway.tracing.RequestTrace trace;
+    private RequestTrace trace;
 
     /** @param output how this request's tokens become text (its detokenizer and stop strings) */
     protected GenerationSession(Vertx vertx, OutputText output, GatewayMetrics metrics, long maxRequestMillis) {
@@ -61,7 +62,7 @@ public abstract class GenerationSession implements StreamListener {
     }
 
     /** This request is traced: its span ends with the session. */
-    public void traced(io.tandem.gateway.tracing.RequestTrace trace) {
+    public void traced(RequestTrace trace) {
         this.trace = trace;
     }
 
