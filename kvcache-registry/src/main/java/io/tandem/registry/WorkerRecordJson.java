@@ -44,7 +44,11 @@ public final class WorkerRecordJson {
                         .put("waiting", l.waitingRequests())
                         .put("activeBlocks", l.activeBlocks())
                         .put("totalBlocks", l.totalBlocks())
-                        .put("draining", l.draining()))
+                        .put("draining", l.draining())
+                        // optional: readers of format 2 without them ignore them, records without them read as 0
+                        .put("queuedPromptTokens", l.queuedPromptTokens())
+                        .put("prefillTokensPerSecond", l.prefillTokensPerSecond())
+                        .put("decodeStepMillis", l.decodeStepMillis()))
                 .put("heartbeatMillis", r.heartbeatMillis())
                 .put("leaseMillis", leaseMillis)
                 .put("epoch", r.epoch())
@@ -93,7 +97,9 @@ public final class WorkerRecordJson {
                     o.getInteger("maxContext", 0),
                     new WorkerLoad(load.getInteger("running", 0), load.getInteger("waiting", 0),
                             load.getInteger("activeBlocks", 0), load.getInteger("totalBlocks", 0),
-                            load.getBoolean("draining", false)),
+                            load.getBoolean("draining", false), Math.max(0, load.getLong("queuedPromptTokens", 0L)),
+                            nonNegative(load.getDouble("prefillTokensPerSecond", 0.0)),
+                            nonNegative(load.getDouble("decodeStepMillis", 0.0))),
                     o.getLong("heartbeatMillis", 0L),
                     o.getLong("epoch", 0L),
                     contract(o),
@@ -102,6 +108,10 @@ public final class WorkerRecordJson {
         } catch (ClassCastException e) {
             throw new IllegalArgumentException("worker record has a field of the wrong type: " + e.getMessage(), e);
         }
+    }
+
+    private static double nonNegative(double v) {
+        return v >= 0 ? v : 0;
     }
 
     private static ClusterContract contract(JsonObject o) {

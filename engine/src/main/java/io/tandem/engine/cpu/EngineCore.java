@@ -45,6 +45,7 @@ final class EngineCore {
     private final Runnable wakeup;
     private final LongSupplier nanoTime;
     private long steps, computedTokens, stepNanos;
+    private final ServiceRates rates = new ServiceRates();
 
     /**
      * @param budget   tokens per step, and how many of them prompts may take beside decodes
@@ -140,8 +141,9 @@ final class EngineCore {
             return false;
         }
         List<SequenceSpan> spans = new ArrayList<>(chunks.size());
-        int stepTokens = 0;
+        int stepTokens = 0, decodes = 0;
         for (ScheduledChunk c : chunks) {
+            if (c.tokens() == 1 && c.sequence().emittedTokens() > 0) decodes++;
             int[] tokens = c.sequence().kv().tokens(c.startPosition(), c.startPosition() + c.tokens());
             spans.add(new SequenceSpan(tokens, c.startPosition(), c.sequence().kv().blockTable(),
                     c.samples() ? SequenceSpan.Logits.LAST : SequenceSpan.Logits.NONE));
@@ -167,6 +169,7 @@ final class EngineCore {
         }
         long took = nanoTime.getAsLong() - started; // forward pass, sampling and delivery: the streams' token gap
         scheduler.observeStep(stepTokens, took);
+        rates.observe(stepTokens - decodes, decodes, took);
         stepNanos += took;
         kv.flushEvents();
         return true;
@@ -373,6 +376,11 @@ final class EngineCore {
 
     KvCacheManager kv() {
         return kv;
+    }
+
+    /** The measured decode step time and prefill rate. */
+    ServiceRates rates() {
+        return rates;
     }
 
     long steps() {

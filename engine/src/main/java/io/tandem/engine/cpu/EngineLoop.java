@@ -281,7 +281,11 @@ public final class EngineLoop {
     private void publish() {
         Scheduler s = core.scheduler();
         KvCacheManager kv = core.kv();
-        load = new WorkerLoad(s.runningCount(), s.waitingCount() + inbox.size(), kv.activeBlocks(), kv.totalBlocks());
+        long queued = s.queuedPromptTokens();
+        for (EngineSequence q : inbox) queued += q.kv().uncomputedTokens();
+        ServiceRates r = core.rates();
+        load = new WorkerLoad(s.runningCount(), s.waitingCount() + inbox.size(), kv.activeBlocks(), kv.totalBlocks(), false,
+                queued, r.prefillTokensPerSecond(), r.decodeStepNanos() / 1e6);
         stats = new CpuEngineStats(core.steps(), core.computedTokens(), core.stepNanos(), s.preemptions(), s.sendingCount(),
                 kv.stats(), kv.cachedBlocks(), kv.freeBlocks(), kv.totalBlocks());
     }

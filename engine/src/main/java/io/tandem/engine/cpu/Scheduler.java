@@ -236,6 +236,14 @@ final class Scheduler {
         return running.size() + awaitingKv.size();
     }
 
+    /** Prompt tokens held and not yet computed: waiting sequences and running ones still prefilling. */
+    long queuedPromptTokens() {
+        long n = 0;
+        for (EngineSequence s : running) if (s.emittedTokens() == 0) n += s.kv().uncomputedTokens();
+        for (EngineSequence s : waiting) n += s.kv().uncomputedTokens();
+        return n;
+    }
+
     int waitingCount() {
         return waiting.size();
     }

@@ -99,6 +99,18 @@ final class WireReader {
         return n;
     }
 
+    double readDouble() {
+        need(8);
+        double v = buf.getDouble(pos);
+        pos += 8;
+        return v;
+    }
+
+    /** Bytes left after the cursor: fields a newer writer appended are read only when present. */
+    int remaining() {
+        return buf.length() - pos;
+    }
+
     /** Offset of the next byte, for error messages. */
     int position() {
         return pos;

@@ -31,6 +31,11 @@ final class WireWriter {
         return this;
     }
 
+    WireWriter writeDouble(double v) {
+        buf.appendDouble(v);
+        return this;
+    }
+
     WireWriter writeFloat(float v) {
         buf.appendFloat(v);
         return this;

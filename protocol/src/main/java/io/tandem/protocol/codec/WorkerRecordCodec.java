@@ -32,6 +32,9 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
                     .writeInt(c.protocolVersion());
         }
         w.writeLong(rec.registeredMillis());
+        // appended after the fields of protocol 3, so a reader of the same version without them ignores them, and a
+        // record from a worker without them reads as "not measured"
+        if (l != null) w.writeLong(l.queuedPromptTokens()).writeDouble(l.prefillTokensPerSecond()).writeDouble(l.decodeStepMillis());
     }
 
     @Override
@@ -44,7 +47,16 @@ public final class WorkerRecordCodec extends BinaryCodec<WorkerRecord> {
         long heartbeat = r.readLong(), epoch = r.readLong();
         ClusterContract contract = r.readBoolean()
                 ? new ClusterContract(r.readString(), r.readInt(), r.readString(), r.readString(), r.readInt()) : null;
+        long registered = r.readLong();
+        if (load != null && r.remaining() > 0) {
+            load = new WorkerLoad(load.runningRequests(), load.waitingRequests(), load.activeBlocks(), load.totalBlocks(),
+                    load.draining(), Math.max(0, r.readLong()), nonNegative(r.readDouble()), nonNegative(r.readDouble()));
+        }
         return new WorkerRecord(id, role < 0 ? null : StreamMessageCodec.enumAt(WorkerRole.values(), role), model,
-                nodeId, host, port, maxContext, load, heartbeat, epoch, contract, r.readLong());
+                nodeId, host, port, maxContext, load, heartbeat, epoch, contract, registered);
+    }
+
+    private static double nonNegative(double v) {
+        return v >= 0 ? v : 0;
     }
 }

@@ -125,6 +125,21 @@ class CodecRoundTripTest {
                 new WorkerLoad(1, 2, 3, 4), 1_700_000_000_000L, -7_345_678_901_234L,
                 io.tandem.protocol.ClusterContract.of("0123456789abcdef0123456789abcdef", 32, "f16", "22x4x64"), 1_699_999_999_000L));
         wire(records, new WorkerRecord("w", WorkerRole.PREFILL, "m", null, null, 0, 0, null, 0, 0, null, 0));
+        wire(records, new WorkerRecord("d", WorkerRole.BOTH, "m", "n", "h", 1, 2,
+                new WorkerLoad(3, 4, 5, 6, true, 1234, 25_000.5, 9.75), 7, 8, null, 9));
+    }
+
+    @Test
+    void workerRecordWithoutMeasuredRatesReadsAsNotMeasured() {
+        // what a worker of the same protocol version without the rate fields writes: the record up to registeredMillis
+        WorkerLoad measured = new WorkerLoad(3, 4, 5, 6, false, 1234, 25_000.5, 9.75);
+        WorkerRecord rec = new WorkerRecord("d", WorkerRole.DECODE, "m", "n", "h", 1, 2, measured, 7, 8, null, 9);
+        Buffer full = records.encode(rec);
+        Buffer old = full.getBuffer(0, full.length() - 24); // without the appended long and two doubles
+        WorkerRecord read = records.decode(old);
+        assertEquals(new WorkerLoad(3, 4, 5, 6), read.load());
+        assertFalse(read.load().measured());
+        assertEquals(9, read.registeredMillis());
     }
 
     @Test

@@ -1,0 +1,53 @@
+package io.tandem.gateway.slo;
+
+import io.tandem.protocol.WorkerLoad;
+
+import java.util.OptionalDouble;
+
+/**
+ * Predicts the time to first token a request would get on a worker, from the rates the worker measured
+ * ({@link WorkerLoad#prefillTokensPerSecond()}, {@link WorkerLoad#decodeStepMillis()}) and the prompt tokens queued
+ * ahead of it. Pure: no clock, no I/O.
+ *
+ * <p>The model follows Tandem's scheduler (engine {@code Scheduler}: decode first, then chunked prefill, oldest
+ * first). A new request waits for the step in progress (half a decode step on average), then its prompt is computed
+ * after the prompts queued ahead of it, at most {@code chunk} prompt tokens per step; every one of those steps also
+ * carries the running streams' decodes, whose cost is the measured decode step time. Its first token comes at the end
+ * of the step that computes its last prompt token:
+ * <pre>
+ *   tokens = queued + uncached
+ *   ttft   = step / 2  +  ceil(tokens / chunk) × step  +  tokens / prefillRate
+ * </pre>
+ * with {@code step} the decode step time when the worker runs streams, 0 when idle. The queue counts whole prompts
+ * (their cached prefixes are not known yet) and counts a prompt being computed in the step in progress as not started;
+ * both err on the late side, the safe one for admission.
+ *
+ * @param chunkTokens prompt tokens a step computes at most ({@code max_num_batched_tokens} less the decodes)
+ */
+public record TtftPredictor(int chunkTokens) {
+    /** The simulated engine's step budget, and a CUDA-class engine's typical one. */
+    public static final int DEFAULT_CHUNK_TOKENS = 8192;
+
+    public TtftPredictor {
+        if (chunkTokens < 1) throw new IllegalArgumentException("chunk tokens must be >= 1, got " + chunkTokens);
+    }
+
+    /**
+     * @param load           the worker's last load report (its measured rates)
+     * @param queuedTokens   prompt tokens ahead of this request on the worker
+     * @param uncachedTokens this request's prompt tokens not in the worker's prefix cache
+     * @return the predicted TTFT in ms, empty when the worker has not measured its rates yet
+     */
+    public OptionalDouble predictMillis(WorkerLoad load, long queuedTokens, long uncachedTokens) {
+        if (load == null || !load.measured()) return OptionalDouble.empty();
+        long tokens = Math.max(0, queuedTokens) + Math.max(1, uncachedTokens); // a fully cached prompt still computes one
+        double step = load.runningRequests() > 0 ? load.decodeStepMillis() : 0;
+        long steps = (tokens + chunkTokens - 1) / chunkTokens;
+        return OptionalDouble.of(step / 2 + steps * step + tokens * 1000.0 / load.prefillTokensPerSecond());
+    }
+
+    /** What {@code tandem_slo_ttft_prediction_error_ratio} records: actual / predicted (1 is exact). */
+    public static double errorRatio(double actualMs, double predictedMs) {
+        return actualMs / predictedMs;
+    }
+}
