@@ -57,6 +57,8 @@ public final class GatewayOptions {
     private java.time.Duration drainTimeout = seconds(TandemOptions.DRAIN_TIMEOUT.defaultValue());
     private int sseWriteQueueBytes;
     private int sendBufferBytes;
+    private io.tandem.gateway.slo.SloAdmission admission = io.tandem.gateway.slo.SloAdmission.NONE;
+    private io.tandem.gateway.slo.SloTargets sloDefaults = io.tandem.gateway.slo.SloTargets.NONE;
     private boolean cluster;
     private String clusterHost;
     private int clusterPort;
@@ -103,6 +105,11 @@ public final class GatewayOptions {
                 v.given(TandemOptions.ROUTER_PREFILL_WEIGHT).orElse(m.prefillWeight()),
                 v.given(TandemOptions.ROUTER_LOAD_WEIGHT).orElse(m.loadWeight()),
                 v.given(TandemOptions.ROUTER_TEMPERATURE).orElse(m.temperature())));
+        v.given(TandemOptions.ADMISSION).ifPresent(a -> setAdmission(io.tandem.gateway.slo.SloAdmission.parse(a)));
+        if (v.given(TandemOptions.SLO_TTFT_MS).isPresent() || v.given(TandemOptions.SLO_TPOT_MS).isPresent()) {
+            setSloDefaults(new io.tandem.gateway.slo.SloTargets(v.given(TandemOptions.SLO_TTFT_MS).orElse(sloDefaults.ttftMs()),
+                    v.given(TandemOptions.SLO_TPOT_MS).orElse(sloDefaults.tpotMs())));
+        }
         v.given(TandemOptions.API_KEY).ifPresent(this::setApiKeys);
         v.given(TandemOptions.MAX_BODY_BYTES).ifPresent(this::setMaxBodyBytes);
         v.given(TandemOptions.REQUEST_TIMEOUT_SECONDS).ifPresent(s -> setRequestTimeoutMillis(Math.round(s * 1000)));
@@ -145,6 +152,12 @@ public final class GatewayOptions {
     }
 
     public String host() { return host; }
+    /** Whether a request no worker is predicted to serve within its TTFT SLO is refused ({@code --admission}). */
+    public io.tandem.gateway.slo.SloAdmission admission() { return admission; }
+    public GatewayOptions setAdmission(io.tandem.gateway.slo.SloAdmission a) { this.admission = java.util.Objects.requireNonNull(a); return this; }
+    /** The SLOs of requests that carry none ({@code --slo-ttft-ms}, {@code --slo-tpot-ms}). */
+    public io.tandem.gateway.slo.SloTargets sloDefaults() { return sloDefaults; }
+    public GatewayOptions setSloDefaults(io.tandem.gateway.slo.SloTargets slo) { this.sloDefaults = java.util.Objects.requireNonNull(slo); return this; }
     public int port() { return port; }
     /** The gRPC server's port (on {@link #host()}). */
     public int grpcPort() { return grpcPort; }

@@ -100,6 +100,17 @@ public final class TandemOptions {
             new Decimal(0, false), "T", GATEWAY, 0.0,
             "KV routing: softmax temperature over the costs; 0 picks the cheapest worker."));
 
+    // ---- SLOs (gateway)
+    public static final OptionDef<String> ADMISSION = declare(OptionDef.of("admission", new Choice(List.of("none", "slo")),
+            "MODE", GATEWAY, "none", "slo: refuse a request with 429 slo_unattainable when no worker is predicted to "
+                    + "meet its TTFT SLO (see docs/SLO.md); none: admit every request the workers can take."));
+    public static final OptionDef<Double> SLO_TTFT_MS = declare(OptionDef.of("slo-ttft-ms", new Decimal(0, false), "MS",
+            GATEWAY, 0.0, "Default time-to-first-token SLO of requests that carry none (header x-tandem-slo-ttft-ms, "
+                    + "body nvext.slo_ttft_ms); 0 = none."));
+    public static final OptionDef<Double> SLO_TPOT_MS = declare(OptionDef.of("slo-tpot-ms", new Decimal(0, false), "MS",
+            GATEWAY, 0.0, "Default per-output-token SLO (mean time between tokens after the first; header "
+                    + "x-tandem-slo-tpot-ms, body nvext.slo_tpot_ms); 0 = none."));
+
     // ---- the HTTP API (gateway)
     public static final OptionDef<List<String>> API_KEY = declare(OptionDef.of("api-key", new Texts(), "KEY", GATEWAY, null,
             "Require 'Authorization: Bearer KEY' on /v1/* and 'authorization: Bearer KEY' metadata on gRPC calls but health and reflection (repeatable).").shownAs("none").deprecatedKey("api_keys"));
