@@ -10,6 +10,8 @@ import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.dispatch.RoutingMetrics;
 import io.tandem.gateway.kv.KvIndexSubscription;
+import io.tandem.gateway.slo.SloControl;
+import io.tandem.gateway.slo.TtftPredictor;
 import io.tandem.gateway.router.InFlightLedger;
 import io.tandem.gateway.router.PeerInFlight;
 import io.tandem.gateway.router.PrefixLookup;
@@ -70,7 +72,9 @@ final class GatewayVerticle extends VerticleBase {
         dispatcher = new Dispatcher(vertx, registry, router, options.dispatchOptions(),
                 RoutingMetrics.micrometer(metrics.registry(), options.router().flag()),
                 new ContractGate(registry, models.fingerprints(), metrics.registry()),
-                io.tandem.gateway.dispatch.DispatchMetrics.micrometer(metrics.registry()));
+                io.tandem.gateway.dispatch.DispatchMetrics.micrometer(metrics.registry()),
+                new SloControl(options.admission(), options.sloDefaults(), new TtftPredictor(TtftPredictor.DEFAULT_CHUNK_TOKENS),
+                        metrics.slo()));
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         peers = new PeerInFlight(vertx, router.ledger());
         vertx.setPeriodic(1_000, id -> approx.expire());

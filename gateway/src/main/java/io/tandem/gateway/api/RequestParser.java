@@ -32,6 +32,11 @@ public final class RequestParser {
 
     /** Parses raw bytes: invalid JSON or a non-object body are 400s too. */
     public static CompletionRequest parse(Endpoint endpoint, Buffer body) {
+        return parse(endpoint, object(body));
+    }
+
+    /** The body as a JSON object: empty, invalid JSON or not an object are 400s. */
+    public static JsonObject object(Buffer body) {
         if (body == null || body.length() == 0) throw ApiException.invalid(null, "The request body is empty; expected a JSON object");
         Object json;
         try {
@@ -40,7 +45,7 @@ public final class RequestParser {
             throw ApiException.invalid(null, "The request body is not valid JSON: " + firstLine(e.getMessage()));
         }
         if (!(json instanceof JsonObject object)) throw ApiException.invalid(null, "The request body must be a JSON object");
-        return parse(endpoint, object);
+        return object;
     }
 
     public static CompletionRequest parse(Endpoint endpoint, JsonObject body) {

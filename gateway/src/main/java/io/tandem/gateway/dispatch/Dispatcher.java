@@ -8,6 +8,10 @@ import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.router.ContractFilter;
 import io.tandem.gateway.router.RouteChoice;
 import io.tandem.gateway.router.RouteRequest;
+import io.tandem.gateway.router.SloRouting;
+import io.tandem.gateway.slo.SloAdmission;
+import io.tandem.gateway.slo.SloControl;
+import io.tandem.gateway.slo.SloTargets;
 import io.tandem.gateway.router.WorkerRouter;
 import io.tandem.protocol.Addresses;
 import io.tandem.protocol.BlockHasher;
@@ -74,10 +78,18 @@ public final class Dispatcher {
     private final Set<String> watchedQueues = new HashSet<>();
     private long arrivals;
     private final ServiceTracer tracer;
+    private final SloControl slo;
 
     /** @param contracts which live workers of each model may be routed to */
     public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics,
                       ContractGate contracts, DispatchMetrics dispatchMetrics) {
+        this(vertx, registry, router, options, metrics, contracts, dispatchMetrics, SloControl.off());
+    }
+
+    /** @param slo TTFT prediction, SLO-aware routing and admission ({@code --admission}, {@code --slo-*}) */
+    public Dispatcher(Vertx vertx, WorkerRegistry registry, WorkerRouter router, DispatchOptions options, RoutingMetrics metrics,
+                      ContractGate contracts, DispatchMetrics dispatchMetrics, SloControl slo) {
+        this.slo = slo;
         this.metrics = metrics;
         this.dispatchMetrics = dispatchMetrics;
         this.contracts = contracts;
@@ -98,6 +110,11 @@ public final class Dispatcher {
 
     public WorkerRouter router() {
         return router;
+    }
+
+    /** The SLO defaults, admission mode, predictor and meters. */
+    public SloControl slo() {
+        return slo;
     }
 
     /** Which workers requests may go to (the others are refused for their cluster contract). */
@@ -145,8 +162,19 @@ public final class Dispatcher {
      */
     public GenerationStream start(String requestId, String model, int[] promptTokens, SamplingParams sampling,
                                   int priority, long receivedNanos, StreamListener listener) {
+        return start(requestId, model, promptTokens, sampling, priority, receivedNanos, SloTargets.NONE, listener);
+    }
+
+    /**
+     * As {@link #start(String, String, int[], SamplingParams, int, long, StreamListener)}, with the request's latency
+     * objectives: its TTFT objective steers routing and, with {@code --admission slo}, refuses it (429
+     * {@code slo_unattainable}) when no worker is predicted to meet it.
+     */
+    public GenerationStream start(String requestId, String model, int[] promptTokens, SamplingParams sampling,
+                                  int priority, long receivedNanos, SloTargets objectives, StreamListener listener) {
         GenerationStream g = new GenerationStream(this, requestId, model, promptTokens, resumable(sampling), priority, listener);
         g.receivedNanos = receivedNanos;
+        g.slo = objectives;
         if (tracer.enabled()) g.traceContext = Context.current(); // set by the caller's trace
         g.arrival = arrivals++;
         active.add(g);
@@ -175,13 +203,19 @@ public final class Dispatcher {
         List<WorkerRecord> live = decision.accepted(); // the router skips draining workers
         // hashed with the block size of the workers it may go to (no accepted worker: nowhere to go anyway)
         RouteRequest prompt = decision.blockSize().isPresent() ? routeRequest(g, decision.blockSize().getAsInt()) : RouteRequest.NONE;
+        int blockSize = decision.blockSize().orElse(1);
         Optional<RouteChoice> choice = g.attempts < MAX_ATTEMPTS && !live.isEmpty()
-                ? router.route(g.model, live, g.tried, prompt) : Optional.empty();
+                ? router.route(g.model, live, g.tried, prompt, sloRouting(g, blockSize, t0)) : Optional.empty();
         if (choice.isEmpty()) {
             noWorker(g, decision);
             return;
         }
         RouteChoice c = choice.get();
+        if (c.unattainable()) {
+            settledFromQueue(g, false);
+            g.failed(SloAdmission.unattainable(c.bestTtftMs() + elapsedMillis(g, t0), g.slo.ttftMs()));
+            return;
+        }
         metrics.routed(System.nanoTime() - t0, c.cachedBlocks(), c.promptBlocks());
         WorkerRecord worker = c.worker();
         log.log(System.Logger.Level.DEBUG, "route {0} ({1}, {2} prompt blocks) -> {3}, {4} blocks cached there",
@@ -192,6 +226,7 @@ public final class Dispatcher {
         g.attemptSerial++;
         g.attempts++;
         WorkerAttempt attempt = new WorkerAttempt(this, id, worker, prompt.promptBlocks());
+        attempt.predicted(slo.sent(worker, id, uncachedTokens(g, c.cachedBlocks(), blockSize), t0), t0);
         GenerateRequest request = new GenerateRequest(id, g.model, g.promptTokens, g.sampling, Addresses.stream(id),
                 options.initialCredits(), g.deliveredTokens(), options.keepaliveMillis());
         DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.acceptTimeoutMs());
@@ -237,6 +272,39 @@ public final class Dispatcher {
                         g.failed(g.lastError);
                     }
                 });
+    }
+
+    /**
+     * How the router weighs this request's TTFT objective: predictions only when it has one, and refusal only with
+     * {@code --admission slo} and before any token reached the client (a migrating stream is never refused).
+     */
+    private SloRouting sloRouting(GenerationStream g, int blockSize, long now) {
+        if (!g.slo.hasTtft()) return SloRouting.NONE;
+        boolean refuse = slo.admission() == SloAdmission.SLO && g.receivedTokens() == 0 && g.migrations() == 0;
+        return new SloRouting((w, cachedBlocks) -> slo.predictMillis(w, uncachedTokens(g, cachedBlocks, blockSize), now),
+                g.slo.ttftMs() - elapsedMillis(g, now), refuse);
+    }
+
+    /** Time the request spent in the gateway before this routing decision: it counts against its TTFT. */
+    private static double elapsedMillis(GenerationStream g, long now) {
+        return Math.max(0, now - g.receivedNanos) / 1e6;
+    }
+
+    /** The tokens a worker holding {@code cachedBlocks} of the prompt still has to compute before the first token. */
+    private static long uncachedTokens(GenerationStream g, int cachedBlocks, int blockSize) {
+        return Math.max(1, g.promptTokens.length + g.receivedTokens() - (long) cachedBlocks * blockSize);
+    }
+
+    /** The attempt's first token came {@code nanos} after it was sent: its prompt left the worker's queue. */
+    void firstToken(WorkerAttempt attempt, long sentNanos, double predictedMs) {
+        long now = System.nanoTime();
+        slo.done(attempt.worker().workerId(), attempt.requestId(), now);
+        if (!Double.isNaN(predictedMs)) slo.metrics().predicted(predictedMs, (now - sentNanos) / 1e6);
+    }
+
+    /** The attempt ended (any way): whatever it had queued on its worker is gone. */
+    void attemptEnded(WorkerAttempt attempt) {
+        slo.done(attempt.worker().workerId(), attempt.requestId(), System.nanoTime());
     }
 
     /** No worker (left) for this round: wait in the queue if the request may, else fail. */
@@ -413,6 +481,7 @@ public final class Dispatcher {
             return;
         }
         String workerId = removed.worker().workerId();
+        slo.forget(workerId);
         Set<Runnable> waiting = pendingAccepts.remove(workerId);
         if (waiting != null) List.copyOf(waiting).forEach(Runnable::run);
         for (GenerationStream s : active) {

@@ -62,6 +62,8 @@ public final class GenerationStream implements WorkerAttempt.Listener {
     long arrival;
     /** Attempts started so far, all rounds: names the next attempt. */
     int attemptSerial;
+    /** The request's latency objectives (TTFT routes and admits it). */
+    io.tandem.gateway.slo.SloTargets slo = io.tandem.gateway.slo.SloTargets.NONE;
     /** The request's trace context (its gateway span), null when not traced. */
     io.opentelemetry.context.Context traceContext;
 

@@ -67,6 +67,9 @@ final class WorkerAttempt {
     private long graceTimer = -1;
     /** Whether the router counts this attempt as in flight on its worker: from the routing decision to the end. */
     private boolean counted;
+    /** Its TTFT as predicted when it was sent (NaN: none), and when that was. */
+    private double predictedTtftMs = Double.NaN;
+    private long sentNanos;
 
     WorkerAttempt(Dispatcher dispatcher, String requestId, WorkerRecord worker, int promptBlocks) {
         this.promptBlocks = promptBlocks;
@@ -78,6 +81,12 @@ final class WorkerAttempt {
         this.worker = worker;
         this.context = dispatcher.vertx.getOrCreateContext();
         this.granted = dispatcher.options.initialCredits();
+    }
+
+    /** The router's TTFT prediction for this attempt, sent at {@code sentNanos}. */
+    void predicted(double ttftMs, long sentNanos) {
+        this.predictedTtftMs = ttftMs;
+        this.sentNanos = sentNanos;
     }
 
     /** The id the worker knows this attempt by. */
@@ -128,6 +137,7 @@ final class WorkerAttempt {
     private void uncount() {
         if (!counted) return;
         counted = false;
+        dispatcher.attemptEnded(this);
         dispatcher.router.ended(worker.workerId(), promptBlocks);
     }
 
@@ -147,6 +157,7 @@ final class WorkerAttempt {
                     return;
                 }
                 expectedSeq++;
+                if (received == 0 && t.tokens().length > 0) dispatcher.firstToken(this, sentNanos, predictedTtftMs);
                 received += t.tokens().length;
                 if (stopping) return;
                 long arrived = System.nanoTime();

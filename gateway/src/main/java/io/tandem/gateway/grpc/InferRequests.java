@@ -5,6 +5,8 @@ import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.api.CompletionRequest;
 import io.tandem.gateway.api.Endpoint;
 import io.tandem.gateway.api.RequestParser;
+import io.tandem.gateway.slo.SloParser;
+import io.tandem.gateway.slo.SloTargets;
 import io.tandem.protocol.grpc.inference.InferParameter;
 import io.tandem.protocol.grpc.inference.ModelInferRequest;
 import io.vertx.core.json.DecodeException;
@@ -33,8 +35,10 @@ import java.util.Set;
 final class InferRequests {
 
     /** A validated request: its id (echoed in the responses), the completion, and whether to stream pieces. */
-    record InferRequest(String id, CompletionRequest completion, boolean stream) {}
+    record InferRequest(String id, CompletionRequest completion, boolean stream, SloTargets slo) {}
 
+    /** Request parameters with the request's SLOs in ms, as {@code x-tandem-slo-ttft-ms} / {@code -tpot-ms} over HTTP. */
+    static final String SLO_TTFT_MS = "slo_ttft_ms", SLO_TPOT_MS = "slo_tpot_ms";
     static final String TEXT_INPUT = "text_input", STREAM = "stream", SAMPLING_PARAMETERS = "sampling_parameters";
     static final String TEXT_OUTPUT = "text_output";
     static final String CHAT_TEMPLATE = "chat_template";
@@ -50,6 +54,11 @@ final class InferRequests {
     private InferRequests() {}
 
     static InferRequest parse(ModelInferRequest request) {
+        return parse(request, SloTargets.NONE);
+    }
+
+    /** @param sloDefaults the SLOs of a request without {@code slo_ttft_ms} / {@code slo_tpot_ms} parameters */
+    static InferRequest parse(ModelInferRequest request, SloTargets sloDefaults) {
         Map<String, Tensors.Input> inputs = new HashMap<>();
         for (Tensors.Input in : Tensors.inputs(request)) {
             if (!INPUTS.contains(in.name())) {
@@ -72,11 +81,16 @@ final class InferRequests {
         JsonObject body = new JsonObject().put("model", request.getModelName());
         if (inputs.containsKey(SAMPLING_PARAMETERS)) sampling(body, inputs.get(SAMPLING_PARAMETERS));
         boolean chat = false;
+        Object sloTtft = null, sloTpot = null;
         for (Map.Entry<String, InferParameter> p : request.getParametersMap().entrySet()) {
             String name = p.getKey();
             if (name.equals(CHAT_TEMPLATE) || name.equals(EMPTY_FINAL_RESPONSE)) {
                 boolean on = bool(name, p.getValue());
                 if (name.equals(CHAT_TEMPLATE)) chat = on;
+            } else if (name.equals(SLO_TTFT_MS)) {
+                sloTtft = value(p.getValue());
+            } else if (name.equals(SLO_TPOT_MS)) {
+                sloTpot = value(p.getValue());
             } else if (SAMPLING_PARAMETER_NAMES.contains(name)) {
                 if (body.containsKey(name)) {
                     throw ApiException.invalid(name, "'" + name + "' is given both as a request parameter and in " + SAMPLING_PARAMETERS);
@@ -84,13 +98,14 @@ final class InferRequests {
                 body.put(name, value(p.getValue()));
             } else {
                 throw ApiException.invalid(name, "unknown parameter '" + name + "'; the parameters are "
-                        + String.join(", ", SAMPLING_PARAMETER_NAMES) + " and " + CHAT_TEMPLATE);
+                        + String.join(", ", SAMPLING_PARAMETER_NAMES) + ", " + SLO_TTFT_MS + ", " + SLO_TPOT_MS + " and " + CHAT_TEMPLATE);
             }
         }
         Endpoint endpoint = chat ? Endpoint.CHAT : Endpoint.COMPLETION;
         if (chat) body.put("messages", messages(prompt));
         else body.put("prompt", prompt);
-        return new InferRequest(request.getId(), RequestParser.parse(endpoint, body), stream);
+        return new InferRequest(request.getId(), RequestParser.parse(endpoint, body), stream,
+                SloParser.fromValues(sloTtft, sloTpot, sloDefaults));
     }
 
     private static <T> T single(Tensors.Input in, List<T> values) {

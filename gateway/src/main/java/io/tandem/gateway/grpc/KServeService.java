@@ -129,7 +129,7 @@ final class KServeService implements Service {
         call.onMessage(r -> {
             long received = System.nanoTime();
             ServedModel model = model(r.getModelName(), r.getModelVersion());
-            InferRequests.InferRequest request = InferRequests.parse(r);
+            InferRequests.InferRequest request = InferRequests.parse(r, generations.dispatcher().slo().defaults());
             if (request.stream()) {
                 throw ApiException.invalid(InferRequests.STREAM, "ModelInfer answers once: send stream=true on "
                         + "ModelStreamInfer, or stream=false here");
@@ -162,6 +162,7 @@ final class KServeService implements Service {
                 }
             });
             call.onClientGone(session::clientGone);
+            session.slo(request.slo());
             generations.start(request.completion(), model, newId(), received, session);
         });
     }
@@ -175,10 +176,11 @@ final class KServeService implements Service {
             try {
                 if (calls.draining()) throw GrpcCalls.refusal();
                 ServedModel model = model(r.getModelName(), r.getModelVersion());
-                InferRequests.InferRequest request = InferRequests.parse(r);
+                InferRequests.InferRequest request = InferRequests.parse(r, generations.dispatcher().slo().defaults());
                 InferSession session = stream.add(model.name(), request.id(), sink -> new InferSession(vertx,
                         request.completion(), model, calls.metrics(), settings.maxRequestMillis(), request.stream(), sink));
-                generations.start(request.completion(), model, newId(), received, session);
+                session.slo(request.slo());
+            generations.start(request.completion(), model, newId(), received, session);
             } catch (RuntimeException e) {
                 stream.requestFailed(r.getModelName(), r.getId(), Generations.asApi(e));
             }

@@ -8,7 +8,10 @@ import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.session.Generations;
+import io.tandem.gateway.slo.SloParser;
+import io.tandem.gateway.slo.SloTargets;
 import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 
@@ -40,12 +43,15 @@ final class CompletionHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         long received = System.nanoTime();
-        CompletionRequest request = RequestParser.parse(endpoint, ctx.body().buffer());
+        JsonObject body = RequestParser.object(ctx.body().buffer());
+        CompletionRequest request = RequestParser.parse(endpoint, body);
+        SloTargets slo = SloParser.parse(ctx.request()::getHeader, body, generations.dispatcher().slo().defaults());
         ServedModel model = models.get(request.model()).orElseThrow(() -> ApiException.modelNotFound(request.model()));
         String id = endpoint.idPrefix() + UUID.randomUUID().toString().replace("-", "");
         CompletionSession session = request.stream()
                 ? new SseSession(vertx, ctx.response(), request, model, id, metrics, settings)
                 : new JsonSession(vertx, ctx.response(), request, model, id, metrics, settings);
+        session.slo(slo);
         generations.start(request, model, id, received, session);
     }
 }

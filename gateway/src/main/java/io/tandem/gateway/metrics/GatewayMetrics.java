@@ -26,6 +26,7 @@ public final class GatewayMetrics {
     private final Counter inputTokens;
     private final Counter outputTokens;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final io.tandem.gateway.slo.SloMetrics slo;
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -47,6 +48,12 @@ public final class GatewayMetrics {
                 .description("Generated tokens of finished generation requests").register(registry);
         Gauge.builder("tandem.gateway.in.flight.requests", inFlight, AtomicInteger::get)
                 .description("Generation requests being served").register(registry);
+        this.slo = new io.tandem.gateway.slo.SloMetrics(registry);
+    }
+
+    /** Requests with SLOs by outcome, and the TTFT prediction error. */
+    public io.tandem.gateway.slo.SloMetrics slo() {
+        return slo;
     }
 
     public MeterRegistry registry() {

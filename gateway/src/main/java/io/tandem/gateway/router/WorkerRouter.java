@@ -86,13 +86,49 @@ public final class WorkerRouter {
      * @param exclude    worker ids already tried for this request
      */
     public Optional<RouteChoice> route(String model, List<WorkerRecord> candidates, Set<String> exclude, RouteRequest prompt) {
+        return route(model, candidates, exclude, prompt, SloRouting.NONE);
+    }
+
+    /**
+     * As {@link #route(String, List, Set, RouteRequest)}, weighing the request's TTFT objective: the mode's pick stands
+     * unless its predicted TTFT misses the budget while another candidate's meets it — then the fastest predicted
+     * candidate goes (prefix reuse and load balance decide whenever the objective does not). With
+     * {@link SloRouting#refuse()}, a request no candidate is predicted to serve within the budget gets a choice marked
+     * {@link RouteChoice#unattainable()} and is not recorded as routed.
+     */
+    public Optional<RouteChoice> route(String model, List<WorkerRecord> candidates, Set<String> exclude, RouteRequest prompt,
+                                       SloRouting slo) {
         List<WorkerRecord> usable = pool(candidates, w -> w.role().servesGenerate() && !exclude.contains(w.workerId()));
         if (usable.isEmpty()) return Optional.empty();
         List<WorkerRecord> healthy = usable.stream().filter(w -> !isSuspect(w.workerId())).toList();
+        List<WorkerRecord> pool = healthy.isEmpty() ? usable : healthy;
         Map<String, Integer> cached = prefixes.cachedBlocks(prompt.blockHashes());
-        WorkerRecord w = strategy.pick(model, healthy.isEmpty() ? usable : healthy, prompt, cached);
+        WorkerRecord w = strategy.pick(model, pool, prompt, cached);
+        double predicted = Double.NaN, best = Double.NaN;
+        if (slo.estimate() != null) {
+            WorkerRecord fastest = null;
+            for (WorkerRecord x : pool) {
+                var ms = slo.estimate().millis(x, cached.getOrDefault(x.workerId(), 0));
+                if (ms.isEmpty()) continue;
+                double v = ms.getAsDouble();
+                if (x == w) predicted = v;
+                if (fastest == null || v < best) {
+                    best = v;
+                    fastest = x;
+                }
+            }
+            boolean hasBudget = !Double.isNaN(slo.budgetMs()) && fastest != null;
+            if (hasBudget && best > slo.budgetMs() && slo.refuse()) {
+                return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks(), predicted,
+                        best, true));
+            }
+            if (hasBudget && !(predicted <= slo.budgetMs()) && best <= slo.budgetMs()) {
+                w = fastest;
+                predicted = best;
+            }
+        }
         prefixes.routed(w.workerId(), prompt.blockHashes());
-        return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks()));
+        return Optional.of(new RouteChoice(w, cached.getOrDefault(w.workerId(), 0), prompt.promptBlocks(), predicted, best, false));
     }
 
     /**

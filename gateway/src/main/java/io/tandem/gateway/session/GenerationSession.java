@@ -9,6 +9,7 @@ import io.tandem.gateway.dispatch.StreamListener;
 import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.postprocess.OutputText;
 import io.tandem.gateway.preprocess.ServedModel;
+import io.tandem.gateway.slo.SloTargets;
 import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.TokenLogprobs;
 import io.tandem.protocol.Usage;
@@ -38,6 +39,8 @@ public abstract class GenerationSession implements StreamListener {
     private int heldCredits;
     /** Null unless traced. */
     private RequestTrace trace;
+    private SloTargets slo = SloTargets.NONE;
+    private long firstTokenNanos = -1;
 
     /** @param output how this request's tokens become text (its detokenizer and stop strings) */
     protected GenerationSession(Vertx vertx, OutputText output, GatewayMetrics metrics, long maxRequestMillis) {
@@ -59,6 +62,15 @@ public abstract class GenerationSession implements StreamListener {
     public static OutputText outputText(CompletionRequest request, ServedModel model) {
         ServedModel.TextDecoder decoder = model.newDecoder(request.endpoint() == Endpoint.CHAT);
         return new OutputText(decoder::push, decoder::flush, request.stop());
+    }
+
+    /** The request's latency objectives (from its headers or body, else the gateway's defaults). */
+    public void slo(SloTargets objectives) {
+        this.slo = objectives;
+    }
+
+    public SloTargets slo() {
+        return slo;
     }
 
     /** This request is traced: its span ends with the session. */
@@ -124,7 +136,10 @@ public abstract class GenerationSession implements StreamListener {
     public void onTokens(int[] tokens, TokenLogprobs[] lps) {
         if (finished) return;
         long now = System.nanoTime();
-        if (lastTokenNanos < 0) metrics.timeToFirstToken(now - startNanos);
+        if (lastTokenNanos < 0) {
+            metrics.timeToFirstToken(now - startNanos);
+            firstTokenNanos = now;
+        }
         else for (int i = 0; i < tokens.length; i++) metrics.interTokenLatency((now - lastTokenNanos) / tokens.length);
         lastTokenNanos = now;
         receivedTokens += tokens.length;
@@ -158,6 +173,7 @@ public abstract class GenerationSession implements StreamListener {
                         : usage.completionTokens(),
                 usage != null ? usage.cachedTokens() : 0);
         metrics.tokens(honest.promptTokens(), honest.completionTokens());
+        if (slo.any()) metrics.slo().finished(slo, (firstTokenNanos - startNanos) / 1e6, meanTimePerOutputTokenMillis());
         if (trace != null) trace.finished(finishReason, honest);
         markFinished();
         complete(tail, finishReason, honest);
@@ -172,6 +188,8 @@ public abstract class GenerationSession implements StreamListener {
     public final void fail(ApiException error) {
         if (finished) return;
         if (trace != null) trace.failed(error);
+        if ("slo_unattainable".equals(error.code())) metrics.slo().rejected();
+        else if (error.status() >= 500 || error.status() == 429) metrics.slo().failed(slo); // the client's own errors aside
         markFinished();
         sendError(error);
     }
@@ -182,6 +200,12 @@ public abstract class GenerationSession implements StreamListener {
         if (trace != null) trace.abandoned();
         markFinished();
         if (stream != null) stream.cancel("client disconnected");
+    }
+
+    /** Mean time between output tokens after the first (NaN with fewer than two tokens, or none seen). */
+    private double meanTimePerOutputTokenMillis() {
+        if (firstTokenNanos < 0 || receivedTokens < 2) return Double.NaN;
+        return (lastTokenNanos - firstTokenNanos) / 1e6 / (receivedTokens - 1);
     }
 
     private void markFinished() {

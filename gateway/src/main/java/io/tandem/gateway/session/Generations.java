@@ -90,7 +90,7 @@ public final class Generations {
         // the dispatcher takes the request's trace context from the current one (Context.current(), this thread)
         try (var scope = trace == null ? null : trace.context().makeCurrent()) {
             stream = dispatcher.start(id, model.name(), prepared.promptTokens(), prepared.sampling(),
-                    request.priority(), receivedNanos, session);
+                    request.priority(), receivedNanos, session.slo(), session);
         }
         session.dispatched(stream);
         stream.acceptance().onFailure(err -> session.fail(asApi(err)));

@@ -30,7 +30,7 @@ public enum SloAdmission {
         return unattainable(best, slo.ttftMs());
     }
 
-    static ApiException unattainable(double predictedMs, double sloMs) {
+    public static ApiException unattainable(double predictedMs, double sloMs) {
         return new ApiException(429, "slo_unattainable", String.format(Locale.ROOT,
                 "The TTFT SLO of %.0f ms cannot be met: the best predicted time to first token is %.0f ms; retry later or "
                         + "relax x-tandem-slo-ttft-ms", sloMs, predictedMs), null, "slo_unattainable", 1);

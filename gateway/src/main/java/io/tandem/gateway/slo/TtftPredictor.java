@@ -42,11 +42,21 @@ public record TtftPredictor(int chunkTokens) {
         if (load == null || !load.measured()) return OptionalDouble.empty();
         long tokens = Math.max(0, queuedTokens) + Math.max(1, uncachedTokens); // a fully cached prompt still computes one
         double step = load.runningRequests() > 0 ? load.decodeStepMillis() : 0;
-        long steps = (tokens + chunkTokens - 1) / chunkTokens;
-        return OptionalDouble.of(step / 2 + steps * step + tokens * 1000.0 / load.prefillTokensPerSecond());
+        return OptionalDouble.of(step / 2 + stepMillis(load, tokens));
     }
 
-    /** What {@code tandem_slo_ttft_prediction_error_ratio} records: actual / predicted (1 is exact). */
+    /**
+     * How long a step computing {@code promptTokens} prompt tokens (in chunks) beside the worker's running decodes
+     * takes, in ms: {@code ceil(tokens / chunk) × step + tokens / prefillRate}. The worker must have measured its rates.
+     */
+    public double stepMillis(WorkerLoad load, long promptTokens) {
+        long tokens = Math.max(1, promptTokens);
+        double step = load.runningRequests() > 0 ? load.decodeStepMillis() : 0;
+        long steps = (tokens + chunkTokens - 1) / chunkTokens;
+        return steps * step + tokens * 1000.0 / load.prefillTokensPerSecond();
+    }
+
+    /** What {@code tandem_slo_ttft_actual_to_predicted_percent} records (in percent): actual / predicted (1 is exact). */
     public static double errorRatio(double actualMs, double predictedMs) {
         return actualMs / predictedMs;
     }

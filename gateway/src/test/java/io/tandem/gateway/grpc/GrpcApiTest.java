@@ -217,7 +217,7 @@ class GrpcApiTest {
                         ByteString.copyFromUtf8("hello")).setShape(0, 2)),
                 "input 'text_input' has shape [2] (2 element(s)) but its data holds 1");
         assertInvalid(KServe.request(model, "hi").putParameters("beam_width", KServe.int64(2)),
-                "unknown parameter 'beam_width'; the parameters are max_tokens, temperature, top_p, seed, stop and chat_template");
+                "unknown parameter 'beam_width'; the parameters are max_tokens, temperature, top_p, seed, stop, slo_ttft_ms, slo_tpot_ms and chat_template");
         assertInvalid(KServe.request(model, "hi").addInputs(KServe.boolInput("exclude_input_in_output", true)),
                 "unknown input 'exclude_input_in_output'; the inputs are text_input (BYTES), stream (BOOL) and sampling_parameters (BYTES, a JSON object)");
         assertInvalid(KServe.sampling(KServe.request(model, "hi"), new JsonObject().put("best_of", 2)),

@@ -83,4 +83,16 @@ class InferRequestsTest {
         assertEquals("'stop' must be a string or an array of strings, got a number",
                 invalid(KServe.request("m", "a").putParameters("stop", KServe.int64(3))));
     }
+
+    @Test
+    void sloParametersOverTheGatewaysDefaults() {
+        io.tandem.gateway.slo.SloTargets defaults = new io.tandem.gateway.slo.SloTargets(1000, 50);
+        assertEquals(defaults, InferRequests.parse(KServe.request("m", "a").build(), defaults).slo());
+        assertEquals(new io.tandem.gateway.slo.SloTargets(200, 50), InferRequests.parse(KServe.request("m", "a")
+                .putParameters("slo_ttft_ms", KServe.int64(200)).build(), defaults).slo());
+        assertEquals(new io.tandem.gateway.slo.SloTargets(1000, 12.5), InferRequests.parse(KServe.request("m", "a")
+                .putParameters("slo_tpot_ms", KServe.dbl(12.5)).build(), defaults).slo());
+        assertEquals("'slo_ttft_ms' must be a number of milliseconds above 0 and at most 3600000, got -1",
+                invalid(KServe.request("m", "a").putParameters("slo_ttft_ms", KServe.int64(-1))));
+    }
 }

@@ -18,11 +18,14 @@ class SloMetricsTest {
         m.finished(SloTargets.NONE, 1e6, 1e6); // no SLO: not counted
         m.rejected();
         m.predicted(100, 130);
+        m.predicted(100, 65);  // 35 % early: below the 70 bucket's bound, not rounded up into 100's
         String text = registry.scrape();
         assertTrue(text.contains("tandem_slo_requests_total{result=\"met\"} 1.0"), text);
         assertTrue(text.contains("tandem_slo_requests_total{result=\"missed\"} 2.0"), text);
         assertTrue(text.contains("tandem_slo_requests_total{result=\"rejected\"} 1.0"), text);
-        assertTrue(text.contains("tandem_slo_ttft_prediction_error_ratio_bucket{le=\"1.3\"}"), text);
-        assertTrue(text.contains("tandem_slo_ttft_prediction_error_ratio_sum 1.3"), text);
+        assertTrue(text.contains("tandem_slo_ttft_actual_to_predicted_percent_bucket{le=\"70.0\"} 1"), text);
+        assertTrue(text.contains("tandem_slo_ttft_actual_to_predicted_percent_bucket{le=\"100.0\"} 1"), text);
+        assertTrue(text.contains("tandem_slo_ttft_actual_to_predicted_percent_bucket{le=\"130.0\"} 2"), text);
+        assertTrue(text.contains("tandem_slo_ttft_actual_to_predicted_percent_sum 195.0"), text);
     }
 }
