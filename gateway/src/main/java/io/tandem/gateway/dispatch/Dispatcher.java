@@ -295,7 +295,10 @@ public final class Dispatcher {
         return Math.max(1, g.promptTokens.length + g.receivedTokens() - (long) cachedBlocks * blockSize);
     }
 
-    /** The attempt's first token came {@code nanos} after it was sent: its prompt left the worker's queue. */
+    /**
+     * The attempt's first token came (it was sent at {@code sentNanos}, predicted to take {@code predictedMs}): its
+     * prompt left the worker's queue, and the prediction is scored.
+     */
     void firstToken(WorkerAttempt attempt, long sentNanos, double predictedMs) {
         long now = System.nanoTime();
         slo.done(attempt.worker().workerId(), attempt.requestId(), now);

@@ -31,9 +31,21 @@ public final class Preprocessor {
     }
 
     public static PreparedRequest prepare(CompletionRequest request, ServedModel model) {
+        return prepare(request, model, t -> { });
+    }
+
+    /**
+     * As {@link #prepare(CompletionRequest, ServedModel)}; {@code templated} hears when the chat template was rendered
+     * ({@link System#nanoTime()}; a completion has no template), so a trace can time template and tokenizer apart.
+     */
+    public static PreparedRequest prepare(CompletionRequest request, ServedModel model, java.util.function.LongConsumer templated) {
         String promptParam = request.endpoint() == Endpoint.CHAT ? "messages" : "prompt";
         int[] tokens = switch (request.endpoint()) {
-            case CHAT -> model.encode(model.renderChat(request.messages()));
+            case CHAT -> {
+                String text = model.renderChat(request.messages());
+                templated.accept(System.nanoTime());
+                yield model.encode(text);
+            }
             case COMPLETION -> switch (request.prompt()) {
                 case Prompt.Text t -> model.encode(t.text());
                 case Prompt.TokenIds ids -> checkedIds(ids.ids(), model.vocabSize());

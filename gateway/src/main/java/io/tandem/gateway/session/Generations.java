@@ -73,12 +73,12 @@ public final class Generations {
     private static PreparedRequest prepare(CompletionRequest request, ServedModel model, RequestTrace trace) {
         if (trace == null) return Preprocessor.prepare(request, model);
         long start = System.nanoTime();
+        long[] templated = {-1};
         PreparedRequest prepared = null;
         try {
-            return prepared = Preprocessor.prepare(request, model);
+            return prepared = Preprocessor.prepare(request, model, t -> templated[0] = t);
         } finally {
-            trace.preprocessed(start, System.nanoTime(), request.endpoint() == io.tandem.gateway.api.Endpoint.CHAT,
-                    prepared == null ? -1 : prepared.promptTokens().length);
+            trace.preprocessed(start, templated[0], System.nanoTime(), prepared == null ? -1 : prepared.promptTokens().length);
         }
     }
 

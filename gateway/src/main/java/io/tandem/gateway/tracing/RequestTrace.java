@@ -16,7 +16,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 
 /**
  * The gateway's spans of one request: {@code tandem.gateway.request} from its arrival to its last byte (or error),
- * with children {@code tandem.gateway.preprocess} (chat template and tokenizer) and one {@code tandem.gateway.route}
+ * with children {@code tandem.gateway.template} (chat requests), {@code tandem.gateway.tokenize} and one {@code tandem.gateway.route}
  * per routing decision (the chosen worker and how much of the prompt it holds). Every generate message carries the
  * request span's {@code traceparent}, so the worker's spans join the same trace. Exists only when tracing is on.
  */
@@ -56,10 +56,18 @@ public final class RequestTrace {
         return context;
     }
 
-    /** The prompt was templated ({@code templated}) and tokenized into {@code promptTokens} between the two stamps. */
-    public void preprocessed(long startNanos, long endNanos, boolean templated, int promptTokens) {
-        tracer.record("tandem.gateway.preprocess", context, startNanos, endNanos,
-                Attributes.of(AttributeKey.booleanKey("tandem.preprocess.template"), templated));
+    /**
+     * The request was templated (chat: from {@code startNanos} to {@code templatedNanos}; -1 for a completion, which
+     * has no template) and tokenized (then to {@code endNanos}) into {@code promptTokens} tokens (-1: it failed).
+     */
+    public void preprocessed(long startNanos, long templatedNanos, long endNanos, int promptTokens) {
+        long tokenizeFrom = startNanos;
+        if (templatedNanos >= 0) {
+            tracer.record("tandem.gateway.template", context, startNanos, templatedNanos, Attributes.empty());
+            tokenizeFrom = templatedNanos;
+        }
+        tracer.record("tandem.gateway.tokenize", context, tokenizeFrom, endNanos, promptTokens < 0 ? Attributes.empty()
+                : Attributes.of(GenerateTrace.PROMPT_TOKENS, (long) promptTokens));
         if (promptTokens >= 0) span.setAttribute(GenerateTrace.PROMPT_TOKENS, (long) promptTokens);
     }
 

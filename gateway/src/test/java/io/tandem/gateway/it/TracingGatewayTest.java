@@ -81,9 +81,12 @@ class TracingGatewayTest {
         assertEquals(Tracing.GATEWAY_SERVICE, service(request));
         for (SpanData s : spans) assertEquals(request.getTraceId(), s.getTraceId(), "one trace: " + s.getName());
 
-        SpanData preprocess = one(spans, "tandem.gateway.preprocess");
-        assertChild(request, preprocess);
-        assertEquals(true, preprocess.getAttributes().get(AttributeKey.booleanKey("tandem.preprocess.template")));
+        SpanData template = one(spans, "tandem.gateway.template");
+        assertChild(request, template);
+        SpanData tokenize = one(spans, "tandem.gateway.tokenize");
+        assertChild(request, tokenize);
+        assertTrue(template.getEndEpochNanos() <= tokenize.getStartEpochNanos() + 1_000, "template, then tokenizer");
+        assertTrue(tokenize.getAttributes().get(AttributeKey.longKey("tandem.prompt_tokens")) > 0);
         SpanData route = one(spans, "tandem.gateway.route");
         assertChild(request, route);
         String decodeWorker = route.getAttributes().get(AttributeKey.stringKey("tandem.worker.id"));
