@@ -158,6 +158,7 @@ public abstract class GenerationSession implements StreamListener {
                         : usage.completionTokens(),
                 usage != null ? usage.cachedTokens() : 0);
         metrics.tokens(honest.promptTokens(), honest.completionTokens());
+        metrics.arrivals().record(honest.promptTokens(), honest.cachedTokens(), honest.completionTokens());
         if (trace != null) trace.finished(finishReason, honest);
         markFinished();
         complete(tail, finishReason, honest);
