@@ -5,11 +5,18 @@ import java.util.Deque;
 
 /**
  * Learns {@link StepModel} from the decode step times workers report at their batch sizes: a least-squares line over
- * the reports of the last {@code window} (at most {@link #MAX_SAMPLES}), as batches come and go with the load. Pure:
- * the caller passes the time. Not thread-safe.
+ * the reports of the last {@code window} (at most {@link #MAX_SAMPLES}), as batches come and go with the load. When
+ * the batches seen span less than a factor {@link #MIN_BATCH_SPREAD}, or the line does not fit (r² below
+ * {@link #MIN_R2}, a slope or intercept below 0), it is the reports' mean {@link StepModel.OperatingPoint}. A steady
+ * load gives one batch size (the step reported is a mean over the last steps, not the step at the batch of the
+ * instant), so the line comes from load that changes. Pure: the caller passes the time. Not thread-safe.
  */
 public final class DecodeStepFit {
     static final int MAX_SAMPLES = 1024;
+    /** A line is fitted only when the largest batch reported is at least this many times the smallest. */
+    static final int MIN_BATCH_SPREAD = 2;
+    /** ... and when the line explains at least this share of the step times' variance (r²). */
+    static final double MIN_R2 = 0.5;
 
     private record Sample(long atMillis, int batch, double stepMs) {}
 
@@ -32,19 +39,23 @@ public final class DecodeStepFit {
         int n = samples.size();
         if (n == 0) return StepModel.UNMEASURED;
         double sb = 0, st = 0;
+        int minB = Integer.MAX_VALUE, maxB = 0;
         for (Sample s : samples) {
             sb += s.batch();
             st += s.stepMs();
+            minB = Math.min(minB, s.batch());
+            maxB = Math.max(maxB, s.batch());
         }
-        double meanB = sb / n, meanT = st / n, sbb = 0, sbt = 0;
+        double meanB = sb / n, meanT = st / n, sbb = 0, sbt = 0, stt = 0;
         for (Sample s : samples) {
             sbb += (s.batch() - meanB) * (s.batch() - meanB);
             sbt += (s.batch() - meanB) * (s.stepMs() - meanT);
+            stt += (s.stepMs() - meanT) * (s.stepMs() - meanT);
         }
-        if (sbb == 0) return new StepModel(0, meanT / meanB, n, "proportional"); // one batch size: no slope to see
-        double slope = sbt / sbb, intercept = meanT - slope * meanB;
-        if (slope <= 0) return new StepModel(meanT, 0, n, "flat");
-        if (intercept < 0) return new StepModel(0, meanT / meanB, n, "proportional"); // steeper than linear: stay safe
-        return new StepModel(intercept, slope, n, "linear fit");
+        StepModel point = new StepModel.OperatingPoint(meanB, meanT, n, maxB);
+        if (maxB < MIN_BATCH_SPREAD * minB || stt == 0) return point;
+        double slope = sbt / sbb, intercept = meanT - slope * meanB, r2 = sbt * sbt / (sbb * stt);
+        if (slope <= 0 || intercept < 0 || r2 < MIN_R2) return point;
+        return new StepModel.Linear(intercept, slope, n, maxB);
     }
 }

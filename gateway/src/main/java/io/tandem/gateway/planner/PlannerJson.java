@@ -34,9 +34,7 @@ public final class PlannerJson {
                         .put("workers", new JsonObject().put("prefill", pool.prefillWorkers()).put("decode", pool.decodeWorkers()))
                         .put("prefill_tokens_per_second", num(pool.prefillTokensPerSecond()))
                         .put("prefill_rate_from", pool.prefillRateFrom())
-                        .put("decode_step", new JsonObject().put("fixed_ms", num(step.fixedMs()))
-                                .put("per_sequence_ms", num(step.perSequenceMs())).put("samples", step.samples())
-                                .put("method", step.method()))
+                        .put("decode_step", step(step))
                         .put("kv_blocks_per_worker", pool.kvBlocksPerWorker())
                         .put("block_size", pool.blockSize()))
                 .put("sizing", new JsonObject()
@@ -51,6 +49,18 @@ public final class PlannerJson {
                         .put("short_prompt_tokens", settings.shortPromptTokens())
                         .put("high_prefix_hit_rate", settings.highPrefixHitRate())
                         .put("max_batch", settings.maxBatch()));
+    }
+
+    private static JsonObject step(StepModel model) {
+        return switch (model) {
+            case StepModel.Unmeasured u -> new JsonObject().put("model", "unmeasured");
+            case StepModel.Linear l -> new JsonObject().put("model", "linear").put("fixed_ms", num(l.fixedMs()))
+                    .put("per_sequence_ms", num(l.perSequenceMs())).put("samples", l.samples())
+                    .put("largest_batch", l.largestBatch());
+            case StepModel.OperatingPoint p -> new JsonObject().put("model", "operating_point")
+                    .put("batch", num(p.batch())).put("step_ms", num(p.stepMs())).put("samples", p.samples())
+                    .put("largest_batch", p.largestBatch());
+        };
     }
 
     /** Rounded for reading (1e-4), null when not measured (JSON has no NaN). */

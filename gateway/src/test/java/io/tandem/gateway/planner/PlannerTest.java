@@ -10,7 +10,7 @@ class PlannerTest {
     private static final Planner PLANNER = new Planner(PlannerSettings.DEFAULTS);
     /** 10 000 prompt tokens/s per prefill worker; a decode step of 10 ms + 0.5 ms per stream. */
     private static final PoolRates POOL = new PoolRates(1, 1, 10_000, "prefill workers",
-            new StepModel(10, 0.5, 20, "linear fit"), 0, 0);
+            new StepModel.Linear(10, 0.5, 20, 128), 0, 0);
     private static final SloTargets SLO = new SloTargets(1000, 50);
 
     /** λ = 10 requests/s over a minute, each with these token counts. */
@@ -125,7 +125,7 @@ class PlannerTest {
     @Test
     void theKvCacheCapsTheDecodeBatch() {
         // 1000 blocks of 16 tokens; a sequence holds ⌈(2000 + 100) / 16⌉ = 132 blocks → 7 streams, not 80
-        PoolRates kv = new PoolRates(1, 1, 10_000, "prefill workers", new StepModel(10, 0.5, 20, "linear fit"), 1000, 16);
+        PoolRates kv = new PoolRates(1, 1, 10_000, "prefill workers", new StepModel.Linear(10, 0.5, 20, 128), 1000, 16);
         PlannerResult r = PLANNER.plan(mix(2000, 200, 100), kv, SLO);
         assertEquals(7, r.sizing().decodeBatch());
         assertEquals(13.5, r.sizing().decodeStepMs(), 1e-9);

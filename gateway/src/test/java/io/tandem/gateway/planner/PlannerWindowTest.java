@@ -49,27 +49,38 @@ class PlannerWindowTest {
     }
 
     @Test
-    void theStepFitIsLinearOverSeveralBatchSizesAndSafeOverOne() {
+    void theStepFitIsLinearOverBatchesThatVaryAndAnOperatingPointOverASteadyOne() {
         DecodeStepFit fit = new DecodeStepFit(60_000);
         assertFalse(fit.model(0).measured());
         fit.add(0, 4, 12);
-        StepModel one = fit.model(0);
-        assertEquals("proportional", one.method());
-        assertEquals(3, one.stepMillis(1), 1e-9);
-        assertEquals(10, one.maxBatchWithin(30, 256), "step ∝ batch: 3 ms a stream");
+        StepModel.OperatingPoint one = assertInstanceOf(StepModel.OperatingPoint.class, fit.model(0));
+        assertEquals(6, one.stepMillis(2), 1e-9, "proportional below the point");
+        assertEquals(12, one.stepMillis(8), 1e-9, "flat above it");
+        assertEquals(8, one.maxBatchWithin(30, 256), "within the target: up to twice the largest batch seen");
+        assertEquals(3, one.maxBatchWithin(9, 256), "slower than the target: the batch that brings it down");
+        assertEquals(5, one.maxBatchWithin(30, 5), "capped");
+
         for (int b : new int[] {1, 8, 16, 32}) fit.add(1000, b, 10 + 0.5 * b);
-        fit.add(1000, 4, 12);
-        StepModel line = fit.model(1000);
-        assertEquals("linear fit", line.method());
+        StepModel.Linear line = assertInstanceOf(StepModel.Linear.class, fit.model(1000));
         assertEquals(10, line.fixedMs(), 1e-9);
         assertEquals(0.5, line.perSequenceMs(), 1e-9);
-        assertEquals(80, line.maxBatchWithin(50, 256));
+        assertEquals(32, line.largestBatch());
+        assertEquals(40, line.maxBatchWithin(30, 256));
+        assertEquals(64, line.maxBatchWithin(50, 256), "80 by the line, but extrapolated at most to twice 32 streams");
         assertEquals(20, line.maxBatchWithin(50, 20), "capped");
         assertEquals(0, fit.model(70_000).samples(), "reports older than the window are forgotten");
-        fit.add(0, 1, 8);
-        fit.add(0, 16, 7.5);
-        assertEquals("flat", fit.model(0).method());
-        assertEquals(256, fit.model(0).maxBatchWithin(50, 256));
+
+        DecodeStepFit narrow = new DecodeStepFit(60_000);
+        narrow.add(0, 15, 8.3);
+        narrow.add(0, 16, 8.0); // a falling "line" over 15..17 streams is noise: one operating point
+        narrow.add(0, 17, 8.1);
+        StepModel.OperatingPoint point = assertInstanceOf(StepModel.OperatingPoint.class, narrow.model(0));
+        assertEquals(16, point.batch(), 1e-9);
+        assertEquals(24.4 / 3, point.stepMs(), 1e-9);
+        DecodeStepFit falling = new DecodeStepFit(60_000);
+        falling.add(0, 1, 8);
+        falling.add(0, 16, 7.5); // wide, but the step falls with the batch: no line to trust
+        assertInstanceOf(StepModel.OperatingPoint.class, falling.model(0));
     }
 
     @Test
