@@ -16,6 +16,7 @@ public final class PlannerJson {
         return new JsonObject()
                 .put("object", "planner.recommendation")
                 .put("recommended", new JsonObject().put("prefill", r.prefillWorkers()).put("decode", r.decodeWorkers()))
+                .put("demand", new JsonObject().put("prefill", num(r.prefillDemand())).put("decode", num(r.decodeDemand())))
                 .put("disaggregate", r.disaggregate())
                 .put("layout", r.disaggregate() ? r.prefillWorkers() + "P" + r.decodeWorkers() + "D"
                         : r.decodeWorkers() + " aggregated")

@@ -35,6 +35,21 @@ public record PlannerResult(int prefillWorkers, int decodeWorkers, boolean disag
     public record Sizing(double prefillServiceMs, double prefillUtilisation, double prefillWorkersExact, int decodeBatch,
                          double decodeStepMs, double decodeWorkersExact, List<String> notes) {}
 
+    /**
+     * This gateway's share of the prefill workers, unrounded: what the gateways' demands add up to across replicas
+     * (each sees only the requests it served). 0 when not disaggregating or idle; NaN while not measured.
+     */
+    public double prefillDemand() {
+        return disaggregate ? sizing.prefillWorkersExact() : 0;
+    }
+
+    /** As {@link #prefillDemand()} for decode workers (not disaggregating, they carry the prefill demand too). */
+    public double decodeDemand() {
+        if (disaggregate) return sizing.decodeWorkersExact();
+        double prefill = Double.isNaN(sizing.prefillWorkersExact()) ? 0 : sizing.prefillWorkersExact();
+        return sizing.decodeWorkersExact() + prefill;
+    }
+
     /** The prefill workers' share of the recommended workers. */
     public double prefillShare() {
         return (double) prefillWorkers / (prefillWorkers + decodeWorkers);

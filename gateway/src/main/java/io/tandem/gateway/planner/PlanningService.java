@@ -12,10 +12,13 @@ import java.util.function.LongSupplier;
 /**
  * The gateway's planner: reads the live workers' reports from the registry and the arrival window, keeps the latest
  * {@link PlannerResult}, and exports it as the gauges {@code tandem_planner_recommended_workers{role="prefill"|"decode"}}
- * the HorizontalPodAutoscalers follow. {@link #refresh} on a timer and on {@code GET /v1/planner}. Thread-safe.
+ * (this gateway's recommendation) and {@code tandem_planner_demand_workers{role}} (its unrounded demand, which
+ * prometheus-adapter sums over the gateway replicas for the HorizontalPodAutoscalers). {@link #refresh} on a timer
+ * and on {@code GET /v1/planner}. Thread-safe.
  */
 public final class PlanningService implements AutoCloseable {
     public static final String GAUGE = "tandem.planner.recommended.workers";
+    public static final String DEMAND_GAUGE = "tandem.planner.demand.workers";
     /** How often the gateway refreshes the recommendation (and learns from the workers' reports). */
     public static final long REFRESH_MILLIS = 2_000;
 
@@ -65,6 +68,12 @@ public final class PlanningService implements AutoCloseable {
                         .register(registry),
                 Gauge.builder(GAUGE, this, s -> s.latest().decodeWorkers()).tag("role", "decode")
                         .description("Decode workers the planner recommends for the observed load (GET /v1/planner)")
+                        .register(registry),
+                Gauge.builder(DEMAND_GAUGE, this, s -> s.latest().prefillDemand()).tag("role", "prefill")
+                        .description("Prefill workers the requests this gateway served need, unrounded (sum over gateways)")
+                        .register(registry),
+                Gauge.builder(DEMAND_GAUGE, this, s -> s.latest().decodeDemand()).tag("role", "decode")
+                        .description("Decode workers the requests this gateway served need, unrounded (sum over gateways)")
                         .register(registry));
     }
 

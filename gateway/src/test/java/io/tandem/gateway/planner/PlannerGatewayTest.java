@@ -55,6 +55,9 @@ class PlannerGatewayTest {
                         Pattern.MULTILINE).matcher(metrics);
                 assertTrue(m.find(), "the " + role + " gauge in /metrics:\n" + metrics);
                 assertEquals(recommended.getInteger(role), Double.parseDouble(m.group(1)), 1e-9, role);
+                Matcher demand = Pattern.compile("^tandem_planner_demand_workers\\{[^}]*role=\"" + role + "\"[^}]*} (\\S+)$",
+                        Pattern.MULTILINE).matcher(metrics);
+                assertTrue(demand.find(), "the " + role + " demand gauge in /metrics:\n" + metrics);
             }
         } finally {
             sync(gw.stop());

@@ -33,6 +33,8 @@ class PlannerTest {
         assertEquals(50, r.sizing().decodeStepMs(), 1e-9);
         assertEquals(0.78125, r.sizing().decodeWorkersExact(), 1e-9);
         assertEquals(1, r.decodeWorkers());
+        assertEquals(2.25, r.prefillDemand(), 1e-9, "what the adapter adds up over gateways");
+        assertEquals(0.78125, r.decodeDemand(), 1e-9);
         assertFalse(r.sloDefaulted());
         assertEquals(r.sizing().notes(), java.util.List.of());
     }
@@ -70,6 +72,8 @@ class PlannerTest {
         // prefill demand 10 × 300 / (10000 × 0.8) = 0.375 beside decode 7.8125: 8.19 → 9 workers that do both
         assertEquals(0.375, r.sizing().prefillWorkersExact(), 1e-9);
         assertEquals(9, r.decodeWorkers());
+        assertEquals(0, r.prefillDemand());
+        assertEquals(8.1875, r.decodeDemand(), 1e-9);
     }
 
     @Test
@@ -101,6 +105,8 @@ class PlannerTest {
         assertEquals(3, r.decodeWorkers());
         assertEquals(2, r.sizing().notes().size(), r.sizing().notes().toString());
         assertTrue(Double.isNaN(r.sizing().prefillWorkersExact()));
+        assertTrue(Double.isNaN(r.prefillDemand()), "no demand to add up: the autoscaler holds");
+        assertTrue(Double.isNaN(r.decodeDemand()));
     }
 
     @Test
