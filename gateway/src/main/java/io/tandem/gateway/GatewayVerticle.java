@@ -7,6 +7,8 @@ import io.tandem.gateway.grpc.GrpcApi;
 import io.tandem.gateway.http.HttpApi;
 import io.tandem.gateway.http.HttpDrain;
 import io.tandem.gateway.metrics.GatewayMetrics;
+import io.tandem.gateway.planner.PlannerSettings;
+import io.tandem.gateway.planner.PlanningService;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.dispatch.RoutingMetrics;
 import io.tandem.gateway.kv.KvIndexSubscription;
@@ -51,6 +53,7 @@ final class GatewayVerticle extends VerticleBase {
     private KvIndexSubscription kvIndex;
     private PeerInFlight peers;
     private HttpDrain drain;
+    private PlanningService planner;
     private Future<Gateway.DrainReport> drained;
 
 
@@ -82,7 +85,10 @@ final class GatewayVerticle extends VerticleBase {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
         });
         drain = new HttpDrain(options.retryAfterSeconds());
-        HttpApi api = new HttpApi(vertx, models, dispatcher, metrics, options.httpSettings(), drain);
+        planner = new PlanningService(registry, metrics.arrivals(), options.sloDefaults(), PlannerSettings.DEFAULTS);
+        planner.bindGauges(metrics.registry());
+        vertx.setPeriodic(PlanningService.REFRESH_MILLIS, id -> planner.refresh());
+        HttpApi api = new HttpApi(vertx, models, dispatcher, metrics, options.httpSettings(), drain, planner);
         HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port());
         if (options.sendBufferBytes() > 0) serverOptions.setSendBufferSize(options.sendBufferBytes());
         server = vertx.createHttpServer(serverOptions).requestHandler(api.router(scrape));
@@ -105,6 +111,7 @@ final class GatewayVerticle extends VerticleBase {
     public Future<?> stop() {
         dispatcher.close();
         peers.close();
+        if (planner != null) planner.close();
         return Future.join(kvIndex.stop(), server.close(), grpc.close()).mapEmpty();
     }
 

@@ -4,6 +4,8 @@ import io.tandem.gateway.api.ApiException;
 import io.tandem.gateway.api.Endpoint;
 import io.tandem.gateway.dispatch.Dispatcher;
 import io.tandem.gateway.metrics.GatewayMetrics;
+import io.tandem.gateway.planner.PlannerJson;
+import io.tandem.gateway.planner.PlanningService;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.vertx.core.Handler;
@@ -25,7 +27,7 @@ import java.util.Set;
 public final class HttpApi {
 
     private static final System.Logger log = System.getLogger(HttpApi.class.getName());
-    private static final Set<String> KNOWN_PATHS = Set.of("/health", "/ready", "/metrics", "/v1/models",
+    private static final Set<String> KNOWN_PATHS = Set.of("/health", "/ready", "/metrics", "/v1/models", "/v1/planner",
             Endpoint.CHAT.path(), Endpoint.COMPLETION.path());
 
     private final Vertx vertx;
@@ -34,16 +36,18 @@ public final class HttpApi {
     private final GatewayMetrics metrics;
     private final HttpSettings settings;
     private final HttpDrain drain;
+    private final PlanningService planner;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
 
     public HttpApi(Vertx vertx, ServedModels models, Dispatcher dispatcher, GatewayMetrics metrics, HttpSettings settings,
-                   HttpDrain drain) {
+                   HttpDrain drain, PlanningService planner) {
         this.vertx = vertx;
         this.models = models;
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.settings = settings;
         this.drain = drain;
+        this.planner = planner;
     }
 
     /** @param scrape the Prometheus scraping handler of the metrics registry */
@@ -57,6 +61,7 @@ public final class HttpApi {
         if (!settings.apiKeys().isEmpty()) router.route("/v1/*").handler(new ApiKeyAuth(settings.apiKeys()));
         router.get("/v1/models").handler(this::listModels);
         router.get("/v1/models/:model").handler(this::getModel);
+        router.get("/v1/planner").handler(ctx -> json(ctx, 200, PlannerJson.of(planner.refresh())));
         for (Endpoint e : Endpoint.values()) {
             router.post(e.path()).handler(drain.guard()); // its own route: a body handler must come first on a route
             router.post(e.path())

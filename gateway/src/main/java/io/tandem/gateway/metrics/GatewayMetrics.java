@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.tandem.gateway.planner.ArrivalWindow;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,7 @@ public final class GatewayMetrics {
     private final Counter outputTokens;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final io.tandem.gateway.slo.SloMetrics slo;
+    private final ArrivalWindow arrivals = new ArrivalWindow();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -107,6 +109,11 @@ public final class GatewayMetrics {
     public void tokens(int input, int output) {
         inputTokens.increment(input);
         outputTokens.increment(output);
+    }
+
+    /** The arrival rate and token mix of the last minute's finished generations: the planner's input. */
+    public ArrivalWindow arrivals() {
+        return arrivals;
     }
 
     public void generationStarted() {

@@ -174,6 +174,7 @@ public abstract class GenerationSession implements StreamListener {
                 usage != null ? usage.cachedTokens() : 0);
         metrics.tokens(honest.promptTokens(), honest.completionTokens());
         if (slo.any()) metrics.slo().finished(slo, (firstTokenNanos - startNanos) / 1e6, meanTimePerOutputTokenMillis());
+        metrics.arrivals().record(honest.promptTokens(), honest.cachedTokens(), honest.completionTokens());
         if (trace != null) trace.finished(finishReason, honest);
         markFinished();
         complete(tail, finishReason, honest);
@@ -189,6 +190,7 @@ public abstract class GenerationSession implements StreamListener {
         if (finished) return;
         if (trace != null) trace.failed(error);
         if ("slo_unattainable".equals(error.code())) metrics.slo().rejected();
+        if ((error.status() == 429 || error.status() == 503) && promptTokens > 0) metrics.arrivals().refused(promptTokens);
         else if (error.status() >= 500 || error.status() == 429) metrics.slo().failed(slo); // the client's own errors aside
         markFinished();
         sendError(error);

@@ -39,6 +39,8 @@ class DeployKubernetesTest {
     /** Slack on top of the pre-stop pause, the drain and a remote prefill's timeout, for deregistration and exit. */
     private static final int GRACE_MARGIN_SECONDS = 10;
     private static final String PLANNER_GAUGE = "tandem_planner_recommended_workers";
+    /** Each gateway's unrounded demand: the adapter sums it over the gateway replicas (docs/PLANNER.md). */
+    private static final String PLANNER_DEMAND = "tandem_planner_demand_workers";
     private static final String SECRET_ENV = "TANDEM_CLUSTER_SECRET";
 
     private static Map<String, Object> kustomization;
@@ -188,8 +190,9 @@ class DeployKubernetesTest {
         List<Map<String, Object>> external = (List<Map<String, Object>>) at(adapter, "rules", "external");
         Map<String, Object> rule = external.stream().filter(r -> PLANNER_GAUGE.equals(at(r, "name", "as"))).findFirst()
                 .orElseThrow(() -> new AssertionError("prometheus-adapter serves no external metric " + PLANNER_GAUGE));
-        assertEquals(java.util.Set.of(PLANNER_GAUGE), PromQlMetricNames.of((String) rule.get("seriesQuery")));
-        assertTrue(((String) rule.get("metricsQuery")).contains("by (role)"), "the adapter keeps the role label");
+        assertEquals(java.util.Set.of(PLANNER_DEMAND), PromQlMetricNames.of((String) rule.get("seriesQuery")));
+        assertTrue(((String) rule.get("metricsQuery")).contains("sum by (role)"),
+                "the adapter adds up the gateways' demands and keeps the role label");
 
         for (String role : List.of("prefill", "decode")) {
             Map<String, Object> hpa = all("HorizontalPodAutoscaler").stream()

@@ -83,6 +83,21 @@ class DeployedMetricsTest {
         assertAllExported(rules.expressions(), rules.records());
     }
 
+    /** The HorizontalPodAutoscalers' metric: prometheus-adapter serves it from series the gateway exports. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theSeriesTheAutoscalersScaleOnAreExported() throws IOException {
+        Path adapter = TestSupport.repoRoot().resolve("deploy/k8s/prometheus-adapter/values.yaml");
+        Map<String, Object> values = new Yaml().load(Files.readString(adapter));
+        Map<String, Set<String>> queried = new TreeMap<>();
+        for (Map<String, Object> rule : (List<Map<String, Object>>) ((Map<String, Object>) values.get("rules")).get("external")) {
+            queried.put("prometheus-adapter " + rule.get("seriesQuery"), PromQlMetricNames.of((String) rule.get("seriesQuery")));
+        }
+        assertFalse(queried.isEmpty(), "the adapter has external rules");
+        assertAllExported(queried, Set.of());
+        assertTrue(exported.contains("tandem_planner_recommended_workers"), "the planner's own gauge: " + exported);
+    }
+
     @Test
     void theDashboardCoversWhatOperatorsLookAt() throws IOException {
         JsonObject dashboard = new JsonObject(Files.readString(DASHBOARD));
