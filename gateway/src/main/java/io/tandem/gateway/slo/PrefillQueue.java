@@ -33,6 +33,8 @@ public final class PrefillQueue {
     /** Uncached prompt tokens sent here, decayed with {@link #ARRIVAL_WINDOW_NANOS}: their arrival rate. */
     private double recentTokens;
     private long lastSentNanos;
+    /** Whether anything was sent yet (nanoTime may be any value, 0 and negative included: no sentinel). */
+    private boolean sentAny;
     /** Time constant of the arrival rate: about the last second of sends counts. */
     static final long ARRIVAL_WINDOW_NANOS = 1_000_000_000L;
 
@@ -63,6 +65,7 @@ public final class PrefillQueue {
         long tokens = Math.max(1, uncachedTokens);
         recentTokens = decayed(nowNanos) + tokens;
         lastSentNanos = nowNanos;
+        sentAny = true;
         if (stepInProgress()) {
             pending.put(key, new Pending(tokens, step + 1));
         } else {
@@ -91,7 +94,7 @@ public final class PrefillQueue {
     }
 
     private double decayed(long nowNanos) {
-        if (lastSentNanos == 0) return 0;
+        if (!sentAny) return 0;
         return recentTokens * Math.exp(-Math.max(0, nowNanos - lastSentNanos) / (double) ARRIVAL_WINDOW_NANOS);
     }
 

@@ -5,22 +5,20 @@ import io.tandem.protocol.WorkerLoad;
 import java.util.OptionalDouble;
 
 /**
- * Predicts the time to first token a request would get on a worker, from the rates the worker measured
+ * Predicts the time to first token a request would get on a worker from its load report alone: the rates it measured
  * ({@link WorkerLoad#prefillTokensPerSecond()}, {@link WorkerLoad#decodeStepMillis()}) and the prompt tokens queued
- * ahead of it. Pure: no clock, no I/O.
+ * ahead. {@link PrefillQueue} adds what the gateway knows better than the report (the step in progress, the prompts
+ * sent since). Pure: no clock, no I/O.
  *
  * <p>The model follows Tandem's scheduler (engine {@code Scheduler}: decode first, then chunked prefill, oldest
- * first). A new request waits for the step in progress (half a decode step on average), then its prompt is computed
- * after the prompts queued ahead of it, at most {@code chunk} prompt tokens per step; every one of those steps also
- * carries the running streams' decodes, whose cost is the measured decode step time. Its first token comes at the end
- * of the step that computes its last prompt token:
+ * first). A new request waits for the decode step in progress (half a step on average, when streams run), then its
+ * prompt is computed after the prompts queued ahead of it, at most {@code chunk} prompt tokens per step; every step
+ * pays a decode step's fixed cost. Its first token comes at the end of the step that computes its last prompt token:
  * <pre>
  *   tokens = queued + uncached
- *   ttft   = step / 2  +  ceil(tokens / chunk) × step  +  tokens / prefillRate
+ *   ttft   = (streams running ? decodeStep / 2 : 0)  +  ceil(tokens / chunk) × decodeStep  +  tokens / prefillRate
  * </pre>
- * with {@code step} the decode step time when the worker runs streams, 0 when idle. The queue counts whole prompts
- * (their cached prefixes are not known yet) and counts a prompt being computed in the step in progress as not started;
- * both err on the late side, the safe one for admission.
+ * The queue counts whole prompts (their cached prefixes are not known yet): that errs late, the safe side for admission.
  *
  * @param chunkTokens prompt tokens a step computes at most ({@code max_num_batched_tokens} less the decodes)
  */
@@ -41,19 +39,19 @@ public record TtftPredictor(int chunkTokens) {
     public OptionalDouble predictMillis(WorkerLoad load, long queuedTokens, long uncachedTokens) {
         if (load == null || !load.measured()) return OptionalDouble.empty();
         long tokens = Math.max(0, queuedTokens) + Math.max(1, uncachedTokens); // a fully cached prompt still computes one
-        double step = load.runningRequests() > 0 ? load.decodeStepMillis() : 0;
-        return OptionalDouble.of(step / 2 + stepMillis(load, tokens));
+        double inProgress = load.runningRequests() > 0 ? load.decodeStepMillis() / 2 : 0; // the decode step running now
+        return OptionalDouble.of(inProgress + stepMillis(load, tokens));
     }
 
     /**
-     * How long a step computing {@code promptTokens} prompt tokens (in chunks) beside the worker's running decodes
-     * takes, in ms: {@code ceil(tokens / chunk) × step + tokens / prefillRate}. The worker must have measured its rates.
+     * How long the steps computing {@code promptTokens} prompt tokens (in chunks) take, in ms:
+     * {@code ceil(tokens / chunk) × decodeStep + tokens / prefillRate} — every step pays a decode step's fixed cost (the
+     * worker measures its prefill rate with that cost taken off). The worker must have measured its rates.
      */
     public double stepMillis(WorkerLoad load, long promptTokens) {
         long tokens = Math.max(1, promptTokens);
-        double step = load.runningRequests() > 0 ? load.decodeStepMillis() : 0;
         long steps = (tokens + chunkTokens - 1) / chunkTokens;
-        return steps * step + tokens * 1000.0 / load.prefillTokensPerSecond();
+        return steps * load.decodeStepMillis() + tokens * 1000.0 / load.prefillTokensPerSecond();
     }
 
     /** What {@code tandem_slo_ttft_actual_to_predicted_percent} records (in percent): actual / predicted (1 is exact). */

@@ -17,19 +17,22 @@ class PrefillQueueTest {
 
     @Test
     void aPromptSentToAnIdleQueueStartsAStep() {
-        // half a decode step in progress, then one step: its decodes and 1000 tokens
+        // half a decode step in progress, then one step: its fixed cost and 1000 tokens
         assertEquals(2 + 4 + 100, queue().sent("a", BUSY, 1000, 0).orElseThrow(), 1e-9);
-        assertEquals(100, queue().sent("a", IDLE, 1000, 0).orElseThrow(), 1e-9);
+        assertEquals(4 + 100, queue().sent("a", IDLE, 1000, 0).orElseThrow(), 1e-9);
     }
 
     @Test
     void aPromptSentDuringAStepWaitsForItsRemainderThenJoinsTheNextWithTheOthersSentMeanwhile() {
         PrefillQueue q = queue();
-        q.sent("a", IDLE, 1000, 0); // step 1 ends at 100 ms
-        assertEquals(60 + 50, q.sent("b", IDLE, 500, 40 * MS).orElseThrow(), 1.0);
-        // c, 10 ms later: 50 ms left of a's step; b's and c's prompts in the next; plus the arrivals expected meanwhile
+        q.sent("a", IDLE, 1000, 0); // step 1 ends at 104 ms
+        // b at 40 ms: 64 ms left, then a step of its 500 tokens and the ~61 expected to arrive meanwhile (a's 1000
+        // tokens over the last second, decayed)
+        double arriving = Math.round(1000 * Math.exp(-0.04) / 1000 * 64);
+        assertEquals(64 + 4 + (500 + arriving) / 10, q.sent("b", IDLE, 500, 40 * MS).orElseThrow(), 1e-6);
+        // c, 10 ms later: 54 ms left of a's step; b's and c's prompts in the next; plus the arrivals expected meanwhile
         double c = q.predictMillis(IDLE, 500, 50 * MS).orElseThrow();
-        assertTrue(c > 50 + 100 && c < 50 + 100 + 20, "c: " + c);
+        assertTrue(c > 54 + 4 + 100 && c < 54 + 4 + 100 + 20, "c: " + c);
     }
 
     @Test
@@ -37,12 +40,12 @@ class PrefillQueueTest {
         PrefillQueue q = queue();
         q.sent("a", IDLE, 1000, 0);
         q.sent("b", IDLE, 500, 40 * MS);
-        q.done("a", 80 * MS); // the engine was faster than predicted: b's step started at 80 ms and takes 50
+        q.done("a", 80 * MS); // the engine was faster than predicted: b's step started at 80 ms and takes 54
         double c = q.predictMillis(IDLE, 200, 90 * MS).orElseThrow();
-        assertTrue(c >= 40 + 20 && c < 40 + 20 + 10, "c waits b's 40 ms left, then its own 20: " + c);
+        assertTrue(c >= 44 + 4 + 20 && c < 44 + 4 + 20 + 10, "c waits b's 44 ms left, then its own 24: " + c);
         q.done("b", 130 * MS);
         assertTrue(q.isEmpty());
-        assertEquals(20, q.predictMillis(IDLE, 200, 10_000 * MS).orElseThrow(), 1e-9, "idle again, no arrivals lately");
+        assertEquals(24, q.predictMillis(IDLE, 200, 10_000 * MS).orElseThrow(), 1e-9, "idle again, no arrivals lately");
     }
 
     @Test
@@ -60,7 +63,7 @@ class PrefillQueueTest {
     void otherGatewaysPromptsCountFromTheWorkersReport() {
         WorkerLoad crowded = new WorkerLoad(0, 3, 0, 100, false, 3000, 10_000, 4);
         // 3000 tokens queued by others, none by us: they compute first
-        assertEquals(300 + 100, queue().predictMillis(crowded, 1000, 0).orElseThrow(), 1e-9);
+        assertEquals(4 + 300 + 100, queue().predictMillis(crowded, 1000, 0).orElseThrow(), 1e-9);
     }
 
     @Test
