@@ -427,6 +427,7 @@ public final class WorkerVerticle extends VerticleBase {
         public void onEnd(RequestStream stream, String outcome, Usage usage) {
             streams.remove(stream.requestId(), stream);
             metrics.ended(outcome);
+            if (usage != null) metrics.cachedPromptTokens(usage.cachedTokens());
             reportLoad();
             if (streamsDone != null && streams.isEmpty()) streamsDone.tryComplete();
         }

@@ -77,17 +77,26 @@ class CpuEngineGatewayTest {
         }
     }
 
+    private static double workerCachedPromptTokens() {
+        return gateway.meters().find("tandem.worker.cached.prompt.tokens").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
     @Test
     void aRepeatedPromptReportsItsCachedTokens() throws Exception {
         JsonArray prompt = new JsonArray();
         for (int i = 0; i < 70; i++) prompt.add(100 + i);
         JsonObject body = new JsonObject().put("model", servedName()).put("prompt", prompt).put("max_tokens", 4)
                 .put("temperature", 0);
+        double cachedBefore = workerCachedPromptTokens();
         JsonObject first = post("/v1/completions", body);
         JsonObject second = post("/v1/completions", body);
         assertEquals(0, first.getJsonObject("usage").getJsonObject("prompt_tokens_details").getInteger("cached_tokens"));
         assertEquals(64, second.getJsonObject("usage").getJsonObject("prompt_tokens_details").getInteger("cached_tokens"),
                 "4 full blocks of 16 are reused");
+        // the worker counts them too (its per-worker prefix-hit rate), when its side of the request has ended
+        TestSupport.await("tandem_worker_cached_prompt_tokens_total grew by 64", java.time.Duration.ofSeconds(10),
+                () -> workerCachedPromptTokens() == cachedBefore + 64);
         assertEquals(first.getJsonArray("choices").getJsonObject(0).getString("text"),
                 second.getJsonArray("choices").getJsonObject(0).getString("text"));
     }

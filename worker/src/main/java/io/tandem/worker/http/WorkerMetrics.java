@@ -20,7 +20,8 @@ import java.util.function.IntSupplier;
 /**
  * A worker's meters, tagged with its id and role (several workers may share one registry in
  * embedded mode). Prometheus names: {@code tandem_worker_requests_total{outcome}},
- * {@code tandem_worker_prompt_tokens_total}, {@code tandem_worker_generated_tokens_total},
+ * {@code tandem_worker_prompt_tokens_total}, {@code tandem_worker_cached_prompt_tokens_total} (prompt tokens served
+ * from its prefix cache, counted when a request ends: its hit rate), {@code tandem_worker_generated_tokens_total},
  * {@code tandem_worker_running_requests}, {@code tandem_worker_waiting_requests} (engine queue
  * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_free_blocks}, {@code tandem_worker_streams} (requests held by the worker), and
  * {@code tandem_engine_kernels_info{backend="vector"|"scalar", lanes}} = 1 for an engine that runs CPU kernels.
@@ -36,6 +37,7 @@ public final class WorkerMetrics implements AutoCloseable {
     private final List<Meter> meters = new ArrayList<>();
     private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
     private final Counter promptTokens;
+    private final Counter cachedPromptTokens;
     private final Counter generatedTokens;
 
     public WorkerMetrics(MeterRegistry registry, String workerId, WorkerRole role, Engine engine, IntSupplier streams) {
@@ -43,6 +45,8 @@ public final class WorkerMetrics implements AutoCloseable {
         this.tags = Tags.of("worker", workerId, "role", role.name().toLowerCase(Locale.ROOT));
         for (String outcome : OUTCOMES) requests.put(outcome, counter("tandem.worker.requests", "Generate requests by outcome", Tags.of("outcome", outcome)));
         promptTokens = counter("tandem.worker.prompt.tokens", "Prompt tokens of accepted requests", Tags.empty());
+        cachedPromptTokens = counter("tandem.worker.cached.prompt.tokens",
+                "Prompt tokens of ended requests that came from the prefix cache", Tags.empty());
         generatedTokens = counter("tandem.worker.generated.tokens", "Tokens the engine generated", Tags.empty());
         gauge("tandem.worker.running.requests", "Requests in the engine's running batch", () -> engine.load().runningRequests());
         gauge("tandem.worker.waiting.requests", "Requests queued in the engine for admission", () -> engine.load().waitingRequests());
@@ -93,6 +97,11 @@ public final class WorkerMetrics implements AutoCloseable {
 
     public void ended(String outcome) {
         requests.getOrDefault(outcome, requests.get("failed")).increment();
+    }
+
+    /** A request ended having found {@code tokens} of its prompt in the prefix cache. */
+    public void cachedPromptTokens(int tokens) {
+        if (tokens > 0) cachedPromptTokens.increment(tokens);
     }
 
     public void generated(int tokens) {
