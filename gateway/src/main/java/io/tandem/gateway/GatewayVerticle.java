@@ -81,6 +81,7 @@ final class GatewayVerticle extends VerticleBase {
         kvIndex = new KvIndexSubscription(vertx, registry, router.index(), metrics.registry());
         peers = new PeerInFlight(vertx, router.ledger());
         vertx.setPeriodic(1_000, id -> approx.expire());
+        metrics.bindReadyWorkers(registry::liveWorkers);
         registry.onChange(e -> {
             if (e instanceof io.tandem.registry.WorkerEvent.Removed r) approx.removeWorker(r.worker().workerId());
         });

@@ -53,6 +53,19 @@ public final class GatewayMetrics {
         this.slo = new io.tandem.gateway.slo.SloMetrics(registry);
     }
 
+    /**
+     * {@code tandem_gateway_ready_workers{role}}: the live workers this gateway could route to, not draining, by role
+     * (prefill, decode, both) — what the "no ready worker" alert watches, as the gateway sees the registry.
+     */
+    public void bindReadyWorkers(java.util.function.Supplier<java.util.List<io.tandem.protocol.WorkerRecord>> live) {
+        for (io.tandem.protocol.WorkerRole role : io.tandem.protocol.WorkerRole.values()) {
+            Gauge.builder("tandem.gateway.ready.workers", () -> live.get().stream()
+                            .filter(w -> w.role() == role && (w.load() == null || !w.load().draining())).count())
+                    .description("Live, not draining workers in this gateway's registry, by role")
+                    .tag("role", role.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+        }
+    }
+
     /** Requests with SLOs by outcome, and the TTFT prediction error. */
     public io.tandem.gateway.slo.SloMetrics slo() {
         return slo;
