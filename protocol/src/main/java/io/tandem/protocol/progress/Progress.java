@@ -79,6 +79,23 @@ public final class Progress implements AutoCloseable {
         shown = true;
     }
 
+    /** One more done: {@link #update} with {@code done + 1}. */
+    public synchronized void step(String detail) {
+        update(done + 1, detail);
+    }
+
+    /**
+     * Erases a terminal's bar so the caller can print a line of its own on the same stream or on stdout; the next
+     * {@link #update} draws it again. Nothing in a log.
+     */
+    public synchronized void clear() {
+        if (terminal && shown && !ended) {
+            out.print("\r\u001b[K");
+            out.flush();
+            shown = false;
+        }
+    }
+
     /** The final state, left on screen (terminal) or as a last line (log). */
     public synchronized void finish() {
         if (ended) return;
@@ -92,12 +109,8 @@ public final class Progress implements AutoCloseable {
     /** Ends without a final line: a terminal's bar is erased (the caller prints its own result), a log gets nothing. */
     @Override
     public synchronized void close() {
-        if (ended) return;
+        clear();
         ended = true;
-        if (terminal && shown) {
-            out.print("\r\u001b[K");
-            out.flush();
-        }
     }
 
     private String line(long now) {

@@ -87,11 +87,26 @@ class ProgressTest {
         clock.now += Progress.REDRAW_NANOS / 2;
         p.update(2); // too soon after the last draw
         clock.now += Progress.REDRAW_NANOS;
-        p.update(3);
+        p.step("x");
         p.close();
         String s = bytes.toString(StandardCharsets.UTF_8);
         assertEquals("\r[#######.......................] b: 1/4 reps, 0.0 s, ETA 0.0 s\u001b[K"
-                + "\r[######################........] b: 3/4 reps, 0.2 s, ETA 0.1 s\u001b[K\r\u001b[K", s);
+                + "\r[######################........] b: 3/4 reps, x, 0.2 s, ETA 0.1 s\u001b[K\r\u001b[K", s);
         assertFalse(s.contains("\n"), "the bar never scrolls");
+    }
+
+    @Test
+    void clearErasesTheBarForALineOfTheCallersAndTheNextUpdateRedrawsIt() {
+        FakeClock clock = new FakeClock();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Progress p = new Progress(new PrintStream(bytes, true, StandardCharsets.UTF_8), true, () -> clock.now, 10 * S, "u", "", 2);
+        p.update(1);
+        p.clear();
+        p.clear(); // nothing drawn: nothing to erase
+        p.update(2); // at once: a cleared bar is drawn again without waiting for the redraw interval
+        p.finish();
+        assertEquals("\r[###############...............] u: 1/2, 0.0 s, ETA 0.0 s\u001b[K\r\u001b[K"
+                + "\r[##############################] u: 2/2, 0.0 s\u001b[K"
+                + "\r[##############################] u: 2/2, 0.0 s\u001b[K\n", bytes.toString(StandardCharsets.UTF_8));
     }
 }
