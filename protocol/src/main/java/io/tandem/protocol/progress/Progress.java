@@ -46,9 +46,27 @@ public final class Progress implements AutoCloseable {
         this.last = start;
     }
 
-    /** Progress on stderr, a bar if it is a terminal, a line every {@link #LINE_EVERY_NANOS} otherwise. */
+    /** The system property that sets the seconds between two lines in a log (0: a line per update), e.g. for CI or tests. */
+    public static final String EVERY_PROPERTY = "tandem.progress.seconds";
+
+    /**
+     * Progress on stderr, a bar if it is a terminal, otherwise a line every {@link #LINE_EVERY_NANOS} or the seconds in
+     * {@value #EVERY_PROPERTY}.
+     */
     public static Progress onStderr(String label, String noun, long total) {
-        return new Progress(System.err, onTerminal(), System::nanoTime, LINE_EVERY_NANOS, label, noun, total);
+        return new Progress(System.err, onTerminal(), System::nanoTime, lineEveryNanos(System.getProperty(EVERY_PROPERTY)),
+                label, noun, total);
+    }
+
+    static long lineEveryNanos(String seconds) {
+        if (seconds == null || seconds.isBlank()) return LINE_EVERY_NANOS;
+        try {
+            double s = Double.parseDouble(seconds.trim());
+            if (s >= 0 && Double.isFinite(s)) return (long) (s * 1e9);
+        } catch (NumberFormatException e) {
+            // the error below
+        }
+        throw new IllegalArgumentException("-D" + EVERY_PROPERTY + " must be a number of seconds >= 0, got '" + seconds + "'");
     }
 
     /** True when the JVM runs on an interactive terminal (what {@link java.io.Console#isTerminal()} can tell). */

@@ -9,6 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProgressTest {
@@ -108,5 +109,15 @@ class ProgressTest {
         assertEquals("\r[###############...............] u: 1/2, 0.0 s, ETA 0.0 s\u001b[K\r\u001b[K"
                 + "\r[##############################] u: 2/2, 0.0 s\u001b[K"
                 + "\r[##############################] u: 2/2, 0.0 s\u001b[K\n", bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theLogIntervalCanBeSetInSeconds() {
+        assertEquals(Progress.LINE_EVERY_NANOS, Progress.lineEveryNanos(null));
+        assertEquals(0, Progress.lineEveryNanos("0"));
+        assertEquals(2_500_000_000L, Progress.lineEveryNanos(" 2.5 "));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Progress.lineEveryNanos("-1")).getMessage()
+                .contains("tandem.progress.seconds"));
+        assertThrows(IllegalArgumentException.class, () -> Progress.lineEveryNanos("ten"));
     }
 }
