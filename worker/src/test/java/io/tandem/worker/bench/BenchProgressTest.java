@@ -3,6 +3,7 @@ package io.tandem.worker.bench;
 import io.tandem.protocol.progress.Progress;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -11,41 +12,63 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code worker.jar bench} on the tiny test model: progress on stderr, stdout still one JSON object for the scripts. */
+/** {@code worker.jar bench} and {@code disagg-bench} on the tiny test model: progress on stderr, stdout as the scripts read it. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
 class BenchProgressTest {
+    record Run(int code, String out, String err) {}
 
-    @Test
-    void progressGoesToStderrAndStdoutStaysOneJsonLine() {
+    /** Runs a command with System.out/err captured and a progress line per update (not a terminal under surefire). */
+    private static Run run(Object command, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         PrintStream stdout = System.out, stderr = System.err;
-        System.setProperty(Progress.EVERY_PROPERTY, "0"); // a line per repetition (not a terminal under surefire)
-        int code;
+        System.setProperty(Progress.EVERY_PROPERTY, "0");
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new BenchCommand()).execute("-m", model("tiny-llama-spm-f32").toString(), "-t", "1",
-                    "-p", "16", "-n", "4", "-b", "1", "-r", "3", "--no-bandwidth", "--json");
+            int code = new CommandLine(command).execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(stdout);
             System.setErr(stderr);
             System.clearProperty(Progress.EVERY_PROPERTY);
         }
-        String o = out.toString(StandardCharsets.UTF_8), e = err.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, e);
-        List<String> lines = o.lines().toList();
-        assertEquals(1, lines.size(), "stdout is the JSON alone:\n" + o);
+    }
+
+    @Test
+    void benchShowsItsRepetitionsOnStderrAndStdoutStaysOneJsonLine() {
+        Run r = run(new BenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1",
+                "-p", "16", "-n", "4", "-b", "1", "-r", "3", "--no-bandwidth", "--json");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(1, lines.size(), "stdout is the JSON alone:\n" + r.out());
         JsonObject json = new JsonObject(lines.getFirst());
-        assertEquals(List.of("pp16", "tg4"), json.getJsonArray("results").stream().map(r -> ((JsonObject) r).getString("test")).toList());
+        assertEquals(List.of("pp16", "tg4"), json.getJsonArray("results").stream().map(x -> ((JsonObject) x).getString("test")).toList());
         for (String test : List.of("pp16", "tg4")) {
-            for (int r = 1; r <= 3; r++) {
-                assertTrue(e.contains("bench " + test + ": " + r + "/3 reps, "), "progress of " + test + " rep " + r + " in\n" + e);
+            for (int rep = 1; rep <= 3; rep++) {
+                assertTrue(r.err().contains("bench " + test + ": " + rep + "/3 reps, "), "progress of " + test + " rep " + rep + " in\n" + r.err());
             }
         }
-        assertTrue(e.contains("bench tg4: 1/3 reps, ") && e.contains(", ETA "), e);
+        assertTrue(r.err().contains("bench tg4: 1/3 reps, ") && r.err().contains(", ETA "), r.err());
+    }
+
+    @Test
+    void disaggBenchCountsItsRunsOnStderrAndKeepsItsTableOnStdout() {
+        Run r = run(new DisaggBenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1", "-p", "32", "-r", "2",
+                "--backends", "tcp");
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = r.out().lines().filter(l -> l.startsWith("| tcp |")).toList();
+        assertEquals(2, rows.size(), "a row per layer-wise setting:\n" + r.out());
+        assertFalse(r.out().contains("disagg-bench:"), "progress stays off stdout:\n" + r.out());
+        for (String s : List.of("disagg-bench: 1/4 runs, tcp layer-wise=true, ", "disagg-bench: 2/4 runs, tcp layer-wise=true, ",
+                "disagg-bench: 4/4 runs, tcp layer-wise=false, ")) {
+            assertTrue(r.err().contains(s), s + " in\n" + r.err());
+        }
     }
 
     private static Path model(String name) {
