@@ -100,10 +100,11 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
     }
 
     private BenchResult measure(String test, int batch, long tokens, PrintStream progress, Runnable body) {
+        body.run(); // warm-up
         double[] rates = new double[repetitions];
-        // the progress on stderr, whatever stream the result lines go to: its bar is erased before the result's line
+        // on stderr, whatever stream the result lines go to; started after the warm-up (JIT) so that the ETA holds, and
+        // its bar erased before the result's line
         try (Progress bar = Progress.onStderr("bench " + test, "reps", repetitions)) {
-            body.run(); // warm-up
             for (int r = 0; r < repetitions; r++) {
                 long t0 = System.nanoTime();
                 body.run();
