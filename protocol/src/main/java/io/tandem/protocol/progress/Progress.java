@@ -15,6 +15,8 @@ import java.util.function.LongSupplier;
 public final class Progress implements AutoCloseable {
     /** A line in a log at most this often by default: a 10-minute run leaves 60 lines. */
     public static final long LINE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** The system property that sets the seconds between two lines in a log (0: a line per update), e.g. for CI or tests. */
+    public static final String EVERY_PROPERTY = "tandem.progress.seconds";
     /** A terminal's bar is redrawn at most this often, however often {@link #update} is called. */
     static final long REDRAW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int BAR_WIDTH = 30;
@@ -45,9 +47,6 @@ public final class Progress implements AutoCloseable {
         this.start = clock.getAsLong();
         this.last = start;
     }
-
-    /** The system property that sets the seconds between two lines in a log (0: a line per update), e.g. for CI or tests. */
-    public static final String EVERY_PROPERTY = "tandem.progress.seconds";
 
     /**
      * Progress on stderr, a bar if it is a terminal, otherwise a line every {@link #LINE_EVERY_NANOS} or the seconds in
