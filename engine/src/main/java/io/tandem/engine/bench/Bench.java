@@ -13,6 +13,7 @@ import io.tandem.engine.kv.KvDataType;
 import io.tandem.engine.kv.KvLayout;
 import io.tandem.model.ModelConfig;
 import io.tandem.model.gguf.GgufFile;
+import io.tandem.protocol.progress.Progress;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -101,10 +102,15 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
     private BenchResult measure(String test, int batch, long tokens, PrintStream progress, Runnable body) {
         body.run(); // warm-up
         double[] rates = new double[repetitions];
-        for (int r = 0; r < repetitions; r++) {
-            long t0 = System.nanoTime();
-            body.run();
-            rates[r] = tokens / ((System.nanoTime() - t0) / 1e9);
+        // on stderr, whatever stream the result lines go to; started after the warm-up (JIT) so that the ETA holds, and
+        // its bar erased before the result's line
+        try (Progress bar = Progress.onStderr("bench " + test, "reps", repetitions)) {
+            for (int r = 0; r < repetitions; r++) {
+                long t0 = System.nanoTime();
+                body.run();
+                rates[r] = tokens / ((System.nanoTime() - t0) / 1e9);
+                bar.update(r + 1);
+            }
         }
         BenchResult result = BenchResult.of(test, batch, rates);
         progress.printf(Locale.ROOT, "  %-10s %10.2f ± %.2f t/s%n", test, result.tokensPerSecond(), result.stddev());

@@ -1,6 +1,7 @@
 package io.tandem.loadtests.grpc;
 
 import io.tandem.loadtests.serving.Summary;
+import io.tandem.protocol.progress.Progress;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -20,7 +21,8 @@ import java.util.Map;
  *     [--warmup 8] [--timeout-seconds 120] [--out FILE.json]
  * </pre>
  * For each concurrency level, {@code --requests} ModelStreamInfer requests ({@link StreamLoad}); prints one line per
- * level (failures, requests/s, output tokens/s, TTFT and piece-gap percentiles) and writes them as JSON. Exits 1 when
+ * level (failures, requests/s, output tokens/s, TTFT and piece-gap percentiles) and writes them as JSON. Progress within a
+ * level goes to stderr ({@link Progress}). Exits 1 when
  * any request failed.
  */
 public final class GrpcBench {
@@ -39,11 +41,17 @@ public final class GrpcBench {
         JsonArray results = new JsonArray();
         try (StreamLoad load = new StreamLoad(target[0], Integer.parseInt(target[1]), model, maxTokens, timeout)) {
             if (warmup > 0) {
-                long failed = load.run(Math.min(warmup, 4), warmup).stream().filter(d -> !d.outcome().ok()).count();
+                long failed;
+                try (Progress p = Progress.onStderr("grpc warm-up", "requests", warmup)) {
+                    failed = load.run(Math.min(warmup, 4), warmup, p::update).stream().filter(d -> !d.outcome().ok()).count();
+                }
                 log("warm-up: " + warmup + " requests, " + failed + " failed");
             }
             for (int c : levels) {
-                List<StreamLoad.Done> done = load.run(c, requests);
+                List<StreamLoad.Done> done;
+                try (Progress p = Progress.onStderr("grpc c=" + c, "requests", requests)) {
+                    done = load.run(c, requests, p::update);
+                }
                 JsonObject level = level(c, done);
                 failures += level.getLong("failed");
                 results.add(level);

@@ -16,6 +16,7 @@ import io.vertx.grpc.client.GrpcClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * Closed-loop load on one gateway's ModelStreamInfer: {@code concurrency} clients, each sending its next request as
@@ -46,6 +47,11 @@ public final class StreamLoad implements AutoCloseable {
 
     /** Runs the load and blocks until every request ended (each within its timeout, so the whole run is bounded). */
     public List<Done> run(int concurrency, int requests) {
+        return run(concurrency, requests, done -> { });
+    }
+
+    /** {@link #run(int, int)}, telling {@code onDone} the number of requests ended after each one (on the event loop). */
+    public List<Done> run(int concurrency, int requests, IntConsumer onDone) {
         Promise<List<Done>> all = Promise.promise();
         vertx.runOnContext(v -> {
             List<Done> done = new ArrayList<>();
@@ -60,6 +66,7 @@ public final class StreamLoad implements AutoCloseable {
                 long sent = System.nanoTime();
                 send(nextPrompt++, sent).onComplete(ar -> {
                     done.add(new Done(sent, System.nanoTime(), ar.result()));
+                    onDone.accept(done.size());
                     next[0].run();
                 });
             };

@@ -1,5 +1,6 @@
 package io.tandem.loadtests.replay;
 
+import io.tandem.protocol.progress.Progress;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine;
@@ -98,11 +99,15 @@ public final class ReplayCommand implements Callable<Integer> {
             int ctx = context != null ? context : served.getInteger("max_model_len", 0);
             if (ctx < 2) throw new IllegalArgumentException("the server states no max_model_len for " + name + ": give --context");
             List<ReplayRequest> planned = new Scaling(blockTokens, vocab, ctx, speedup).requests(entries);
-            Progress bar = new Progress(err, Progress.onTerminal(), planned.size(), 10_000_000_000L);
+            Progress bar = new Progress(err, Progress.onTerminal(), System::nanoTime, Progress.LINE_EVERY_NANOS, "replay", "done",
+                    planned.size());
             Replayer.Result result = replayer.run(name, planned, (long) (drainSeconds * 1e9), 250,
-                    c -> { if (!noProgress) bar.update(c.sent(), c.done(), c.failed(), c.elapsedNanos()); });
+                    c -> { if (!noProgress) bar.update(c.done(), counts(c.sent(), c.failed())); });
             ReplayStats stats = ReplayStats.of(result.samples(), result.wallNanos());
-            if (!noProgress) bar.finish(stats.requests(), stats.requests(), stats.failed(), result.wallNanos());
+            if (!noProgress) {
+                bar.update(stats.requests(), counts(stats.requests(), stats.failed()));
+                bar.finish();
+            }
             if (json) out.println(stats.toJson().encode());
             else out.print(stats.table());
             if (plot != null) {
@@ -125,5 +130,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
     private static String stripSlash(String u) {
         return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    }
+
+    private static String counts(int sent, int failed) {
+        return sent + " sent, " + failed + " failed";
     }
 }

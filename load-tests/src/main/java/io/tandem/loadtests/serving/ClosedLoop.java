@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * Closed-loop load on one {@code /v1/completions} server: {@code concurrency} clients, each sending its next request
@@ -44,6 +45,11 @@ public final class ClosedLoop implements AutoCloseable {
      * {@link StreamTimer#cut()}), so a level takes a bounded time even on a server slowed to a crawl. Blocks the caller.
      */
     public List<Done> run(int concurrency, long windowNanos, int maxRequests, long drainNanos) {
+        return run(concurrency, windowNanos, maxRequests, drainNanos, done -> { });
+    }
+
+    /** {@link #run(int, long, int, long)}, telling {@code onDone} the number of requests ended after each one (on the event loop). */
+    public List<Done> run(int concurrency, long windowNanos, int maxRequests, long drainNanos, IntConsumer onDone) {
         Promise<List<Done>> all = Promise.promise();
         vertx.runOnContext(v -> {
             long deadline = System.nanoTime() + windowNanos;
@@ -61,6 +67,7 @@ public final class ClosedLoop implements AutoCloseable {
                 long sent = System.nanoTime();
                 send(nextPrompt++, sent).onComplete(ar -> {
                     done.add(new Done(sent, ar.result()));
+                    onDone.accept(done.size());
                     client[0].run();
                 });
             };

@@ -1,5 +1,6 @@
 package io.tandem.loadtests.serving;
 
+import io.tandem.protocol.progress.Progress;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,6 +26,7 @@ import java.util.Map;
  * server's {@code /metrics} around the highest level (Tandem's router decision and gateway overhead histograms);
  * {@code --warmup-short N} first sends N short requests (8-token prompts, 1 output token, 4 at a time) so that the
  * server's per-request code is compiled, as in a server that has been serving for a while.
+ * Progress goes to stderr ({@link Progress}): a bar on a terminal, a line every 10 s in a log.
  * {@code compare} prints the two runs side by side with the candidate's ratios against issue 12's targets.
  */
 public final class ServingBench {
@@ -67,8 +70,11 @@ public final class ServingBench {
                 Prompts shortPrompts = new Prompts(Long.parseLong(o.getOrDefault("seed", "1")) + 1, SHORT_PROMPT_TOKENS,
                         Integer.parseInt(o.getOrDefault("vocab", "32000")));
                 try (ClosedLoop brief = new ClosedLoop(url, model, shortPrompts, 1)) {
-                    long failed = brief.run(SHORT_CONCURRENCY, SHORT_WARMUP_LIMIT, warmupShort, drain).stream()
-                            .filter(d -> !d.outcome().ok()).count();
+                    long failed;
+                    try (Progress p = Progress.onStderr(label + " short warm-up", "requests", warmupShort)) {
+                        failed = brief.run(SHORT_CONCURRENCY, SHORT_WARMUP_LIMIT, warmupShort, drain, p::update).stream()
+                                .filter(d -> !d.outcome().ok()).count();
+                    }
                     if (failed > 0) log(label + ": " + failed + " short warm-up request(s) failed");
                 }
             }
@@ -76,7 +82,10 @@ public final class ServingBench {
                 if (warmup > 0) {
                     int c = Math.min(warmup, top);
                     log(label + ": warm-up, " + warmup + " requests at concurrency " + c);
-                    long failed = load.run(c, drain, warmup, 0).stream().filter(d -> !d.outcome().ok()).count();
+                    long failed;
+                    try (Progress p = Progress.onStderr(label + " warm-up", "requests", warmup)) {
+                        failed = load.run(c, drain, warmup, 0, p::update).stream().filter(d -> !d.outcome().ok()).count();
+                    }
                     if (failed > 0) log(label + ": " + failed + " warm-up request(s) failed");
                 }
                 JsonArray results = new JsonArray();
@@ -85,7 +94,11 @@ public final class ServingBench {
                     boolean scrape = gatewayMetrics && c == top;
                     PrometheusText before = scrape ? PrometheusText.parse(probe.get(url, "/metrics")) : null;
                     long start = System.nanoTime();
-                    List<ClosedLoop.Done> done = load.run(c, window, Integer.MAX_VALUE, drain);
+                    List<ClosedLoop.Done> done;
+                    // the level lasts a time, not a count: the requests so far and the time left in the window
+                    try (Progress p = Progress.onStderr(label + " c=" + c, "requests", 0)) {
+                        done = load.run(c, window, Integer.MAX_VALUE, drain, n -> p.update(n, windowLeft(start, window)));
+                    }
                     JsonObject gateway = scrape ? gatewayShare(before, PrometheusText.parse(probe.get(url, "/metrics"))) : null;
                     LevelResult r = level(c, start, window, done, gateway);
                     log(String.format("%s: c=%d  %.1f out tok/s  TTFT p50 %.0f ms  ITL p99 %.1f ms  (%d requests, %d cut at the end, %d failed)",
@@ -175,6 +188,11 @@ public final class ServingBench {
                 + "      [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
                 + "  compare BASELINE.json CANDIDATE.json [--json]");
         System.exit(2);
+    }
+
+    private static String windowLeft(long start, long window) {
+        long left = start + window - System.nanoTime();
+        return left > 0 ? String.format(Locale.ROOT, "%.0f s left in the window", left / 1e9) : "draining";
     }
 
     private static void log(String line) {

@@ -1,6 +1,7 @@
 package io.tandem.loadtests.replay;
 
 import io.tandem.loadtests.serving.StreamTimer;
+import io.tandem.protocol.progress.Progress;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 
@@ -72,8 +73,9 @@ class StatsAndPlotTest {
 
     @Test
     void theProgressLineAndBar() {
-        assertEquals("replay: 10/40 done, 12 sent, 1 failed, 2.5 s", Progress.line(12, 10, 1, 2_500_000_000L, 40, false));
-        assertTrue(Progress.line(12, 20, 0, 0, 40, true).startsWith("[###############...............] "));
+        assertEquals("replay: 10/40 done, 12 sent, 1 failed, 2.5 s, ETA 7.5 s",
+                Progress.line("replay", "done", 10, 40, "12 sent, 1 failed", 2_500_000_000L, false));
+        assertTrue(Progress.line("replay", "done", 20, 40, "", 0, true).startsWith("[###############...............] "));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.tandem.transfer.bench;
 
 import io.tandem.protocol.auth.ClusterSecret;
+import io.tandem.protocol.progress.Progress;
 import io.tandem.transfer.AgentMetadata;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.TransferAgent;
@@ -55,8 +56,21 @@ public final class TransferBench {
     /** Rows (size, op) in order, a cell per backend. */
     private static final Map<String, Map<String, Result>> TABLE = new LinkedHashMap<>();
 
+    /** One line per measurement: memcpy's, then each backend's 3 ops and fenced WRITE, per size. */
+    private static Progress progress;
+
     public static void main(String[] args) throws Exception {
         List<String> backends = args.length > 0 ? List.of(args) : List.of("tcp", "shm");
+        progress = Progress.onStderr("transfer-bench", "measurements",
+                (long) SIZES.length * (1 + backends.size() * (TransferOp.values().length + 1)));
+        try {
+            table(backends);
+        } finally {
+            progress.close();
+        }
+    }
+
+    private static void table(List<String> backends) throws Exception {
         baseline();
         Vertx vertx = Vertx.vertx();
         List<String> columns = new ArrayList<>(List.of("memcpy"));
@@ -140,6 +154,7 @@ public final class TransferBench {
         double seconds = t / 1e9 / n;
         TABLE.computeIfAbsent(human(size) + " | " + op, k -> new LinkedHashMap<>())
                 .put(backend, new Result(size / seconds / 1e9, seconds * 1e6));
+        progress.step(backend + " " + human(size) + " " + op);
     }
 
     private static String human(long size) {

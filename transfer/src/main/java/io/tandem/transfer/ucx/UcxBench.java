@@ -1,5 +1,6 @@
 package io.tandem.transfer.ucx;
 
+import io.tandem.protocol.progress.Progress;
 import io.tandem.transfer.AgentMetadata;
 import io.tandem.transfer.MemoryDescriptor;
 import io.tandem.transfer.RegisteredRegion;
@@ -46,11 +47,13 @@ public final class UcxBench {
         long max = Arrays.stream(sizes).max().orElseThrow();
         System.out.println("| UCX_TLS | op | size | iters | latency p50 (µs) | latency mean (µs) | bandwidth (MiB/s, " + WINDOW + " in flight) |");
         System.out.println("|---|---|---:|---:|---:|---:|---:|");
-        for (String tls : tlsSets) run(tls, sizes, max);
+        try (Progress progress = Progress.onStderr("ucx-bench", "measurements", (long) tlsSets.length * sizes.length * TransferOp.values().length)) {
+            for (String tls : tlsSets) run(tls, sizes, max, progress);
+        }
     }
 
     /** {@code tls} "default" leaves UCX_TLS alone (UCX's own choice, in peer error mode: see docs/TRANSFER-UCX.md). */
-    private static void run(String tls, long[] sizes, long max) throws Exception {
+    private static void run(String tls, long[] sizes, long max, Progress progress) throws Exception {
         boolean chosen = !tls.equals("default");
         if (chosen) System.setProperty(UcxBackend.TLS_PROPERTY, tls);
         else System.clearProperty(UcxBackend.TLS_PROPERTY);
@@ -95,7 +98,9 @@ public final class UcxBench {
                     }
                     while (!window.isEmpty()) window.poll().join();
                     double mibPerSec = (double) size * bwIters / MIB / ((System.nanoTime() - t1) / 1e9);
+                    progress.clear(); // the bar off the line before the row (a no-op in a log)
                     System.out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.1f | %.1f | %.0f |%n", tls, op, human(size), latencyIters, medianUs, meanUs, mibPerSec);
+                    progress.step(tls + " " + op + " " + human(size));
                 }
             }
             backend.forgetPeer(peer.agent());

@@ -9,6 +9,7 @@ import io.tandem.protocol.ProtocolCodecs;
 import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.WorkerRole;
+import io.tandem.protocol.progress.Progress;
 import io.tandem.registry.LocalWorkerRegistry;
 import io.tandem.worker.DeployedWorker;
 import io.tandem.worker.WorkerDeployment;
@@ -66,6 +67,8 @@ public final class DisaggBenchCommand implements Callable<Integer> {
         Vertx vertx = Vertx.vertx();
         ProtocolCodecs.registerAll(vertx.eventBus());
         List<Row> rows = new ArrayList<>();
+        Progress progress = Progress.onStderr("disagg-bench", "runs", (long) backends.size() * 2 * runs);
+        int measured = 0;
         try {
             Map<String, Object> engine = Map.of("threads", threads, "kv-cache-memory", "512MiB", "kv-dtype", kvDtype,
                     "max-num-batched-tokens", Math.max(2048, promptTokens));
@@ -83,6 +86,8 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                     DeployedWorker decode = deploy(vertx, registry, WorkerRole.DECODE, engine, d, new SimpleMeterRegistry());
                     try {
                         if (!backend.equals(transferOf(prefill))) {
+                            measured += runs; // not run: counted, so the ETA stays honest
+                            progress.clear();
                             System.err.println("disagg-bench: backend " + backend + " unavailable here (" + transferOf(prefill) + "); skipped");
                             continue;
                         }
@@ -96,12 +101,14 @@ public final class DisaggBenchCommand implements Callable<Integer> {
                             long seed = 1000L * rows.size() + (layerwise ? 500 : 0) + backend.hashCode() * 31L + i;
                             agg[i] = ttfts(vertx, aggregated, 1, new Random(seed))[0];
                             dis[i] = ttfts(vertx, decode, 1, new Random(seed))[0];
+                            progress.update(++measured, backend + " layer-wise=" + layerwise);
                         }
                         double aggMs = median(agg), ttft = median(dis);
                         double bytes = transferredBytes(prefillMeters) - bytes0;
                         long exposedCount = exposed.count() - exposedCount0;
                         rows.add(new Row(backend, layerwise, aggMs, ttft, bytes / runs / (1 << 20), exposedCount == 0 ? Double.NaN
                                 : (exposed.totalTime(TimeUnit.MILLISECONDS) - exposedMs0) / exposedCount));
+                        progress.clear();
                         System.err.printf(Locale.ROOT, "%s layer-wise=%s: TTFT %.1f ms%n", backend, layerwise, ttft);
                     } finally {
                         decode.undeploy(vertx).await(30, TimeUnit.SECONDS);
@@ -111,6 +118,7 @@ public final class DisaggBenchCommand implements Callable<Integer> {
             }
             aggregated.undeploy(vertx).await(30, TimeUnit.SECONDS);
         } finally {
+            progress.close();
             vertx.close().await(30, TimeUnit.SECONDS);
         }
         System.out.println();
