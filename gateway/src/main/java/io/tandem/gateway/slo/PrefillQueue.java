@@ -37,8 +37,8 @@ public final class PrefillQueue {
     private boolean sentAny;
     /**
      * Time constant of the arrival rate: about the last 300 ms of sends count. A second reacted too slowly to the start
-     * of a burst: under twice the capacity a third to two thirds of the admitted requests missed; with 300 ms about a
-     * third (SloAdmissionTest, docs/SLO.md).
+     * of a burst: under twice the capacity only 33–62 % of the admitted requests met their TTFT objective, with 300 ms
+     * 55–69 % (SloAdmissionTest, docs/SLO.md).
      */
     static final long ARRIVAL_WINDOW_NANOS = 300_000_000L;
 
