@@ -1,6 +1,7 @@
 package io.tandem.gateway.slo;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tandem.protocol.WorkerLoad;
 import io.tandem.protocol.WorkerRecord;
 
 import java.util.HashMap;
@@ -48,8 +49,11 @@ public final class SloControl {
     /** The TTFT a prompt with {@code uncachedTokens} uncached tokens would get on {@code worker} if sent now. */
     public OptionalDouble predictMillis(WorkerRecord worker, long uncachedTokens, long nowNanos) {
         PrefillQueue q = queues.get(worker.workerId());
-        if (q == null) return new PrefillQueue(predictor).predictMillis(worker.load(), uncachedTokens, nowNanos);
-        return q.predictMillis(worker.load(), uncachedTokens, nowNanos);
+        if (q != null) return q.predictMillis(worker.load(), uncachedTokens, nowNanos);
+        // nothing sent there yet: the worker's report alone (no queue to allocate per candidate and request)
+        WorkerLoad load = worker.load();
+        if (load == null || !load.measured()) return OptionalDouble.empty();
+        return predictor.predictMillis(load, load.queuedPromptTokens(), uncachedTokens);
     }
 
     /** Attempt {@code key} was sent to {@code worker}; returns its predicted TTFT (NaN: none). */
