@@ -11,6 +11,11 @@ public interface Q4Kernels {
     /** The panel height the kernels want ({@link Q4Panels#pack}). */
     int panelRows();
 
+    /** Panels a batched {@link #multiply} handles in one pass over the activations: the panels per task to give it. */
+    default int batchPanels() {
+        return 1;
+    }
+
     /**
      * For panels {@code [p0, p1)} of {@code w} and items {@code [b0, b1)} of {@code x}: for every real row {@code r}
      * of those panels, {@code y[b * ldy + r] = (accumulate ? y[b * ldy + r] : 0) + s(r, b)}.

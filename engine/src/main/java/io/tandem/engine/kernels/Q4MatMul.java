@@ -49,7 +49,7 @@ public final class Q4MatMul {
     public void multiply(float[] x, int n, Projection... projections) {
         if (n <= 0) return;
         int cols = projections[0].w().cols();
-        int panelsPerTask = n >= 4 ? 1 : matvecPanels(projections);
+        int panelsPerTask = n >= 4 ? kernels.batchPanels() : matvecPanels(projections);
         int[] firstTask = new int[projections.length + 1];
         for (int p = 0; p < projections.length; p++) {
             Projection pr = projections[p];

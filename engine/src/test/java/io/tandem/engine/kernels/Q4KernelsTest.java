@@ -69,7 +69,7 @@ class Q4KernelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 64, 32", "64, 96, 1", "45, 96, 3", "100, 768, 9", "33, 256, 5"})
+    @CsvSource({"1, 64, 32", "64, 96, 1", "45, 96, 3", "100, 768, 9", "33, 256, 5", "230, 128, 13"})
     void vectorGivesTheScalarBits(int rows, int cols, int n) {
         Random rnd = new Random(rows * 31 + cols);
         Q4Panels w = Q4Panels.pack(q4(rnd, rows, cols), VECTOR.panelRows());
