@@ -3,6 +3,8 @@ package io.tandem.engine.kernels;
 import io.tandem.model.gguf.GgufTensorType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,6 +35,8 @@ final class PanelKernels {
     private static final int L = F.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Bytes per row of a Q8_0 panel block: an f32 scale and 32 int8 values. */
     private static final int Q8_BLOCK_BYTES = 36;
     private static final VarHandle Q8_SCALE = MethodHandles.byteArrayViewVarHandle(float[].class, LE);
@@ -74,6 +78,7 @@ final class PanelKernels {
             case Q8_0 -> cols / 32 * Q8_BLOCK_BYTES * L;
             default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
         };
+        boolean finite = true;
         // zeroed: rows past the last one stay 0 (Q8_0: scale 0)
         MemorySegment dst = Arena.ofAuto().allocate(panelBytes * panels, 64);
         // a panel's rows are contiguous in the GGUF data: copy them out at once, transpose on the heap, copy back
@@ -91,6 +96,9 @@ final class PanelKernels {
                             for (int u = 0; u < k; u++) out[(c * L + lane) * k + u] = in[(lane * cols + c) * k + u];
                         }
                     }
+                    if (w.type() == GgufTensorType.F16) {
+                        for (int i = 0; i < n * cols; i++) finite &= (in[i] & 0x7c00) != 0x7c00;
+                    }
                     MemorySegment.copy(out, 0, dst, SHORT_LE, p * panelBytes, out.length);
                 }
             }
@@ -106,7 +114,7 @@ final class PanelKernels {
             }
             default -> throw new AssertionError(w.type());
         }
-        return new PanelMatrix(w, L, panels, panelBytes, dst);
+        return new PanelMatrix(w, L, panels, panelBytes, dst, finite);
     }
 
     /**
@@ -195,6 +203,12 @@ final class PanelKernels {
                 matvecQ8(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
                 return;
             }
+            case F16 -> {
+                if (w.finite() && belowF16Scale(x, xOff, w.cols())) {
+                    matvecF16(w, p0, p1, x, xOff, y, yOff, accumulate, scratch);
+                    return;
+                }
+            }
             default -> {
             }
         }
@@ -262,6 +276,65 @@ final class PanelKernels {
                     s1 = FloatVector.fromMemorySegment(F, s, o1 + o, LE).fma(xv, s1);
                     s2 = FloatVector.fromMemorySegment(F, s, o2 + o, LE).fma(xv, s2);
                     s3 = FloatVector.fromMemorySegment(F, s, o3 + o, LE).fma(xv, s3);
+                }
+                a0 = a0.add(s0);
+                a1 = a1.add(s1);
+                a2 = a2.add(s2);
+                a3 = a3.add(s3);
+            }
+            a0.intoArray(scratch, 0);
+            a1.intoArray(scratch, L);
+            a2.intoArray(scratch, 2 * L);
+            a3.intoArray(scratch, 3 * L);
+            store(scratch, 0, g, p * L, w.rows(), y, yOff, accumulate);
+        }
+    }
+
+    /** {@code 2^112}: a half's bits shifted into a float's place (exponent bias 15 in 127) read 2^-112 of its value. */
+    private static final float TWO_112 = 0x1p112f;
+
+    /**
+     * Whether every {@code |x[c]| < 2^16} (NaN aside), so that {@code x[c] * 2^112} is exact and finite for
+     * {@link #matvecF16}. A NaN makes every output NaN on either path.
+     */
+    private static boolean belowF16Scale(float[] x, int xOff, int cols) {
+        boolean below = true;
+        for (int c = 0; c < cols; c++) below &= !(Math.abs(x[xOff + c]) >= 65536f);
+        return below;
+    }
+
+    /**
+     * F16 panels read in place, four side by side, each half widened in registers: sign-extended to 32 bits, shifted
+     * to a float's exponent and mantissa place and masked to sign, exponent and mantissa, which reads as
+     * {@code 2^-112} times the half's value for every finite half, subnormals included; the {@code 2^112} goes into
+     * the activation instead ({@link #belowF16Scale}), so the fma's exact product and the result are the bits of
+     * the decoding path. Infinities and NaNs would read as large finite numbers: matrices holding one take the
+     * decoding path ({@link PanelMatrix#finite()}). Measured against that path (decode 128 columns to L1 with
+     * {@code vcvtph2ps}, then multiply): 2x the weights per second on a 16384 x 768 matrix, 2 threads, Zen 5.
+     */
+    private static void matvecF16(PanelMatrix w, int p0, int p1, float[] x, int xOff, float[] y, int yOff,
+                                  boolean accumulate, float[] scratch) {
+        MemorySegment s = w.data();
+        int cols = w.cols();
+        long pb = w.panelBytes(), cb = 2L * L;
+        for (int p = p0; p < p1; p += GROUP) {
+            int g = Math.min(GROUP, p1 - p);
+            long o0 = p * pb, o1 = (p + Math.min(1, g - 1)) * pb, o2 = (p + Math.min(2, g - 1)) * pb, o3 = (p + g - 1) * pb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int c0 = 0; c0 < cols; c0 += BLOCK) {
+                int c1 = Math.min(cols, c0 + BLOCK);
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int c = c0; c < c1; c++) {
+                    FloatVector xv = FloatVector.broadcast(F, x[xOff + c] * TWO_112);
+                    long o = c * cb;
+                    s0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o0 + o, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats()).fma(xv, s0);
+                    s1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o1 + o, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats()).fma(xv, s1);
+                    s2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o2 + o, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats()).fma(xv, s2);
+                    s3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o3 + o, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats()).fma(xv, s3);
                 }
                 a0 = a0.add(s0);
                 a1 = a1.add(s1);

@@ -15,10 +15,11 @@ import java.lang.foreign.MemorySegment;
  *       bytes, transposed).</li>
  * </ul>
  * The memory is off-heap and freed with this object; the GGUF mapping of {@code source} stays as it is (other code
- * reads it through the {@link WeightMatrix} view).
+ * reads it through the {@link WeightMatrix} view). {@code finite} is false when an F16 matrix holds an infinity or a
+ * NaN (the kernels then take a path that widens every half exactly, see {@code PanelKernels.matvecF16}).
  */
-public record PanelMatrix(WeightMatrix source, int lanes, int panels, long panelBytes, MemorySegment data)
-        implements LinearWeight {
+public record PanelMatrix(WeightMatrix source, int lanes, int panels, long panelBytes, MemorySegment data,
+                          boolean finite) implements LinearWeight {
 
     public PanelMatrix {
         if (lanes < 1 || panels != (source.rows() + lanes - 1) / lanes) {

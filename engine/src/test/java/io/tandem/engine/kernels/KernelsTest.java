@@ -237,6 +237,36 @@ class KernelsTest {
     }
 
     @Test
+    void f16MatvecWidensEveryFiniteHalfInRegistersAndLargeActivationsTakeTheDecodingPath() {
+        // every finite half, one per row in column 0 (the matrix has no infinity or NaN, so the in-register path
+        // runs); activations 1, 3.7 (a product that rounds) and 70000 (beyond 2^16: the decoding path)
+        short[] halves = new short[63488];
+        int rows = 0;
+        for (int h = 0; h < 65536; h++) if ((h & 0x7c00) != 0x7c00) halves[rows++] = (short) h;
+        int cols = 64;
+        byte[] bytes = new byte[rows * cols * 2];
+        for (int r = 0; r < rows; r++) {
+            bytes[2 * r * cols] = (byte) halves[r];
+            bytes[2 * r * cols + 1] = (byte) (halves[r] >>> 8);
+        }
+        WeightMatrix w = TestTensors.matrix(GgufTensorType.F16, new long[] {cols, rows}, bytes);
+        MatMul vector = new MatMul(VECTOR, POOL);
+        LinearWeight packed = vector.pack(w);
+        assertTrue(((PanelMatrix) packed).finite());
+        for (float a : new float[] {1f, 3.7f, 70000f}) {
+            float[] x = new float[cols];
+            x[0] = a;
+            x[33] = 0.5f; // a zero weight in every row: the second block adds +0
+            float[] y = multiply(vector, packed, x, 1);
+            for (int r = 0; r < rows; r++) {
+                float expected = Float.float16ToFloat(halves[r]) * a + 0f;
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(y[r]),
+                        "x " + a + " half 0x" + Integer.toHexString(halves[r] & 0xffff) + ": " + y[r]);
+            }
+        }
+    }
+
+    @Test
     void blockLayoutsFollowGgml() {
         // Q8_0: half scale 0.5 (0x3800), then int8 values -128..127 pattern
         byte[] q8 = new byte[34];
