@@ -4,13 +4,14 @@
 #   load-tests/compare/llama-cpp.sh LLAMA_BIN_DIR MODEL.gguf [MODEL.gguf ...]
 #
 # For each file it runs llama-bench (pp512, tg64), llama-batched-bench (16 sequences, 16-token prompts, 64 steps:
-# "TG at 16 sequences") and `worker.jar bench` with the same tests, then prints one table with the ratios and the
+# "TG at 16 sequences") and `worker.jar bench` with the same tests (which warms each test up for 2 s first, so that
+# the JIT has compiled it: llama.cpp needs no such warm-up), then prints one table with the ratios and the
 # targets of issue 12 (`./tandem bench` builds the jars first when the sources changed). LLAMA_BIN_DIR holds llama-bench and llama-batched-bench (and their .so files), e.g. the
 # build/bin of ../shared/tools/build-llama-cpp.sh. Environment: THREADS (2), REPS (3), PROMPT (512), GEN (64),
 # BATCH (16), TANDEM_BENCH_FLAGS (extra flags for worker.jar bench, e.g. "--kernels scalar").
 # Make the benchmark files with: ./tandem bench-model --type Q8_0 --out /tmp/bench/bench-Q8_0.gguf (Q4_0, F16, F32).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")/../.." && pwd)
 threads=${THREADS:-2} reps=${REPS:-3} prompt=${PROMPT:-512} gen=${GEN:-64} batch=${BATCH:-16}

@@ -26,15 +26,18 @@ import java.util.SplittableRandom;
 
 /**
  * Measures the forward pass the way llama-bench does: {@code ppN} runs an N-token prompt as one batch from an
- * empty cache, {@code tgN} generates N tokens one at a time; each repeated after one warm-up run. Batched decode
- * runs B sequences (each after a short prompt) through N steps together and reports the aggregate rate.
+ * empty cache, {@code tgN} generates N tokens one at a time. Batched decode runs B sequences (each after a short
+ * prompt) through N steps together and reports the aggregate rate. Each test is repeated after a warm-up of at least
+ * one run and {@code warmupSeconds}: llama-bench warms up with one run, which is its steady state, but Tandem's kernels
+ * are compiled by the JIT while they run, and one run left the first measured ones slow (Zen 5, Q4_0, per
+ * repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s; tg64 263, 375, 535 then about 600).
  *
  * @param prompts     prompt lengths to test (pp)
  * @param generate    tokens to generate (tg and batched decode); 0 skips both
  * @param batches     sequence counts for batched decode (1 means plain tg)
  */
 public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int repetitions,
-                   boolean measureBandwidth) {
+                   double warmupSeconds, boolean measureBandwidth) {
     private static final int BATCH_PROMPT = 16;
 
     public BenchReport run(PrintStream progress) throws IOException, InterruptedException {
@@ -100,7 +103,10 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
     }
 
     private BenchResult measure(String test, int batch, long tokens, PrintStream progress, Runnable body) {
-        body.run(); // warm-up
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do {
+            body.run();
+        } while (System.nanoTime() < warmEnd);
         double[] rates = new double[repetitions];
         // on stderr, whatever stream the result lines go to; started after the warm-up (JIT) so that the ETA holds, and
         // its bar erased before the result's line

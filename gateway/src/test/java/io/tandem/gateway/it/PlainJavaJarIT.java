@@ -113,7 +113,7 @@ class PlainJavaJarIT {
 
     @Test
     void workerBenchRunsVectorKernelsAndScalarOnlyWhenTheRestartIsTurnedOff() throws Exception {
-        String[] bench = {"bench", "-m", MODEL.toString(), "-t", "1", "-p", "16", "-n", "4", "-b", "1", "-r", "1", "--no-bandwidth"};
+        String[] bench = {"bench", "-m", MODEL.toString(), "-t", "1", "-p", "16", "-n", "4", "-b", "1", "-r", "1", "-w", "0", "--no-bandwidth"};
         Path vectorLog = dir.resolve("bench.log");
         String vector = finish(javaJar(WORKER_JAR, vectorLog, Map.of(), bench), vectorLog);
         Matcher column = BACKEND_COLUMN.matcher(vector);

@@ -34,6 +34,9 @@ public final class BenchCommand implements Callable<Integer> {
     int[] batches = {1, 8, 16};
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "repetitions of each test after a warm-up (default: 5)")
     int repetitions = 5;
+    @Option(names = {"-w", "--warmup-seconds"}, paramLabel = "S",
+            description = "run each test for at least this long before measuring, so that the JIT has compiled it (default: 2)")
+    double warmupSeconds = 2;
     @Option(names = "--kernels", paramLabel = "MODE", description = "auto, vector or scalar (default: auto)")
     String kernels = "auto";
     @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement")
@@ -47,9 +50,9 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: no model file " + model);
             return 2;
         }
-        if (threads < 1 || repetitions < 1 || generate < 0 || Arrays.stream(prompts).anyMatch(p -> p < 1)
+        if (threads < 1 || repetitions < 1 || generate < 0 || !(warmupSeconds >= 0) || Arrays.stream(prompts).anyMatch(p -> p < 1)
                 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
-            System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens >= 0");
+            System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens and warm-up seconds >= 0");
             return 2;
         }
         KernelMode mode;
@@ -59,7 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: --kernels must be auto, vector or scalar, got '" + kernels + "'");
             return 2;
         }
-        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, !noBandwidth).run(System.err);
+        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, warmupSeconds, !noBandwidth).run(System.err);
         if (json) {
             System.out.println(toJson(report).encode());
         } else {

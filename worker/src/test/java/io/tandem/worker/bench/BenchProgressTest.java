@@ -43,7 +43,7 @@ class BenchProgressTest {
     @Test
     void benchShowsItsRepetitionsOnStderrAndStdoutStaysOneJsonLine() {
         Run r = run(new BenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1",
-                "-p", "16", "-n", "4", "-b", "1", "-r", "3", "--no-bandwidth", "--json");
+                "-p", "16", "-n", "4", "-b", "1", "-r", "3", "-w", "0", "--no-bandwidth", "--json");
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(1, lines.size(), "stdout is the JSON alone:\n" + r.out());
