@@ -42,7 +42,7 @@ final class TransformerRunner implements ModelRunner {
             stepThread = Thread.currentThread();
             priority.applyToCurrentThread();
         }
-        ForwardResult result = model.forward(batch, cache, listener);
+        ForwardResult result = model.step(batch, cache, listener); // sampled below, before the next step
         return (span, context, sampling) -> sampler.sample(result.array(), result.offset(span, 0), sampling);
     }
 

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
  * The same sequence gives the same logits, bit for bit, however it is scheduled: alone or batched with others
@@ -149,5 +150,25 @@ class ForwardEquivalenceTest {
         List<float[]> two = alone(TestModels.get(model), s);
         List<float[]> one = alone(TestModels.get(model, KernelMode.AUTO, 1), s);
         for (int i = 0; i < two.size(); i++) assertArrayEquals(two.get(i), one.get(i), model + " row " + i);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void stepGivesForwardsLogitsInOneReusedBuffer(String model) {
+        // step() is the engine's path: the same logits as forward(), in a buffer that the next step overwrites
+        Transformer t = TestModels.get(model);
+        Seq s = sequences(model).get(0);
+        List<float[]> expected = alone(t, s);
+        try (KvArenas cache = TestModels.cache(t, 1, s.length())) {
+            int[] table = TestModels.blockTable(0, 1, s.length(), 16);
+            ForwardResult first = t.step(Batch.of(SequenceSpan.of(s.prompt(), 0, table)), cache, LayerListener.NONE);
+            assertArrayEquals(expected.get(0), first.lastLogits(0), model + " row 0");
+            for (int i = 0; i < s.continuation().length - 1; i++) {
+                int[] tok = {s.continuation()[i]};
+                ForwardResult r = t.step(Batch.of(SequenceSpan.of(tok, s.prompt().length + i, table)), cache, LayerListener.NONE);
+                assertSame(first.array(), r.array(), "one buffer for every step");
+                assertArrayEquals(expected.get(i + 1), r.lastLogits(0), model + " row " + (i + 1));
+            }
+        }
     }
 }
