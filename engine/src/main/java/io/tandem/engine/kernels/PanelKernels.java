@@ -327,6 +327,7 @@ final class PanelKernels {
                 for (int c = c0; c < c1; c++) {
                     FloatVector xv = FloatVector.broadcast(F, x[xOff + c] * TWO_112);
                     long o = c * cb;
+                    // the widening written out per panel: in a helper C2 may not inline, the vector would be boxed
                     s0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o0 + o, LE).convertShape(VectorOperators.S2I, I, 0))
                             .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats()).fma(xv, s0);
                     s1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, o1 + o, LE).convertShape(VectorOperators.S2I, I, 0))

@@ -34,12 +34,23 @@ final class VectorQ4Kernels implements Q4Kernels {
     static final int GROUP = 4;
     /**
      * Panels that share one pass over a group's activations in the batched kernel: each broadcast activation serves
-     * four panels' bytes. Measured (thread CPU time, one thread, 2048x768, all variants alternating in one JVM,
-     * a throwaway driver switching the variant between rounds): 1 / 2 / 3 / 4 panels per pass 72 / 90 / 97 / 97 G MAC/s at n = 128 and 32 / 50 / 60 / 68
-     * at n = 16. Only with every vector expression written out in the pass's method: a helper that returns a vector
-     * and is not inlined makes the same code 2-3x slower than one panel per pass.
+     * four panels' bytes. Measured (thread CPU time, one thread, 2048x768, the variants alternating in one JVM):
+     * 1 / 2 / 3 / 4 panels per pass 72 / 90 / 97 / 97 G MAC/s at n = 128 and 32 / 50 / 60 / 68 at n = 16. Only with
+     * every vector expression written out in the pass's method: a helper that returns a vector and is not inlined
+     * makes the same code 2-3x slower than one panel per pass.
      */
     static final int PASS_PANELS = 4;
+
+    /**
+     * The batched kernel's float results and 16-bit sums of one pass, per thread: a task runs {@link #multiply} once
+     * per projection and step, and fresh arrays there (3 KB each time) were garbage on every step.
+     */
+    private static final ThreadLocal<PassScratch> SCRATCH = ThreadLocal.withInitial(PassScratch::new);
+
+    private static final class PassScratch {
+        final float[] acc = new float[PASS_PANELS * GROUP * P];
+        final short[] sums = new short[PASS_PANELS * GROUP * P];
+    }
 
     @Override
     public int panelRows() {
@@ -58,8 +69,9 @@ final class VectorQ4Kernels implements Q4Kernels {
         if (x.cols() != w.cols()) throw new IllegalArgumentException(w + ": activations have " + x.cols() + " columns");
         int b = b0;
         if (b1 - b0 >= GROUP) {
-            float[] acc = new float[PASS_PANELS * GROUP * P];
-            short[] sums = new short[PASS_PANELS * GROUP * P];
+            PassScratch scratch = SCRATCH.get();
+            float[] acc = scratch.acc;
+            short[] sums = scratch.sums;
             int blocks = w.blocks();
             for (int p = p0; p < p1; ) {
                 int np = p + PASS_PANELS <= p1 ? PASS_PANELS : 1;
