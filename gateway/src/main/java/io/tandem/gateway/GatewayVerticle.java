@@ -118,10 +118,14 @@ final class GatewayVerticle extends VerticleBase {
 
     /**
      * Stops taking completion requests (503 with Retry-After, {@code /ready} 503) and waits up to {@code timeout} for
-     * those in flight; then cancels the generations still running. Idempotent.
+     * those in flight; then cancels the generations still running. Idempotent. A request that arrives after this
+     * call is refused, whichever thread called it.
      */
     Future<Gateway.DrainReport> drain(Duration timeout) {
         Promise<Gateway.DrainReport> result = Promise.promise();
+        // refusal starts now, not when the task below runs: the event loop may read a new request first
+        drain.refuseNew();
+        grpc.refuseNew();
         context.runOnContext(v -> beginDrain(timeout).onComplete(result));
         return result.future();
     }

@@ -60,6 +60,11 @@ public final class GrpcApi {
         return calls.inFlight();
     }
 
+    /** Refuses new inference calls (UNAVAILABLE) and not-ready from now on; callable from any thread. */
+    public void refuseNew() {
+        calls.refuseNew();
+    }
+
     /** Refuses new inference calls (UNAVAILABLE) and not-ready from now on; completes once none is in flight. */
     public Future<Void> beginDrain() {
         return calls.beginDrain();

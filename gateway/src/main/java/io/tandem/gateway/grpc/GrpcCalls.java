@@ -38,7 +38,8 @@ final class GrpcCalls {
     private final ApiKeys keys;
     private final long maxMessageBytes;
     private final Set<GrpcCall<?, ?>> inFlight = new LinkedHashSet<>();
-    private boolean draining;
+    /** Volatile: {@link #refuseNew} sets it from whichever thread starts the drain. */
+    private volatile boolean draining;
     private Promise<Void> idle;
 
     GrpcCalls(GatewayMetrics metrics, ApiKeys keys, long maxMessageBytes) {
@@ -96,6 +97,11 @@ final class GrpcCalls {
     /** Inference calls being served now. */
     int inFlight() {
         return inFlight.size();
+    }
+
+    /** As {@link io.tandem.gateway.http.HttpDrain#refuseNew}: refuse new inference calls from now on, from any thread. */
+    void refuseNew() {
+        draining = true;
     }
 
     /** Refuse new inference calls from now on; completes once none is in flight (at once when none is). */

@@ -21,7 +21,8 @@ import java.util.Set;
 public final class HttpDrain {
     private final int retryAfterSeconds;
     private final Set<RoutingContext> inFlight = new LinkedHashSet<>();
-    private boolean draining;
+    /** Volatile: {@link #refuseNew} sets it from whichever thread starts the drain. */
+    private volatile boolean draining;
     private Promise<Void> idle;
 
     public HttpDrain(int retryAfterSeconds) {
@@ -35,6 +36,14 @@ public final class HttpDrain {
     /** Completion requests being served now. */
     public int inFlight() {
         return inFlight.size();
+    }
+
+    /**
+     * Refuse new completion requests from now on, from any thread: requests that arrive after a drain was asked for
+     * are refused even when their I/O reaches the event loop before the drain's own task does.
+     */
+    public void refuseNew() {
+        draining = true;
     }
 
     /** Refuse new completion requests from now on; completes once none is in flight (at once when none is). */
