@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Q4Kernels} on the Vector API: a panel's rows are the lanes of one {@code ShortVector} (32 rows with 512-bit
  * vectors, 16 with 256-bit). Per column pair of a block: one zero-extending load of the panel's bytes, one shift,
  * two 16-bit multiplies by broadcast activations and two adds (arithmetic modulo {@code 2^16}, exact, see
- * {@link Q8Activations}); per block the 16-bit sums are widened to floats and folded in with one fma per lane.
+ * {@link Q8Activations}); per block the 16-bit sums are widened to floats and folded in with one fma per lane,
+ * straight from the registers that hold them.
  * Loaded reflectively by {@link Q4Kernels#create}, only when the Vector API is present.
  */
 final class VectorQ4Kernels implements Q4Kernels {
@@ -34,23 +35,21 @@ final class VectorQ4Kernels implements Q4Kernels {
     static final int GROUP = 4;
     /**
      * Panels that share one pass over a group's activations in the batched kernel: each broadcast activation serves
-     * four panels' bytes. Measured (thread CPU time, one thread, 2048x768, the variants alternating in one JVM):
-     * 1 / 2 / 3 / 4 panels per pass 72 / 90 / 97 / 97 G MAC/s at n = 128 and 32 / 50 / 60 / 68 at n = 16. Only with
-     * every vector expression written out in the pass's method: a helper that returns a vector and is not inlined
-     * makes the same code 2-3x slower than one panel per pass.
+     * three panels' bytes, and each block's 16-bit sums are folded into the float results from the registers that
+     * hold them (see {@link #block3}). Measured (one thread, the block loop alone on cached data, 768 columns):
+     * 1 / 2 / 3 panels 88 / 120 / 125 G MAC/s; the earlier four panels with the sums stored to an array and folded
+     * by a second method 93-107, of which the fold alone was about 30 %. The whole kernel ({@code Q4Speed},
+     * 2048 x 768): 95 -> 111 G MAC/s at n = 16, 99 -> 113 at n = 128. Four panels with the fold in registers
+     * is one method too many for the JIT: C1 gives up on it ("out of virtual registers"), the method then never
+     * reaches C2 and runs at 0.5 G MAC/s.
      */
-    static final int PASS_PANELS = 4;
+    static final int PASS_PANELS = 3;
 
     /**
-     * The batched kernel's float results and 16-bit sums of one pass, per thread: a task runs {@link #multiply} once
-     * per projection and step, and fresh arrays there (3 KB each time) were garbage on every step.
+     * The batched kernel's float results of one pass, per thread: a task runs {@link #multiply} once per projection
+     * and step, and a fresh array there would be garbage on every step.
      */
-    private static final ThreadLocal<PassScratch> SCRATCH = ThreadLocal.withInitial(PassScratch::new);
-
-    private static final class PassScratch {
-        final float[] acc = new float[PASS_PANELS * GROUP * P];
-        final short[] sums = new short[PASS_PANELS * GROUP * P];
-    }
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[PASS_PANELS * GROUP * P]);
 
     @Override
     public int panelRows() {
@@ -69,17 +68,20 @@ final class VectorQ4Kernels implements Q4Kernels {
         if (x.cols() != w.cols()) throw new IllegalArgumentException(w + ": activations have " + x.cols() + " columns");
         int b = b0;
         if (b1 - b0 >= GROUP) {
-            PassScratch scratch = SCRATCH.get();
-            float[] acc = scratch.acc;
-            short[] sums = scratch.sums;
+            float[] acc = SCRATCH.get();
             int blocks = w.blocks();
             for (int p = p0; p < p1; ) {
                 int np = p + PASS_PANELS <= p1 ? PASS_PANELS : 1;
                 for (b = b0; b + GROUP <= b1; b += GROUP) {
-                    if (np == PASS_PANELS) {
-                        pass4x4(w.quants(), w.scales(), p * blocks, blocks, x.x(), x.bias(), x.d(), b * blocks, acc, sums);
-                    } else {
-                        panel4(w.quants(), w.scales(), p * blocks, blocks, x.x(), x.bias(), x.d(), b * blocks, acc, sums);
+                    java.util.Arrays.fill(acc, 0, np * GROUP * P, 0f);
+                    for (int k = 0; k < blocks; k++) {
+                        int pk = p * blocks + k, blk = b * blocks + k;
+                        if (np == PASS_PANELS) {
+                            block3(w.quants(), pk * 16 * P, blocks * 16 * P, x.x(), x.bias(), x.d(), blk, blocks,
+                                    w.scales(), pk * P, blocks * P, acc);
+                        } else {
+                            block1(w.quants(), pk * 16 * P, x.x(), x.bias(), x.d(), blk, blocks, w.scales(), pk * P, acc);
+                        }
                     }
                     for (int h = 0; h < np; h++) {
                         int r0 = (p + h) * P, valid = Math.min(P, w.rows() - r0);
@@ -151,51 +153,20 @@ final class VectorQ4Kernels implements Q4Kernels {
     }
 
     /**
-     * Four items against one panel, sharing the decoded bytes: item g's P dot products into {@code out[g P ..]}.
-     * Split in two methods that exchange the 16-bit sums through {@code sums}: in one method the JIT stops inlining
-     * the vector operations (NodeCountInliningCutoff) and boxes vectors.
+     * One block of four items (blocks {@code k0, k0 + stride, ..} of the activations) against three adjacent panel
+     * blocks ({@code q}, {@code q + ps}, {@code q + 2 ps}; scales at {@code wo}, {@code wo + wps}, ..): item
+     * {@code g}'s panel {@code h} is folded into {@code out[(h GROUP + g) P ..]}. The eight broadcast activations of a
+     * column pair are loaded once for the three panels; 12 accumulators, the broadcasts and one panel's two decoded
+     * vectors stay in registers, and the fold widens the accumulators where they are. Every vector expression is
+     * written out here: a helper that takes or returns a vector and is not inlined boxes it (2-50x slower).
      */
-    private static void panel4(byte[] qs, float[] ws, int pk0, int blocks, int[] xs, short[] bias, float[] d, int blk0,
-                               float[] out, short[] sums) {
-        java.util.Arrays.fill(out, 0, GROUP * P, 0f);
-        for (int k = 0; k < blocks; k++) {
-            sums4(qs, (pk0 + k) * 16 * P, xs, bias, blk0 + k, blocks, sums);
-            int so = (pk0 + k) * P;
-            for (int g = 0; g < GROUP; g++) fold(ws, so, d[blk0 + k + g * blocks], sums, g * P, out, g * P);
-        }
-    }
-
-    /**
-     * {@link #panel4} for four adjacent panels at once: panel {@code h}'s item {@code g} into
-     * {@code out[(h GROUP + g) P ..]}.
-     */
-    private static void pass4x4(byte[] qs, float[] ws, int pk0, int blocks, int[] xs, short[] bias, float[] d,
-                                int blk0, float[] out, short[] sums) {
-        java.util.Arrays.fill(out, 0, PASS_PANELS * GROUP * P, 0f);
-        for (int k = 0; k < blocks; k++) {
-            sums4x4(qs, (pk0 + k) * 16 * P, blocks * 16 * P, xs, bias, blk0 + k, blocks, sums);
-            for (int g = 0; g < GROUP; g++) {
-                float dx = d[blk0 + k + g * blocks];
-                for (int h = 0; h < PASS_PANELS; h++) {
-                    int o = (h * GROUP + g) * P;
-                    fold(ws, (pk0 + h * blocks + k) * P, dx, sums, o, out, o);
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #sums4} for four panel blocks ({@code q}, {@code q + ps}, ..): the eight broadcast activations of a
-     * column pair are loaded once for the four panels. 16 accumulators, 8 broadcasts and one panel's two decoded
-     * vectors stay in registers.
-     */
-    private static void sums4x4(byte[] qs, int q, int ps, int[] xs, short[] bias, int k0, int stride, short[] sums) {
+    private static void block3(byte[] qs, int q, int ps, int[] xs, short[] bias, float[] d, int k0, int stride,
+                               float[] ws, int wo, int wps, float[] out) {
         int k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
         int x0 = 32 * k0, x1 = 32 * k1, x2 = 32 * k2, x3 = 32 * k3;
         ShortVector a0 = ShortVector.broadcast(S, bias[k0]), a1 = ShortVector.broadcast(S, bias[k1]);
         ShortVector a2 = ShortVector.broadcast(S, bias[k2]), a3 = ShortVector.broadcast(S, bias[k3]);
         ShortVector b0 = a0, b1 = a1, b2 = a2, b3 = a3, c0 = a0, c1 = a1, c2 = a2, c3 = a3;
-        ShortVector e0 = a0, e1 = a1, e2 = a2, e3 = a3;
         for (int j = 0; j < 16; j++) {
             ShortVector l0 = bc(xs[x0 + j]), h0 = bc(xs[x0 + 16 + j]), l1 = bc(xs[x1 + j]), h1 = bc(xs[x1 + 16 + j]);
             ShortVector l2 = bc(xs[x2 + j]), h2 = bc(xs[x2 + 16 + j]), l3 = bc(xs[x3 + j]), h3 = bc(xs[x3 + 16 + j]);
@@ -218,63 +189,65 @@ final class VectorQ4Kernels implements Q4Kernels {
             c1 = c1.add(w.mul(l1)).add(h.mul(h1));
             c2 = c2.add(w.mul(l2)).add(h.mul(h2));
             c3 = c3.add(w.mul(l3)).add(h.mul(h3));
-            w = (ShortVector) ByteVector.fromArray(B, qs, o + 3 * ps).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            h = w.lanewise(VectorOperators.LSHR, 4);
-            e0 = e0.add(w.mul(l0)).add(h.mul(h0));
-            e1 = e1.add(w.mul(l1)).add(h.mul(h1));
-            e2 = e2.add(w.mul(l2)).add(h.mul(h2));
-            e3 = e3.add(w.mul(l3)).add(h.mul(h3));
         }
-        a0.intoArray(sums, 0);
-        a1.intoArray(sums, P);
-        a2.intoArray(sums, 2 * P);
-        a3.intoArray(sums, 3 * P);
-        b0.intoArray(sums, 4 * P);
-        b1.intoArray(sums, 5 * P);
-        b2.intoArray(sums, 6 * P);
-        b3.intoArray(sums, 7 * P);
-        c0.intoArray(sums, 8 * P);
-        c1.intoArray(sums, 9 * P);
-        c2.intoArray(sums, 10 * P);
-        c3.intoArray(sums, 11 * P);
-        e0.intoArray(sums, 12 * P);
-        e1.intoArray(sums, 13 * P);
-        e2.intoArray(sums, 14 * P);
-        e3.intoArray(sums, 15 * P);
+        float d0 = d[k0], d1 = d[k1], d2 = d[k2], d3 = d[k3];
+        FloatVector lo = FloatVector.fromArray(F, ws, wo), hi = FloatVector.fromArray(F, ws, wo + L);
+        ((FloatVector) a0.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d0), FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+        ((FloatVector) a0.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d0), FloatVector.fromArray(F, out, L)).intoArray(out, L);
+        ((FloatVector) a1.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d1), FloatVector.fromArray(F, out, P)).intoArray(out, P);
+        ((FloatVector) a1.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d1), FloatVector.fromArray(F, out, P + L)).intoArray(out, P + L);
+        ((FloatVector) a2.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d2), FloatVector.fromArray(F, out, 2 * P)).intoArray(out, 2 * P);
+        ((FloatVector) a2.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d2), FloatVector.fromArray(F, out, 2 * P + L)).intoArray(out, 2 * P + L);
+        ((FloatVector) a3.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d3), FloatVector.fromArray(F, out, 3 * P)).intoArray(out, 3 * P);
+        ((FloatVector) a3.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d3), FloatVector.fromArray(F, out, 3 * P + L)).intoArray(out, 3 * P + L);
+        lo = FloatVector.fromArray(F, ws, wo + wps);
+        hi = FloatVector.fromArray(F, ws, wo + wps + L);
+        ((FloatVector) b0.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d0), FloatVector.fromArray(F, out, 4 * P)).intoArray(out, 4 * P);
+        ((FloatVector) b0.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d0), FloatVector.fromArray(F, out, 4 * P + L)).intoArray(out, 4 * P + L);
+        ((FloatVector) b1.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d1), FloatVector.fromArray(F, out, 5 * P)).intoArray(out, 5 * P);
+        ((FloatVector) b1.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d1), FloatVector.fromArray(F, out, 5 * P + L)).intoArray(out, 5 * P + L);
+        ((FloatVector) b2.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d2), FloatVector.fromArray(F, out, 6 * P)).intoArray(out, 6 * P);
+        ((FloatVector) b2.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d2), FloatVector.fromArray(F, out, 6 * P + L)).intoArray(out, 6 * P + L);
+        ((FloatVector) b3.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d3), FloatVector.fromArray(F, out, 7 * P)).intoArray(out, 7 * P);
+        ((FloatVector) b3.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d3), FloatVector.fromArray(F, out, 7 * P + L)).intoArray(out, 7 * P + L);
+        lo = FloatVector.fromArray(F, ws, wo + 2 * wps);
+        hi = FloatVector.fromArray(F, ws, wo + 2 * wps + L);
+        ((FloatVector) c0.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d0), FloatVector.fromArray(F, out, 8 * P)).intoArray(out, 8 * P);
+        ((FloatVector) c0.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d0), FloatVector.fromArray(F, out, 8 * P + L)).intoArray(out, 8 * P + L);
+        ((FloatVector) c1.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d1), FloatVector.fromArray(F, out, 9 * P)).intoArray(out, 9 * P);
+        ((FloatVector) c1.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d1), FloatVector.fromArray(F, out, 9 * P + L)).intoArray(out, 9 * P + L);
+        ((FloatVector) c2.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d2), FloatVector.fromArray(F, out, 10 * P)).intoArray(out, 10 * P);
+        ((FloatVector) c2.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d2), FloatVector.fromArray(F, out, 10 * P + L)).intoArray(out, 10 * P + L);
+        ((FloatVector) c3.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d3), FloatVector.fromArray(F, out, 11 * P)).intoArray(out, 11 * P);
+        ((FloatVector) c3.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d3), FloatVector.fromArray(F, out, 11 * P + L)).intoArray(out, 11 * P + L);
     }
 
-    /** The 16-bit block sums of four items (blocks {@code k0, k0 + stride, ..}) against one panel block at {@code q}. */
-    private static void sums4(byte[] qs, int q, int[] xs, short[] bias, int k0, int stride, short[] sums) {
+    /** {@link #block3} for one panel block (the panels a task has left when fewer than three remain). */
+    private static void block1(byte[] qs, int q, int[] xs, short[] bias, float[] d, int k0, int stride,
+                               float[] ws, int wo, float[] out) {
         int k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
         int x0 = 32 * k0, x1 = 32 * k1, x2 = 32 * k2, x3 = 32 * k3;
         ShortVector a0 = ShortVector.broadcast(S, bias[k0]), a1 = ShortVector.broadcast(S, bias[k1]);
         ShortVector a2 = ShortVector.broadcast(S, bias[k2]), a3 = ShortVector.broadcast(S, bias[k3]);
         for (int j = 0; j < 16; j++) {
-            ShortVector wv = (ShortVector) ByteVector.fromArray(B, qs, q + j * P)
+            ShortVector w = (ShortVector) ByteVector.fromArray(B, qs, q + j * P)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector hi = wv.lanewise(VectorOperators.LSHR, 4);
-            a0 = a0.add(wv.mul(bc(xs[x0 + j]))).add(hi.mul(bc(xs[x0 + 16 + j])));
-            a1 = a1.add(wv.mul(bc(xs[x1 + j]))).add(hi.mul(bc(xs[x1 + 16 + j])));
-            a2 = a2.add(wv.mul(bc(xs[x2 + j]))).add(hi.mul(bc(xs[x2 + 16 + j])));
-            a3 = a3.add(wv.mul(bc(xs[x3 + j]))).add(hi.mul(bc(xs[x3 + 16 + j])));
+            ShortVector h = w.lanewise(VectorOperators.LSHR, 4);
+            a0 = a0.add(w.mul(bc(xs[x0 + j]))).add(h.mul(bc(xs[x0 + 16 + j])));
+            a1 = a1.add(w.mul(bc(xs[x1 + j]))).add(h.mul(bc(xs[x1 + 16 + j])));
+            a2 = a2.add(w.mul(bc(xs[x2 + j]))).add(h.mul(bc(xs[x2 + 16 + j])));
+            a3 = a3.add(w.mul(bc(xs[x3 + j]))).add(h.mul(bc(xs[x3 + 16 + j])));
         }
-        a0.intoArray(sums, 0);
-        a1.intoArray(sums, P);
-        a2.intoArray(sums, 2 * P);
-        a3.intoArray(sums, 3 * P);
-    }
-
-    /**
-     * {@code out[o ..] = fma(float(sums[so ..]), dw * dx, out[o ..])} over the P rows of a panel block. Each half is
-     * loaded as its own half-width vector and widened in one step (measured 2-10 % faster for the whole batched kernel
-     * than widening the two halves of one full-width load, likely the cross-lane extract of the upper half; the whole
-     * fold is about a sixth of the batched time: the kernel ran 1.2x faster with it skipped).
-     */
-    private static void fold(float[] ws, int wo, float dx, short[] sums, int so, float[] out, int o) {
-        FloatVector lo = (FloatVector) ShortVector.fromArray(SH, sums, so).convertShape(VectorOperators.S2F, F, 0);
-        FloatVector hi = (FloatVector) ShortVector.fromArray(SH, sums, so + L).convertShape(VectorOperators.S2F, F, 0);
-        lo.fma(FloatVector.fromArray(F, ws, wo).mul(dx), FloatVector.fromArray(F, out, o)).intoArray(out, o);
-        hi.fma(FloatVector.fromArray(F, ws, wo + L).mul(dx), FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        float d0 = d[k0], d1 = d[k1], d2 = d[k2], d3 = d[k3];
+        FloatVector lo = FloatVector.fromArray(F, ws, wo), hi = FloatVector.fromArray(F, ws, wo + L);
+        ((FloatVector) a0.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d0), FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
+        ((FloatVector) a0.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d0), FloatVector.fromArray(F, out, L)).intoArray(out, L);
+        ((FloatVector) a1.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d1), FloatVector.fromArray(F, out, P)).intoArray(out, P);
+        ((FloatVector) a1.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d1), FloatVector.fromArray(F, out, P + L)).intoArray(out, P + L);
+        ((FloatVector) a2.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d2), FloatVector.fromArray(F, out, 2 * P)).intoArray(out, 2 * P);
+        ((FloatVector) a2.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d2), FloatVector.fromArray(F, out, 2 * P + L)).intoArray(out, 2 * P + L);
+        ((FloatVector) a3.convertShape(VectorOperators.S2F, F, 0)).fma(lo.mul(d3), FloatVector.fromArray(F, out, 3 * P)).intoArray(out, 3 * P);
+        ((FloatVector) a3.convertShape(VectorOperators.S2F, F, 1)).fma(hi.mul(d3), FloatVector.fromArray(F, out, 3 * P + L)).intoArray(out, 3 * P + L);
     }
 
     private static final float ROUNDER = 12582912f; // 1.5 * 2^23: (v + R) - R is Math.rint(v) for |v| < 2^22
