@@ -40,8 +40,10 @@ public record BenchReport(String modelLabel, long fileBytes, long parameters, St
             b.append("| ---: | ---: | ---: | ---: | ---: |\n");
             for (BenchResult r : results) {
                 if (r.batch() <= 1 && !r.test().contains("@")) continue;
-                b.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %.2f | %.2fx |%n", r.test(), r.batch(),
-                        r.tokensPerSecond(), r.stddev(), r.tokensPerSecond() / r.batch(), r.tokensPerSecond() / single));
+                String speedup = Double.isNaN(single) ? "—" // batch 1 not measured in this run
+                        : String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / single);
+                b.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %.2f | %s |%n", r.test(), r.batch(),
+                        r.tokensPerSecond(), r.stddev(), r.tokensPerSecond() / r.batch(), speedup));
             }
         }
         b.append(String.format(Locale.ROOT, "%nready to compute in %.0f ms (weights mapped, not read)%n", openMillis));

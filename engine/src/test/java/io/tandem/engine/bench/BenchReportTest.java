@@ -1,0 +1,30 @@
+package io.tandem.engine.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The bench table: batched decode against batch 1 when both ran, and no NaN when batch 1 did not. */
+class BenchReportTest {
+
+    private static BenchReport report(List<BenchResult> results) {
+        return new BenchReport("llama 124.7M Q4_0", 70_000_000L, 124_670_000L, "CPU vector-512", 2, 40, 67_000_000L, 0,
+                results);
+    }
+
+    @Test
+    void batchedDecodeIsComparedWithBatchOne() {
+        String table = report(List.of(new BenchResult("tg64", 1, 500, 5), new BenchResult("tg64@b16", 16, 1500, 10))).table();
+        assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | 3.00x |"), table);
+    }
+
+    @Test
+    void withoutBatchOneTheComparisonIsADash() {
+        String table = report(List.of(new BenchResult("pp16", 1, 900, 5), new BenchResult("tg64@b16", 16, 1500, 10))).table();
+        assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | — |"), table);
+        assertFalse(table.contains("NaN"), table);
+    }
+}
