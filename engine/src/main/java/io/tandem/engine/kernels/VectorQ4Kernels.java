@@ -23,8 +23,6 @@ final class VectorQ4Kernels implements Q4Kernels {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(P * 8));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    /** Half a panel's rows of 16-bit sums: widened to one float vector. */
-    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     /**
      * Items that share one pass over a panel's bytes in the batched kernel. Measured alternatives (thread CPU time,
      * one thread, 2048x768 and 768x2048, n = 16..512, against this kernel in the same JVM): 6 items per pass 0 to +4 %
