@@ -16,14 +16,18 @@
 # PROMPT_TOKENS (256), MAX_TOKENS (128), VOCAB (32000), SEED (1), SKIP_BUILD (1: use the jars as they are),
 # TANDEM_FLAGS (extra gateway.jar flags, e.g. "--engine-option max-num-batched-tokens=256"), KEEP (a directory for
 # the raw results and server logs; else a temporary one), SERVERS ("llama-server Tandem": run only some, reusing the
-# others' results from KEEP).
+# others' results from KEEP), ROUNDS (1: how many times to run the servers in turn, llama-server then Tandem; the
+# table then gives medians, and each ratio as the median of the rounds' ratios with their range: on a shared machine
+# one run can be off by 20 % or more).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,21p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); model=$(realpath "$2"); shift 2
 json=""; [ "${1:-}" = "--json" ] && json="--json"
 here=$(cd "$(dirname "$0")/../.." && pwd)
 threads=${THREADS:-2} prompt=${PROMPT_TOKENS:-256} gen=${MAX_TOKENS:-128}
 concurrency=${CONCURRENCY:-1,8,16}
+rounds=${ROUNDS:-1}
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 slots=$(tr ',' '\n' <<<"$concurrency" | sort -n | tail -1)
 [ -x "$bin/llama-server" ] || { echo "no $bin/llama-server (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
 [ -f "$model" ] || { echo "no model file $model" >&2; exit 2; }
@@ -75,39 +79,42 @@ load() { # label port extra-flags...
   local label=$1 port=$2; shift 2
   ./tandem java -Xmx512m -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
       io.tandem.loadtests.serving.ServingBench run --url "http://127.0.0.1:$port" --label "$label" \
-      --out "$out/$label.json" --concurrency "$concurrency" --window-seconds "${WINDOW_SECONDS:-40}" --drain-seconds "${DRAIN_SECONDS:-60}" \
+      --out "$out/$label-$round.json" --concurrency "$concurrency" --window-seconds "${WINDOW_SECONDS:-40}" --drain-seconds "${DRAIN_SECONDS:-60}" \
       --warmup-requests "${WARMUP_REQUESTS:-8}" --warmup-short "${WARMUP_SHORT:-2000}" --prompt-tokens "$prompt" --max-tokens "$gen" \
       --vocab "${VOCAB:-32000}" --seed "${SEED:-1}" "$@"
 }
 
 servers=${SERVERS:-llama-server Tandem}
-runs() { [[ " $servers " == *" $1 "* ]] || { [ -f "$out/$1.json" ] || { echo "SERVERS skips $1 but $out/$1.json is missing (set KEEP)" >&2; exit 2; }; false; }; }
+runs() { [[ " $servers " == *" $1 "* ]] || { [ -f "$out/$1-$round.json" ] || { echo "SERVERS skips $1 but $out/$1-$round.json is missing (set KEEP)" >&2; exit 2; }; false; }; }
 
-# llama-server: one slot per client, each with room for a prompt, its answer and some slack
-if runs llama-server; then
-port=$(free_port)
-echo "== llama-server on :$port (-t $threads -np $slots)" >&2
-LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin/llama-server" -m "$model" -t "$threads" \
-    -np "$slots" -c $(( slots * (prompt + gen + 64) )) --host 127.0.0.1 --port "$port" >"$out/llama-server.log" 2>&1 &
-server=$!
-await_ready "$port" /health "$out/llama-server.log"
-load llama-server "$port"
-stop_server
-fi
+for round in $(seq 1 "$rounds"); do
+  # llama-server: one slot per client, each with room for a prompt, its answer and some slack
+  if runs llama-server; then
+  port=$(free_port)
+  echo "== round $round/$rounds: llama-server on :$port (-t $threads -np $slots)" >&2
+  LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin/llama-server" -m "$model" -t "$threads" \
+      -np "$slots" -c $(( slots * (prompt + gen + 64) )) --host 127.0.0.1 --port "$port" >"$out/llama-server-$round.log" 2>&1 &
+  server=$!
+  await_ready "$port" /health "$out/llama-server-$round.log"
+  load llama-server "$port"
+  stop_server
+  fi
 
-# Tandem: the embedded gateway, aggregated (one worker prefills and decodes), the same threads
-if runs Tandem; then
-port=$(free_port)
-echo "== Tandem on :$port (--prefill-workers 0 --threads $threads ${TANDEM_FLAGS:-})" >&2
-./tandem java -jar gateway/target/gateway.jar --host 127.0.0.1 --port "$port" --model "$model" \
-    --prefill-workers 0 --threads "$threads" ${TANDEM_FLAGS:-} >"$out/tandem.log" 2>&1 &
-server=$!
-await_ready "$port" /ready "$out/tandem.log"
-load Tandem "$port" --gateway-metrics
-stop_server
-fi
+  # Tandem: the embedded gateway, aggregated (one worker prefills and decodes), the same threads
+  if runs Tandem; then
+  port=$(free_port)
+  echo "== round $round/$rounds: Tandem on :$port (--prefill-workers 0 --threads $threads ${TANDEM_FLAGS:-})" >&2
+  ./tandem java -jar gateway/target/gateway.jar --host 127.0.0.1 --port "$port" --model "$model" \
+      --prefill-workers 0 --threads "$threads" ${TANDEM_FLAGS:-} >"$out/tandem-$round.log" 2>&1 &
+  server=$!
+  await_ready "$port" /ready "$out/tandem-$round.log"
+  load Tandem "$port" --gateway-metrics
+  stop_server
+  fi
+done
 
+files() { local f=""; for r in $(seq 1 "$rounds"); do f="$f${f:+,}$out/$1-$r.json"; done; echo "$f"; }
 echo >&2
 echo "Closed loop, distinct ${prompt}-token prompts, $gen output tokens, $threads threads; $(basename "$model"); ratios Tandem / llama-server (✗: target missed)" >&2
 ./tandem java -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
-    io.tandem.loadtests.serving.ServingBench compare "$out/llama-server.json" "$out/Tandem.json" $json
+    io.tandem.loadtests.serving.ServingBench compare "$(files llama-server)" "$(files Tandem)" $json

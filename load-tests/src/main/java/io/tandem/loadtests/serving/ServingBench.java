@@ -20,14 +20,16 @@ import java.util.Map;
  * ServingBench run --url http://127.0.0.1:PORT --label NAME --out FILE.json [--concurrency 1,8,16]
  *     [--window-seconds 40] [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
  *     [--seed 1] [--gateway-metrics]
- * ServingBench compare BASELINE.json CANDIDATE.json [--json]
+ * ServingBench compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]
  * </pre>
  * {@code run} loads one server level by level and writes its results; {@code --gateway-metrics} also scrapes the
  * server's {@code /metrics} around the highest level (Tandem's router decision and gateway overhead histograms);
  * {@code --warmup-short N} first sends N short requests (8-token prompts, 1 output token, 4 at a time) so that the
  * server's per-request code is compiled, as in a server that has been serving for a while.
  * Progress goes to stderr ({@link Progress}): a bar on a terminal, a line every 10 s in a log.
- * {@code compare} prints the two runs side by side with the candidate's ratios against issue 12's targets.
+ * {@code compare} prints the two runs side by side with the candidate's ratios against issue 12's targets; with
+ * several rounds of each (comma-separated files, round i of one beside round i of the other) the medians
+ * ({@link Comparison}).
  */
 public final class ServingBench {
 
@@ -157,10 +159,12 @@ public final class ServingBench {
 
     private static void compare(String[] args) throws IOException {
         List<String> files = Arrays.stream(args).filter(a -> !a.startsWith("--")).toList();
-        if (files.size() != 2) usage("compare BASELINE.json CANDIDATE.json [--json]");
-        JsonObject baseline = new JsonObject(Files.readString(Path.of(files.get(0))));
-        JsonObject candidate = new JsonObject(Files.readString(Path.of(files.get(1))));
-        Comparison comparison = Comparison.of(baseline, candidate);
+        if (files.size() != 2) usage("compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]");
+        List<JsonObject> baselines = new ArrayList<>(), candidates = new ArrayList<>();
+        for (String f : files.get(0).split(",")) baselines.add(new JsonObject(Files.readString(Path.of(f))));
+        for (String f : files.get(1).split(",")) candidates.add(new JsonObject(Files.readString(Path.of(f))));
+        if (baselines.size() != candidates.size()) usage("as many candidate rounds as baseline rounds");
+        Comparison comparison = Comparison.of(baselines, candidates);
         System.out.println(Arrays.asList(args).contains("--json") ? comparison.toJson().encodePrettily() : comparison.table());
     }
 
@@ -186,7 +190,7 @@ public final class ServingBench {
         System.err.println("ServingBench: expected " + missing + "\n"
                 + "  run --url URL --out FILE.json [--label NAME] [--model NAME] [--concurrency 1,8,16] [--window-seconds 40]\n"
                 + "      [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
-                + "  compare BASELINE.json CANDIDATE.json [--json]");
+                + "  compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]");
         System.exit(2);
     }
 
