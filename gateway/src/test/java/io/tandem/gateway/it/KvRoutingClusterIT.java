@@ -58,8 +58,7 @@ class KvRoutingClusterIT {
         // 7 conversations on 3 workers: with a multiple of 3 round-robin can keep a conversation on one worker by accident
         MultiTurnWorkload.Result viaKv = MultiTurnWorkload.run(List.of(kv), model, 0, 7, 5);
         MultiTurnWorkload.Result viaRr = MultiTurnWorkload.run(List.of(rr), model, 100, 7, 5);
-        // the same heavier workload (18 conversations: enough turns that run-to-run noise stays well under the 5 %
-        // compared) through one kv gateway, then split over two
+        // a heavier workload (18 conversations) through one kv gateway, then split over two
         MultiTurnWorkload.Result viaOne = MultiTurnWorkload.run(List.of(kv), model, 400, 18, 5);
         double[] before = served(workerPorts);
         MultiTurnWorkload.Result viaBoth = MultiTurnWorkload.run(List.of(kv, kv2), model, 200, 18, 5);
@@ -81,7 +80,12 @@ class KvRoutingClusterIT {
         System.out.println(report);
         assertTrue(viaKv.hitRate() >= 0.9 * viaKv.oracleHitRate(), report);
         assertTrue(viaRr.hitRate() < 0.7 * viaKv.hitRate(), report);
-        assertTrue(viaBoth.hitRate() >= viaOne.hitRate() - 0.05, report);
+        // Two gateways keep kv routing's hits: far above round-robin's (0.33-0.43 of 0.738 here), at 80 % of the oracle
+        // or more. Not "within 5 points of one gateway": with 18 conversations on 3 workers the load term moves a few
+        // turns off their prefix in either setup, and one gateway alone measured 0.639-0.738 over nine runs
+        // (docs/ROUTING.md), so two such figures differed by 0.061 once with nothing wrong (CI, 2026-12-04).
+        assertTrue(viaOne.hitRate() >= 0.8 * viaOne.oracleHitRate(), report);
+        assertTrue(viaBoth.hitRate() >= 0.8 * viaBoth.oracleHitRate(), report);
         assertTrue(max / mean <= 1.5, "two gateways keep the workers balanced: " + report);
 
         // A worker dies: its blocks leave the index within the lease, and no request goes to it afterwards.
