@@ -52,7 +52,9 @@ class KvRoutingScaleTest {
         String report = String.format("32 sim workers, %d requests: kv %s; round-robin %s", REQUESTS, kv, rr);
         System.out.println(report);
         assertTrue(kv.hitRate() > rr.hitRate(), report);
-        assertEquals(WORKERS, kv.workersUsed(), "the hot prompts spill over to every worker: " + report);
+        // Unique prompts cost the same everywhere and go to one of the idle workers at random (ties), so one worker can
+        // miss all 128 of them by chance: CI saw 31 of 32 once (2026-12-04). Two missing would be far rarer.
+        assertTrue(kv.workersUsed() >= WORKERS - 1, "the hot prompts spill over to the workers: " + report);
     }
 
     private static Result run(RouterMode mode) throws Exception {
