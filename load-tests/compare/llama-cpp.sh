@@ -17,6 +17,7 @@ set -euo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${ROUNDS:-3} threads=${THREADS:-2} reps=${REPS:-3} prompt=${PROMPT:-512} gen=${GEN:-64} batch=${BATCH:-16}
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 for tool in llama-bench llama-batched-bench; do
   [ -x "$bin/$tool" ] || { echo "no $bin/$tool (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
 done

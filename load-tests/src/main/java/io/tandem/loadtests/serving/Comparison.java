@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * Two servers side by side, level by level, with the candidate's ratios against issue 12's serving targets: output
@@ -177,7 +178,7 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
         return median(rounds.stream().mapToDouble(value).toArray());
     }
 
-    private static int sum(List<LevelResult> rounds, java.util.function.ToIntFunction<LevelResult> value) {
+    private static int sum(List<LevelResult> rounds, ToIntFunction<LevelResult> value) {
         return rounds.stream().mapToInt(value).sum();
     }
 

@@ -160,12 +160,17 @@ public final class ServingBench {
     private static void compare(String[] args) throws IOException {
         List<String> files = Arrays.stream(args).filter(a -> !a.startsWith("--")).toList();
         if (files.size() != 2) usage("compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]");
-        List<JsonObject> baselines = new ArrayList<>(), candidates = new ArrayList<>();
-        for (String f : files.get(0).split(",")) baselines.add(new JsonObject(Files.readString(Path.of(f))));
-        for (String f : files.get(1).split(",")) candidates.add(new JsonObject(Files.readString(Path.of(f))));
+        List<JsonObject> baselines = rounds(files.get(0)), candidates = rounds(files.get(1));
         if (baselines.size() != candidates.size()) usage("as many candidate rounds as baseline rounds");
         Comparison comparison = Comparison.of(baselines, candidates);
         System.out.println(Arrays.asList(args).contains("--json") ? comparison.toJson().encodePrettily() : comparison.table());
+    }
+
+    /** The runs named by a comma-separated list of result files, one per round. */
+    private static List<JsonObject> rounds(String files) throws IOException {
+        List<JsonObject> runs = new ArrayList<>();
+        for (String f : files.split(",")) runs.add(new JsonObject(Files.readString(Path.of(f))));
+        return runs;
     }
 
     private static Map<String, String> options(String[] args) {
