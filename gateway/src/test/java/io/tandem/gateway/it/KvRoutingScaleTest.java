@@ -52,9 +52,14 @@ class KvRoutingScaleTest {
         String report = String.format("32 sim workers, %d requests: kv %s; round-robin %s", REQUESTS, kv, rr);
         System.out.println(report);
         assertTrue(kv.hitRate() > rr.hitRate(), report);
+        // The hottest system prompt starts 40 % of the requests (about 256, 12.8x the mean of 20 per worker): routed by
+        // prefix alone it would pile onto one worker. The load term spills it over: the busiest worker held 2.4-2.7x
+        // the mean in eleven runs (2026-12-04), 14.65x with the load term off (load weight 0). At 4x (80 requests) or
+        // less, the hottest prompt went to four workers or more.
+        assertTrue(kv.maxOverMean() <= 4.0, "the hot prompts spill over to other workers: " + report);
         // Unique prompts cost the same everywhere and go to one of the idle workers at random (ties), so one worker can
         // miss all 128 of them by chance: CI saw 31 of 32 once (2026-12-04). Two missing would be far rarer.
-        assertTrue(kv.workersUsed() >= WORKERS - 1, "the hot prompts spill over to the workers: " + report);
+        assertTrue(kv.workersUsed() >= WORKERS - 1, "every worker takes requests: " + report);
     }
 
     private static Result run(RouterMode mode) throws Exception {
