@@ -80,7 +80,7 @@ class KvRoutingClusterIT {
         System.out.println(report);
         assertTrue(viaKv.hitRate() >= 0.9 * viaKv.oracleHitRate(), report);
         assertTrue(viaRr.hitRate() < 0.7 * viaKv.hitRate(), report);
-        // Two gateways keep kv routing's hits: far above round-robin's (0.33-0.43 of 0.738 here), at 80 % of the oracle
+        // Two gateways keep kv routing's hits: far above round-robin's (0.33-0.43 in docs/ROUTING.md), at 80 % of the oracle
         // or more. Not "within 5 points of one gateway": with 18 conversations on 3 workers the load term moves a few
         // turns off their prefix in either setup, and one gateway alone measured 0.639-0.738 over nine runs
         // (docs/ROUTING.md), so two such figures differed by 0.061 once with nothing wrong (CI, 2026-12-04).
