@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -32,12 +33,16 @@ import java.util.SplittableRandom;
  * are compiled by the JIT while they run, and one run left the first measured ones slow (Zen 5, Q4_0, per
  * repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s; tg64 263, 375, 535 then about 600).
  *
+ * With a depth {@code d > 0} (llama-bench's {@code -d}), pp and tg run after a {@code d}-token context already in the
+ * cache ({@code tg128 @ d256}): a served conversation decodes after its prompt, and attention grows with the context.
+ *
  * @param prompts     prompt lengths to test (pp)
  * @param generate    tokens to generate (tg and batched decode); 0 skips both
- * @param batches     sequence counts for batched decode (1 means plain tg)
+ * @param batches     sequence counts for batched decode (1 means plain tg); batched decode runs at depth 0 only
+ * @param depths      context lengths already cached before pp and tg (0: an empty cache)
  */
-public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int repetitions,
-                   double warmupSeconds, boolean measureBandwidth) {
+public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int[] depths,
+                    int repetitions, double warmupSeconds, boolean measureBandwidth) {
     private static final int BATCH_PROMPT = 16;
 
     public BenchReport run(PrintStream progress) throws IOException, InterruptedException {
@@ -56,7 +61,9 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
             for (int b : batches) maxBatch = Math.max(maxBatch, b);
             int maxPrompt = 0;
             for (int p : prompts) maxPrompt = Math.max(maxPrompt, p);
-            int perSeq = Math.max(maxPrompt, Math.max(generate, 1) + BATCH_PROMPT);
+            int maxDepth = 0;
+            for (int d : depths) maxDepth = Math.max(maxDepth, d);
+            int perSeq = Math.max(maxDepth + Math.max(maxPrompt, generate), Math.max(generate, 1) + BATCH_PROMPT);
             if (perSeq > config.contextLength()) {
                 throw new IllegalArgumentException("tests need " + perSeq + " positions but the model's context is " + config.contextLength());
             }
@@ -67,19 +74,25 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
                 for (int s = 0; s < maxBatch; s++) for (int i = 0; i < blocksPerSeq; i++) tables[s][i] = s * blocksPerSeq + i;
                 SplittableRandom rnd = new SplittableRandom(1);
                 int vocab = config.vocabSize();
-                for (int p : prompts) {
-                    int[] prompt = rnd.ints(p, 3, vocab).toArray();
-                    results.add(measure("pp" + p, 1, p, progress, () -> t.forward(Batch.of(SequenceSpan.of(prompt, 0, tables[0])), cache)));
+                for (int d : depths) {
+                    String at = d > 0 ? " @ d" + d : "";
+                    if (d > 0) t.forward(Batch.of(SequenceSpan.of(rnd.ints(d, 3, vocab).toArray(), 0, tables[0])), cache);
+                    for (int p : prompts) {
+                        int[] prompt = rnd.ints(p, 3, vocab).toArray();
+                        results.add(measure("pp" + p + at, 1, p, progress,
+                                () -> t.forward(Batch.of(SequenceSpan.of(prompt, d, tables[0])), cache)));
+                    }
+                    if (generate > 0 && Arrays.stream(batches).anyMatch(b -> b <= 1)) {
+                        results.add(measure("tg" + generate + at, 1, generate, progress, () -> {
+                            for (int i = 0; i < generate; i++) {
+                                t.forward(Batch.of(SequenceSpan.of(new int[] {3 + i % (vocab - 3)}, d + i, tables[0])), cache);
+                            }
+                        }));
+                    }
                 }
                 if (generate > 0) {
                     for (int b : batches) {
-                        if (b <= 1) {
-                            results.add(measure("tg" + generate, 1, generate, progress, () -> {
-                                for (int i = 0; i < generate; i++) {
-                                    t.forward(Batch.of(SequenceSpan.of(new int[] {3 + i % (vocab - 3)}, i, tables[0])), cache);
-                                }
-                            }));
-                        } else {
+                        if (b > 1) {
                             for (int s = 0; s < b; s++) {
                                 t.forward(Batch.of(SequenceSpan.of(rnd.ints(BATCH_PROMPT, 3, vocab).toArray(), 0, tables[s])), cache);
                             }

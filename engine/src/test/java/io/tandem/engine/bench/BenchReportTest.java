@@ -27,4 +27,13 @@ class BenchReportTest {
         assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | — |"), table);
         assertFalse(table.contains("NaN"), table);
     }
+
+    @Test
+    void depthRowsStayInTheFirstTableAndAreNotTheBatchOneReference() {
+        String table = report(List.of(new BenchResult("tg64 @ d256", 1, 400, 4), new BenchResult("tg64", 1, 500, 5),
+                new BenchResult("tg64@b16", 16, 1500, 10))).table();
+        assertTrue(table.contains("| CPU vector-512 | 2 | tg64 @ d256 | 400.00 ± 4.00 |"), table);
+        assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | 3.00x |"), table);
+        assertFalse(table.contains("| tg64 @ d256 | 1 |"), table);
+    }
 }

@@ -32,6 +32,10 @@ public final class BenchCommand implements Callable<Integer> {
     int generate = 64;
     @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "B", description = "decode batch sizes (default: 1,8,16)")
     int[] batches = {1, 8, 16};
+
+    @Option(names = {"-d", "--n-depth"}, split = ",", paramLabel = "N",
+            description = "context tokens already cached before pp and tg, as llama-bench's -d (default: 0)")
+    int[] depths = {0};
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "repetitions of each test after a warm-up (default: 5)")
     int repetitions = 5;
     @Option(names = {"-w", "--warmup-seconds"}, paramLabel = "S",
@@ -51,8 +55,8 @@ public final class BenchCommand implements Callable<Integer> {
             return 2;
         }
         if (threads < 1 || repetitions < 1 || generate < 0 || !(warmupSeconds >= 0) || Arrays.stream(prompts).anyMatch(p -> p < 1)
-                || Arrays.stream(batches).anyMatch(b -> b < 1)) {
-            System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens and warm-up seconds >= 0");
+                || Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(depths).anyMatch(d -> d < 0)) {
+            System.err.println("bench: threads, repetitions, prompt lengths and batch sizes must be >= 1, generated tokens, depths and warm-up seconds >= 0");
             return 2;
         }
         KernelMode mode;
@@ -62,7 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: --kernels must be auto, vector or scalar, got '" + kernels + "'");
             return 2;
         }
-        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, repetitions, warmupSeconds, !noBandwidth).run(System.err);
+        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, depths, repetitions, warmupSeconds, !noBandwidth).run(System.err);
         if (json) {
             System.out.println(toJson(report).encode());
         } else {
