@@ -18,6 +18,7 @@ import io.tandem.protocol.auth.NodeSecurity;
 import io.tandem.registry.cluster.AdvertisedHost;
 import io.tandem.registry.cluster.ClusterNode;
 import io.tandem.registry.cluster.ClusterOptions;
+import io.tandem.registry.cluster.NetworkTransport;
 import io.tandem.registry.cluster.TandemCluster;
 import io.tandem.worker.DeployedWorker;
 import io.vertx.core.Future;
@@ -81,7 +82,7 @@ public final class Gateway {
     /** One non-clustered Vert.x, a local registry, the embedded workers, then HTTP. */
     public static Future<Gateway> startEmbedded(GatewayOptions options) {
         String metricsName = "tandem-gateway-" + UUID.randomUUID();
-        VertxOptions vertxOptions = new VertxOptions().setMetricsOptions(metricsOptions(metricsName));
+        VertxOptions vertxOptions = NetworkTransport.preferNative(new VertxOptions().setMetricsOptions(metricsOptions(metricsName)));
         if (options.eventLoops() > 0) vertxOptions.setEventLoopPoolSize(options.eventLoops());
         Vertx vertx = Vertx.builder().with(vertxOptions).build();
         Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);

@@ -7,6 +7,7 @@ import io.tandem.launcher.options.OptionDef;
 import io.tandem.launcher.options.OptionValues;
 import io.tandem.launcher.options.Program;
 import io.tandem.launcher.options.TandemOptions;
+import io.tandem.registry.cluster.NetworkTransport;
 import io.tandem.worker.ConfFile;
 import picocli.CommandLine;
 
@@ -74,6 +75,7 @@ public final class GatewayMain implements Callable<Integer> {
         commandLine.getOut().println("Tandem gateway listening on http://" + shownHost(options.host()) + ":" + gateway.port());
         commandLine.getOut().println("Tandem gRPC (KServe v2, tandem.v1.Generate) listening on " + shownHost(options.host()) + ":"
                 + gateway.grpcPort());
+        commandLine.getOut().println("Tandem network I/O: " + NetworkTransport.describe(gateway.vertx()));
         commandLine.getOut().flush();
         StopSignals.install(Program.GATEWAY.jar(), stopBound(options), () -> stop(gateway, options));
         return 0; // Vert.x threads keep the JVM alive

@@ -12,6 +12,7 @@ import io.tandem.launcher.options.TandemOptions;
 import io.tandem.registry.HazelcastWorkerRegistry;
 import io.tandem.registry.cluster.AdvertisedHost;
 import io.tandem.registry.cluster.ClusterOptions;
+import io.tandem.registry.cluster.NetworkTransport;
 import io.tandem.registry.cluster.TandemCluster;
 import io.tandem.worker.tracing.Tracing;
 import io.vertx.core.Vertx;
@@ -128,6 +129,7 @@ public final class WorkerMain implements Callable<Integer> {
                 .withMetrics(new MicrometerMetricsFactory(prometheus)).buildClustered().await();
         tracing.install(vertx);
         if (tracing.enabled()) LOG.log(System.Logger.Level.INFO, "worker spans: " + tracing);
+        LOG.log(System.Logger.Level.INFO, "network I/O: " + NetworkTransport.describe(vertx));
         try {
             AdvertisedHost.Choice advertised = TandemCluster.advertisedHost(vertx, s.advertiseHost(), s.clusterHost());
             LOG.log(System.Logger.Level.INFO, "this worker is reached at " + advertised.host() + " (from "

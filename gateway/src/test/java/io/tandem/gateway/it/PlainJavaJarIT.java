@@ -91,6 +91,11 @@ class PlainJavaJarIT {
         String out = read(log);
         assertTrue(out.contains("gateway.jar: " + RESTART), out);
         assertTrue(out.contains("CPU kernels: vector, "), out);
+        while (!out.contains("Tandem network I/O: ") && System.nanoTime() < deadline && gateway.isAlive()) {
+            Thread.sleep(200); // the line follows the listening ones; polling the log, bounded by the deadline
+            out = read(log);
+        }
+        assertTrue(out.contains("Tandem network I/O: epoll"), "the plain jar runs on Netty's native epoll:\n" + out);
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))

@@ -51,9 +51,9 @@ public final class TandemCluster {
         return new HazelcastClusterManager(config);
     }
 
-    /** {@code options.vertxOptions()} with the event bus on the requested host and port. */
+    /** {@code options.vertxOptions()} with the event bus on the requested host and port, on the native transport. */
     public static VertxOptions vertxOptions(ClusterOptions options) {
-        VertxOptions vertxOptions = new VertxOptions(options.vertxOptions());
+        VertxOptions vertxOptions = NetworkTransport.preferNative(new VertxOptions(options.vertxOptions()));
         // the copy constructor turns MicrometerMetricsOptions into plain MetricsOptions: keep the original
         vertxOptions.setMetricsOptions(options.vertxOptions().getMetricsOptions());
         EventBusOptions bus = vertxOptions.getEventBusOptions();
