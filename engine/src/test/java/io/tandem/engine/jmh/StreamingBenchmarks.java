@@ -50,7 +50,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class StreamingBenchmarks {
     private static final int ROWS = 2048, COLS = 768;
-    /** Far above any last-level cache these machines have (32 MB on the Zen 5 VMs). */
+    /** Far above the L3 a core can use (32 MB per Zen 5 CCD; getconf reports the whole socket's 508 MB), so calls read DRAM. */
     private static final long TOTAL_BYTES = 384L << 20;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
 

@@ -9,9 +9,9 @@ import java.util.Locale;
 /**
  * The Netty transport under every Tandem Vert.x: Linux's native epoll where Netty's native library loads (the jars
  * carry it for x86_64 and aarch64), else the JDK's NIO selector. It matters because an event loop relays every
- * generated token and the engine thread wakes it for each one: on NIO a wake-up costs the loop about six system calls
+ * generated token and the engine thread wakes it for each one: on NIO the loop made about 6.7 system calls a token
  * (Netty 4.2's selector loop re-arms its own wake-up, so every wake is followed by a second, empty select), on epoll
- * about two, and system calls are what a VM makes expensive. docs/BENCHMARKS.md has the measurement.
+ * about 2.4, and system calls are what a VM makes expensive. docs/BENCHMARKS.md has the measurement.
  */
 public final class NetworkTransport {
     private NetworkTransport() {
