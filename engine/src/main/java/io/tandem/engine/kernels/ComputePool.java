@@ -7,8 +7,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A fixed set of compute threads that run one parallel loop at a time: {@link #run} hands out task indices
  * {@code 0 .. count-1} to the calling thread and {@code threads - 1} workers, which claim them from a shared counter
- * (so a core that is busy elsewhere does less). Nothing is allocated per call. Between loops the workers spin briefly
- * (forward steps issue loops back to back) and then park. The workers run at the pool's {@link ComputePriority}, so
+ * (so a core that is busy elsewhere does less); the caller waits only for the workers that took part, not for one
+ * still waking up after every task was claimed ({@link LoopGate}). Nothing is allocated per call. Between loops the
+ * workers spin briefly (forward steps issue loops back to back) and then park. The workers run at the pool's {@link ComputePriority}, so
  * event loops sharing the cores preempt them; the caller's priority is its owner's business (the CPU engine sets its
  * engine thread's).
  */
@@ -26,7 +27,7 @@ public final class ComputePool implements AutoCloseable {
     private final Thread[] workers;
     private final ReentrantLock callerLock = new ReentrantLock();
     private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
+    private final LoopGate gate = new LoopGate();
     private volatile long epoch;
     private volatile boolean closed;
     private volatile Thread caller;
@@ -84,12 +85,14 @@ public final class ComputePool implements AutoCloseable {
             this.failure = null;
             this.caller = Thread.currentThread();
             next.set(0);
-            pending.set(workers.length);
-            epoch = epoch + 1; // publishes task and count
+            long loop = epoch + 1;
+            gate.open(loop);
+            epoch = loop; // publishes task, count, next and the open gate
             for (int i = 0; i < workers.length; i++) {
                 if (flags[i].parked) LockSupport.unpark(workers[i]);
             }
             runTasks(0);
+            gate.close(); // every task is claimed: wait only for the workers running theirs
             awaitWorkers();
             this.task = null;
             Throwable t = failure;
@@ -120,13 +123,13 @@ public final class ComputePool implements AutoCloseable {
     private void awaitWorkers() {
         long start = System.nanoTime();
         int spins = 0;
-        while (pending.get() != 0) {
+        while (gate.inside() != 0) {
             if (++spins < 64 || System.nanoTime() - start < SPIN_NANOS) {
                 Thread.onSpinWait();
                 continue;
             }
             callerParked = true;
-            if (pending.get() != 0) LockSupport.parkNanos(100_000);
+            if (gate.inside() != 0) LockSupport.parkNanos(100_000);
             callerParked = false;
         }
     }
@@ -150,8 +153,9 @@ public final class ComputePool implements AutoCloseable {
             }
             if (closed) return;
             seen = e;
+            if (!gate.enter(e)) continue; // woke after the loop's tasks were all claimed: nothing to do
             runTasks(worker);
-            if (pending.decrementAndGet() == 0 && callerParked) LockSupport.unpark(caller);
+            if (gate.leave() && callerParked) LockSupport.unpark(caller);
         }
     }
 
