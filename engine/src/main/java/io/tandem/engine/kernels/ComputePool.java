@@ -9,9 +9,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code 0 .. count-1} to the calling thread and {@code threads - 1} workers, which claim them from a shared counter
  * (so a core that is busy elsewhere does less); the caller waits only for the workers that took part, not for one
  * still waking up after every task was claimed ({@link LoopGate}). Nothing is allocated per call. Between loops the
- * workers spin briefly (forward steps issue loops back to back) and then park. The workers run at the pool's {@link ComputePriority}, so
- * event loops sharing the cores preempt them; the caller's priority is its owner's business (the CPU engine sets its
- * engine thread's).
+ * workers spin briefly (forward steps issue loops back to back) and then park. The workers run at the pool's
+ * {@link ComputePriority}, so event loops sharing the cores preempt them; the caller's priority is its owner's
+ * business (the CPU engine sets its engine thread's).
  */
 public final class ComputePool implements AutoCloseable {
 
