@@ -34,12 +34,12 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Decode's matvec as decode runs it: the weights come from memory, not from a cache. {@link KernelBenchmarks} multiplies
- * one 2048 x 768 matrix over and over, so after the first call it is cache-resident; here each call takes the next of
- * enough packed copies (at least {@link #TOTAL_BYTES}) that every call reads its weights from DRAM, as a forward pass
- * reads each layer's once per token. {@link #read} is the reference run beside it: the same number of bytes per call,
- * from as many copies, summed with one 64-byte vector add per load on the same pool, i.e. the pace of memory alone.
- * {@code read / matvec} time is the fraction of the memory's pace the kernel reaches. Run with
+ * Decode's matvec as decode runs it: the weights come from memory, not from a cache. {@link KernelBenchmarks}
+ * multiplies one 2048 x 768 matrix over and over, so after the first call it is cache-resident; here each call takes
+ * the next of enough packed copies (at least {@link #TOTAL_BYTES}) that every call reads its weights from DRAM, as a
+ * forward pass reads each layer's once per token. {@link #read} is the reference run beside it: the same number of
+ * bytes per call, from as many copies, summed with one 64-byte vector add per load on the same pool, i.e. the pace of
+ * memory alone. {@code read / matvec} time is the fraction of the memory's pace the kernel reaches. Run with
  * {@code ./tandem jmh StreamingBenchmarks} (see docs/BENCHMARKS.md).
  */
 @State(Scope.Benchmark)
@@ -50,7 +50,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class StreamingBenchmarks {
     private static final int ROWS = 2048, COLS = 768;
-    /** Far above the L3 a core can use (32 MB per Zen 5 CCD; getconf reports the whole socket's 508 MB), so calls read DRAM. */
+    /** Far above the L3 a core can use (32 MB per Zen 5 CCD; getconf reports the socket's 508 MB): calls read DRAM. */
     private static final long TOTAL_BYTES = 384L << 20;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
 
@@ -71,7 +71,8 @@ public class StreamingBenchmarks {
     @Setup(Level.Trial)
     public void setUp() {
         Random rnd = new Random(1);
-        WeightMatrix m = TestTensors.matrix(GgufTensorType.valueOf(type), ROWS, COLS, TestTensors.random(rnd, ROWS * COLS, 0.02f));
+        float[] values = TestTensors.random(rnd, ROWS * COLS, 0.02f);
+        WeightMatrix m = TestTensors.matrix(GgufTensorType.valueOf(type), ROWS, COLS, values);
         pool = new ComputePool(threads);
         matmul = new MatMul(Kernels.create(KernelMode.VECTOR), pool);
         LinearWeight first = matmul.pack(m);

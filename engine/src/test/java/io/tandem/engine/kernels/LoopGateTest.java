@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The compute pool's gate: a worker enters only the open loop it woke for, and the caller waits only for those inside. */
+/** The compute pool's gate: a worker enters only the open loop it woke for; the caller waits only for those inside. */
 class LoopGateTest {
 
     @Test

@@ -29,6 +29,7 @@ public final class NetworkTransport {
             return t == null ? "native" : t.name().toLowerCase(Locale.ROOT);
         }
         Throwable cause = vertx.unavailableNativeTransportCause();
-        return "nio (" + (cause == null ? "native transport not requested" : "native transport unavailable: " + cause) + ")";
+        String why = cause == null ? "native transport not requested" : "native transport unavailable: " + cause;
+        return "nio (" + why + ")";
     }
 }

@@ -16,10 +16,12 @@ class NetworkTransportTest {
     @Test
     void preferringNativeGivesEpollOnLinux() {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT), arch = System.getProperty("os.arch");
-        assumeTrue(os.contains("linux") && (arch.equals("amd64") || arch.equals("aarch64")), "epoll ships for Linux x86_64 and aarch64");
+        assumeTrue(os.contains("linux") && (arch.equals("amd64") || arch.equals("aarch64")),
+                "epoll ships for Linux x86_64 and aarch64");
         Vertx vertx = Vertx.builder().with(NetworkTransport.preferNative(new VertxOptions())).build();
         try {
-            assertTrue(vertx.isNativeTransportEnabled(), "native transport unavailable: " + vertx.unavailableNativeTransportCause());
+            assertTrue(vertx.isNativeTransportEnabled(),
+                    "native transport unavailable: " + vertx.unavailableNativeTransportCause());
             assertEquals("epoll", NetworkTransport.describe(vertx));
         } finally {
             vertx.close().await();
