@@ -21,6 +21,7 @@ import io.tandem.registry.cluster.ClusterOptions;
 import io.tandem.registry.cluster.NetworkTransport;
 import io.tandem.registry.cluster.TandemCluster;
 import io.tandem.worker.DeployedWorker;
+import io.tandem.worker.http.PrometheusEndpoint;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -28,7 +29,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
 
@@ -93,7 +93,7 @@ public final class Gateway {
                         options.prefillWorkers(), options.disaggregation(), embeddedSecurity(options), gw.meters))
                 .compose(deployed -> {
                     gw.workers.addAll(deployed);
-                    return gw.deployHttp(options, PrometheusScrapingHandler.create(metricsName));
+                    return gw.deployHttp(options, PrometheusEndpoint.of(gw.meters));
                 }));
     }
 
@@ -131,17 +131,10 @@ public final class Gateway {
             } catch (IllegalArgumentException e) {
                 return gw.stopOnFailure(Future.failedFuture(e));
             }
-            Handler<RoutingContext> scrape;
             MeterRegistry vertxMeters = BackendRegistries.getNow(metricsName);
-            if (vertxMeters != null) {
-                gw.meters = vertxMeters;
-                scrape = PrometheusScrapingHandler.create(metricsName);
-            } else {
-                // the cluster's Vert.x came up without our Micrometer options: serve our own meters
-                PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                gw.meters = own;
-                scrape = PrometheusScrapingHandler.create(own);
-            }
+            // the cluster's Vert.x came up without our Micrometer options: serve our own meters
+            gw.meters = vertxMeters != null ? vertxMeters : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Handler<RoutingContext> scrape = PrometheusEndpoint.of(gw.meters);
             return gw.stopOnFailure(gw.useTracing(options).compose(v -> gw.loadModels(modelPaths(options)))
                     .compose(v -> gw.deployHttp(options, scrape)));
         });
@@ -158,7 +151,7 @@ public final class Gateway {
         PrometheusMeterRegistry prometheus = shared instanceof PrometheusMeterRegistry p ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         gw.meters = prometheus;
         return gw.stopOnFailure(gw.useTracing(options).compose(v -> gw.loadModels(modelPaths(options)))
-                .compose(v -> gw.deployHttp(options, PrometheusScrapingHandler.create(prometheus))));
+                .compose(v -> gw.deployHttp(options, PrometheusEndpoint.of(prometheus))));
     }
 
     /** The options' tracing, else one from --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT, installed in the Vert.x. */

@@ -1,8 +1,6 @@
 package io.tandem.worker.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -10,7 +8,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import java.util.function.Supplier;
 
@@ -41,13 +38,7 @@ public final class WorkerHttpServer {
                     .end(new JsonObject().put("status", state).encode());
         });
         router.get("/route").handler(route);
-        PrometheusMeterRegistry prometheus = prometheusOf(meters);
-        if (prometheus != null) {
-            router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
-        } else {
-            router.get("/metrics").handler(ctx -> ctx.response().setStatusCode(503)
-                    .end("this worker's meter registry is not a Prometheus registry\n"));
-        }
+        router.get("/metrics").handler(PrometheusEndpoint.of(meters));
         return vertx.createHttpServer().requestHandler(router).listen(port, host);
     }
 
@@ -55,17 +46,5 @@ public final class WorkerHttpServer {
         if (health.containsKey("kernels") || !(health.getValue("workerId") instanceof String id)) return health;
         JsonObject kernels = WorkerMetrics.kernelsInfo(meters, id);
         return health.copy().put("kernels", kernels != null ? kernels : "none");
-    }
-
-    /** The Prometheus registry in {@code meters} (itself, or inside a composite), or null. */
-    static PrometheusMeterRegistry prometheusOf(MeterRegistry meters) {
-        if (meters instanceof PrometheusMeterRegistry p) return p;
-        if (meters instanceof CompositeMeterRegistry c) {
-            for (MeterRegistry r : c.getRegistries()) {
-                PrometheusMeterRegistry p = prometheusOf(r);
-                if (p != null) return p;
-            }
-        }
-        return null;
     }
 }
