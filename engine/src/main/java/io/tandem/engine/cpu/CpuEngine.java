@@ -175,6 +175,11 @@ public final class CpuEngine implements DisaggregatedEngine {
         return loop.stats();
     }
 
+    /** Tells {@code observer} of every step, on the engine thread ({@link StepObserver#NONE} to stop). */
+    public void observeSteps(StepObserver observer) {
+        loop.observeSteps(observer);
+    }
+
     @Override
     public int activeRequests() {
         return loop.activeRequests();

@@ -45,6 +45,7 @@ final class EngineCore {
     private final Runnable wakeup;
     private final LongSupplier nanoTime;
     private long steps, computedTokens, stepNanos;
+    private volatile StepObserver stepObserver = StepObserver.NONE;
     private final ServiceRates rates = new ServiceRates();
 
     /**
@@ -170,6 +171,7 @@ final class EngineCore {
         long took = nanoTime.getAsLong() - started; // forward pass, sampling and delivery: the streams' token gap
         scheduler.observeStep(stepTokens, took);
         rates.observe(stepTokens - decodes, decodes, took);
+        stepObserver.stepped(stepTokens - decodes, decodes, took);
         stepNanos += took;
         kv.flushEvents();
         return true;
@@ -385,6 +387,11 @@ final class EngineCore {
 
     long steps() {
         return steps;
+    }
+
+    /** Tells {@code observer} of every step from the next one on ({@link StepObserver#NONE} to stop). */
+    void observeSteps(StepObserver observer) {
+        stepObserver = java.util.Objects.requireNonNull(observer, "observer");
     }
 
     long computedTokens() {

@@ -165,6 +165,11 @@ public final class EngineLoop {
         LockSupport.unpark(thread);
     }
 
+    /** Tells {@code observer} of every step, on the engine thread ({@link StepObserver#NONE} to stop). */
+    public void observeSteps(StepObserver observer) {
+        core.observeSteps(observer);
+    }
+
     EngineCore core() {
         return core;
     }

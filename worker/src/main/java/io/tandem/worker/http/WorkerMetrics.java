@@ -5,16 +5,20 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.tandem.engine.Engine;
 import io.tandem.engine.cpu.CpuEngine;
+import io.tandem.engine.cpu.StepObserver;
 import io.tandem.engine.kernels.KernelBackend;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.protocol.WorkerRole;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
@@ -24,7 +28,8 @@ import java.util.function.IntSupplier;
  * from its prefix cache, counted when a request ends: its hit rate), {@code tandem_worker_generated_tokens_total},
  * {@code tandem_worker_running_requests}, {@code tandem_worker_waiting_requests} (engine queue
  * depth), {@code tandem_worker_active_blocks}, {@code tandem_worker_free_blocks}, {@code tandem_worker_streams} (requests held by the worker), and
- * {@code tandem_engine_kernels_info{backend="vector"|"scalar", lanes}} = 1 for an engine that runs CPU kernels.
+ * for an engine that runs CPU kernels {@code tandem_engine_kernels_info{backend="vector"|"scalar", lanes}} = 1 and
+ * {@code tandem_engine_step_seconds{kind="decode"|"prefill"|"mixed"}}, a histogram of its steps by what they held.
  */
 public final class WorkerMetrics implements AutoCloseable {
     /** Request outcomes counted by {@code tandem_worker_requests_total}. */
@@ -39,6 +44,7 @@ public final class WorkerMetrics implements AutoCloseable {
     private final Counter promptTokens;
     private final Counter cachedPromptTokens;
     private final Counter generatedTokens;
+    private final CpuEngine cpuEngine;
 
     public WorkerMetrics(MeterRegistry registry, String workerId, WorkerRole role, Engine engine, IntSupplier streams) {
         this.registry = registry;
@@ -62,6 +68,31 @@ public final class WorkerMetrics implements AutoCloseable {
                     .description("The CPU kernels the engine runs (vector or scalar) and their float lanes")
                     .tags(tags.and("backend", kernels.name(), "lanes", Integer.toString(kernels.lanes()))).register(registry));
         }
+        cpuEngine = engine instanceof CpuEngine cpu ? cpu : null;
+        if (cpuEngine != null) cpuEngine.observeSteps(stepTimers());
+    }
+
+    /**
+     * {@code tandem_engine_step_seconds{kind}}: a decode-only step is the streams' token gap; a prefill or mixed step
+     * shows what prompt chunks cost the streams beside them (the engine's {@code step-latency-target-ms} bounds it).
+     */
+    private StepObserver stepTimers() {
+        Timer decode = stepTimer("decode"), prefill = stepTimer("prefill"), mixed = stepTimer("mixed");
+        return (prefillTokens, decodes, nanos) -> {
+            Timer t = prefillTokens == 0 ? decode : decodes == 0 ? prefill : mixed;
+            t.record(nanos, TimeUnit.NANOSECONDS);
+        };
+    }
+
+    private Timer stepTimer(String kind) {
+        Timer t = Timer.builder("tandem.engine.step")
+                .description("Engine steps (forward pass, sampling, delivery) by what they held: decode only, prompt only, or both")
+                .tags(tags.and("kind", kind))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        meters.add(t);
+        return t;
     }
 
     /** The kernels {@code engine} runs, or null for an engine without CPU kernels (the simulated one). */
@@ -111,6 +142,7 @@ public final class WorkerMetrics implements AutoCloseable {
     /** Removes this worker's meters (its engine is gone). */
     @Override
     public void close() {
+        if (cpuEngine != null) cpuEngine.observeSteps(StepObserver.NONE);
         meters.forEach(registry::remove);
         meters.clear();
     }

@@ -112,11 +112,35 @@ class WorkerHttpTest {
                     + auto.workerId() + "\"} 1"), text);
             assertTrue(text.contains("tandem_engine_kernels_info{backend=\"scalar\",lanes=\"1\",role=\"both\",worker=\""
                     + scalar.workerId() + "\"} 1"), text);
+
+            // one request through: its prompt step and its decode steps land in the step histogram
+            String model = registry.worker(auto.workerId()).orElseThrow().model();
+            CompletableFuture<StreamMessage> end = new CompletableFuture<>();
+            vertx.eventBus().<StreamMessage>consumer(Addresses.stream("steps"), m -> {
+                if (m.body().isTerminal()) end.complete(m.body());
+            }).completion().await(5, TimeUnit.SECONDS);
+            vertx.eventBus().request(Addresses.generate(auto.workerId()), new GenerateRequest("steps", model,
+                    new int[] {5, 6, 7, 8}, SamplingParams.greedy(6), Addresses.stream("steps"), 100)).await(5, TimeUnit.SECONDS);
+            StreamMessage.Finished finished = assertInstanceOf(StreamMessage.Finished.class, end.get(30, TimeUnit.SECONDS));
+            int generated = finished.usage().completionTokens();
+            assertTrue(generated >= 1, finished.toString());
+            assertEquals(1, stepCount(meters, auto.workerId(), "prefill"), "the prompt in one step");
+            assertEquals(generated - 1, stepCount(meters, auto.workerId(), "decode"), "a step per further token");
+            assertEquals(0, stepCount(meters, auto.workerId(), "mixed"));
+            assertEquals(0, stepCount(meters, scalar.workerId(), "prefill"), "the other worker's engine did nothing");
+            String after = client.get(auto.httpPort(), "127.0.0.1", "/metrics").send().await(5, TimeUnit.SECONDS).bodyAsString();
+            assertTrue(after.contains("tandem_engine_step_seconds_count{kind=\"prefill\",role=\"both\",worker=\""
+                    + auto.workerId() + "\"} 1"), after);
         } finally {
             scalar.undeploy(vertx).await(30, TimeUnit.SECONDS);
             auto.undeploy(vertx).await(30, TimeUnit.SECONDS);
             registry.close().await(5, TimeUnit.SECONDS);
         }
         assertTrue(meters.find("tandem.engine.kernels.info").meters().isEmpty(), "the meters leave with their workers");
+        assertTrue(meters.find("tandem.engine.step").meters().isEmpty(), "the step histograms too");
+    }
+
+    private static long stepCount(PrometheusMeterRegistry meters, String workerId, String kind) {
+        return meters.get("tandem.engine.step").tag("worker", workerId).tag("kind", kind).timer().count();
     }
 }
