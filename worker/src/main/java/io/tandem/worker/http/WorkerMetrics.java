@@ -13,9 +13,9 @@ import io.tandem.engine.kernels.KernelBackend;
 import io.tandem.engine.kernels.Kernels;
 import io.tandem.protocol.WorkerRole;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +86,8 @@ public final class WorkerMetrics implements AutoCloseable {
 
     private Timer stepTimer(String kind) {
         Timer t = Timer.builder("tandem.engine.step")
-                .description("Engine steps (forward pass, sampling, delivery) by what they held: decode only, prompt only, or both")
+                .description("Engine steps (forward pass, sampling, delivery) by what they held: "
+                        + "decode only, prompt only, or both")
                 .tags(tags.and("kind", kind))
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
