@@ -11,6 +11,7 @@ import io.tandem.protocol.SamplingParams;
 import io.tandem.protocol.StreamMessage;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.registry.LocalWorkerRegistry;
+import io.tandem.transfer.Await;
 import io.tandem.worker.DeployedWorker;
 import io.tandem.worker.WorkerDeployment;
 import io.tandem.worker.WorkerOptions;
@@ -124,8 +125,12 @@ class WorkerHttpTest {
             StreamMessage.Finished finished = assertInstanceOf(StreamMessage.Finished.class, end.get(30, TimeUnit.SECONDS));
             int generated = finished.usage().completionTokens();
             assertTrue(generated >= 1, finished.toString());
-            assertEquals(1, stepCount(meters, auto.workerId(), "prefill"), "the prompt in one step");
-            assertEquals(generated - 1, stepCount(meters, auto.workerId(), "decode"), "a step per further token");
+            // a step is timed after its tokens went to the event loop, so the stream's end can arrive first
+            Await.until(Await.DEFAULT, () -> stepCount(meters, auto.workerId(), "prefill") == 1
+                            && stepCount(meters, auto.workerId(), "decode") == generated - 1,
+                    () -> "the prompt in one step and a decode step per further token: prefill "
+                            + stepCount(meters, auto.workerId(), "prefill")
+                            + ", decode " + stepCount(meters, auto.workerId(), "decode"));
             assertEquals(0, stepCount(meters, auto.workerId(), "mixed"));
             assertEquals(0, stepCount(meters, scalar.workerId(), "prefill"), "the other worker's engine did nothing");
             String after = client.get(auto.httpPort(), "127.0.0.1", "/metrics").send().await(5, TimeUnit.SECONDS).bodyAsString();
