@@ -28,18 +28,20 @@ import java.util.SplittableRandom;
 /**
  * Measures the forward pass the way llama-bench does: {@code ppN} runs an N-token prompt as one batch from an
  * empty cache, {@code tgN} generates N tokens one at a time. Batched decode runs B sequences (each after a short
- * prompt) through N steps together and reports the aggregate rate. Each test is repeated after a warm-up of at least
+ * prompt, as llama-batched-bench's 16-token one) through N steps together and reports the aggregate rate. Each test is repeated after a warm-up of at least
  * one run and {@code warmupSeconds}: llama-bench warms up with one run, which is its steady state, but Tandem's kernels
  * are compiled by the JIT while they run, and one run left the first measured ones slow (Zen 5, Q4_0, per
  * repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s; tg64 263, 375, 535 then about 600).
  *
  * With a depth {@code d > 0} (llama-bench's {@code -d}), pp and tg run after a {@code d}-token context already in the
- * cache ({@code tg128 @ d256}): a served conversation decodes after its prompt, and attention grows with the context.
+ * cache ({@code tg128 @ d256}), and batched decode after a {@code d}-token prompt per sequence ({@code tg64@b16 @ d256},
+ * llama-batched-bench's {@code -npp d}): a served conversation decodes after its prompt, and attention grows with the
+ * context.
  *
  * @param prompts     prompt lengths to test (pp)
  * @param generate    tokens to generate (tg and batched decode); 0 skips both
- * @param batches     sequence counts for batched decode (1 means plain tg); batched decode runs at depth 0 only
- * @param depths      context lengths already cached before pp and tg (0: an empty cache)
+ * @param batches     sequence counts for batched decode (1 means plain tg)
+ * @param depths      context lengths already cached before pp, tg and batched decode (0: an empty cache)
  */
 public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int[] depths,
                     int repetitions, double warmupSeconds, boolean measureBandwidth) {
@@ -89,22 +91,24 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
                             }
                         }));
                     }
-                }
-                if (generate > 0) {
-                    for (int b : batches) {
-                        if (b > 1) {
-                            for (int s = 0; s < b; s++) {
-                                t.forward(Batch.of(SequenceSpan.of(rnd.ints(BATCH_PROMPT, 3, vocab).toArray(), 0, tables[s])), cache);
-                            }
-                            results.add(measure("tg" + generate + "@b" + b, b, (long) generate * b, progress, () -> {
-                                for (int i = 0; i < generate; i++) {
-                                    List<SequenceSpan> spans = new ArrayList<>(b);
-                                    for (int s = 0; s < b; s++) {
-                                        spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, BATCH_PROMPT + i, tables[s]));
-                                    }
-                                    t.forward(new Batch(spans), cache);
+                    if (generate > 0) {
+                        // every sequence decodes after its own prompt: BATCH_PROMPT tokens, or the depth's
+                        int context = d > 0 ? d : BATCH_PROMPT;
+                        for (int b : batches) {
+                            if (b > 1) {
+                                for (int s = 0; s < b; s++) {
+                                    t.forward(Batch.of(SequenceSpan.of(rnd.ints(context, 3, vocab).toArray(), 0, tables[s])), cache);
                                 }
-                            }));
+                                results.add(measure("tg" + generate + "@b" + b + at, b, (long) generate * b, progress, () -> {
+                                    for (int i = 0; i < generate; i++) {
+                                        List<SequenceSpan> spans = new ArrayList<>(b);
+                                        for (int s = 0; s < b; s++) {
+                                            spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, context + i, tables[s]));
+                                        }
+                                        t.forward(new Batch(spans), cache);
+                                    }
+                                }));
+                            }
                         }
                     }
                 }

@@ -33,14 +33,16 @@ public record BenchReport(String modelLabel, long fileBytes, long parameters, St
             b.append(String.format(Locale.ROOT, "| %s | %.2f MiB | %.2f M | %s | %d | %s | %.2f ± %.2f |%n", modelLabel,
                     fileBytes / 1048576.0, parameters / 1e6, backend, threads, r.test(), r.tokensPerSecond(), r.stddev()));
         }
-        double single = results.stream().filter(r -> r.batch() == 1 && r.test().startsWith("tg") && !r.test().contains(" @ d"))
-                .mapToDouble(BenchResult::tokensPerSecond)
-                .findFirst().orElse(Double.NaN);
         if (results.stream().anyMatch(r -> r.batch() > 1)) {
             b.append("\n| batched decode | sequences | t/s (aggregate) | t/s per sequence | vs batch 1 |\n");
             b.append("| ---: | ---: | ---: | ---: | ---: |\n");
             for (BenchResult r : results) {
                 if (r.batch() <= 1) continue;
+                // against tg at the same depth
+                double single = results.stream()
+                        .filter(s -> s.batch() == 1 && s.test().startsWith("tg") && depth(s.test()).equals(depth(r.test())))
+                        .mapToDouble(BenchResult::tokensPerSecond)
+                        .findFirst().orElse(Double.NaN);
                 String speedup = Double.isNaN(single) ? "—" // batch 1 not measured in this run
                         : String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / single);
                 b.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %.2f | %s |%n", r.test(), r.batch(),
@@ -55,5 +57,11 @@ public record BenchReport(String modelLabel, long fileBytes, long parameters, St
                     copyBandwidth / 1e9, threads, weightBytesPerToken / 1e6, bandwidthLimitTokensPerSecond()));
         }
         return b.toString();
+    }
+
+    /** A test name's depth suffix ({@code " @ d256"}), empty at depth 0. */
+    private static String depth(String test) {
+        int at = test.indexOf(" @ d");
+        return at < 0 ? "" : test.substring(at);
     }
 }

@@ -36,4 +36,12 @@ class BenchReportTest {
         assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | 3.00x |"), table);
         assertFalse(table.contains("| tg64 @ d256 | 1 |"), table);
     }
+
+    @Test
+    void batchedDecodeAtADepthIsComparedWithTgAtThatDepth() {
+        String table = report(List.of(new BenchResult("tg64", 1, 500, 5), new BenchResult("tg64@b16", 16, 1500, 10),
+                new BenchResult("tg64 @ d256", 1, 400, 4), new BenchResult("tg64@b16 @ d256", 16, 1000, 8))).table();
+        assertTrue(table.contains("| tg64@b16 | 16 | 1500.00 ± 10.00 | 93.75 | 3.00x |"), table);
+        assertTrue(table.contains("| tg64@b16 @ d256 | 16 | 1000.00 ± 8.00 | 62.50 | 2.50x |"), table);
+    }
 }

@@ -34,7 +34,8 @@ public final class BenchCommand implements Callable<Integer> {
     int[] batches = {1, 8, 16};
 
     @Option(names = {"-d", "--n-depth"}, split = ",", paramLabel = "N",
-            description = "context tokens already cached before pp and tg, as llama-bench's -d (default: 0)")
+            description = "context tokens already cached before pp and tg, as llama-bench's -d, and each sequence's prompt "
+                    + "before batched decode, as llama-batched-bench's -npp (default: 0)")
     int[] depths = {0};
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "repetitions of each test after a warm-up (default: 5)")
     int repetitions = 5;

@@ -60,10 +60,10 @@ class BenchProgressTest {
     @Test
     void depthRunsPromptAndGenerationAfterACachedContextLikeLlamaBench() {
         Run r = run(new BenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1",
-                "-p", "16", "-n", "4", "-b", "1", "-d", "0,24", "-r", "1", "-w", "0", "--no-bandwidth", "--json");
+                "-p", "16", "-n", "4", "-b", "1,2", "-d", "0,24", "-r", "1", "-w", "0", "--no-bandwidth", "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject json = new JsonObject(r.out().strip());
-        assertEquals(List.of("pp16", "tg4", "pp16 @ d24", "tg4 @ d24"),
+        assertEquals(List.of("pp16", "tg4", "tg4@b2", "pp16 @ d24", "tg4 @ d24", "tg4@b2 @ d24"),
                 json.getJsonArray("results").stream().map(x -> ((JsonObject) x).getString("test")).toList());
     }
 
