@@ -179,12 +179,8 @@ public final class Attention {
         for (int i = from; i < to; i++) {
             int n = span.startPosition() + i + 1; // positions this query attends to
             int qo = (tokenBase + i) * stride + g * group * headDim;
-            // scores land at w[0 ..]: the last head first, each moved to its own row, head 0 staying in row 0
-            for (int h = group - 1; h >= 0; h--) {
-                kernels.attentionScores(q, qo + h * headDim, keys, off, n, headDim, f16, scale, w);
-                if (h > 0) System.arraycopy(w, 0, w, h * cap, n);
-                kernels.softmax(w, h * cap, n);
-            }
+            kernels.groupAttentionScores(q, qo, group, keys, off, n, headDim, f16, scale, w, cap);
+            for (int h = 0; h < group; h++) kernels.softmax(w, h * cap, n);
             kernels.attentionValues(w, 0, cap, group, values, off, n, headDim, f16, out, qo);
         }
     }

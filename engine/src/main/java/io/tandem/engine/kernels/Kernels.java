@@ -94,6 +94,20 @@ public interface Kernels {
                          float scale, float[] out);
 
     /**
+     * {@link #attentionScores} for {@code heads} query heads that share a KV head, the queries at
+     * {@code q[qOff + h * headDim ..]}: head {@code h}'s scores into {@code out[h * outStride ..]}, with the same bits.
+     * An implementation may load each key once for all the heads.
+     */
+    default void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count,
+                                      int headDim, boolean f16, float scale, float[] out, int outStride) {
+        // the last head first: each lands at out[0 ..] and moves to its row, head 0 staying in row 0
+        for (int h = heads - 1; h >= 0; h--) {
+            attentionScores(q, qOff + h * headDim, keys, offsets, count, headDim, f16, scale, out);
+            if (h > 0) System.arraycopy(out, 0, out, h * outStride, count);
+        }
+    }
+
+    /**
      * Weighted sum of values straight from KV memory: {@code out[outOff + d] = Σ_i weights[i] * value_i[d]}, summed
      * in order of {@code i}, value {@code i} being at byte offset {@code offsets[i]} of {@code values}.
      */

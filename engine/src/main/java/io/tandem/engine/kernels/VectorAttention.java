@@ -19,7 +19,8 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * head dimension whose lanes are summed in {@link VectorKernels#sum}'s order; an output value is one FMA chain over
  * the keys in order. Sixteen keys are scored at once and their sixteen lane sums done together by a transposing tree
  * ({@link #block16}) that adds the same pairs as {@code sum}, so the bits do not depend on how keys are grouped.
- * Several query heads sharing a KV head take their weighted sums together, sharing the value loads.
+ * Several query heads sharing a KV head take their weighted sums together, sharing the value loads, and their scores
+ * three at a time ({@link #scores3}), sharing the key loads.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
@@ -41,6 +42,8 @@ final class VectorAttention {
     private static final class Scratch {
         final float[] acc = new float[4 * L];
         final float[] halves = new float[2 * L];
+        final float[] halves3 = new float[6 * L];
+        final float[] acc24 = new float[24 * L];
         final float[] tree = new float[3 * 8 * 16];
     }
 
@@ -60,13 +63,82 @@ final class VectorAttention {
     // ---- scores ---------------------------------------------------------------------------------------------------
 
     static void scores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
-                       float scale, float[] out) {
+                       float scale, float[] out, int outOff) {
         int i = 0;
         if (L == 16 && headDim % L == 0 && !f16) {
             float[] halves = SCRATCH.get().halves;
-            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out, halves);
+            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out, outOff, halves);
         }
-        byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out);
+        byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out, outOff);
+    }
+
+    /**
+     * The scores of three query heads that share a KV head (at {@code q[qOff]}, {@code q[qOff + headDim]} and
+     * {@code q[qOff + 2 * headDim]}), head {@code h}'s into {@code out[outOff + h * outStride ..]}: each key is loaded
+     * once for the three, and every score has exactly the bits {@link #scores} gives it (F32 keys, L == 16, whole
+     * vectors).
+     */
+    static void scores3(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, float scale,
+                        float[] out, int outOff, int outStride) {
+        Scratch scratch = SCRATCH.get();
+        float[] halves = scratch.halves3, acc = scratch.acc24;
+        int i = 0;
+        for (; i + 16 <= count; i += 16) {
+            half8x3(q, qOff, keys, offsets, i, headDim, acc, halves, 0);
+            half8x3(q, qOff, keys, offsets, i + 1, headDim, acc, halves, 3 * L);
+            for (int h = 0; h < 3; h++) {
+                FloatVector even = FloatVector.fromArray(F, halves, h * L);
+                FloatVector odd = FloatVector.fromArray(F, halves, (3 + h) * L);
+                combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, outOff + h * outStride + i);
+            }
+        }
+        for (int h = 0; h < 3; h++) {
+            byFour(q, qOff + h * headDim, keys, offsets, i, count, headDim, false, scale, out, outOff + h * outStride);
+        }
+    }
+
+    /**
+     * {@link #half8} for three query heads at once, sharing each key load: head {@code h}'s eight partial sums into
+     * {@code dst[dstOff + h * L ..)}, by {@link #tree8}; {@code acc} holds 24 vectors on their way there.
+     */
+    private static void half8x3(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
+                                float[] acc, float[] dst, int dstOff) {
+        long o0 = offsets[i], o2 = offsets[i + 2], o4 = offsets[i + 4], o6 = offsets[i + 6];
+        long o8 = offsets[i + 8], o10 = offsets[i + 10], o12 = offsets[i + 12], o14 = offsets[i + 14];
+        int q1 = qOff + headDim, q2 = qOff + 2 * headDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a2 = z, a4 = z, a6 = z, a8 = z, a10 = z, a12 = z, a14 = z;
+        FloatVector b0 = z, b2 = z, b4 = z, b6 = z, b8 = z, b10 = z, b12 = z, b14 = z;
+        FloatVector c0 = z, c2 = z, c4 = z, c6 = z, c8 = z, c10 = z, c12 = z, c14 = z;
+        for (int d = 0; d < headDim; d += L) {
+            FloatVector qa = FloatVector.fromArray(F, q, qOff + d), qb = FloatVector.fromArray(F, q, q1 + d);
+            FloatVector qc = FloatVector.fromArray(F, q, q2 + d);
+            FloatVector k = f32(keys, o0, d);
+            a0 = qa.fma(k, a0); b0 = qb.fma(k, b0); c0 = qc.fma(k, c0);
+            k = f32(keys, o2, d);
+            a2 = qa.fma(k, a2); b2 = qb.fma(k, b2); c2 = qc.fma(k, c2);
+            k = f32(keys, o4, d);
+            a4 = qa.fma(k, a4); b4 = qb.fma(k, b4); c4 = qc.fma(k, c4);
+            k = f32(keys, o6, d);
+            a6 = qa.fma(k, a6); b6 = qb.fma(k, b6); c6 = qc.fma(k, c6);
+            k = f32(keys, o8, d);
+            a8 = qa.fma(k, a8); b8 = qb.fma(k, b8); c8 = qc.fma(k, c8);
+            k = f32(keys, o10, d);
+            a10 = qa.fma(k, a10); b10 = qb.fma(k, b10); c10 = qc.fma(k, c10);
+            k = f32(keys, o12, d);
+            a12 = qa.fma(k, a12); b12 = qb.fma(k, b12); c12 = qc.fma(k, c12);
+            k = f32(keys, o14, d);
+            a14 = qa.fma(k, a14); b14 = qb.fma(k, b14); c14 = qc.fma(k, c14);
+        }
+        // the accumulators go through an array to the trees: with them written out here, C2 stopped inlining and
+        // boxed the vectors (7 KB of garbage per call)
+        a0.intoArray(acc, 0); a2.intoArray(acc, L); a4.intoArray(acc, 2 * L); a6.intoArray(acc, 3 * L);
+        a8.intoArray(acc, 4 * L); a10.intoArray(acc, 5 * L); a12.intoArray(acc, 6 * L); a14.intoArray(acc, 7 * L);
+        b0.intoArray(acc, 8 * L); b2.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b6.intoArray(acc, 11 * L);
+        b8.intoArray(acc, 12 * L); b10.intoArray(acc, 13 * L); b12.intoArray(acc, 14 * L); b14.intoArray(acc, 15 * L);
+        c0.intoArray(acc, 16 * L); c2.intoArray(acc, 17 * L); c4.intoArray(acc, 18 * L); c6.intoArray(acc, 19 * L);
+        c8.intoArray(acc, 20 * L); c10.intoArray(acc, 21 * L); c12.intoArray(acc, 22 * L); c14.intoArray(acc, 23 * L);
+        for (int h = 0; h < 3; h++) tree8(acc, 8 * h * L, dst, dstOff + h * L);
     }
 
     /**
@@ -76,13 +148,13 @@ final class VectorAttention {
      * The even and the odd keys are accumulated and reduced separately, down to the last level.
      */
     private static void block16(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
-                                float scale, float[] out, float[] halves) {
+                                float scale, float[] out, int outOff, float[] halves) {
         // the halves go through an array: half8 is too large for C2 to inline, and a vector it returned would be
         // boxed (two allocations per 16 keys, most of the engine's garbage at decode)
         half8(q, qOff, keys, offsets, i, headDim, halves, 0);
         half8(q, qOff, keys, offsets, i + 1, headDim, halves, L);
         FloatVector even = FloatVector.fromArray(F, halves, 0), odd = FloatVector.fromArray(F, halves, L);
-        combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, i);
+        combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, outOff + i);
     }
 
     /**
@@ -111,6 +183,19 @@ final class VectorAttention {
         combine(d0, d2, UP2, DOWN2, ODD2).intoArray(dst, dstOff);
     }
 
+    /** The first three levels of {@link #half8}'s tree over the eight accumulators at {@code acc[from ..]}. */
+    private static void tree8(float[] acc, int from, float[] dst, int dstOff) {
+        FloatVector a0 = FloatVector.fromArray(F, acc, from), a2 = FloatVector.fromArray(F, acc, from + L);
+        FloatVector a4 = FloatVector.fromArray(F, acc, from + 2 * L), a6 = FloatVector.fromArray(F, acc, from + 3 * L);
+        FloatVector a8 = FloatVector.fromArray(F, acc, from + 4 * L), a10 = FloatVector.fromArray(F, acc, from + 5 * L);
+        FloatVector a12 = FloatVector.fromArray(F, acc, from + 6 * L);
+        FloatVector a14 = FloatVector.fromArray(F, acc, from + 7 * L);
+        FloatVector c0 = combine(a0, a8, UP8, UP8, ODD8), c2 = combine(a2, a10, UP8, UP8, ODD8);
+        FloatVector c4 = combine(a4, a12, UP8, UP8, ODD8), c6 = combine(a6, a14, UP8, UP8, ODD8);
+        FloatVector d0 = combine(c0, c4, UP4, DOWN4, ODD4), d2 = combine(c2, c6, UP4, DOWN4, ODD4);
+        combine(d0, d2, UP2, DOWN2, ODD2).intoArray(dst, dstOff);
+    }
+
     /**
      * One level of the transposing tree: in lanes outside {@code odd}, {@code a[j] + a[j + s]}; in lanes of
      * {@code odd}, {@code b[j - s] + b[j]} ({@code up} rotates by {@code +s}, {@code down} by {@code -s}).
@@ -122,7 +207,7 @@ final class VectorAttention {
 
     /** Scores of keys {@code [from, count)}, four at a time sharing the query loads, then one by one. */
     private static void byFour(float[] q, int qOff, MemorySegment keys, long[] offsets, int from, int count,
-                               int headDim, boolean f16, float scale, float[] out) {
+                               int headDim, boolean f16, float scale, float[] out, int outOff) {
         int n = headDim - headDim % L;
         float[] acc = SCRATCH.get().acc;
         int i = from;
@@ -140,13 +225,15 @@ final class VectorAttention {
             a1.intoArray(acc, L);
             a2.intoArray(acc, 2 * L);
             a3.intoArray(acc, 3 * L);
-            VectorKernels.reduce4(acc, 0, out, i);
-            for (int j = i; j < i + 4; j++) out[j] = scoreTail(q, qOff, keys, offsets[j], n, headDim, f16, out[j]) * scale;
+            VectorKernels.reduce4(acc, 0, out, outOff + i);
+            for (int j = i; j < i + 4; j++) {
+                out[outOff + j] = scoreTail(q, qOff, keys, offsets[j], n, headDim, f16, out[outOff + j]) * scale;
+            }
         }
         for (; i < count; i++) {
             FloatVector a = FloatVector.zero(F);
             for (int d = 0; d < n; d += L) a = FloatVector.fromArray(F, q, qOff + d).fma(kv(keys, offsets[i], d, f16), a);
-            out[i] = scoreTail(q, qOff, keys, offsets[i], n, headDim, f16, VectorKernels.sum(a)) * scale;
+            out[outOff + i] = scoreTail(q, qOff, keys, offsets[i], n, headDim, f16, VectorKernels.sum(a)) * scale;
         }
     }
 

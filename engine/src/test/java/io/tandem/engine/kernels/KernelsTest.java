@@ -396,6 +396,47 @@ class KernelsTest {
     }
 
     /**
+     * The query heads of a KV group scored together (the vector kernels load each key once for three heads at a
+     * time) get the bits each head gets alone, in its own row, for counts with and without a tail past the sixteen-key
+     * blocks.
+     */
+    @Test
+    void groupScoresHaveTheBitsOfEachHeadAlone() {
+        Random rnd = new Random(17);
+        for (Kernels k : List.of(VECTOR, SCALAR)) {
+            for (boolean f16 : new boolean[] {false, true}) {
+                for (int hd : new int[] {40, 64, 128}) {
+                    for (int count : new int[] {1, 5, 16, 37, 64}) {
+                        long[] off = new long[count];
+                        java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                        for (int heads : new int[] {1, 2, 3, 4, 8}) {
+                            float[] q = TestTensors.random(rnd, 2 + heads * hd, 1f);
+                            int stride = count + 3;
+                            float[] together = TestTensors.random(rnd, heads * stride, 1f), alone = new float[count];
+                            float[] untouched = together.clone();
+                            k.groupAttentionScores(q, 2, heads, mem, off, count, hd, f16, 0.125f, together, stride);
+                            String what = k.name() + " " + heads + " heads, " + count + " keys, head_dim " + hd
+                                    + (f16 ? " F16" : " F32");
+                            for (int h = 0; h < heads; h++) {
+                                k.attentionScores(q, 2 + h * hd, mem, off, count, hd, f16, 0.125f, alone);
+                                for (int i = 0; i < count; i++) {
+                                    assertEquals(Float.floatToRawIntBits(alone[i]),
+                                            Float.floatToRawIntBits(together[h * stride + i]),
+                                            what + ": head " + h + " key " + i);
+                                }
+                                for (int i = count; i < stride && h < heads - 1; i++) {
+                                    assertEquals(untouched[h * stride + i], together[h * stride + i],
+                                            what + ": past head " + h + "'s row");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * A key's score has the same bits however many keys are scored with it (the vector kernels score keys sixteen or
      * four at a time or alone), and a head's weighted sum the same bits whether the heads of its group are summed
      * together or it is summed alone: what keeps a query's attention independent of its chunk and batch.
