@@ -5,6 +5,7 @@ import io.tandem.gateway.dispatch.ContractGate;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.session.Generations;
+import io.tandem.gateway.session.RequestIds;
 import io.tandem.protocol.FinishReason;
 import io.tandem.protocol.Usage;
 import io.tandem.protocol.grpc.inference.GRPCInferenceServiceGrpcService;
@@ -27,8 +28,6 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
-
-import java.util.UUID;
 
 import static io.tandem.gateway.grpc.GrpcCalls.Access.INFERENCE;
 import static io.tandem.gateway.grpc.GrpcCalls.Access.KEYED;
@@ -188,6 +187,6 @@ final class KServeService implements Service {
     }
 
     private static String newId() {
-        return "kserve-" + UUID.randomUUID().toString().replace("-", "");
+        return RequestIds.next("kserve-");
     }
 }

@@ -5,6 +5,7 @@ import io.tandem.gateway.api.CompletionRequest;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.session.Generations;
+import io.tandem.gateway.session.RequestIds;
 import io.tandem.protocol.grpc.v1.GenerateGrpcService;
 import io.tandem.protocol.grpc.v1.GenerateRequest;
 import io.tandem.protocol.grpc.v1.GenerateResponse;
@@ -12,8 +13,6 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
-
-import java.util.UUID;
 
 /**
  * {@code tandem.v1.Generate}: token ids in, token ids (and logprobs) out, streamed ({@code protocol/src/main/proto/
@@ -61,7 +60,7 @@ final class TokenService implements Service {
             CompletionRequest request = TokenRequests.parse(r);
             TokenSession session = new TokenSession(vertx, call, calls.metrics(), settings.maxRequestMillis());
             call.onClientGone(session::clientGone);
-            generations.start(request, model, "gen-" + UUID.randomUUID().toString().replace("-", ""), received, session,
+            generations.start(request, model, RequestIds.next("gen-"), received, session,
                     prepared -> TokenRequests.withStopTokens(prepared, r, model.vocabSize()));
         });
     }

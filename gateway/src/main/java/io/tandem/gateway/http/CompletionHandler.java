@@ -8,14 +8,13 @@ import io.tandem.gateway.metrics.GatewayMetrics;
 import io.tandem.gateway.preprocess.ServedModel;
 import io.tandem.gateway.preprocess.ServedModels;
 import io.tandem.gateway.session.Generations;
+import io.tandem.gateway.session.RequestIds;
 import io.tandem.gateway.slo.SloParser;
 import io.tandem.gateway.slo.SloTargets;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
-
-import java.util.UUID;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: validate, then preprocess and dispatch to a
@@ -47,7 +46,7 @@ final class CompletionHandler implements Handler<RoutingContext> {
         CompletionRequest request = RequestParser.parse(endpoint, body);
         SloTargets slo = SloParser.parse(ctx.request()::getHeader, body, generations.dispatcher().slo().defaults());
         ServedModel model = models.get(request.model()).orElseThrow(() -> ApiException.modelNotFound(request.model()));
-        String id = endpoint.idPrefix() + UUID.randomUUID().toString().replace("-", "");
+        String id = RequestIds.next(endpoint.idPrefix());
         CompletionSession session = request.stream()
                 ? new SseSession(vertx, ctx.response(), request, model, id, metrics, settings)
                 : new JsonSession(vertx, ctx.response(), request, model, id, metrics, settings);
