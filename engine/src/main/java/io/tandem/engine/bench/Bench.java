@@ -28,15 +28,16 @@ import java.util.SplittableRandom;
 /**
  * Measures the forward pass the way llama-bench does: {@code ppN} runs an N-token prompt as one batch from an
  * empty cache, {@code tgN} generates N tokens one at a time. Batched decode runs B sequences (each after a short
- * prompt, as llama-batched-bench's 16-token one) through N steps together and reports the aggregate rate. Each test is repeated after a warm-up of at least
- * one run and {@code warmupSeconds}: llama-bench warms up with one run, which is its steady state, but Tandem's kernels
- * are compiled by the JIT while they run, and one run left the first measured ones slow (Zen 5, Q4_0, per
- * repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s; tg64 263, 375, 535 then about 600).
+ * prompt, as llama-batched-bench's 16-token one) through N steps together and reports the aggregate rate. Each test
+ * is repeated after a warm-up of at least one run and {@code warmupSeconds}: llama-bench warms up with one run, which
+ * is its steady state, but Tandem's kernels are compiled by the JIT while they run, and one run left the first
+ * measured ones slow (Zen 5, Q4_0, per repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s;
+ * tg64 263, 375, 535 then about 600).
  *
  * With a depth {@code d > 0} (llama-bench's {@code -d}), pp and tg run after a {@code d}-token context already in the
- * cache ({@code tg128 @ d256}), and batched decode after a {@code d}-token prompt per sequence ({@code tg64@b16 @ d256},
- * llama-batched-bench's {@code -npp d}): a served conversation decodes after its prompt, and attention grows with the
- * context.
+ * cache ({@code tg128 @ d256}), and batched decode after a {@code d}-token prompt per sequence
+ * ({@code tg64@b16 @ d256}, llama-batched-bench's {@code -npp d}): a served conversation decodes after its prompt, and
+ * attention grows with the context.
  *
  * @param prompts     prompt lengths to test (pp)
  * @param generate    tokens to generate (tg and batched decode); 0 skips both
@@ -91,24 +92,10 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
                             }
                         }));
                     }
-                    if (generate > 0) {
-                        // every sequence decodes after its own prompt: BATCH_PROMPT tokens, or the depth's
-                        int context = d > 0 ? d : BATCH_PROMPT;
-                        for (int b : batches) {
-                            if (b > 1) {
-                                for (int s = 0; s < b; s++) {
-                                    t.forward(Batch.of(SequenceSpan.of(rnd.ints(context, 3, vocab).toArray(), 0, tables[s])), cache);
-                                }
-                                results.add(measure("tg" + generate + "@b" + b + at, b, (long) generate * b, progress, () -> {
-                                    for (int i = 0; i < generate; i++) {
-                                        List<SequenceSpan> spans = new ArrayList<>(b);
-                                        for (int s = 0; s < b; s++) {
-                                            spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, context + i, tables[s]));
-                                        }
-                                        t.forward(new Batch(spans), cache);
-                                    }
-                                }));
-                            }
+                    int context = d > 0 ? d : BATCH_PROMPT; // each batched sequence's own prompt
+                    for (int b : batches) {
+                        if (generate > 0 && b > 1) {
+                            results.add(batchedDecode(t, cache, tables, rnd, b, context, at, progress));
                         }
                     }
                 }
@@ -117,6 +104,24 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
             return new BenchReport(label, Files.size(model), weights.parameterCount(), "CPU " + t.matmul().kernels().name(),
                     threads, openMillis, weights.bytesPerToken(), bandwidth, results);
         }
+    }
+
+    /** {@code tgN@bB}: {@code b} sequences, each after its own {@code context}-token prompt, decode N steps at once. */
+    private BenchResult batchedDecode(Transformer t, KvArenas cache, int[][] tables, SplittableRandom rnd, int b,
+                                      int context, String at, PrintStream progress) {
+        int vocab = t.config().vocabSize();
+        for (int s = 0; s < b; s++) {
+            t.forward(Batch.of(SequenceSpan.of(rnd.ints(context, 3, vocab).toArray(), 0, tables[s])), cache);
+        }
+        return measure("tg" + generate + "@b" + b + at, b, (long) generate * b, progress, () -> {
+            for (int i = 0; i < generate; i++) {
+                List<SequenceSpan> spans = new ArrayList<>(b);
+                for (int s = 0; s < b; s++) {
+                    spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, context + i, tables[s]));
+                }
+                t.forward(new Batch(spans), cache);
+            }
+        });
     }
 
     private BenchResult measure(String test, int batch, long tokens, PrintStream progress, Runnable body) {

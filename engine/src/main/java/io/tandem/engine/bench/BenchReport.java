@@ -40,7 +40,8 @@ public record BenchReport(String modelLabel, long fileBytes, long parameters, St
                 if (r.batch() <= 1) continue;
                 // against tg at the same depth
                 double single = results.stream()
-                        .filter(s -> s.batch() == 1 && s.test().startsWith("tg") && depth(s.test()).equals(depth(r.test())))
+                        .filter(s -> s.batch() == 1 && s.test().startsWith("tg"))
+                        .filter(s -> depth(s.test()).equals(depth(r.test())))
                         .mapToDouble(BenchResult::tokensPerSecond)
                         .findFirst().orElse(Double.NaN);
                 String speedup = Double.isNaN(single) ? "—" // batch 1 not measured in this run
