@@ -84,7 +84,7 @@ public final class Gateway {
         String metricsName = "tandem-gateway-" + UUID.randomUUID();
         VertxOptions vertxOptions = NetworkTransport.preferNative(new VertxOptions().setMetricsOptions(metricsOptions(metricsName)));
         if (options.eventLoops() > 0) vertxOptions.setEventLoopPoolSize(options.eventLoops());
-        Vertx vertx = Vertx.builder().with(vertxOptions).build();
+        Vertx vertx = NetworkTransport.builder(vertxOptions).build();
         Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);
         gw.meters = BackendRegistries.getNow(metricsName);
         List<Path> paths = modelPaths(options);

@@ -1,7 +1,12 @@
 package io.tandem.registry.cluster;
 
+import io.netty.channel.DefaultSelectStrategyFactory;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.impl.transports.EpollTransport;
 import io.vertx.core.transport.Transport;
 
 import java.util.Locale;
@@ -12,14 +17,73 @@ import java.util.Locale;
  * generated token and the engine thread wakes it for each one: on NIO the loop made about 6.7 system calls a token
  * (Netty 4.2's selector loop re-arms its own wake-up, so every wake is followed by a second, empty select), on epoll
  * about 2.4, and system calls are what a VM makes expensive. docs/BENCHMARKS.md has the measurement.
+ *
+ * <p>Tandem's epoll takes <b>one ready connection per wake-up</b> instead of Netty's up to 4096. An event loop runs
+ * the I/O of every connection one wake-up returned, then the tasks that I/O posted; when a closed loop's clients send
+ * their next requests together, every request's handler ran before the first request's hand-off to its worker and
+ * the worker's accept, so each request waited for the whole burst. With one at a time, a request's handler and the
+ * tasks it posts run before the next request is read. It costs one {@code epoll_wait} per ready connection.
  */
 public final class NetworkTransport {
+    /** Ready connections an event loop takes per wake-up. */
+    static final int READY_PER_WAKEUP = 1;
+    private static final Transport EPOLL_ONE_AT_A_TIME = epollOneAtATime();
+
     private NetworkTransport() {
     }
 
     /** {@code options} asking for the native transport (Vert.x falls back to NIO by itself where it cannot load). */
     public static VertxOptions preferNative(VertxOptions options) {
         return options.setPreferNativeTransport(true);
+    }
+
+    /**
+     * A builder for a Vert.x with {@code options}: when they {@link #preferNative prefer the native transport} and
+     * that is epoll, on Tandem's epoll (one ready connection per wake-up); else as Vert.x chooses.
+     */
+    public static VertxBuilder builder(VertxOptions options) {
+        VertxBuilder builder = Vertx.builder().with(options);
+        Transport chosen = Transport.nativeTransport();
+        if (options.getPreferNativeTransport() && EPOLL_ONE_AT_A_TIME != null && chosen != null
+                && chosen.name().equals(EPOLL_ONE_AT_A_TIME.name())) {
+            builder.withTransport(EPOLL_ONE_AT_A_TIME);
+        }
+        return builder;
+    }
+
+    /** Vert.x's epoll with Netty's epoll handler sized to {@link #READY_PER_WAKEUP}; null where its classes fail to load. */
+    private static Transport epollOneAtATime() {
+        try {
+            EpollTransport epoll = new EpollTransport() {
+                @Override
+                public IoHandlerFactory ioHandlerFactory() {
+                    return EpollIoHandler.newFactory(READY_PER_WAKEUP, DefaultSelectStrategyFactory.INSTANCE);
+                }
+            };
+            return new Transport() {
+                @Override
+                public String name() {
+                    return "epoll";
+                }
+
+                @Override
+                public boolean available() {
+                    return epoll.isAvailable();
+                }
+
+                @Override
+                public Throwable unavailabilityCause() {
+                    return epoll.unavailabilityCause();
+                }
+
+                @Override
+                public io.vertx.core.spi.transport.Transport implementation() {
+                    return epoll;
+                }
+            };
+        } catch (LinkageError | RuntimeException e) {
+            return null; // no Netty epoll classes: Vert.x picks its own transport
+        }
     }
 
     /** For the startup log: {@code epoll}, or {@code nio (why the native transport is unavailable)}. */

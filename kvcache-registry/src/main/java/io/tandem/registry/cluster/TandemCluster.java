@@ -36,8 +36,7 @@ public final class TandemCluster {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        return Vertx.builder()
-                .with(vertxOptions(options))
+        return NetworkTransport.builder(vertxOptions(options))
                 .withClusterManager(manager)
                 .buildClustered()
                 .compose(vertx -> HazelcastWorkerRegistry.create(vertx, manager.getHazelcastInstance(), options.registry())
