@@ -51,7 +51,7 @@ public final class NetworkTransport {
         return builder;
     }
 
-    /** Vert.x's epoll with Netty's epoll handler sized to {@link #READY_PER_WAKEUP}; null where its classes fail to load. */
+    /** Vert.x's epoll, its Netty handler taking {@link #READY_PER_WAKEUP}; null where the classes fail to load. */
     private static Transport epollOneAtATime() {
         try {
             EpollTransport epoll = new EpollTransport() {

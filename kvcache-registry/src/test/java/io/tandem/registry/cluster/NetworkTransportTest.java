@@ -2,9 +2,8 @@ package io.tandem.registry.cluster;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import org.junit.jupiter.api.Test;
-
 import io.vertx.core.net.NetServer;
+import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
 import java.util.ArrayList;
@@ -41,7 +40,8 @@ class NetworkTransportTest {
     @Test
     void anEventLoopRunsWhatOneReadPostedBeforeItReadsTheNextConnection() throws Exception {
         assumeEpoll();
-        Vertx vertx = NetworkTransport.builder(NetworkTransport.preferNative(new VertxOptions().setEventLoopPoolSize(1))).build();
+        VertxOptions oneLoop = NetworkTransport.preferNative(new VertxOptions().setEventLoopPoolSize(1));
+        Vertx vertx = NetworkTransport.builder(oneLoop).build();
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch bothConnected = new CountDownLatch(2), bothTasksRan = new CountDownLatch(2);
         try {
@@ -69,9 +69,12 @@ class NetworkTransportTest {
                     }
                 });
                 assertTrue(loopHeld.await(10, TimeUnit.SECONDS), "event loop not held");
-                a.getOutputStream().write('a');
-                b.getOutputStream().write('b');
-                release.countDown();
+                try {
+                    a.getOutputStream().write('a');
+                    b.getOutputStream().write('b');
+                } finally {
+                    release.countDown(); // a failed write must not leave the loop held (close would wait for it)
+                }
                 assertTrue(bothTasksRan.await(10, TimeUnit.SECONDS), "tasks did not run: " + order);
             }
             List<String> seen = List.copyOf(order);
