@@ -65,11 +65,34 @@ final class VectorAttention {
     static void scores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
                        float scale, float[] out, int outOff) {
         int i = 0;
-        if (L == 16 && headDim % L == 0 && !f16) {
+        if (inBlocks(headDim, f16)) {
             float[] halves = SCRATCH.get().halves;
             for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out, outOff, halves);
         }
         byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out, outOff);
+    }
+
+    /**
+     * {@link #scores} of {@code heads} query heads that share a KV head, head {@code h}'s into
+     * {@code out[h * outStride ..]}: three at a time sharing the key loads ({@link #scores3}) where keys go in blocks
+     * of sixteen, the others one by one.
+     */
+    static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count, int headDim,
+                            boolean f16, float scale, float[] out, int outStride) {
+        int h = 0;
+        if (inBlocks(headDim, f16)) {
+            for (; h + 3 <= heads; h += 3) {
+                scores3(q, qOff + h * headDim, keys, offsets, count, headDim, scale, out, h * outStride, outStride);
+            }
+        }
+        for (; h < heads; h++) {
+            scores(q, qOff + h * headDim, keys, offsets, count, headDim, f16, scale, out, h * outStride);
+        }
+    }
+
+    /** Keys go sixteen at a time ({@link #block16}, {@link #scores3}): F32 keys, head_dim a multiple of 16 lanes. */
+    private static boolean inBlocks(int headDim, boolean f16) {
+        return L == 16 && headDim % L == 0 && !f16;
     }
 
     /**
@@ -78,8 +101,8 @@ final class VectorAttention {
      * once for the three, and every score has exactly the bits {@link #scores} gives it (F32 keys, L == 16, whole
      * vectors).
      */
-    static void scores3(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, float scale,
-                        float[] out, int outOff, int outStride) {
+    private static void scores3(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
+                                float scale, float[] out, int outOff, int outStride) {
         Scratch scratch = SCRATCH.get();
         float[] halves = scratch.halves3, acc = scratch.acc24;
         int i = 0;

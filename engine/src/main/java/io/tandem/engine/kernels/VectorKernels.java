@@ -578,17 +578,7 @@ final class VectorKernels implements Kernels {
     @Override
     public void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count,
                                      int headDim, boolean f16, float scale, float[] out, int outStride) {
-        int h = 0;
-        if (L == 16 && headDim % L == 0 && !f16) { // three heads at a time, sharing the key loads
-            for (; h + 3 <= heads; h += 3) {
-                VectorAttention.scores3(q, qOff + h * headDim, keys, offsets, count, headDim, scale, out, h * outStride,
-                        outStride);
-            }
-        }
-        for (; h < heads; h++) {
-            VectorAttention.scores(q, qOff + h * headDim, keys, offsets, count, headDim, f16, scale, out,
-                    h * outStride);
-        }
+        VectorAttention.groupScores(q, qOff, heads, keys, offsets, count, headDim, f16, scale, out, outStride);
     }
 
     @Override
