@@ -84,7 +84,7 @@ public final class Gateway {
         String metricsName = "tandem-gateway-" + UUID.randomUUID();
         VertxOptions vertxOptions = NetworkTransport.preferNative(new VertxOptions().setMetricsOptions(metricsOptions(metricsName)));
         if (options.eventLoops() > 0) vertxOptions.setEventLoopPoolSize(options.eventLoops());
-        Vertx vertx = NetworkTransport.builder(vertxOptions).build();
+        Vertx vertx = NetworkTransport.builder(vertxOptions, options.eventLoopPriority()).build();
         Gateway gw = new Gateway(vertx, new LocalWorkerRegistry(vertx), true, null);
         gw.meters = BackendRegistries.getNow(metricsName);
         List<Path> paths = modelPaths(options);
@@ -119,7 +119,8 @@ public final class Gateway {
                 .withClusterHost(options.clusterHost())
                 .withClusterPort(options.clusterPort())
                 .withPublicHost(options.advertiseHost())
-                .withTls(options.security().tls());
+                .withTls(options.security().tls())
+                .withEventLoops(options.eventLoopPriority());
         if (options.clusterConfig() != null) cluster = cluster.withConfigLocation(options.clusterConfig());
         return TandemCluster.start(cluster).compose(node -> {
             Gateway gw = new Gateway(node.vertx(), node.registry(), true, node);

@@ -8,6 +8,7 @@ import io.tandem.launcher.options.OptionValues;
 import io.tandem.launcher.options.Program;
 import io.tandem.launcher.options.TandemOptions;
 import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.EventLoopPriority;
 import io.tandem.worker.NodeSecurityOptions;
 import io.tandem.worker.WorkerSettings;
 import io.vertx.core.json.JsonObject;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -41,6 +43,7 @@ public final class GatewayOptions {
     private boolean kvEvents = true;
     private int eventLoops = io.tandem.gateway.embedded.EmbeddedWorkers.defaultEventLoops(
             Runtime.getRuntime().availableProcessors());
+    private EventLoopPriority eventLoopPriority = EventLoopPriority.parse(TandemOptions.EVENT_LOOP_PRIORITY.defaultValue());
     private int prefillWorkers = io.tandem.gateway.embedded.EmbeddedWorkers.defaultPrefillWorkers(
             Runtime.getRuntime().availableProcessors());
     private io.tandem.worker.disagg.DisaggregationOptions disaggregation = io.tandem.worker.disagg.DisaggregationOptions.DEFAULTS;
@@ -125,6 +128,7 @@ public final class GatewayOptions {
         v.given(TandemOptions.SEND_BUFFER_BYTES).ifPresent(this::setSendBufferBytes);
         v.given(TandemOptions.PREFILL_WORKERS).ifPresent(this::setPrefillWorkers);
         v.given(TandemOptions.EVENT_LOOPS).ifPresent(this::setEventLoops);
+        v.given(TandemOptions.EVENT_LOOP_PRIORITY).ifPresent(p -> setEventLoopPriority(EventLoopPriority.parse(p)));
         setDisaggregation(WorkerSettings.disaggregation(disaggregation, v));
         v.given(TandemOptions.CLUSTER).ifPresent(this::setCluster);
         v.given(TandemOptions.CLUSTER_HOST).ifPresent(this::setClusterHost);
@@ -183,6 +187,12 @@ public final class GatewayOptions {
     public GatewayOptions setEventLoops(int n) {
         if (n < 0) throw new IllegalArgumentException("event-loops must be >= 0, got " + n);
         this.eventLoops = n;
+        return this;
+    }
+    /** How the event loops are scheduled ({@code --event-loop-priority}). */
+    public EventLoopPriority eventLoopPriority() { return eventLoopPriority; }
+    public GatewayOptions setEventLoopPriority(EventLoopPriority p) {
+        this.eventLoopPriority = Objects.requireNonNull(p, "eventLoopPriority");
         return this;
     }
     /** Embedded mode: remote prefill and KV transfer settings of the workers. */

@@ -125,7 +125,7 @@ public final class WorkerMain implements Callable<Integer> {
                 .withConfigLocation(s.clusterConfig()).withPublicHost(s.advertiseHost()).withTls(s.security().tls());
         VertxOptions vertxOptions = TandemCluster.vertxOptions(cluster).setMetricsOptions(new MicrometerMetricsOptions()
                 .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
-        Vertx vertx = NetworkTransport.builder(vertxOptions).withClusterManager(TandemCluster.clusterManager(cluster))
+        Vertx vertx = NetworkTransport.builder(vertxOptions, s.eventLoops()).withClusterManager(TandemCluster.clusterManager(cluster))
                 .withMetrics(new MicrometerMetricsFactory(prometheus)).buildClustered().await();
         tracing.install(vertx);
         if (tracing.enabled()) LOG.log(System.Logger.Level.INFO, "worker spans: " + tracing);

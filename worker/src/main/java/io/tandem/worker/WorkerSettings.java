@@ -4,6 +4,7 @@ import io.tandem.launcher.options.OptionValues;
 import io.tandem.launcher.options.Program;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.EventLoopPriority;
 import io.tandem.worker.disagg.DisaggregationOptions;
 import io.tandem.worker.engine.EngineNames;
 import io.vertx.core.json.JsonObject;
@@ -28,9 +29,10 @@ import static io.tandem.launcher.options.TandemOptions.*;
  * @param clusterConfig Hazelcast config file or {@code classpath:NAME}, null to look it up as documented
  * @param drainTimeout  on SIGTERM, how long running streams may take to finish before they are handed over
  * @param otlpEndpoint  where spans go ({@code --otlp-endpoint}, else {@code OTEL_EXPORTER_OTLP_ENDPOINT}), null for no tracing
+ * @param eventLoops    how the worker's event loops are scheduled ({@code --event-loop-priority})
  */
 public record WorkerSettings(WorkerOptions options, boolean cluster, String clusterHost, int clusterPort, String clusterConfig,
-                             Duration drainTimeout, String otlpEndpoint) {
+                             Duration drainTimeout, String otlpEndpoint, EventLoopPriority eventLoops) {
 
     /**
      * @param env the process environment ({@code TANDEM_CLUSTER_SECRET})
@@ -53,7 +55,8 @@ public record WorkerSettings(WorkerOptions options, boolean cluster, String clus
         if (v.isGiven(STALL_TIMEOUT)) o = o.withStallTimeoutMillis(Math.round(v.get(STALL_TIMEOUT) * 1000));
         return new WorkerSettings(o, v.get(CLUSTER), v.get(CLUSTER_HOST), v.get(CLUSTER_PORT), v.get(CLUSTER_CONFIG),
                 Duration.ofMillis(Math.round(v.get(DRAIN_TIMEOUT) * 1000)),
-                v.get(OTLP_ENDPOINT) != null ? v.get(OTLP_ENDPOINT) : env.get(io.tandem.worker.tracing.Tracing.ENDPOINT_ENV));
+                v.get(OTLP_ENDPOINT) != null ? v.get(OTLP_ENDPOINT) : env.get(io.tandem.worker.tracing.Tracing.ENDPOINT_ENV),
+                EventLoopPriority.parse(v.get(EVENT_LOOP_PRIORITY)));
     }
 
     /**

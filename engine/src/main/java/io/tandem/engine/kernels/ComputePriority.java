@@ -1,15 +1,18 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.platform.LinuxThreads;
+
 import java.util.Locale;
 
 /**
  * How the compute threads yield to the other threads on their cores: the event loops that relay tokens, accept
  * requests and answer health checks must run the moment they wake, not after a compute thread's time slice
- * (milliseconds under Linux's fair scheduler).
+ * (milliseconds under Linux's fair scheduler). On its own this is not always enough (a waking fair thread was seen to
+ * wait for the next tick); the event loops also run real-time where permitted ({@code --event-loop-priority}).
  */
 public sealed interface ComputePriority {
 
-    /** Linux {@code SCHED_IDLE}: a compute thread runs only on cores no other thread wants; a waking thread preempts it at once. */
+    /** Linux {@code SCHED_IDLE}: a compute thread runs only on cores no other thread wants; a waking thread preempts it. */
     record Idle() implements ComputePriority {
         @Override
         public String toString() {

@@ -96,6 +96,18 @@ class PlainJavaJarIT {
             out = read(log);
         }
         assertTrue(out.contains("Tandem network I/O: epoll"), "the plain jar runs on Netty's native epoll:\n" + out);
+        ProcessHandle relaunched = gateway.children().findFirst().orElseThrow();
+        if (mayUseRealtime()) {
+            assertTrue(out.contains("event loops run real-time (SCHED_FIFO 1)"), out);
+            Map<String, List<Integer>> policies = policiesByThreadName(relaunched.pid());
+            List<Integer> loops = policies.getOrDefault("vert.x-eventloo", List.of());
+            assertTrue(!loops.isEmpty() && loops.stream().allMatch(p -> p == SCHED_FIFO),
+                    "the event loops: " + policies);
+            assertFalse(policies.entrySet().stream().anyMatch(e -> !e.getKey().equals("vert.x-eventloo")
+                    && e.getValue().contains(SCHED_FIFO)), "nothing else is real-time: " + policies);
+        } else {
+            assertTrue(out.contains("event loops run at normal priority: real-time scheduling refused"), out);
+        }
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
@@ -109,11 +121,41 @@ class PlainJavaJarIT {
         List<ProcessHandle> children = gateway.children().toList();
         assertEquals(1, children.size(), "one relaunched JVM: " + children);
         ProcessHandle child = children.getFirst();
+        assertEquals(relaunched.pid(), child.pid());
         gateway.destroy(); // SIGTERM to the JVM the user started
         assertTrue(gateway.waitFor(90, TimeUnit.SECONDS), "the first JVM exits once the second has:\n" + read(log));
         // SIGTERM drains the gateway (nothing in flight here) and it exits 0; the first JVM passes that code on
         assertEquals(0, gateway.exitValue(), "the second JVM's exit code after a graceful SIGTERM:\n" + read(log));
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
+    }
+
+    private static final int SCHED_FIFO = 1, CAP_SYS_NICE = 23;
+
+    /** Whether this process may use real-time scheduling, and so the jars it starts ({@code CAP_SYS_NICE}). */
+    private static boolean mayUseRealtime() throws IOException {
+        String caps = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapEff:"))
+                .findFirst().orElse("CapEff: 0").substring(7).trim();
+        return new java.math.BigInteger(caps, 16).testBit(CAP_SYS_NICE);
+    }
+
+    /** Thread name (as the kernel keeps it, 15 characters) to the scheduling policies of the threads so named. */
+    private static Map<String, List<Integer>> policiesByThreadName(long pid) throws IOException {
+        Map<String, List<Integer>> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended meanwhile
+                }
+                // "tid (name) state ...": the name may hold spaces; policy is field 41, the 39th after the name
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                byName.computeIfAbsent(name, k -> new ArrayList<>()).add(Integer.parseInt(after[38]));
+            }
+        }
+        return byName;
     }
 
     @Test

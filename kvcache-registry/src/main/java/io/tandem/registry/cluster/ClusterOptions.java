@@ -20,14 +20,16 @@ import java.util.Objects;
  * @param registry        lease and heartbeat of the worker registry
  * @param vertxOptions    everything else of Vert.x (metrics, pools); its event-bus host/port are
  *                        replaced by the two above
+ * @param eventLoops      how the node's event loops are scheduled
  */
 public record ClusterOptions(Config hazelcastConfig, String configLocation, String clusterHost, int clusterPort,
                              String publicHost, io.tandem.protocol.auth.TlsFiles tls, RegistryOptions registry,
-                             VertxOptions vertxOptions) {
+                             VertxOptions vertxOptions, EventLoopPriority eventLoops) {
 
     public ClusterOptions {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(vertxOptions, "vertxOptions");
+        Objects.requireNonNull(eventLoops, "eventLoops");
         if (clusterPort < 0 || clusterPort > 65535) {
             throw new IllegalArgumentException("clusterPort must be 0..65535, got " + clusterPort);
         }
@@ -35,7 +37,8 @@ public record ClusterOptions(Config hazelcastConfig, String configLocation, Stri
 
     /** Config looked up as documented, event bus on a free port, default lease. */
     public static ClusterOptions defaults() {
-        return new ClusterOptions(null, null, null, 0, null, null, RegistryOptions.defaults(), new VertxOptions());
+        return new ClusterOptions(null, null, null, 0, null, null, RegistryOptions.defaults(), new VertxOptions(),
+                EventLoopPriority.REALTIME);
     }
 
     /** A member of a loopback test cluster: its own config, event bus on 127.0.0.1. */
@@ -44,34 +47,47 @@ public record ClusterOptions(Config hazelcastConfig, String configLocation, Stri
     }
 
     public ClusterOptions withHazelcastConfig(Config config) {
-        return new ClusterOptions(config, configLocation, clusterHost, clusterPort, publicHost, tls, registry, vertxOptions);
+        return new ClusterOptions(config, configLocation, clusterHost, clusterPort, publicHost, tls, registry,
+                vertxOptions, eventLoops);
     }
 
     public ClusterOptions withConfigLocation(String location) {
-        return new ClusterOptions(hazelcastConfig, location, clusterHost, clusterPort, publicHost, tls, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, location, clusterHost, clusterPort, publicHost, tls, registry,
+                vertxOptions, eventLoops);
     }
 
     public ClusterOptions withClusterHost(String host) {
-        return new ClusterOptions(hazelcastConfig, configLocation, host, clusterPort, publicHost, tls, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, host, clusterPort, publicHost, tls, registry,
+                vertxOptions, eventLoops);
     }
 
     public ClusterOptions withClusterPort(int port) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, port, publicHost, tls, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, port, publicHost, tls, registry,
+                vertxOptions, eventLoops);
     }
 
     public ClusterOptions withRegistry(RegistryOptions options) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls, options, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls,
+                options, vertxOptions, eventLoops);
     }
 
     public ClusterOptions withVertxOptions(VertxOptions options) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls, registry, options);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls,
+                registry, options, eventLoops);
     }
 
     public ClusterOptions withPublicHost(String host) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, host, tls, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, host, tls, registry,
+                vertxOptions, eventLoops);
     }
 
     public ClusterOptions withTls(io.tandem.protocol.auth.TlsFiles files) {
-        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, files, registry, vertxOptions);
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, files,
+                registry, vertxOptions, eventLoops);
+    }
+
+    public ClusterOptions withEventLoops(EventLoopPriority priority) {
+        return new ClusterOptions(hazelcastConfig, configLocation, clusterHost, clusterPort, publicHost, tls, registry,
+                vertxOptions, priority);
     }
 }

@@ -23,6 +23,9 @@ import java.util.Locale;
  * their next requests together, every request's handler ran before the first request's hand-off to its worker and
  * the worker's accept, so each request waited for the whole burst. With one at a time, a request's handler and the
  * tasks it posts run before the next request is read. It costs one {@code epoll_wait} per ready connection.
+ *
+ * <p>{@link #builder} is how every Tandem Vert.x is built, so it also gives the event loops their
+ * {@link EventLoopPriority}.
  */
 public final class NetworkTransport {
     /** Ready connections an event loop takes per wake-up. */
@@ -38,17 +41,18 @@ public final class NetworkTransport {
     }
 
     /**
-     * A builder for a Vert.x with {@code options}: when they {@link #preferNative prefer the native transport} and
-     * that is epoll, on Tandem's epoll (one ready connection per wake-up); else as Vert.x chooses.
+     * A builder for a Vert.x with {@code options} whose event loops run at {@code priority}: when the options
+     * {@link #preferNative prefer the native transport} and that is epoll, on Tandem's epoll (one ready connection per
+     * wake-up); else as Vert.x chooses.
      */
-    public static VertxBuilder builder(VertxOptions options) {
+    public static VertxBuilder builder(VertxOptions options, EventLoopPriority priority) {
         VertxBuilder builder = Vertx.builder().with(options);
         Transport chosen = Transport.nativeTransport();
         if (options.getPreferNativeTransport() && EPOLL_ONE_AT_A_TIME != null && chosen != null
                 && chosen.name().equals(EPOLL_ONE_AT_A_TIME.name())) {
             builder.withTransport(EPOLL_ONE_AT_A_TIME);
         }
-        return builder;
+        return priority.appliedBy(builder);
     }
 
     /** Vert.x's epoll, its Netty handler taking {@link #READY_PER_WAKEUP}; null where the classes fail to load. */

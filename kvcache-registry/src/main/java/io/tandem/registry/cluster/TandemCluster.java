@@ -36,7 +36,7 @@ public final class TandemCluster {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        return NetworkTransport.builder(vertxOptions(options))
+        return NetworkTransport.builder(vertxOptions(options), options.eventLoops())
                 .withClusterManager(manager)
                 .buildClustered()
                 .compose(vertx -> HazelcastWorkerRegistry.create(vertx, manager.getHazelcastInstance(), options.registry())

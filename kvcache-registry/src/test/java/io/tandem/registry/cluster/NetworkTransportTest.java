@@ -23,7 +23,8 @@ class NetworkTransportTest {
     @Test
     void preferringNativeGivesEpollOnLinux() {
         assumeEpoll();
-        Vertx vertx = NetworkTransport.builder(NetworkTransport.preferNative(new VertxOptions())).build();
+        VertxOptions options = NetworkTransport.preferNative(new VertxOptions());
+        Vertx vertx = NetworkTransport.builder(options, EventLoopPriority.NORMAL).build();
         try {
             assertTrue(vertx.isNativeTransportEnabled(),
                     "native transport unavailable: " + vertx.unavailableNativeTransportCause());
@@ -41,7 +42,7 @@ class NetworkTransportTest {
     void anEventLoopRunsWhatOneReadPostedBeforeItReadsTheNextConnection() throws Exception {
         assumeEpoll();
         VertxOptions oneLoop = NetworkTransport.preferNative(new VertxOptions().setEventLoopPoolSize(1));
-        Vertx vertx = NetworkTransport.builder(oneLoop).build();
+        Vertx vertx = NetworkTransport.builder(oneLoop, EventLoopPriority.NORMAL).build();
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch bothConnected = new CountDownLatch(2), bothTasksRan = new CountDownLatch(2);
         try {

@@ -151,6 +151,11 @@ public final class TandemOptions {
                     + "(2 per core). Below 8 cores one: the compute threads occupy the cores, and on one event loop a "
                     + "request passes gateway, worker and back without waking another thread.")
             .shownAs("1 below 8 cores, else 0"));
+    public static final OptionDef<String> EVENT_LOOP_PRIORITY = declare(OptionDef.of("event-loop-priority",
+            new Choice(List.of("realtime", "normal")), "MODE", BOTH, "realtime", "realtime: the Vert.x event loops "
+                    + "run in Linux's SCHED_FIFO at priority 1 where permitted (root, CAP_SYS_NICE or RLIMIT_RTPRIO >= 1; "
+                    + "else normal, with a warning), so that a waking loop takes its core from the compute threads and "
+                    + "the JIT at once; normal: the fair scheduler, like every other thread."));
     public static final OptionDef<Integer> MAX_LOCAL_PREFILL_TOKENS = declare(OptionDef.of("max-local-prefill-tokens",
             NON_NEGATIVE, "N", BOTH, 128, "A decode worker prefills remotely only when more than N prompt tokens are "
                     + "uncached."));
