@@ -6,6 +6,7 @@ import io.tandem.gateway.router.RouterMode;
 import io.tandem.launcher.options.TandemOptions;
 import io.tandem.protocol.auth.ClusterSecret;
 import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.EventLoopPriority;
 import io.tandem.worker.disagg.DisaggregationOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -129,7 +130,7 @@ class GatewayOptionsTest {
             GatewayMain main = new GatewayMain();
             main.commandLine().parseArgs("--cluster-secret-file", secret.toString(), "--advertise-host", "gw.example",
                     "--cluster-config", "classpath:x.xml", "--no-kv-events", "--prefill-timeout", "5", "--threads", "1",
-                    "--event-loops", "3");
+                    "--event-loops", "3", "--event-loop-priority", "normal");
             GatewayOptions o = main.options();
             assertEquals(ClusterSecret.of("a-gateway-secret-of-some-length"), o.security().secret());
             assertFalse(o.security().insecureTransfer());
@@ -139,6 +140,8 @@ class GatewayOptionsTest {
             assertEquals(5000, o.disaggregation().prefillTimeoutMillis());
             assertEquals(1, o.engineOptions().get("threads"));
             assertEquals(3, o.eventLoops());
+            assertEquals(EventLoopPriority.NORMAL, o.eventLoopPriority());
+            assertEquals(EventLoopPriority.REALTIME, new GatewayOptions().eventLoopPriority(), "the default");
 
             GatewayMain bad = new GatewayMain();
             bad.commandLine().parseArgs("--cluster-secret-file", dir.resolve("nope").toString());

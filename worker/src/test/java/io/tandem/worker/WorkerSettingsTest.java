@@ -6,6 +6,7 @@ import io.tandem.launcher.options.TandemOptions;
 import io.tandem.protocol.WorkerRole;
 import io.tandem.protocol.auth.ClusterSecret;
 import io.tandem.protocol.auth.NodeSecurity;
+import io.tandem.registry.cluster.EventLoopPriority;
 import io.tandem.worker.disagg.DisaggregationOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,19 @@ class WorkerSettingsTest {
         assertEquals("127.0.0.1", s.options().host());
         assertFalse(s.cluster());
         assertEquals(60_000, s.options().stallTimeoutMillis());
+        assertEquals(EventLoopPriority.REALTIME, s.eventLoops());
+    }
+
+    @Test
+    void theEventLoopPriorityComesFromTheFileOrTheFlagAndOnlyItsTwoValuesPass() {
+        assertEquals(EventLoopPriority.NORMAL,
+                WorkerSettings.resolve(Map.of(), new JsonObject().put("event-loop-priority", "normal")).eventLoops());
+        assertEquals(EventLoopPriority.REALTIME, WorkerSettings.resolve(Map.of("event-loop-priority", "realtime"),
+                new JsonObject().put("event-loop-priority", "normal")).eventLoops());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkerSettings.resolve(Map.of("event-loop-priority", "fifo"), new JsonObject()));
+        assertTrue(e.getMessage().contains("event-loop-priority") && e.getMessage().contains("realtime, normal"),
+                e.getMessage());
     }
 
     @Test
