@@ -77,6 +77,22 @@ public final class LinuxThreads {
         return setScheduler(SCHED_FIFO | SCHED_RESET_ON_FORK, priority);
     }
 
+    /**
+     * Whether Linux lets this process put a thread in {@code SCHED_FIFO} at {@code priority}, by trying it on a
+     * short-lived thread of its own (whatever grants it: root, {@code CAP_SYS_NICE} or {@code RLIMIT_RTPRIO}).
+     */
+    public static boolean fifoPermitted(int priority) {
+        boolean[] permitted = {false};
+        Thread probe = Thread.ofPlatform().name("tandem-fifo-probe").start(() -> permitted[0] = fifo(priority));
+        try {
+            probe.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return permitted[0];
+    }
+
     /** The calling thread's policy ({@link #SCHED_OTHER}, {@link #SCHED_FIFO}, ...), or -1 where it cannot be read. */
     public static int policy() {
         if (SCHED_GETSCHEDULER == null) return -1;

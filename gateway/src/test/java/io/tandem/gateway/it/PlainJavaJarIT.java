@@ -1,5 +1,6 @@
 package io.tandem.gateway.it;
 
+import io.tandem.platform.LinuxThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,7 +98,7 @@ class PlainJavaJarIT {
         }
         assertTrue(out.contains("Tandem network I/O: epoll"), "the plain jar runs on Netty's native epoll:\n" + out);
         ProcessHandle relaunched = gateway.children().findFirst().orElseThrow();
-        if (mayUseRealtime()) {
+        if (LinuxThreads.fifoPermitted(1)) { // the jar runs as this process does
             assertTrue(out.contains("event loops run real-time (SCHED_FIFO 1)"), out);
             Map<String, List<Integer>> policies = policiesByThreadName(relaunched.pid());
             List<Integer> loops = policies.getOrDefault("vert.x-eventloo", List.of());
@@ -129,14 +130,7 @@ class PlainJavaJarIT {
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
     }
 
-    private static final int SCHED_FIFO = 1, CAP_SYS_NICE = 23;
-
-    /** Whether this process may use real-time scheduling, and so the jars it starts ({@code CAP_SYS_NICE}). */
-    private static boolean mayUseRealtime() throws IOException {
-        String caps = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapEff:"))
-                .findFirst().orElse("CapEff: 0").substring(7).trim();
-        return new java.math.BigInteger(caps, 16).testBit(CAP_SYS_NICE);
-    }
+    private static final int SCHED_FIFO = 1;
 
     /** Thread name (as the kernel keeps it, 15 characters) to the scheduling policies of the threads so named. */
     private static Map<String, List<Integer>> policiesByThreadName(long pid) throws IOException {

@@ -50,11 +50,6 @@ public enum EventLoopPriority {
         };
     }
 
-    /** The flag's spelling. */
-    public String flagValue() {
-        return name().toLowerCase(Locale.ROOT);
-    }
-
     /**
      * Schedules every event loop of {@code vertx} as this says, each as its next task (a task submitted to a loop
      * afterwards runs with the priority set). The first time per process, logs whether real-time scheduling took.

@@ -8,10 +8,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,11 +22,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * blocking pool's, an engine's) and {@code --event-loop-priority normal} stay in the fair scheduler.
  */
 class EventLoopPriorityTest {
-    private static final int CAP_SYS_NICE = 23;
-
     @Test
     void realtimePutsEveryEventLoopInSchedFifoAndLeavesTheBlockingPoolAlone() {
-        assumeTrue(mayUseRealtime(), "this process may not use real-time scheduling (no CAP_SYS_NICE)");
+        assumeTrue(LinuxThreads.fifoPermitted(1), "this process may not use real-time scheduling");
         Vertx vertx = NetworkTransport.builder(new VertxOptions().setEventLoopPoolSize(3), EventLoopPriority.REALTIME)
                 .build();
         try {
@@ -63,7 +57,7 @@ class EventLoopPriorityTest {
     /** A worker or gateway that joins the cluster gets its event loops scheduled too. */
     @Test
     void aClusteredVertxGetsRealtimeEventLoops() {
-        assumeTrue(mayUseRealtime(), "this process may not use real-time scheduling (no CAP_SYS_NICE)");
+        assumeTrue(LinuxThreads.fifoPermitted(1), "this process may not use real-time scheduling");
         HazelcastConfigs.LoopbackCluster cluster = HazelcastConfigs.newLoopbackCluster();
         ClusterOptions options = ClusterOptions.loopbackTest(cluster, RegistryOptions.defaults())
                 .withVertxOptions(new VertxOptions().setEventLoopPoolSize(2));
@@ -80,7 +74,6 @@ class EventLoopPriorityTest {
     void theFlagsValuesParseAndAnythingElseIsNamed() {
         assertEquals(EventLoopPriority.REALTIME, EventLoopPriority.parse("realtime"));
         assertEquals(EventLoopPriority.NORMAL, EventLoopPriority.parse(" Normal "));
-        assertEquals("normal", EventLoopPriority.NORMAL.flagValue());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EventLoopPriority.parse("rt"));
         assertEquals("expected realtime or normal, got 'rt'", e.getMessage());
     }
@@ -107,19 +100,5 @@ class EventLoopPriorityTest {
             throw new IllegalStateException(e);
         }
         return policy[0];
-    }
-
-    /** Whether this process holds {@code CAP_SYS_NICE} (bit 23 of {@code CapEff} in {@code /proc/self/status}). */
-    static boolean mayUseRealtime() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("CapEff:")) {
-                    return new BigInteger(line.substring(7).trim(), 16).testBit(CAP_SYS_NICE);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return false;
-        }
-        return false;
     }
 }
