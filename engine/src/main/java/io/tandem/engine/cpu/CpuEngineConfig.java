@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * @param maxWaitingRequests  requests queued beyond the batch; more are refused as overloaded
  * @param prefixCaching       reuse KV blocks of identical prompt prefixes
  * @param computePriority     how the compute threads yield to the event loops that share the cores (the worker's
- *                            streams, an embedded gateway), option {@code compute-nice}: {@code idle} (Linux
- *                            {@code SCHED_IDLE}, the default) or a nice value 0..19 (0 leaves them as they are)
+ *                            streams, an embedded gateway), option {@code compute-nice}: {@code auto} (the default:
+ *                            as they are where this process's event loops run real-time, else {@code idle}),
+ *                            {@code idle} (Linux {@code SCHED_IDLE}) or a nice value 0..19 (0 leaves them as they are)
  */
 public record CpuEngineConfig(
         int threads,
@@ -65,11 +66,12 @@ public record CpuEngineConfig(
     }
 
     /**
-     * Compute threads yield to the event loops on shared cores by default. {@code SCHED_IDLE} rather than a nice value:
-     * under Linux's EEVDF scheduler a waking event loop still waited for a nice-10 compute thread's slice (the
-     * gateway's accept hop had a 2.6-13 ms p90 at 16 streams on 2 cores).
+     * Compute threads yield to the event loops on shared cores by default: the loops run real-time where Linux permits
+     * it, and else the compute threads run in {@code SCHED_IDLE} ({@link ComputePriority.Auto}). {@code SCHED_IDLE}
+     * rather than a nice value: under Linux's EEVDF scheduler a waking fair event loop still waited for a nice-10
+     * compute thread's slice (the gateway's accept hop had a 2.6-13 ms p90 at 16 streams on 2 cores).
      */
-    public static final ComputePriority DEFAULT_COMPUTE_PRIORITY = ComputePriority.IDLE;
+    public static final ComputePriority DEFAULT_COMPUTE_PRIORITY = ComputePriority.AUTO;
 
     /** Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. */
     public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 100;

@@ -1,5 +1,6 @@
 package io.tandem.engine.kernels;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -47,19 +48,34 @@ public final class ComputePool implements AutoCloseable {
         this(threads, ComputePriority.UNCHANGED);
     }
 
-    /** A pool whose worker threads run at {@code priority}. */
+    /** A pool whose worker threads run at {@code priority}, which they have taken when this returns. */
     public ComputePool(int threads, ComputePriority priority) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
         this.priority = java.util.Objects.requireNonNull(priority, "priority");
         this.workers = new Thread[threads - 1];
         this.flags = new ParkFlag[threads - 1];
+        CountDownLatch scheduled = new CountDownLatch(workers.length);
         for (int i = 0; i < workers.length; i++) {
             flags[i] = new ParkFlag();
             int worker = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("tandem-compute-" + worker).unstarted(() -> workerLoop(worker));
+            workers[i] = Thread.ofPlatform().daemon().name("tandem-compute-" + worker).unstarted(() -> {
+                priority.applyToCurrentThread();
+                scheduled.countDown();
+                workerLoop(worker);
+            });
             workers[i].start();
         }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                scheduled.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** Number of threads a loop runs on, the caller included. */
@@ -135,7 +151,6 @@ public final class ComputePool implements AutoCloseable {
     }
 
     private void workerLoop(int worker) {
-        priority.applyToCurrentThread();
         ParkFlag flag = flags[worker - 1];
         long seen = 0;
         while (true) {

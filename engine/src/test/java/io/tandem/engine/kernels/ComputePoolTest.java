@@ -89,6 +89,21 @@ class ComputePoolTest {
         assertEquals(SCHED_IDLE, seen[3][1], "a worker's tasks run in SCHED_IDLE");
     }
 
+    @Test
+    void autoIsIdleUnlessTheEventLoopsRunRealTime() {
+        var auto = (ComputePriority.Auto) ComputePriority.AUTO;
+        assertEquals(ComputePriority.IDLE, auto.resolve(false));
+        assertEquals(ComputePriority.UNCHANGED, auto.resolve(true));
+    }
+
+    @Test
+    void autoAppliesWhatItResolvesTo() throws Exception {
+        int[][] seen = schedulingSeen(ComputePriority.AUTO);
+        int expected = io.tandem.platform.RealTimeEventLoops.present() ? SCHED_OTHER : SCHED_IDLE;
+        assertEquals(SCHED_OTHER, seen[2][1], "the caller's tasks");
+        assertEquals(expected, seen[3][1], "a worker's tasks");
+    }
+
     private static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
 
     /**

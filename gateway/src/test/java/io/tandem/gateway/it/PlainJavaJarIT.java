@@ -106,8 +106,11 @@ class PlainJavaJarIT {
                     "the event loops: " + policies);
             assertFalse(policies.entrySet().stream().anyMatch(e -> !e.getKey().equals("vert.x-eventloo")
                     && e.getValue().contains(SCHED_FIFO)), "nothing else is real-time: " + policies);
+            assertComputeThreads(policies, SCHED_OTHER, "the loops preempt them: compute-nice auto leaves them fair");
         } else {
             assertTrue(out.contains("event loops run at normal priority: real-time scheduling refused"), out);
+            assertComputeThreads(policiesByThreadName(relaunched.pid()), SCHED_IDLE,
+                    "fair event loops: compute-nice auto puts them in SCHED_IDLE");
         }
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
@@ -130,7 +133,12 @@ class PlainJavaJarIT {
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
     }
 
-    private static final int SCHED_FIFO = 1;
+    private static final int SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_IDLE = 5;
+
+    private static void assertComputeThreads(Map<String, List<Integer>> policies, int policy, String why) {
+        List<Integer> compute = policies.getOrDefault("tandem-compute-", List.of());
+        assertTrue(!compute.isEmpty() && compute.stream().allMatch(p -> p == policy), why + ": " + policies);
+    }
 
     /** Thread name (as the kernel keeps it, 15 characters) to the scheduling policies of the threads so named. */
     private static Map<String, List<Integer>> policiesByThreadName(long pid) throws IOException {

@@ -2,6 +2,7 @@ package io.tandem.registry.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.tandem.platform.LinuxThreads;
+import io.tandem.platform.RealTimeEventLoops;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -53,9 +54,12 @@ public enum EventLoopPriority {
     /**
      * Schedules every event loop of {@code vertx} as this says, each as its next task (a task submitted to a loop
      * afterwards runs with the priority set). The first time per process, logs whether real-time scheduling took.
+     * Where Linux permits it, {@link RealTimeEventLoops} is told before this returns, so that an engine started on
+     * this Vert.x schedules its compute threads knowing the loops preempt them.
      */
     void applyTo(Vertx vertx) {
         if (this == NORMAL) return;
+        if (LinuxThreads.fifoPermitted(FIFO_PRIORITY)) RealTimeEventLoops.announce();
         Iterable<EventExecutor> group = ((VertxInternal) vertx).nettyEventLoopGroup();
         List<EventExecutor> loops = StreamSupport.stream(group.spliterator(), false).toList();
         AtomicInteger pending = new AtomicInteger(loops.size());

@@ -2,6 +2,7 @@ package io.tandem.registry.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.tandem.platform.LinuxThreads;
+import io.tandem.platform.RealTimeEventLoops;
 import io.tandem.registry.RegistryOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -28,6 +30,7 @@ class EventLoopPriorityTest {
         Vertx vertx = NetworkTransport.builder(new VertxOptions().setEventLoopPoolSize(3), EventLoopPriority.REALTIME)
                 .build();
         try {
+            assertTrue(RealTimeEventLoops.present(), "announced by the time build() returns, for the compute threads");
             assertEquals(List.of(LinuxThreads.SCHED_FIFO, LinuxThreads.SCHED_FIFO, LinuxThreads.SCHED_FIFO),
                     policiesOfEventLoops(vertx, 3));
             EventExecutor loop = ((VertxInternal) vertx).nettyEventLoopGroup().next();

@@ -69,9 +69,11 @@ public final class TandemOptions {
             "Engine setting, repeatable. cpu: kv-cache-memory (e.g. 1GiB), kv-dtype (f32, f16), block-size, "
                     + "max-num-batched-tokens, step-latency-target-ms (steps holding decodes add only the prompt tokens "
                     + "predicted to fit; 0 = off), max-num-seqs, max-waiting-requests, prefix-caching, kernels (auto, "
-                    + "vector, scalar), compute-nice (how the compute threads yield to event loops on the same cores: idle, "
-                    + "the default, for Linux SCHED_IDLE, where they run only on cores no other thread wants, so on a "
-                    + "host shared with other busy processes give a nice value 0..19 instead; 0 = unchanged); sim: decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
+                    + "vector, scalar), compute-nice (how the compute threads yield to event loops on the same cores: "
+                    + "auto, the default, leaves them unchanged where the event loops run real-time, which preempts them, "
+                    + "else idle; idle for Linux SCHED_IDLE, where they run only on cores no other thread wants, so on a "
+                    + "host shared with other busy processes give a nice value 0..19 instead; 0 = unchanged); sim: "
+                    + "decodeStepNanos, prefillNanosPerToken, eosProbability, ...")
             .shownAs("the engine's").deprecatedKey("engine-options"));
     public static final OptionDef<Integer> THREADS = declare(OptionDef.of("threads", POSITIVE, "N", BOTH, null,
             "Compute threads of each cpu engine.").shownAs("all cores"));
