@@ -21,17 +21,17 @@ class LinuxMemoryTest {
 
     @Test
     void populateWriteMapsEveryPageOfAFileMappingUpFront() throws IOException {
-        assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux /proc needed");
+        assumeTrue(MappedPages.readable(), "Linux /proc needed");
         Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : null;
         Path file = dir == null ? Files.createTempFile("tandem-populate", ".bin") : Files.createTempFile(dir, "tandem-populate", ".bin");
         try (Arena arena = Arena.ofConfined();
              FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.truncate(BYTES);
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, BYTES, arena);
-            assertEquals(0, residentKiB(mapped), "a fresh mapping has no page mapped");
+            assertEquals(0, MappedPages.residentKiB(mapped.address()), "a fresh mapping has no page mapped");
             boolean populated = LinuxMemory.populateWrite(mapped);
             assumeTrue(populated, "MADV_POPULATE_WRITE needs Linux 5.14");
-            assertEquals(BYTES / 1024, residentKiB(mapped), "every page is mapped before the first write");
+            assertEquals(BYTES / 1024, MappedPages.residentKiB(mapped.address()), "every page is mapped before the first write");
             mapped.set(java.lang.foreign.ValueLayout.JAVA_BYTE, BYTES - 1, (byte) 7);
             assertEquals(7, mapped.get(java.lang.foreign.ValueLayout.JAVA_BYTE, BYTES - 1));
         } finally {
@@ -46,15 +46,5 @@ class LinuxMemoryTest {
             assertThrows(IllegalArgumentException.class, () -> LinuxMemory.populateWrite(s));
             assertTrue(!LinuxMemory.populateWrite(MemorySegment.NULL), "nothing to populate");
         }
-    }
-
-    /** The {@code Rss} (KiB) of the mapping that starts at {@code s}'s address, from /proc/self/smaps. */
-    private static long residentKiB(MemorySegment s) throws IOException {
-        boolean inside = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (line.matches("[0-9a-f]+-[0-9a-f]+ .*")) inside = line.startsWith(Long.toHexString(s.address()) + "-");
-            else if (inside && line.startsWith("Rss:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        throw new AssertionError("no mapping at " + Long.toHexString(s.address()));
     }
 }

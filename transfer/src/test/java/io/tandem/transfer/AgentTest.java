@@ -1,5 +1,6 @@
 package io.tandem.transfer;
 
+import io.tandem.platform.MappedPages;
 import io.tandem.transfer.agent.HostId;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
@@ -105,23 +106,13 @@ class AgentTest {
 
     @Test
     void aShmRegionIsMappedWhenRegisteredNotPageByPageAtItsFirstWrites() throws Exception {
-        assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux /proc needed");
+        assumeTrue(MappedPages.readable(), "Linux /proc needed");
         try (TransferAgent a = open("shm", "populated", Duration.ofSeconds(5))) {
             RegisteredRegion r = a.register("kv", 8 * MIB);
             assumeTrue(r.path() != null, "no shm directory here");
-            assertEquals(8 * MIB / 1024, residentKiB(r.memory().address()),
+            assertEquals(8 * MIB / 1024, MappedPages.residentKiB(r.memory().address()),
                     "a KV arena's pages are in the page tables before a prefill writes them");
         }
-    }
-
-    /** The {@code Rss} (KiB) of the mapping that starts at {@code address}, from /proc/self/smaps. */
-    private static long residentKiB(long address) throws Exception {
-        boolean inside = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (line.matches("[0-9a-f]+-[0-9a-f]+ .*")) inside = line.startsWith(Long.toHexString(address) + "-");
-            else if (inside && line.startsWith("Rss:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        throw new AssertionError("no mapping at " + Long.toHexString(address));
     }
 
     @Test

@@ -86,7 +86,7 @@ final class RegionMemory implements AutoCloseable {
             throw new NoFile("cannot map " + path + ": " + e.getMessage());
         }
         // The file's pages exist already; without this each 4 KiB took a fault at its first write, in the middle of
-        // a prefill (KV arenas: about 13 µs each on these VMs, ~1,500 for a 256-token prompt of the bench model).
+        // a prefill or decode step (KV arenas: ~1,500 for a 256-token prompt of the bench model; docs/BENCHMARKS.md).
         LinuxMemory.populateWrite(mapped);
         return mapped;
     }
