@@ -336,9 +336,10 @@ final class VectorAttention {
     }
 
     /**
-     * {@link #pairs3} for every {@code j} of a head dimension of 64 (the benchmark model's and most small llamas'):
+     * {@link #pairs3} for every {@code j} of a head dimension of 64 (the benchmark model's and many small llamas'):
      * the same chains, with their four steps written out. Called once per tile and block instead of eight times with
-     * a four-step loop each, it scored 1.4x faster (the loops' bounds checks and exits were most of the work).
+     * a four-step loop each (each call set up its loop and ran its bounds checks first), it scored 1.45x faster
+     * (docs/BENCHMARKS.md). A bound passed in, even as a literal from the caller, did not get this code from C2.
      */
     private static void pairs3Dim64(float[] q, int q0, int q1, int q2, float[] keys, int kb, float[] w) {
         FloatVector z = FloatVector.zero(F);

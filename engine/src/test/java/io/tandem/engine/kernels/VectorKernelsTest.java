@@ -46,4 +46,35 @@ class VectorKernelsTest {
         float[] big = VectorKernels.exp(FloatVector.broadcast(VectorKernels.floatSpecies(), -200f)).toArray();
         assertTrue(big[0] >= 0 && big[0] < 1e-37f, "exp(-200) = " + big[0]);
     }
+    /** Inputs beyond [-87.3, 88] get the value at the bound, bit for bit; NaN stays NaN. */
+    @Test
+    void expClampsToItsRange() {
+        float atLow = exp1(-87.3f), atHigh = exp1(88f);
+        for (float v : new float[] {-87.31f, -1000f, -Float.MAX_VALUE, Float.NEGATIVE_INFINITY}) {
+            assertEquals(Float.floatToRawIntBits(atLow), Float.floatToRawIntBits(exp1(v)), "exp(" + v + ")");
+        }
+        for (float v : new float[] {88.01f, 1000f, Float.MAX_VALUE, Float.POSITIVE_INFINITY}) {
+            assertEquals(Float.floatToRawIntBits(atHigh), Float.floatToRawIntBits(exp1(v)), "exp(" + v + ")");
+        }
+        assertTrue(Float.isFinite(atHigh) && atHigh > 1e38f, "exp(88) = " + atHigh);
+        assertTrue(Float.isNaN(exp1(Float.NaN)), "exp(NaN)");
+    }
+
+    /** A NaN among the scores makes every output of the softmax NaN: it is never taken for a small score. */
+    @Test
+    void aNanScoreMakesTheWholeSoftmaxNan() {
+        for (int n : new int[] {1, 5, L, 3 * L + 2}) {
+            for (int at = 0; at < n; at++) {
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = i * 0.25f;
+                x[at] = Float.NaN;
+                new VectorKernels().softmax(x, 0, n);
+                for (int i = 0; i < n; i++) assertTrue(Float.isNaN(x[i]), "n=" + n + ", NaN at " + at + ": x[" + i + "]");
+            }
+        }
+    }
+
+    private static float exp1(float v) {
+        return VectorKernels.exp(FloatVector.broadcast(VectorKernels.floatSpecies(), v)).lane(0);
+    }
 }
