@@ -1,7 +1,6 @@
 package io.tandem.platform;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -14,19 +13,8 @@ public final class LinuxMemory {
     /** {@code MADV_POPULATE_WRITE} (Linux 5.14): fault every page of the range in, writable, now. */
     private static final int MADV_POPULATE_WRITE = 23;
     private static final long PAGE = 4096;
-    private static final MethodHandle MADVISE;
-
-    static {
-        MethodHandle madvise = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            madvise = linker.defaultLookup().find("madvise").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
-        } catch (RuntimeException | LinkageError e) {
-            // not Linux/glibc, or native access refused: memory stays as it is
-        }
-        MADVISE = madvise;
-    }
+    private static final MethodHandle MADVISE = Libc.function("madvise", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     private LinuxMemory() {
     }

@@ -2,9 +2,7 @@ package io.tandem.platform;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -24,29 +22,13 @@ public final class LinuxThreads {
     /** Or'ed into a policy: threads this one starts do not inherit it (they start in {@code SCHED_OTHER}). */
     private static final int SCHED_RESET_ON_FORK = 0x40000000;
     private static final int PRIO_PROCESS = 0; // with a thread id, setpriority applies to that thread alone (Linux)
-    private static final MethodHandle GETTID, SETPRIORITY, SCHED_SETSCHEDULER, SCHED_GETSCHEDULER;
-
-    static {
-        MethodHandle gettid = null, setpriority = null, setscheduler = null, getscheduler = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            gettid = libc.find("gettid").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_INT)))
-                    .orElse(null);
-            setpriority = libc.find("setpriority").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))).orElse(null);
-            setscheduler = libc.find("sched_setscheduler").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS))).orElse(null);
-            getscheduler = libc.find("sched_getscheduler").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))).orElse(null);
-        } catch (RuntimeException | LinkageError e) {
-            // not Linux/glibc, or native access refused: scheduling stays as it is
-        }
-        GETTID = gettid;
-        SETPRIORITY = setpriority;
-        SCHED_SETSCHEDULER = setscheduler;
-        SCHED_GETSCHEDULER = getscheduler;
-    }
+    private static final MethodHandle GETTID = Libc.function("gettid", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    private static final MethodHandle SETPRIORITY = Libc.function("setpriority", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SCHED_SETSCHEDULER = Libc.function("sched_setscheduler", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle SCHED_GETSCHEDULER = Libc.function("sched_getscheduler", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private LinuxThreads() {
     }

@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Populating a mapping puts all its pages in this process's page tables before anything writes to them. */
@@ -44,7 +44,7 @@ class LinuxMemoryTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(3 * 4096, 4096).asSlice(8);
             assertThrows(IllegalArgumentException.class, () -> LinuxMemory.populateWrite(s));
-            assertTrue(!LinuxMemory.populateWrite(MemorySegment.NULL), "nothing to populate");
+            assertFalse(LinuxMemory.populateWrite(MemorySegment.NULL), "nothing to populate");
         }
     }
 }

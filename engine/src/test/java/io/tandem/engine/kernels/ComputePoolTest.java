@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.tandem.platform.LinuxThreads.SCHED_IDLE;
+import static io.tandem.platform.LinuxThreads.SCHED_OTHER;
 
 class ComputePoolTest {
 
@@ -103,8 +105,6 @@ class ComputePoolTest {
         assertEquals(SCHED_OTHER, seen[2][1], "the caller's tasks");
         assertEquals(expected, seen[3][1], "a worker's tasks");
     }
-
-    private static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
 
     /**
      * {nice, policy} of the calling thread before and after a parallel loop of a two-thread pool at {@code priority},

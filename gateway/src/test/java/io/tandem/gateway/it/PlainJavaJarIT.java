@@ -22,6 +22,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.tandem.platform.LinuxThreads.SCHED_FIFO;
+import static io.tandem.platform.LinuxThreads.SCHED_IDLE;
+import static io.tandem.platform.LinuxThreads.SCHED_OTHER;
 
 /**
  * The jars as the design card and the README type them: {@code java -jar gateway.jar} and {@code java -jar worker.jar}
@@ -133,7 +136,6 @@ class PlainJavaJarIT {
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
     }
 
-    private static final int SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_IDLE = 5;
 
     private static void assertComputeThreads(Map<String, List<Integer>> policies, int policy, String why) {
         List<Integer> compute = policies.getOrDefault("tandem-compute-", List.of());
