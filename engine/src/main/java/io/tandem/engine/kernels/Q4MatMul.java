@@ -21,7 +21,7 @@ public final class Q4MatMul {
 
     /** Bounds of the rows per task with one activation vector (about four tasks per thread). */
     static final int MATVEC_MIN_ROWS = 64, MATVEC_MAX_ROWS = 512;
-    /** Items quantized per task. */
+    /** Items quantized per task, at most (fewer when that leaves a thread idle: a decode batch of 16 is two tasks). */
     static final int QUANTIZE_ITEMS = 16;
 
     private final Q4Kernels kernels;
@@ -66,8 +66,9 @@ public final class Q4MatMul {
             throw new IllegalArgumentException("input holds " + x.length + " values, needs " + (long) n * cols);
         }
         act.reserve(n, cols);
-        pool.run((n + QUANTIZE_ITEMS - 1) / QUANTIZE_ITEMS, (task, worker) ->
-                kernels.quantize(act, x, task * QUANTIZE_ITEMS, Math.min(n, (task + 1) * QUANTIZE_ITEMS)));
+        int perTask = Math.min(QUANTIZE_ITEMS, (n + pool.threads() - 1) / pool.threads());
+        pool.run((n + perTask - 1) / perTask, (task, worker) ->
+                kernels.quantize(act, x, task * perTask, Math.min(n, (task + 1) * perTask)));
         pool.run(firstTask[projections.length], (task, worker) -> {
             int p = 0;
             while (task >= firstTask[p + 1]) p++;

@@ -95,7 +95,15 @@ final class VectorQ4Kernels implements Q4Kernels {
     }
 
     private static void store(float[] acc, int o, float[] y, int at, int valid, boolean accumulate) {
-        if (accumulate) {
+        if (valid == P) {
+            FloatVector lo = FloatVector.fromArray(F, acc, o), hi = FloatVector.fromArray(F, acc, o + L);
+            if (accumulate) {
+                lo = lo.add(FloatVector.fromArray(F, y, at));
+                hi = hi.add(FloatVector.fromArray(F, y, at + L));
+            }
+            lo.intoArray(y, at);
+            hi.intoArray(y, at + L);
+        } else if (accumulate) {
             for (int i = 0; i < valid; i++) y[at + i] += acc[o + i];
         } else {
             System.arraycopy(acc, o, y, at, valid);
