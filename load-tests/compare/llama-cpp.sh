@@ -4,19 +4,22 @@
 #   load-tests/compare/llama-cpp.sh LLAMA_BIN_DIR MODEL.gguf [MODEL.gguf ...]
 #
 # For each file it runs llama-bench (pp512, tg64), llama-batched-bench (16 sequences, 16-token prompts, 64 steps:
-# "TG at 16 sequences") and `worker.jar bench` with the same tests (which warms each test up for 2 s first, so that
-# the JIT has compiled it: llama.cpp needs no such warm-up), then prints one table with the ratios and the
+# "TG at 16 sequences") and `worker.jar bench` with the same tests (which warms each test up for WARMUP seconds
+# first, so that the JIT has compiled it: llama.cpp needs no such warm-up; pp512 on 2 threads needed more than bench's
+# default 2 s, see docs/BENCHMARKS.md), then prints one table with the ratios and the
 # targets of issue 12 (`./tandem bench` builds the jars first when the sources changed). LLAMA_BIN_DIR holds llama-bench and llama-batched-bench (and their .so files), e.g. the
 # build/bin of ../shared/tools/build-llama-cpp.sh. On a shared machine one pair of runs can be off by 20 %: the
 # whole sequence is repeated ROUNDS times, and the table gives each side's median and the median of the rounds'
 # ratios (with their range). Environment: ROUNDS (3), THREADS (2), REPS (3), PROMPT (512), GEN (64),
-# BATCH (16), TANDEM_BENCH_FLAGS (extra flags for worker.jar bench, e.g. "--kernels scalar").
+# BATCH (16), WARMUP (10 seconds per Tandem test), TANDEM_BENCH_FLAGS (extra flags for worker.jar bench, e.g.
+# "--kernels scalar").
 # Make the benchmark files with: ./tandem bench-model --type Q8_0 --out /tmp/bench/bench-Q8_0.gguf (Q4_0, F16, F32).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${ROUNDS:-3} threads=${THREADS:-2} reps=${REPS:-3} prompt=${PROMPT:-512} gen=${GEN:-64} batch=${BATCH:-16}
+warmup=${WARMUP:-10}
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 for tool in llama-bench llama-batched-bench; do
   [ -x "$bin/$tool" ] || { echo "no $bin/$tool (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
@@ -39,14 +42,15 @@ for round in $(seq 1 "$rounds"); do
         -npp 16 -ntg "$gen" -npl "$batch" --output-format jsonl 2>/dev/null | grep '^{' > "$out/$i.batched.jsonl"
     echo "   tandem bench" >&2
     "$here/tandem" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -b "1,$batch" \
-        -r "$reps" --no-bandwidth --json ${TANDEM_BENCH_FLAGS:-} 2>/dev/null > "$out/$i.tandem.json"
+        -r "$reps" -w "$warmup" --no-bandwidth --json ${TANDEM_BENCH_FLAGS:-} 2>/dev/null > "$out/$i.tandem.json"
     echo "$model" > "$out/$i.model"
   done
 done
 
-python3 - "$out" "$i" "$prompt" "$gen" "$batch" "$threads" "$rounds" <<'PY'
+python3 - "$out" "$i" "$prompt" "$gen" "$batch" "$threads" "$rounds" "$warmup" <<'PY'
 import json, statistics, sys
-out, n, prompt, gen, batch, threads, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7]
+out, n, prompt, gen, batch, threads, rounds, warmup = (sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4],
+                                                       int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8])
 # issue 12's targets: Tandem / llama.cpp at least this
 targets = {"Q8_0": (1.0, 0.9, 1.0), "Q4_0": (0.9, 0.8, 0.9), "F32": (0.95, 0.8, None), "F16": (0.95, 0.8, None)}
 runs = {}  # (model, test) -> [(llama.cpp t/s, Tandem t/s)], one per round, in file order
@@ -66,7 +70,8 @@ for i in range(1, n + 1):
     for test in (f"tg{gen}", f"pp{prompt}", f"tg{gen}@b{batch}"):
         if lla.get(test) and tan.get(test):
             runs.setdefault((model, test), []).append((lla[test], tan[test]))
-print(f"\n{threads} threads, {rounds} rounds; t/s: median over the rounds of each round's mean over the repetitions;")
+print(f"\n{threads} threads, {rounds} rounds, Tandem warmed up {warmup} s per test; t/s: median over the rounds of each"
+      " round's mean over the repetitions;")
 print("ratio = Tandem / llama.cpp: median of the rounds' ratios, their range in brackets\n")
 print("| file | type | test | llama.cpp | Tandem | ratio | rounds' ratios | target |")
 print("|---|---|---|---:|---:|---:|---|---:|")

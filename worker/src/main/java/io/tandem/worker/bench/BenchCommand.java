@@ -40,7 +40,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "repetitions of each test after a warm-up (default: 5)")
     int repetitions = 5;
     @Option(names = {"-w", "--warmup-seconds"}, paramLabel = "S",
-            description = "run each test for at least this long before measuring, so that the JIT has compiled it (default: 2)")
+            description = "run each test for at least this long before measuring, so that the JIT has compiled it "
+                    + "(default: 2; pp512 on two cores took about 10 to reach its steady speed)")
     double warmupSeconds = 2;
     @Option(names = "--kernels", paramLabel = "MODE", description = "auto, vector or scalar (default: auto)")
     String kernels = "auto";
