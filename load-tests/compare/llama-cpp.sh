@@ -6,13 +6,13 @@
 # For each file it runs llama-bench (pp512, tg64), llama-batched-bench (16 sequences, 16-token prompts, 64 steps:
 # "TG at 16 sequences") and `worker.jar bench` with the same tests (which warms each test up for WARMUP seconds
 # first, so that the JIT has compiled it: llama.cpp needs no such warm-up; pp512 on 2 threads needed more than bench's
-# default 2 s, see docs/BENCHMARKS.md), then prints one table with the ratios and the
-# targets of issue 12 (`./tandem bench` builds the jars first when the sources changed). LLAMA_BIN_DIR holds llama-bench and llama-batched-bench (and their .so files), e.g. the
-# build/bin of ../shared/tools/build-llama-cpp.sh. On a shared machine one pair of runs can be off by 20 %: the
-# whole sequence is repeated ROUNDS times, and the table gives each side's median and the median of the rounds'
-# ratios (with their range). Environment: ROUNDS (3), THREADS (2), REPS (3), PROMPT (512), GEN (64),
-# BATCH (16), WARMUP (10 seconds per Tandem test), TANDEM_BENCH_FLAGS (extra flags for worker.jar bench, e.g.
-# "--kernels scalar").
+# default 2 s, see docs/BENCHMARKS.md), then prints one table with the ratios and the targets of issue 12
+# (`./tandem bench` builds the jars first when the sources changed). LLAMA_BIN_DIR holds llama-bench and
+# llama-batched-bench (and their .so files), e.g. the build/bin of ../shared/tools/build-llama-cpp.sh. On a shared
+# machine one pair of runs can be off by 20 %: the whole sequence is repeated ROUNDS times, and the table gives each
+# side's median and the median of the rounds' ratios (with their range). Environment: ROUNDS (3), THREADS (2),
+# REPS (3), PROMPT (512), GEN (64), BATCH (16), WARMUP (10 seconds per Tandem test), TANDEM_BENCH_FLAGS (extra flags
+# for worker.jar bench, e.g. "--kernels scalar").
 # Make the benchmark files with: ./tandem bench-model --type Q8_0 --out /tmp/bench/bench-Q8_0.gguf (Q4_0, F16, F32).
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,16p' "$0" >&2; exit 2; }

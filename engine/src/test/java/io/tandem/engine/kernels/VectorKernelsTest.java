@@ -46,6 +46,7 @@ class VectorKernelsTest {
         float[] big = VectorKernels.exp(FloatVector.broadcast(VectorKernels.floatSpecies(), -200f)).toArray();
         assertTrue(big[0] >= 0 && big[0] < 1e-37f, "exp(-200) = " + big[0]);
     }
+
     /** Inputs beyond [-87.3, 88] get the value at the bound, bit for bit; NaN stays NaN. */
     @Test
     void expClampsToItsRange() {

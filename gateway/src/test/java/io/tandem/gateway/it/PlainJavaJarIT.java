@@ -136,7 +136,6 @@ class PlainJavaJarIT {
         assertFalse(child.isAlive(), "no orphan: pid " + child.pid() + " is gone");
     }
 
-
     private static void assertComputeThreads(Map<String, List<Integer>> policies, int policy, String why) {
         List<Integer> compute = policies.getOrDefault("tandem-compute-", List.of());
         assertTrue(!compute.isEmpty() && compute.stream().allMatch(p -> p == policy), why + ": " + policies);
