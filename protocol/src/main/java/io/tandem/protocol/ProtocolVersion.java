@@ -8,9 +8,10 @@ package io.tandem.protocol;
 public final class ProtocolVersion {
     /**
      * 2: cluster contract in worker records, authenticated and fenced KV transfers. 3: resumed tokens in generate
-     * requests (migration), keep-alive stream messages, the draining flag in worker load.
+     * requests (migration), keep-alive stream messages, the draining flag in worker load. 4: keys stored element-major
+     * inside a KV block (the engine's {@code KvLayout}), so a transferred block of version 3 would be read wrongly.
      */
-    public static final int CURRENT = 3;
+    public static final int CURRENT = 4;
 
     private ProtocolVersion() {
     }

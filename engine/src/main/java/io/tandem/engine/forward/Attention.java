@@ -12,18 +12,19 @@ import java.util.Arrays;
  * Causal grouped-query attention over the paged KV cache. Work is split into tasks of (span, KV head, chunk of query
  * tokens); a task finds where its KV head's positions live through the span's block table, then for each query token
  * and each query head of the group computes {@code softmax(q·K / sqrt(d)) V} over positions {@code 0 .. pos},
- * reading K and V in place in the cache's arenas. Query head {@code j} reads KV head {@code j / (heads / kvHeads)}.
- * A query's result depends only on its own span's cache contents, not on the chunk or batch it is computed in.
+ * reading K and V in place in the cache's arenas (keys through their blocks, values through their rows: see
+ * {@code KvLayout}). Query head {@code j} reads KV head {@code j / (heads / kvHeads)}. A query's result depends only
+ * on its own span's cache contents, not on the chunk or batch it is computed in.
  *
  * <p>For a span with many new tokens, when the kernels can, each KV head's keys and values are first staged once per
- * call into arrays: keys ({@link Kernels#stageKeys}) in a layout where one key load serves several query rows and
- * the scores need no lane shuffles ({@link Kernels#attentionScoresStaged}), values in row order read at a fixed
- * stride ({@link Kernels#attentionValuesStaged}); the same bits as reading them in place.
+ * call into arrays: keys ({@link Kernels#stageKeys}) in blocks of 16 as the arenas hold them, where one key load
+ * serves several query rows ({@link Kernels#attentionScoresStaged}), values in row order read at a fixed stride
+ * ({@link Kernels#attentionValuesStaged}); the same bits as reading them in place.
  * Public for the attention benchmark (AttentionBenchmarks); the engine uses it through {@link Transformer}.
  */
 public final class Attention {
     /** Spans with at least this many new tokens are staged; decode steps read the cache in place. */
-    private static final int STAGE_MIN_TOKENS = 16;
+    private static final int STAGE_MIN_TOKENS = Integer.getInteger("tmp.stage", 16);
     /** At most this many staged floats per call (64 MiB); spans beyond it read the cache in place. */
     private static final long STAGE_MAX_FLOATS = 16L << 20;
     /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
@@ -40,9 +41,12 @@ public final class Attention {
     private static final class Scratch {
         float[] scores = new float[0];
         long[] offsets = new long[0];
-        // F16 caches: the task's keys and values widened once, shared by all its queries; linear[p] = p * headDim * 4
+        /** Where each block's keys of the task's KV head are (KvArenas.keyBlockOffsets). */
+        long[] keyBlocks = new long[0];
+        // F16 caches: the task's keys and values widened once, shared by all its queries, in the arenas' layouts:
+        // keys block after block (linearBlocks[b] = b * headDim * blockSize * 4), values row after row (linear[p])
         float[] keys = new float[0], values = new float[0];
-        long[] linear = new long[0];
+        long[] linear = new long[0], linearBlocks = new long[0];
         // a staged tile's query rows: where each query is in q, how many positions it attends to
         final int[] rowQuery, rowCount;
 
@@ -119,15 +123,17 @@ public final class Attention {
         if (staged.length < total) staged = new float[(int) total];
         float[] dst = staged;
         boolean f16 = cache.layout().type() == KvDataType.F16;
+        int blockSize = cache.layout().blockSize();
         pool.run(n * kvHeads, (task, worker) -> {
             int s = todo[task / kvHeads], g = task % kvHeads;
             SequenceSpan span = batch.spans().get(s);
             int count = span.startPosition() + span.length();
             Scratch sc = scratch[worker];
             if (sc.offsets.length < count) grow(sc, count);
-            cache.headOffsets(span.blockTable(), g, count, sc.offsets);
+            cache.valueOffsets(span.blockTable(), g, count, sc.offsets);
+            cache.keyBlockOffsets(span.blockTable(), g, count, sc.keyBlocks);
             int i = 2 * (s * kvHeads + g);
-            kernels.stageKeys(cache.keys(layer), sc.offsets, count, headDim, f16, dst, at[i]);
+            kernels.stageKeys(cache.keys(layer), sc.keyBlocks, blockSize, count, headDim, f16, dst, at[i]);
             kernels.decodeRows(cache.values(layer), sc.offsets, count, headDim, f16, dst, at[i + 1]);
         });
         return at;
@@ -141,6 +147,7 @@ public final class Attention {
     private void grow(Scratch sc, int count) {
         int cap = blocks(Math.max(count, 1024)) * Kernels.STAGED_BLOCK;
         sc.offsets = new long[cap];
+        sc.keyBlocks = new long[cap]; // a block holds at least one position
         sc.scores = new float[Math.max(group, STAGED_ROWS) * cap];
     }
 
@@ -154,24 +161,30 @@ public final class Attention {
             stagedQueries(span, tokenBase, g, from, to, stagedAt, q, out, sc, cap);
             return;
         }
-        long[] off = sc.offsets;
-        cache.headOffsets(span.blockTable(), g, count, off);
+        long[] off = sc.offsets, blocks = sc.keyBlocks;
+        cache.valueOffsets(span.blockTable(), g, count, off);
+        cache.keyBlockOffsets(span.blockTable(), g, count, blocks);
         MemorySegment keys = cache.keys(layer), values = cache.values(layer);
         boolean f16 = cache.layout().type() == KvDataType.F16;
+        int blockSize = cache.layout().blockSize();
         if (f16) {
             // widen once per task instead of once per query head and query
-            if (sc.linear.length < count) {
-                int n = Math.max(count, 1024);
+            int nb = cache.layout().blocksFor(count), blockFloats = headDim * blockSize;
+            if (sc.linear.length < count || sc.linearBlocks.length < nb) {
+                int n = Math.max(count, 1024), m = Math.max(nb, cache.layout().blocksFor(n));
                 sc.linear = new long[n];
                 for (int p = 0; p < n; p++) sc.linear[p] = (long) p * headDim * Float.BYTES;
-                sc.keys = new float[n * headDim];
+                sc.linearBlocks = new long[m];
+                for (int b = 0; b < m; b++) sc.linearBlocks[b] = (long) b * blockFloats * Float.BYTES;
+                sc.keys = new float[m * blockFloats];
                 sc.values = new float[n * headDim];
             }
-            kernels.decodeRows(keys, off, count, headDim, true, sc.keys);
+            kernels.decodeRows(keys, blocks, nb, blockFloats, true, sc.keys); // a block's keys as one row
             kernels.decodeRows(values, off, count, headDim, true, sc.values);
             keys = MemorySegment.ofArray(sc.keys);
             values = MemorySegment.ofArray(sc.values);
             off = sc.linear;
+            blocks = sc.linearBlocks;
             f16 = false;
         }
         float[] w = sc.scores;
@@ -179,7 +192,7 @@ public final class Attention {
         for (int i = from; i < to; i++) {
             int n = span.startPosition() + i + 1; // positions this query attends to
             int qo = (tokenBase + i) * stride + g * group * headDim;
-            kernels.groupAttentionScores(q, qo, group, keys, off, n, headDim, f16, scale, w, cap);
+            kernels.groupAttentionScores(q, qo, group, keys, blocks, blockSize, n, headDim, f16, scale, w, cap);
             for (int h = 0; h < group; h++) kernels.softmax(w, h * cap, n);
             kernels.attentionValues(w, 0, cap, group, values, off, n, headDim, f16, out, qo);
         }

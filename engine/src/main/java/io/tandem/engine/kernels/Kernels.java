@@ -87,22 +87,23 @@ public interface Kernels {
 
     /**
      * Attention scores straight from KV memory: {@code out[i] = scale * q[qOff ..] · key_i} for {@code i < count},
-     * where key {@code i} is {@code headDim} little-endian values (F32, or IEEE half when {@code f16}) at byte
-     * offset {@code offsets[i]} of {@code keys}.
+     * with the keys in blocks of {@code blockSize} as the K arenas hold them ({@code KvLayout}): element {@code d} of
+     * key {@code i} is the little-endian value (F32, or IEEE half when {@code f16}) at byte offset
+     * {@code blocks[i / blockSize] + (d * blockSize + i % blockSize) * elementBytes} of {@code keys}.
      */
-    void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
-                         float scale, float[] out);
+    void attentionScores(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count, int headDim,
+                         boolean f16, float scale, float[] out);
 
     /**
      * {@link #attentionScores} for {@code heads} query heads that share a KV head, the queries at
      * {@code q[qOff + h * headDim ..]}: head {@code h}'s scores into {@code out[h * outStride ..]}, with the same bits.
      * An implementation may load each key once for all the heads.
      */
-    default void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count,
-                                      int headDim, boolean f16, float scale, float[] out, int outStride) {
+    default void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
+                                      int count, int headDim, boolean f16, float scale, float[] out, int outStride) {
         // the last head first: each lands at out[0 ..] and moves to its row, head 0 staying in row 0
         for (int h = heads - 1; h >= 0; h--) {
-            attentionScores(q, qOff + h * headDim, keys, offsets, count, headDim, f16, scale, out);
+            attentionScores(q, qOff + h * headDim, keys, blocks, blockSize, count, headDim, f16, scale, out);
             if (h > 0) System.arraycopy(out, 0, out, h * outStride, count);
         }
     }
@@ -148,12 +149,12 @@ public interface Kernels {
     }
 
     /**
-     * Copies the keys at byte offsets {@code offsets[0 .. count)} of {@code keys} (exact: F32 copied, IEEE half
-     * widened) to {@code dst[dstOff ..]} in the layout {@link #attentionScoresStaged} reads, padded with zeros to a
-     * whole number of {@link #STAGED_BLOCK} keys: {@code roundUp(count, STAGED_BLOCK) * headDim} floats.
+     * Copies the keys {@code [0, count)} held in blocks as {@link #attentionScores} reads them (exact: F32 copied, IEEE
+     * half widened) to {@code dst[dstOff ..]} in the layout {@link #attentionScoresStaged} reads, padded with zeros to
+     * a whole number of {@link #STAGED_BLOCK} keys: {@code roundUp(count, STAGED_BLOCK) * headDim} floats.
      */
-    default void stageKeys(MemorySegment keys, long[] offsets, int count, int headDim, boolean f16, float[] dst,
-                           int dstOff) {
+    default void stageKeys(MemorySegment keys, long[] blocks, int blockSize, int count, int headDim, boolean f16,
+                           float[] dst, int dstOff) {
         throw new UnsupportedOperationException(name() + " does not stage keys");
     }
 

@@ -139,12 +139,13 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
-                                boolean f16, float scale, float[] out) {
+    public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count,
+                                int headDim, boolean f16, float scale, float[] out) {
         for (int i = 0; i < count; i++) {
-            long o = offsets[i];
+            // element d of key i: (d * blockSize + i % blockSize) elements into its block, read as kv's element
+            long o = blocks[i / blockSize] + (i % blockSize) * (f16 ? 2L : 4L);
             float s = 0;
-            for (int d = 0; d < headDim; d++) s = Math.fma(q[qOff + d], kv(keys, o, d, f16), s);
+            for (int d = 0; d < headDim; d++) s = Math.fma(q[qOff + d], kv(keys, o, d * blockSize, f16), s);
             out[i] = s * scale;
         }
     }

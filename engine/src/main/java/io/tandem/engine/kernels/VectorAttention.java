@@ -15,22 +15,18 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * The Vector API attention kernels behind {@link VectorKernels}' {@code attentionScores}, {@code attentionValues}
  * and {@code decodeRows}.
  *
- * <p>Numerics, fixed per query whatever else is computed with it: a score is one accumulator vector of FMAs along the
- * head dimension whose lanes are summed in {@link VectorKernels#sum}'s order; an output value is one FMA chain over
- * the keys in order. Sixteen keys are scored at once and their sixteen lane sums done together by a transposing tree
- * ({@link #block16}) that adds the same pairs as {@code sum}, so the bits do not depend on how keys are grouped.
- * Several query heads sharing a KV head take their weighted sums together, sharing the value loads, and their scores
- * three at a time ({@link #scores3}), sharing the key loads.
+ * <p>Numerics, fixed per query whatever else is computed with it: a score is the sum, in {@link VectorKernels#sum}'s
+ * order, of {@code L} lane accumulators, lane {@code j} being the FMA chain over {@code c = 0, L, 2L, ..} of
+ * {@code q[c + j] * k[c + j]}; an output value is one FMA chain over the keys in order. The K arenas hold each block's
+ * keys element-major ({@code KvLayout}): one vector load gives element {@code d} of {@code L} keys, so the lane
+ * accumulators of {@code L} keys are vectors and the lane sums are vertical additions, no shuffles. Query heads that
+ * share a KV head are scored three at a time, sharing the key loads, and take their weighted sums together, sharing
+ * the value loads.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    // rotations by +s and -s lanes and masks of the odd groups of s lanes, for the transposing sum tree (L == 16)
-    private static final VectorShuffle<Float> UP8 = rotation(8), UP4 = rotation(4), DOWN4 = rotation(L - 4),
-            UP2 = rotation(2), DOWN2 = rotation(L - 2), UP1 = rotation(1), DOWN1 = rotation(L - 1);
-    private static final VectorMask<Float> ODD8 = oddGroups(8), ODD4 = oddGroups(4), ODD2 = oddGroups(2),
-            ODD1 = oddGroups(1);
 
     /**
      * Per-thread scratch of the score kernels (lane sums on their way out of registers). Allocated per call, these
@@ -40,252 +36,215 @@ final class VectorAttention {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static final class Scratch {
-        final float[] acc = new float[4 * L];
-        final float[] halves = new float[2 * L];
-        final float[] halves3 = new float[6 * L];
-        final float[] acc24 = new float[24 * L];
-        final float[] tree = new float[3 * 8 * 16];
+        /** Three query rows' level-one sums: {@code L / 2} vectors each. */
+        final float[] tree = new float[3 * L / 2 * L];
+        /** A last, partial chunk of keys' scores. */
+        final float[] last = new float[L];
+        final float[] lanes = new float[L];
     }
 
     private VectorAttention() {
     }
 
-    private static VectorShuffle<Float> rotation(int by) {
-        return VectorShuffle.fromOp(F, i -> (i + by) % L);
-    }
+    // ---- scores of keys in place ----------------------------------------------------------------------------------
 
-    private static VectorMask<Float> oddGroups(int s) {
-        long bits = 0;
-        for (int i = 0; i < L; i++) if ((i / s) % 2 == 1) bits |= 1L << i;
-        return VectorMask.fromLong(F, bits);
-    }
-
-    // ---- scores ---------------------------------------------------------------------------------------------------
-
-    static void scores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim, boolean f16,
-                       float scale, float[] out, int outOff) {
-        int i = 0;
-        if (inBlocks(headDim, f16)) {
-            float[] halves = SCRATCH.get().halves;
-            for (; i + 16 <= count; i += 16) block16(q, qOff, keys, offsets, i, headDim, scale, out, outOff, halves);
+    static void scores(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count, int headDim,
+                       boolean f16, float scale, float[] out, int outOff) {
+        if (!inLanes(blockSize, headDim, f16)) {
+            laneByLane(q, qOff, keys, blocks, blockSize, count, headDim, f16, scale, out, outOff);
+            return;
         }
-        byFour(q, qOff, keys, offsets, i, count, headDim, f16, scale, out, outOff);
+        rows3(q, qOff, qOff, qOff, keys, blocks, blockSize, count, headDim, scale, out, outOff, outOff, outOff);
     }
 
     /**
      * {@link #scores} of {@code heads} query heads that share a KV head, head {@code h}'s into
-     * {@code out[h * outStride ..]}: three at a time sharing the key loads ({@link #scores3}) where keys go in blocks
-     * of sixteen, the others one by one.
+     * {@code out[h * outStride ..]}: three at a time sharing the key loads.
      */
-    static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count, int headDim,
-                            boolean f16, float scale, float[] out, int outStride) {
-        int h = 0;
-        if (inBlocks(headDim, f16)) {
-            for (; h + 3 <= heads; h += 3) {
-                scores3(q, qOff + h * headDim, keys, offsets, count, headDim, scale, out, h * outStride, outStride);
+    static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
+                            int count, int headDim, boolean f16, float scale, float[] out, int outStride) {
+        if (!inLanes(blockSize, headDim, f16)) {
+            for (int h = 0; h < heads; h++) {
+                laneByLane(q, qOff + h * headDim, keys, blocks, blockSize, count, headDim, f16, scale, out, h * outStride);
             }
+            return;
         }
-        for (; h < heads; h++) {
-            scores(q, qOff + h * headDim, keys, offsets, count, headDim, f16, scale, out, h * outStride);
+        for (int h = 0; h < heads; h += 3) {
+            int h1 = Math.min(h + 1, heads - 1), h2 = Math.min(h + 2, heads - 1); // a short tile repeats its last row
+            rows3(q, qOff + h * headDim, qOff + h1 * headDim, qOff + h2 * headDim, keys, blocks, blockSize, count,
+                    headDim, scale, out, h * outStride, h1 * outStride, h2 * outStride);
         }
     }
 
-    /** Keys go sixteen at a time ({@link #block16}, {@link #scores3}): F32 keys, head_dim a multiple of 16 lanes. */
-    private static boolean inBlocks(int headDim, boolean f16) {
-        return L == 16 && headDim % L == 0 && !f16;
+    /** Keys go {@code L} at a time as the lanes of a vector: F32 keys, whole vectors in a block and in a head. */
+    private static boolean inLanes(int blockSize, int headDim, boolean f16) {
+        return !f16 && blockSize % L == 0 && headDim % L == 0;
+    }
+
+    /** Scores of three query rows (at {@code q0}, {@code q1}, {@code q2}) into {@code out[o0 ..]}, .., L keys at a time. */
+    private static void rows3(float[] q, int q0, int q1, int q2, MemorySegment keys, long[] blocks, int blockSize,
+                              int count, int headDim, float scale, float[] out, int o0, int o1, int o2) {
+        Scratch sc = SCRATCH.get();
+        float[] w = sc.tree;
+        for (int i = 0; i < count; i += L) {
+            long at = blocks[i / blockSize] + 4L * (i % blockSize), stride = 4L * blockSize;
+            if (L == 16 && headDim == 64) {
+                pairs3Dim64(q, q0, q1, q2, keys, at, stride, w);
+            } else {
+                for (int j = 0; j < L / 2; j++) pairs3(q, q0, q1, q2, keys, at, stride, j, headDim, w);
+            }
+            if (i + L <= count) {
+                finish(w, 0, scale, out, o0 + i);
+                finish(w, L, scale, out, o1 + i);
+                finish(w, 2 * L, scale, out, o2 + i);
+            } else { // the keys past count are not ours to write
+                finish(w, 0, scale, sc.last, 0);
+                System.arraycopy(sc.last, 0, out, o0 + i, count - i);
+                finish(w, L, scale, sc.last, 0);
+                System.arraycopy(sc.last, 0, out, o1 + i, count - i);
+                finish(w, 2 * L, scale, sc.last, 0);
+                System.arraycopy(sc.last, 0, out, o2 + i, count - i);
+            }
+        }
     }
 
     /**
-     * The scores of three query heads that share a KV head (at {@code q[qOff]}, {@code q[qOff + headDim]} and
-     * {@code q[qOff + 2 * headDim]}), head {@code h}'s into {@code out[outOff + h * outStride ..]}: each key is loaded
-     * once for the three, and every score has exactly the bits {@link #scores} gives it (F32 keys, L == 16, whole
-     * vectors).
+     * Lane accumulators {@code j} and {@code j + L/2} of three queries for the L keys whose element 0 is at byte
+     * {@code at} (element d at {@code at + d * stride}), added (the first level of the sum) into
+     * {@code w[(3j + r) * L ..]} for query {@code r}.
      */
-    private static void scores3(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
-                                float scale, float[] out, int outOff, int outStride) {
-        Scratch scratch = SCRATCH.get();
-        float[] halves = scratch.halves3, acc = scratch.acc24;
-        int i = 0;
-        for (; i + 16 <= count; i += 16) {
-            half8x3(q, qOff, keys, offsets, i, headDim, acc, halves, 0);
-            half8x3(q, qOff, keys, offsets, i + 1, headDim, acc, halves, 3 * L);
-            for (int h = 0; h < 3; h++) {
-                FloatVector even = FloatVector.fromArray(F, halves, h * L);
-                FloatVector odd = FloatVector.fromArray(F, halves, (3 + h) * L);
-                combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, outOff + h * outStride + i);
-            }
+    private static void pairs3(float[] q, int q0, int q1, int q2, MemorySegment keys, long at, long stride, int j,
+                               int headDim, float[] w) {
+        int half = L / 2;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+        for (int c = 0; c < headDim; c += L) {
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+            a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+            a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
+            b0 = FloatVector.broadcast(F, q[q0 + c + j + half]).fma(kk, b0);
+            b1 = FloatVector.broadcast(F, q[q1 + c + j + half]).fma(kk, b1);
+            b2 = FloatVector.broadcast(F, q[q2 + c + j + half]).fma(kk, b2);
         }
-        for (int h = 0; h < 3; h++) {
-            byFour(q, qOff + h * headDim, keys, offsets, i, count, headDim, false, scale, out, outOff + h * outStride);
-        }
+        a0.add(b0).intoArray(w, 3 * j * L);
+        a1.add(b1).intoArray(w, (3 * j + 1) * L);
+        a2.add(b2).intoArray(w, (3 * j + 2) * L);
     }
 
     /**
-     * {@link #half8} for three query heads at once, sharing each key load: head {@code h}'s eight partial sums into
-     * {@code dst[dstOff + h * L ..)}, by {@link #tree8}; {@code acc} holds 24 vectors on their way there.
+     * {@link #pairs3} for every {@code j} of a head dimension of 64 with 16 lanes (the benchmark model's and many
+     * small llamas'): the same chains, with their four steps written out. Called once per tile and block instead of
+     * eight times with a four-step loop each (each call set up its loop and ran its bounds checks first), it scored
+     * 1.45x faster (docs/BENCHMARKS.md). A bound passed in, even as a literal from the caller, did not get this code
+     * from C2.
      */
-    private static void half8x3(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
-                                float[] acc, float[] dst, int dstOff) {
-        long o0 = offsets[i], o2 = offsets[i + 2], o4 = offsets[i + 4], o6 = offsets[i + 6];
-        long o8 = offsets[i + 8], o10 = offsets[i + 10], o12 = offsets[i + 12], o14 = offsets[i + 14];
-        int q1 = qOff + headDim, q2 = qOff + 2 * headDim;
+    private static void pairs3Dim64(float[] q, int q0, int q1, int q2, MemorySegment keys, long at, long stride,
+                                    float[] w) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a2 = z, a4 = z, a6 = z, a8 = z, a10 = z, a12 = z, a14 = z;
-        FloatVector b0 = z, b2 = z, b4 = z, b6 = z, b8 = z, b10 = z, b12 = z, b14 = z;
-        FloatVector c0 = z, c2 = z, c4 = z, c6 = z, c8 = z, c10 = z, c12 = z, c14 = z;
-        for (int d = 0; d < headDim; d += L) {
-            FloatVector qa = FloatVector.fromArray(F, q, qOff + d), qb = FloatVector.fromArray(F, q, q1 + d);
-            FloatVector qc = FloatVector.fromArray(F, q, q2 + d);
-            FloatVector k = f32(keys, o0, d);
-            a0 = qa.fma(k, a0); b0 = qb.fma(k, b0); c0 = qc.fma(k, c0);
-            k = f32(keys, o2, d);
-            a2 = qa.fma(k, a2); b2 = qb.fma(k, b2); c2 = qc.fma(k, c2);
-            k = f32(keys, o4, d);
-            a4 = qa.fma(k, a4); b4 = qb.fma(k, b4); c4 = qc.fma(k, c4);
-            k = f32(keys, o6, d);
-            a6 = qa.fma(k, a6); b6 = qb.fma(k, b6); c6 = qc.fma(k, c6);
-            k = f32(keys, o8, d);
-            a8 = qa.fma(k, a8); b8 = qb.fma(k, b8); c8 = qc.fma(k, c8);
-            k = f32(keys, o10, d);
-            a10 = qa.fma(k, a10); b10 = qb.fma(k, b10); c10 = qc.fma(k, c10);
-            k = f32(keys, o12, d);
-            a12 = qa.fma(k, a12); b12 = qb.fma(k, b12); c12 = qc.fma(k, c12);
-            k = f32(keys, o14, d);
-            a14 = qa.fma(k, a14); b14 = qb.fma(k, b14); c14 = qc.fma(k, c14);
+        for (int j = 0; j < 8; j++) {
+            long k0 = at + j * stride;
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
+            FloatVector a1 = FloatVector.broadcast(F, q[q1 + j]).fma(k, z);
+            FloatVector a2 = FloatVector.broadcast(F, q[q2 + j]).fma(k, z);
+            FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
+            FloatVector b1 = FloatVector.broadcast(F, q[q1 + j + 8]).fma(kk, z);
+            FloatVector b2 = FloatVector.broadcast(F, q[q2 + j + 8]).fma(kk, z);
+            for (int c = 16; c < 64; c += 16) { // a constant trip count: C2 writes the steps out
+                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
+                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+                a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+                a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
+                b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+                b1 = FloatVector.broadcast(F, q[q1 + c + j + 8]).fma(kk, b1);
+                b2 = FloatVector.broadcast(F, q[q2 + c + j + 8]).fma(kk, b2);
+            }
+            a0.add(b0).intoArray(w, 3 * j * 16);
+            a1.add(b1).intoArray(w, (3 * j + 1) * 16);
+            a2.add(b2).intoArray(w, (3 * j + 2) * 16);
         }
-        // the accumulators go through an array to the trees: with them written out here, C2 stopped inlining and
-        // boxed the vectors (7 KB of garbage per call)
-        a0.intoArray(acc, 0); a2.intoArray(acc, L); a4.intoArray(acc, 2 * L); a6.intoArray(acc, 3 * L);
-        a8.intoArray(acc, 4 * L); a10.intoArray(acc, 5 * L); a12.intoArray(acc, 6 * L); a14.intoArray(acc, 7 * L);
-        b0.intoArray(acc, 8 * L); b2.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b6.intoArray(acc, 11 * L);
-        b8.intoArray(acc, 12 * L); b10.intoArray(acc, 13 * L); b12.intoArray(acc, 14 * L); b14.intoArray(acc, 15 * L);
-        c0.intoArray(acc, 16 * L); c2.intoArray(acc, 17 * L); c4.intoArray(acc, 18 * L); c6.intoArray(acc, 19 * L);
-        c8.intoArray(acc, 20 * L); c10.intoArray(acc, 21 * L); c12.intoArray(acc, 22 * L); c14.intoArray(acc, 23 * L);
-        for (int h = 0; h < 3; h++) tree8(acc, 8 * h * L, dst, dstOff + h * L);
     }
 
     /**
-     * Scores of keys {@code [i, i + 16)} (L == 16): one accumulator per key, then lane sums by a tree that first adds
-     * lanes {@code j, j + 8} of every accumulator (two accumulators per vector), then {@code j, j + 4}, {@code j, j + 2},
-     * {@code j, j + 1}: the additions of {@link VectorKernels#sum}, ending with key {@code i + k} in lane {@code k}.
-     * The even and the odd keys are accumulated and reduced separately, down to the last level.
+     * The rest of the sum for query {@code r} (its level-one sums at {@code w[r + 3L m]}, m < L/2): the levels of
+     * {@link VectorKernels#sum}, element {@code m} with {@code m + h} for h = L/4, .., 1, scaled, to {@code out[o ..]}.
      */
-    private static void block16(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
-                                float scale, float[] out, int outOff, float[] halves) {
-        // the halves go through an array: half8 is too large for C2 to inline, and a vector it returned would be
-        // boxed (two allocations per 16 keys, most of the engine's garbage at decode)
-        half8(q, qOff, keys, offsets, i, headDim, halves, 0);
-        half8(q, qOff, keys, offsets, i + 1, headDim, halves, L);
-        FloatVector even = FloatVector.fromArray(F, halves, 0), odd = FloatVector.fromArray(F, halves, L);
-        combine(even, odd, UP1, DOWN1, ODD1).mul(scale).intoArray(out, outOff + i);
-    }
-
-    /**
-     * Keys {@code i, i + 2, .., i + 14} reduced through the first three levels of the tree: each key's two partial
-     * sums in the pair of lanes {@code 2k, 2k + 1}, into {@code dst[dstOff ..)}.
-     */
-    private static void half8(float[] q, int qOff, MemorySegment keys, long[] offsets, int i, int headDim,
-                              float[] dst, int dstOff) {
-        long o0 = offsets[i], o2 = offsets[i + 2], o4 = offsets[i + 4], o6 = offsets[i + 6];
-        long o8 = offsets[i + 8], o10 = offsets[i + 10], o12 = offsets[i + 12], o14 = offsets[i + 14];
-        FloatVector a0 = FloatVector.zero(F), a2 = a0, a4 = a0, a6 = a0, a8 = a0, a10 = a0, a12 = a0, a14 = a0;
-        for (int d = 0; d < headDim; d += L) {
-            FloatVector qv = FloatVector.fromArray(F, q, qOff + d);
-            a0 = qv.fma(f32(keys, o0, d), a0);
-            a2 = qv.fma(f32(keys, o2, d), a2);
-            a4 = qv.fma(f32(keys, o4, d), a4);
-            a6 = qv.fma(f32(keys, o6, d), a6);
-            a8 = qv.fma(f32(keys, o8, d), a8);
-            a10 = qv.fma(f32(keys, o10, d), a10);
-            a12 = qv.fma(f32(keys, o12, d), a12);
-            a14 = qv.fma(f32(keys, o14, d), a14);
+    private static void finish(float[] w, int r, float scale, float[] out, int o) {
+        if (L == 16) {
+            FloatVector w0 = FloatVector.fromArray(F, w, r), w1 = FloatVector.fromArray(F, w, r + 48);
+            FloatVector w2 = FloatVector.fromArray(F, w, r + 96), w3 = FloatVector.fromArray(F, w, r + 144);
+            FloatVector w4 = FloatVector.fromArray(F, w, r + 192), w5 = FloatVector.fromArray(F, w, r + 240);
+            FloatVector w6 = FloatVector.fromArray(F, w, r + 288), w7 = FloatVector.fromArray(F, w, r + 336);
+            FloatVector y0 = w0.add(w4).add(w2.add(w6)), y1 = w1.add(w5).add(w3.add(w7));
+            y0.add(y1).mul(scale).intoArray(out, o);
+        } else {
+            // the same halving for any L, through the array
+            for (int m = L / 2; m > 1; m /= 2) {
+                for (int i = 0; i < m / 2; i++) {
+                    FloatVector.fromArray(F, w, r + 3 * L * i).add(FloatVector.fromArray(F, w, r + 3 * L * (i + m / 2)))
+                            .intoArray(w, r + 3 * L * i);
+                }
+            }
+            FloatVector.fromArray(F, w, r).mul(scale).intoArray(out, o);
         }
-        FloatVector c0 = combine(a0, a8, UP8, UP8, ODD8), c2 = combine(a2, a10, UP8, UP8, ODD8);
-        FloatVector c4 = combine(a4, a12, UP8, UP8, ODD8), c6 = combine(a6, a14, UP8, UP8, ODD8);
-        FloatVector d0 = combine(c0, c4, UP4, DOWN4, ODD4), d2 = combine(c2, c6, UP4, DOWN4, ODD4);
-        combine(d0, d2, UP2, DOWN2, ODD2).intoArray(dst, dstOff);
-    }
-
-    /** The first three levels of {@link #half8}'s tree over the eight accumulators at {@code acc[from ..]}. */
-    private static void tree8(float[] acc, int from, float[] dst, int dstOff) {
-        FloatVector a0 = FloatVector.fromArray(F, acc, from), a2 = FloatVector.fromArray(F, acc, from + L);
-        FloatVector a4 = FloatVector.fromArray(F, acc, from + 2 * L), a6 = FloatVector.fromArray(F, acc, from + 3 * L);
-        FloatVector a8 = FloatVector.fromArray(F, acc, from + 4 * L), a10 = FloatVector.fromArray(F, acc, from + 5 * L);
-        FloatVector a12 = FloatVector.fromArray(F, acc, from + 6 * L);
-        FloatVector a14 = FloatVector.fromArray(F, acc, from + 7 * L);
-        FloatVector c0 = combine(a0, a8, UP8, UP8, ODD8), c2 = combine(a2, a10, UP8, UP8, ODD8);
-        FloatVector c4 = combine(a4, a12, UP8, UP8, ODD8), c6 = combine(a6, a14, UP8, UP8, ODD8);
-        FloatVector d0 = combine(c0, c4, UP4, DOWN4, ODD4), d2 = combine(c2, c6, UP4, DOWN4, ODD4);
-        combine(d0, d2, UP2, DOWN2, ODD2).intoArray(dst, dstOff);
     }
 
     /**
-     * One level of the transposing tree: in lanes outside {@code odd}, {@code a[j] + a[j + s]}; in lanes of
-     * {@code odd}, {@code b[j - s] + b[j]} ({@code up} rotates by {@code +s}, {@code down} by {@code -s}).
+     * {@link #scores} one key at a time with the same additions (F16 keys, or blocks and heads that are not whole
+     * vectors): the lane accumulators in an array, summed in {@link VectorKernels#sum}'s order, then the elements past
+     * the last whole vector chained on.
      */
-    private static FloatVector combine(FloatVector a, FloatVector b, VectorShuffle<Float> up, VectorShuffle<Float> down,
-                                       VectorMask<Float> odd) {
-        return a.blend(b.rearrange(down), odd).add(a.rearrange(up).blend(b, odd));
-    }
-
-    /** Scores of keys {@code [from, count)}, four at a time sharing the query loads, then one by one. */
-    private static void byFour(float[] q, int qOff, MemorySegment keys, long[] offsets, int from, int count,
-                               int headDim, boolean f16, float scale, float[] out, int outOff) {
+    private static void laneByLane(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count,
+                                   int headDim, boolean f16, float scale, float[] out, int outOff) {
+        float[] acc = SCRATCH.get().lanes;
         int n = headDim - headDim % L;
-        float[] acc = SCRATCH.get().acc;
-        int i = from;
-        for (; i + 4 <= count; i += 4) {
-            long o0 = offsets[i], o1 = offsets[i + 1], o2 = offsets[i + 2], o3 = offsets[i + 3];
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < n; d += L) {
-                FloatVector qv = FloatVector.fromArray(F, q, qOff + d);
-                a0 = qv.fma(kv(keys, o0, d, f16), a0);
-                a1 = qv.fma(kv(keys, o1, d, f16), a1);
-                a2 = qv.fma(kv(keys, o2, d, f16), a2);
-                a3 = qv.fma(kv(keys, o3, d, f16), a3);
+        long elem = f16 ? 2 : 4;
+        for (int i = 0; i < count; i++) {
+            long at = blocks[i / blockSize] + (i % blockSize) * elem, stride = blockSize * elem;
+            Arrays.fill(acc, 0f);
+            for (int c = 0; c < n; c += L) {
+                for (int j = 0; j < L; j++) acc[j] = Math.fma(q[qOff + c + j], key(keys, at + (c + j) * stride, f16), acc[j]);
             }
-            a0.intoArray(acc, 0);
-            a1.intoArray(acc, L);
-            a2.intoArray(acc, 2 * L);
-            a3.intoArray(acc, 3 * L);
-            VectorKernels.reduce4(acc, 0, out, outOff + i);
-            for (int j = i; j < i + 4; j++) {
-                out[outOff + j] = scoreTail(q, qOff, keys, offsets[j], n, headDim, f16, out[outOff + j]) * scale;
+            for (int h = L / 2; h >= 1; h /= 2) {
+                for (int j = 0; j < h; j++) acc[j] += acc[j + h];
             }
-        }
-        for (; i < count; i++) {
-            FloatVector a = FloatVector.zero(F);
-            for (int d = 0; d < n; d += L) a = FloatVector.fromArray(F, q, qOff + d).fma(kv(keys, offsets[i], d, f16), a);
-            out[outOff + i] = scoreTail(q, qOff, keys, offsets[i], n, headDim, f16, VectorKernels.sum(a)) * scale;
+            float s = acc[0];
+            for (int d = n; d < headDim; d++) s = Math.fma(q[qOff + d], key(keys, at + d * stride, f16), s);
+            out[outOff + i] = s * scale;
         }
     }
 
-    private static float scoreTail(float[] q, int qOff, MemorySegment keys, long o, int from, int headDim, boolean f16,
-                                   float s) {
-        for (int d = from; d < headDim; d++) s = Math.fma(q[qOff + d], kvScalar(keys, o, d, f16), s);
-        return s;
+    private static float key(MemorySegment keys, long o, boolean f16) {
+        return f16 ? Float.float16ToFloat(keys.get(WeightMatrix.SHORT_LE, o)) : keys.get(FLOAT_LE, o);
     }
 
     // ---- scores against staged keys ------------------------------------------------------------------------------
     //
-    // Staged layout: blocks of 16 keys, block b at [b * 16 * headDim ..), element d of its key k at [d * 16 + k]: a
-    // vector load gives element d of 16 keys. The accumulator lane j of block16, for 16 keys at once, is then the
-    // FMA chain over c of q[c + j] * K[c + j] (c = 0, 16, ..) with q[c + j] broadcast, and the lane-sum tree becomes
-    // vertical additions of those 16 vectors in the same pairs: no shuffles, and a key load serves three queries.
+    // Staged layout: blocks of 16 keys, block b at [b * 16 * headDim ..), element d of its key k at [d * 16 + k]: the
+    // K arenas' own block layout with 16 positions per block, copied to an array for many query rows to read
+    // (rows3's chains and sums, on an array).
 
     static boolean stages(int headDim) {
         return L == 16 && headDim % L == 0;
     }
 
-    static void stageKeys(MemorySegment seg, long[] offsets, int count, int headDim, boolean f16, float[] dst,
-                          int dstOff) {
-        float[] row = new float[headDim];
-        int blocks = (count + 15) / 16;
-        Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + blocks * 16 * headDim, 0f);
-        for (int p = 0; p < count; p++) {
-            decodeRow(seg, offsets[p], headDim, f16, row, 0);
+    static void stageKeys(MemorySegment seg, long[] blocks, int blockSize, int count, int headDim, boolean f16,
+                          float[] dst, int dstOff) {
+        int staged = (count + 15) / 16;
+        Arrays.fill(dst, dstOff + (count / 16) * 16 * headDim, dstOff + staged * 16 * headDim, 0f);
+        if (blockSize == 16 && !f16) { // the arena's block is the staged block
+            for (int b = 0; b < count / 16; b++) MemorySegment.copy(seg, FLOAT_LE, blocks[b], dst, dstOff + b * 16 * headDim, 16 * headDim);
+            if (count % 16 == 0) return;
+        }
+        long elem = f16 ? 2 : 4;
+        int from = blockSize == 16 && !f16 ? count / 16 * 16 : 0;
+        for (int p = from; p < count; p++) {
+            long at = blocks[p / blockSize] + (p % blockSize) * elem;
             int base = dstOff + (p / 16) * 16 * headDim + p % 16;
-            for (int d = 0; d < headDim; d++) dst[base + d * 16] = row[d];
+            for (int d = 0; d < headDim; d++) dst[base + d * 16] = key(seg, at + d * blockSize * elem, f16);
         }
     }
 
@@ -368,15 +327,6 @@ final class VectorAttention {
         }
     }
 
-    /** The rest of the tree for query {@code r} (its level-one sums at {@code w[r + 48 m]}), scaled, to out. */
-    private static void finish(float[] w, int r, float scale, float[] out, int o) {
-        FloatVector w0 = FloatVector.fromArray(F, w, r), w1 = FloatVector.fromArray(F, w, r + 48);
-        FloatVector w2 = FloatVector.fromArray(F, w, r + 96), w3 = FloatVector.fromArray(F, w, r + 144);
-        FloatVector w4 = FloatVector.fromArray(F, w, r + 192), w5 = FloatVector.fromArray(F, w, r + 240);
-        FloatVector w6 = FloatVector.fromArray(F, w, r + 288), w7 = FloatVector.fromArray(F, w, r + 336);
-        FloatVector y0 = w0.add(w4).add(w2.add(w6)), y1 = w1.add(w5).add(w3.add(w7));
-        y0.add(y1).mul(scale).intoArray(out, o);
-    }
 
     // ---- weighted sums of staged values (array loads at a fixed stride; the FMA chains of values3 and values1) -----
 

@@ -570,15 +570,15 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] offsets, int count, int headDim,
-                                boolean f16, float scale, float[] out) {
-        VectorAttention.scores(q, qOff, keys, offsets, count, headDim, f16, scale, out, 0);
+    public void attentionScores(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count,
+                                int headDim, boolean f16, float scale, float[] out) {
+        VectorAttention.scores(q, qOff, keys, blocks, blockSize, count, headDim, f16, scale, out, 0);
     }
 
     @Override
-    public void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] offsets, int count,
-                                     int headDim, boolean f16, float scale, float[] out, int outStride) {
-        VectorAttention.groupScores(q, qOff, heads, keys, offsets, count, headDim, f16, scale, out, outStride);
+    public void groupAttentionScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
+                                     int count, int headDim, boolean f16, float scale, float[] out, int outStride) {
+        VectorAttention.groupScores(q, qOff, heads, keys, blocks, blockSize, count, headDim, f16, scale, out, outStride);
     }
 
     @Override
@@ -605,9 +605,9 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void stageKeys(MemorySegment keys, long[] offsets, int count, int headDim, boolean f16, float[] dst,
-                          int dstOff) {
-        VectorAttention.stageKeys(keys, offsets, count, headDim, f16, dst, dstOff);
+    public void stageKeys(MemorySegment keys, long[] blocks, int blockSize, int count, int headDim, boolean f16,
+                          float[] dst, int dstOff) {
+        VectorAttention.stageKeys(keys, blocks, blockSize, count, headDim, f16, dst, dstOff);
     }
 
     @Override

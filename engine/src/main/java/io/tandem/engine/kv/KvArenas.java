@@ -79,28 +79,34 @@ public final class KvArenas implements AutoCloseable {
 
     /**
      * Stores one token's keys and values ({@link KvLayout#tokenElements()} floats each, head-major) of layer
-     * {@code layer} at {@code position} of the sequence whose blocks are {@code blockTable}.
+     * {@code layer} at {@code position} of the sequence whose blocks are {@code blockTable}: the values as one row,
+     * the keys element by element at their places in the block ({@link KvLayout}).
      */
     public void write(int layer, int[] blockTable, int position, float[] k, int kOff, float[] v, int vOff) {
         long off = tokenOffset(blockTable, position);
+        store(values[layer], off, v, vOff, layout.tokenElements());
+        int bs = layout.blockSize(), slot = position % bs;
+        long elem = layout.type().bytes();
+        long base = blockTable[position / bs] * layout.blockBytes() + slot * elem;
+        MemorySegment arena = keys[layer];
         int n = layout.tokenElements();
-        store(keys[layer], off, k, kOff, n);
-        store(values[layer], off, v, vOff, n);
+        if (layout.type() == KvDataType.F32) {
+            for (int i = 0; i < n; i++) arena.set(F32, base + (long) i * bs * 4, k[kOff + i]);
+        } else {
+            for (int i = 0; i < n; i++) arena.set(F16, base + (long) i * bs * 2, Float.floatToFloat16(k[kOff + i]));
+        }
     }
 
     /**
-     * Byte offsets, inside every arena of this cache, of KV head {@code kvHead} at positions {@code [0, count)} of the
-     * sequence whose blocks are {@code blockTable}: {@code dst[p]}. Attention reads keys and values through these.
+     * Byte offsets, inside every V arena of this cache, of KV head {@code kvHead}'s value rows at positions
+     * {@code [0, count)} of the sequence whose blocks are {@code blockTable}: {@code dst[p]}.
      */
-    public void headOffsets(int[] blockTable, int kvHead, int count, long[] dst) {
+    public void valueOffsets(int[] blockTable, int kvHead, int count, long[] dst) {
         int bs = layout.blockSize();
         long elem = layout.type().bytes();
         long headOff = (long) kvHead * layout.headDim() * elem;
         long tokenBytes = layout.tokenElements() * elem;
-        if (layout.blocksFor(count) > blockTable.length) {
-            throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + count
-                    + " positions");
-        }
+        checkTable(blockTable, count);
         for (int p = 0; p < count; ) {
             int block = blockTable[p / bs];
             checkBlock(block);
@@ -110,34 +116,55 @@ public final class KvArenas implements AutoCloseable {
         }
     }
 
+    /**
+     * Byte offsets, inside every K arena of this cache, of KV head {@code kvHead}'s keys in each block holding
+     * positions {@code [0, count)} of the sequence whose blocks are {@code blockTable}: {@code dst[i]} for block
+     * {@code i} of the table. Element {@code d} of the key at position {@code p} is at
+     * {@code dst[p / blockSize] + (d * blockSize + p % blockSize) * elementBytes}.
+     */
+    public void keyBlockOffsets(int[] blockTable, int kvHead, int count, long[] dst) {
+        checkTable(blockTable, count);
+        long headOff = (long) kvHead * layout.headDim() * layout.blockSize() * layout.type().bytes();
+        for (int i = 0; i < layout.blocksFor(count); i++) {
+            checkBlock(blockTable[i]);
+            dst[i] = blockTable[i] * layout.blockBytes() + headOff;
+        }
+    }
+
+    private void checkTable(int[] blockTable, int count) {
+        if (layout.blocksFor(count) > blockTable.length) {
+            throw new IllegalArgumentException("block table of " + blockTable.length + " blocks cannot hold " + count
+                    + " positions");
+        }
+    }
+
     /** Copies the keys of KV head {@code kvHead} at positions {@code [0, count)} to {@code dst[p * headDim ..]}. */
     public void readKeys(int layer, int[] blockTable, int kvHead, int count, float[] dst) {
-        read(keys[layer], blockTable, kvHead, count, dst);
+        int hd = layout.headDim(), bs = layout.blockSize();
+        long elem = layout.type().bytes();
+        long[] blocks = new long[layout.blocksFor(count)];
+        keyBlockOffsets(blockTable, kvHead, count, blocks);
+        MemorySegment arena = keys[layer];
+        for (int p = 0; p < count; p++) {
+            long at = blocks[p / bs] + (p % bs) * elem;
+            for (int d = 0; d < hd; d++) {
+                long o = at + (long) d * bs * elem;
+                dst[p * hd + d] = layout.type() == KvDataType.F32 ? arena.get(F32, o) : Float.float16ToFloat(arena.get(F16, o));
+            }
+        }
     }
 
     /** Copies the values of KV head {@code kvHead} at positions {@code [0, count)} to {@code dst[p * headDim ..]}. */
     public void readValues(int layer, int[] blockTable, int kvHead, int count, float[] dst) {
-        read(values[layer], blockTable, kvHead, count, dst);
-    }
-
-    private void read(MemorySegment arena, int[] blockTable, int kvHead, int count, float[] dst) {
         int hd = layout.headDim();
-        int bs = layout.blockSize();
-        long elem = layout.type().bytes();
-        long headOff = (long) kvHead * hd * elem;
-        long tokenBytes = layout.tokenElements() * elem;
-        for (int p = 0; p < count; ) {
-            int block = blockTable[p / bs];
-            checkBlock(block);
-            long base = block * layout.blockBytes() + headOff;
-            int end = Math.min(count, (p / bs + 1) * bs);
-            for (; p < end; p++) {
-                long off = base + (p % bs) * tokenBytes;
-                if (layout.type() == KvDataType.F32) {
-                    MemorySegment.copy(arena, F32, off, dst, p * hd, hd);
-                } else {
-                    for (int i = 0; i < hd; i++) dst[p * hd + i] = Float.float16ToFloat(arena.get(F16, off + 2L * i));
-                }
+        long[] rows = new long[count];
+        valueOffsets(blockTable, kvHead, count, rows);
+        MemorySegment arena = values[layer];
+        for (int p = 0; p < count; p++) {
+            if (layout.type() == KvDataType.F32) {
+                MemorySegment.copy(arena, F32, rows[p], dst, p * hd, hd);
+            } else {
+                for (int i = 0; i < hd; i++) dst[p * hd + i] = Float.float16ToFloat(arena.get(F16, rows[p] + 2L * i));
             }
         }
     }

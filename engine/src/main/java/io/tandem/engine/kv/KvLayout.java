@@ -3,14 +3,25 @@ package io.tandem.engine.kv;
 import io.tandem.model.ModelConfig;
 
 /**
- * The shape of a paged KV cache: for each of {@code layers} layers a K arena and a V arena, each
- * {@code numBlocks} blocks of {@code [blockSize][kvHeads][headDim]} little-endian elements of {@code type}.
- * Block {@code b} of an arena is the contiguous byte range {@code [b * blockBytes(), (b + 1) * blockBytes())}.
+ * The shape of a paged KV cache: for each of {@code layers} layers a K arena and a V arena, each {@code numBlocks}
+ * blocks of little-endian elements of {@code type}. Block {@code b} of an arena is the contiguous byte range
+ * {@code [b * blockBytes(), (b + 1) * blockBytes())}. Inside a block ({@link #KEY_ORDER}):
+ * <ul>
+ *   <li>values are {@code [blockSize][kvHeads][headDim]}: a position's value row of a head is contiguous, as the
+ *       weighted sums read it;</li>
+ *   <li>keys are {@code [kvHeads][headDim][blockSize]}: element {@code d} of a head's keys is contiguous over the
+ *       block's positions, so one vector load gives it for many positions and the scores need no lane sums.</li>
+ * </ul>
  * Two workers can exchange blocks only when their layouts are equal.
  */
 public record KvLayout(int layers, int numBlocks, int blockSize, int kvHeads, int headDim, KvDataType type) {
 
     public static final int DEFAULT_BLOCK_SIZE = 16;
+    /**
+     * Names the order of the elements inside a block (above), for peers that exchange blocks: a worker that stores
+     * keys in another order must not read these blocks.
+     */
+    public static final String KEY_ORDER = "keys [head][dim][position], values [position][head][dim]";
 
     public KvLayout {
         if (layers <= 0 || numBlocks <= 0 || blockSize <= 0 || kvHeads <= 0 || headDim <= 0) {

@@ -349,6 +349,34 @@ class KernelsTest {
     }
 
     /**
+     * {@code count} keys of {@code hd} random values in blocks of {@code blockSize} laid out as the K arenas hold them
+     * (element-major inside a block), the blocks at scattered places of one segment: block {@code i} at
+     * {@code blocks[i]}. {@code rows[p]} gets key {@code p} as stored (rounded to half for F16) when not null.
+     */
+    private static java.lang.foreign.MemorySegment kvKeys(Random rnd, int count, int hd, boolean f16, int blockSize,
+                                                          long[] blocks, float[][] rows) {
+        int elem = f16 ? 2 : 4, nb = (count + blockSize - 1) / blockSize;
+        long blockBytes = (long) hd * blockSize * elem;
+        java.lang.foreign.MemorySegment mem = java.lang.foreign.Arena.ofAuto().allocate(2 * nb * blockBytes);
+        for (int b = 0; b < nb; b++) blocks[b] = (2L * (nb - b) - 1) * blockBytes; // every other block, backwards
+        for (int p = 0; p < count; p++) {
+            float[] row = TestTensors.random(rnd, hd, 1f);
+            long at = blocks[p / blockSize] + (long) (p % blockSize) * elem;
+            for (int d = 0; d < hd; d++) {
+                long o = at + (long) d * blockSize * elem;
+                if (f16) {
+                    mem.set(WeightMatrix.SHORT_LE, o, Float.floatToFloat16(row[d]));
+                    row[d] = Float.float16ToFloat(Float.floatToFloat16(row[d]));
+                } else {
+                    mem.set(WeightMatrix.FLOAT_LE, o, row[d]);
+                }
+            }
+            if (rows != null) rows[p] = row;
+        }
+        return mem;
+    }
+
+    /**
      * Scores against staged keys have the bits of scores read in place, for every query row of a tile (rows of
      * different lengths, a row count that is not a multiple of three) and key counts that are not whole blocks; and
      * weighted sums of staged values the bits of sums read in place.
@@ -360,12 +388,13 @@ class KernelsTest {
         for (boolean f16 : new boolean[] {false, true}) {
             for (int hd : new int[] {16, 64, 128}) {
                 if (!VECTOR.stagesKeys(hd)) continue;
-                int count = 53, rows = 7, pad = 64;
-                long[] off = new long[count];
+                int count = 53, rows = 7, pad = 64, bs = hd == 64 ? 16 : 8 * (1 + rnd.nextInt(4));
+                long[] off = new long[count], blocks = new long[count];
                 java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                java.lang.foreign.MemorySegment keyMem = kvKeys(rnd, count, hd, f16, bs, blocks, null);
                 float[] keys = new float[5 + pad * hd];
                 java.util.Arrays.fill(keys, Float.NaN); // every staged key must be written where the scores read it
-                VECTOR.stageKeys(mem, off, count, hd, f16, keys, 5);
+                VECTOR.stageKeys(keyMem, blocks, bs, count, hd, f16, keys, 5);
                 float[] q = TestTensors.random(rnd, 3 + rows * hd, 1f);
                 int[] qOff = new int[rows], counts = new int[rows];
                 for (int r = 0; r < rows; r++) {
@@ -375,10 +404,10 @@ class KernelsTest {
                 float[] staged = new float[2 + rows * pad], inPlace = new float[count];
                 VECTOR.attentionScoresStaged(q, qOff, counts, rows, keys, 5, hd, 0.125f, staged, 2, pad);
                 for (int r = 0; r < rows; r++) {
-                    VECTOR.attentionScores(q, qOff[r], mem, off, counts[r], hd, f16, 0.125f, inPlace);
+                    VECTOR.attentionScores(q, qOff[r], keyMem, blocks, bs, counts[r], hd, f16, 0.125f, inPlace);
                     for (int i = 0; i < counts[r]; i++) {
                         assertEquals(Float.floatToRawIntBits(inPlace[i]), Float.floatToRawIntBits(staged[2 + r * pad + i]),
-                                "row " + r + " key " + i + ", head_dim " + hd + (f16 ? " F16" : " F32"));
+                                "row " + r + " key " + i + ", head_dim " + hd + ", blocks of " + bs + (f16 ? " F16" : " F32"));
                     }
                 }
                 for (int heads : new int[] {1, 3, 4}) {
@@ -407,18 +436,19 @@ class KernelsTest {
             for (boolean f16 : new boolean[] {false, true}) {
                 for (int hd : new int[] {40, 64, 128}) {
                     for (int count : new int[] {1, 5, 16, 37, 64}) {
-                        long[] off = new long[count];
-                        java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                        int bs = List.of(16, 32, 5).get(rnd.nextInt(3)); // 5: not whole vectors
+                        long[] blocks = new long[count];
+                        java.lang.foreign.MemorySegment mem = kvKeys(rnd, count, hd, f16, bs, blocks, null);
                         for (int heads : new int[] {1, 2, 3, 4, 8}) {
                             float[] q = TestTensors.random(rnd, 2 + heads * hd, 1f);
                             int stride = count + 3;
                             float[] together = TestTensors.random(rnd, heads * stride, 1f), alone = new float[count];
                             float[] untouched = together.clone();
-                            k.groupAttentionScores(q, 2, heads, mem, off, count, hd, f16, 0.125f, together, stride);
+                            k.groupAttentionScores(q, 2, heads, mem, blocks, bs, count, hd, f16, 0.125f, together, stride);
                             String what = k.name() + " " + heads + " heads, " + count + " keys, head_dim " + hd
-                                    + (f16 ? " F16" : " F32");
+                                    + ", blocks of " + bs + (f16 ? " F16" : " F32");
                             for (int h = 0; h < heads; h++) {
-                                k.attentionScores(q, 2 + h * hd, mem, off, count, hd, f16, 0.125f, alone);
+                                k.attentionScores(q, 2 + h * hd, mem, blocks, bs, count, hd, f16, 0.125f, alone);
                                 for (int i = 0; i < count; i++) {
                                     assertEquals(Float.floatToRawIntBits(alone[i]),
                                             Float.floatToRawIntBits(together[h * stride + i]),
@@ -448,14 +478,15 @@ class KernelsTest {
             for (boolean f16 : new boolean[] {false, true}) {
                 for (int hd : new int[] {40, 64, 128}) {
                     int count = 53;
-                    long[] off = new long[count];
+                    long[] off = new long[count], blocks = new long[count];
                     java.lang.foreign.MemorySegment mem = kvRows(rnd, count, hd, f16, off);
+                    java.lang.foreign.MemorySegment keyMem = kvKeys(rnd, count, hd, f16, 16, blocks, null);
                     float[] q = TestTensors.random(rnd, hd + 2, 1f);
-                    float[] all = new float[count], one = new float[1];
-                    k.attentionScores(q, 2, mem, off, count, hd, f16, 0.125f, all);
-                    for (int i = 0; i < count; i++) {
-                        k.attentionScores(q, 2, mem, new long[] {off[i]}, 1, hd, f16, 0.125f, one);
-                        assertEquals(Float.floatToRawIntBits(one[0]), Float.floatToRawIntBits(all[i]),
+                    float[] all = new float[count], prefix = new float[count];
+                    k.attentionScores(q, 2, keyMem, blocks, 16, count, hd, f16, 0.125f, all);
+                    for (int i = 0; i < count; i++) { // key i last of i + 1 keys: in a whole chunk of keys or not
+                        k.attentionScores(q, 2, keyMem, blocks, 16, i + 1, hd, f16, 0.125f, prefix);
+                        assertEquals(Float.floatToRawIntBits(prefix[i]), Float.floatToRawIntBits(all[i]),
                                 k.name() + " score " + i + " of " + count + ", head_dim " + hd + (f16 ? " F16" : " F32"));
                     }
                     int heads = 4, stride = count + 3;
@@ -505,19 +536,25 @@ class KernelsTest {
                 }
                 float[] q = TestTensors.random(rnd, hd + 5, 1f);
                 float[] sv = new float[count], ss = new float[count];
-                VECTOR.attentionScores(q, 5, mem, off, count, hd, f16, 0.25f, sv);
-                SCALAR.attentionScores(q, 5, mem, off, count, hd, f16, 0.25f, ss);
+                for (int bs : new int[] {16, 7}) {
+                    long[] blocks = new long[count];
+                    float[][] keys = new float[count][];
+                    java.lang.foreign.MemorySegment keyMem = kvKeys(rnd, count, hd, f16, bs, blocks, keys);
+                    VECTOR.attentionScores(q, 5, keyMem, blocks, bs, count, hd, f16, 0.25f, sv);
+                    SCALAR.attentionScores(q, 5, keyMem, blocks, bs, count, hd, f16, 0.25f, ss);
+                    for (int i = 0; i < count; i++) {
+                        double ref = 0;
+                        for (int d = 0; d < hd; d++) ref += (double) q[5 + d] * keys[i][d];
+                        String what = (f16 ? "F16" : "F32") + " head_dim " + hd + ", blocks of " + bs;
+                        assertEquals(ref * 0.25, sv[i], 1e-5, what + " vector score " + i);
+                        assertEquals(ref * 0.25, ss[i], 1e-5, what + " scalar score " + i);
+                    }
+                }
                 float[] weights = TestTensors.random(rnd, count, 1f);
                 float[] ov = new float[hd + 3], os = new float[hd + 3];
                 VECTOR.attentionValues(weights, mem, off, count, hd, f16, ov, 3);
                 SCALAR.attentionValues(weights, mem, off, count, hd, f16, os, 3);
                 String what = (f16 ? "F16" : "F32") + " head_dim " + hd;
-                for (int i = 0; i < count; i++) {
-                    double ref = 0;
-                    for (int d = 0; d < hd; d++) ref += (double) q[5 + d] * rows[i][d];
-                    assertEquals(ref * 0.25, sv[i], 1e-5, what + " vector score " + i);
-                    assertEquals(ref * 0.25, ss[i], 1e-5, what + " scalar score " + i);
-                }
                 for (int d = 0; d < hd; d++) {
                     double ref = 0;
                     for (int i = 0; i < count; i++) ref += (double) weights[i] * rows[i][d];

@@ -18,6 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KvArenasTest {
+    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfShort F16_LE =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     private static final ModelConfig CONFIG = new ModelConfig("llama", "t", 100, 512, 64, 3, 96, 4, 2, 16, 16, 16,
             10000f, ModelConfig.RopeScaling.NONE, 1e-5f);
 
@@ -61,15 +66,22 @@ class KvArenasTest {
                     float[] k = new float[n * 16], v = new float[n * 16];
                     cache.readKeys(1, table, head, n, k);
                     cache.readValues(1, table, head, n, v);
-                    long[] off = new long[n];
-                    cache.headOffsets(table, head, n, off);
+                    long[] off = new long[n], blocks = new long[3];
+                    cache.valueOffsets(table, head, n, off);
+                    cache.keyBlockOffsets(table, head, n, blocks);
                     for (int p = 0; p < n; p++) {
+                        int block = table[p / 4];
+                        // values: [position][head][dim]; keys: [head][dim][position] inside a block
+                        assertEquals(cache.blockOffset(block) + ((p % 4) * 32L + head * 16L) * type.bytes(), off[p]);
+                        assertEquals(cache.blockOffset(block) + head * 16L * 4 * type.bytes(), blocks[p / 4]);
                         for (int d = 0; d < 16; d++) {
                             assertEquals(stored(type, ka[s][p][head * 16 + d]), k[p * 16 + d], "key " + s + "/" + p);
                             assertEquals(stored(type, va[s][p][head * 16 + d]), v[p * 16 + d], "value " + s + "/" + p);
+                            long keyAt = blocks[p / 4] + (d * 4L + p % 4) * type.bytes();
+                            float raw = type == KvDataType.F32 ? cache.keys(1).get(F32_LE, keyAt)
+                                    : Float.float16ToFloat(cache.keys(1).get(F16_LE, keyAt));
+                            assertEquals(stored(type, ka[s][p][head * 16 + d]), raw, "key " + s + "/" + p + " in memory");
                         }
-                        int block = table[p / 4];
-                        assertEquals(cache.blockOffset(block) + ((p % 4) * 32L + head * 16L) * type.bytes(), off[p]);
                     }
                 }
             }
@@ -91,7 +103,8 @@ class KvArenasTest {
             assertThrows(IllegalArgumentException.class, () -> cache.write(0, new int[] {0}, 4, kv, 0, kv, 0));
             assertThrows(IllegalArgumentException.class, () -> cache.write(0, new int[] {3}, 0, kv, 0, kv, 0));
             assertThrows(IllegalArgumentException.class, () -> cache.write(0, new int[] {-1}, 0, kv, 0, kv, 0));
-            assertThrows(IllegalArgumentException.class, () -> cache.headOffsets(new int[] {0}, 0, 5, new long[5]));
+            assertThrows(IllegalArgumentException.class, () -> cache.valueOffsets(new int[] {0}, 0, 5, new long[5]));
+            assertThrows(IllegalArgumentException.class, () -> cache.keyBlockOffsets(new int[] {0}, 0, 5, new long[2]));
         }
     }
 
