@@ -24,7 +24,7 @@ import java.util.Arrays;
  */
 public final class Attention {
     /** Spans with at least this many new tokens are staged; decode steps read the cache in place. */
-    private static final int STAGE_MIN_TOKENS = Integer.getInteger("tmp.stage", 16);
+    private static final int STAGE_MIN_TOKENS = 16;
     /** At most this many staged floats per call (64 MiB); spans beyond it read the cache in place. */
     private static final long STAGE_MAX_FLOATS = 16L << 20;
     /** Query rows (token x query head) scored together by a staged task: bounds its score rows. */
