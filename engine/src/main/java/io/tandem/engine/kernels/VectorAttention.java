@@ -18,7 +18,7 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * {@code q[c + j] * k[c + j]}; an output value is one FMA chain over the keys in order. The K arenas hold each block's
  * keys element-major ({@code KvLayout}): one vector load gives element {@code d} of {@code L} keys, so the lane
  * accumulators of {@code L} keys are vectors and the lane sums are vertical additions, no shuffles. Query heads that
- * share a KV head are scored three at a time, sharing the key loads, and take their weighted sums together, sharing
+ * share a KV head are scored up to three at a time, sharing the key loads, and take their weighted sums together, sharing
  * the value loads.
  */
 final class VectorAttention {
@@ -53,12 +53,12 @@ final class VectorAttention {
             laneByLane(q, qOff, keys, blocks, blockSize, count, headDim, f16, scale, out, outOff);
             return;
         }
-        rows3(q, qOff, qOff, qOff, keys, blocks, blockSize, count, headDim, scale, out, outOff, outOff, outOff);
+        tile(q, qOff, 1, keys, blocks, blockSize, count, headDim, scale, out, outOff, 0);
     }
 
     /**
      * {@link #scores} of {@code heads} query heads that share a KV head, head {@code h}'s into
-     * {@code out[h * outStride ..]}: three at a time sharing the key loads.
+     * {@code out[h * outStride ..]}: three at a time sharing the key loads, then a tile of the one or two left.
      */
     static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
                             int count, int headDim, boolean f16, float scale, float[] out, int outStride) {
@@ -69,9 +69,8 @@ final class VectorAttention {
             return;
         }
         for (int h = 0; h < heads; h += 3) {
-            int h1 = Math.min(h + 1, heads - 1), h2 = Math.min(h + 2, heads - 1); // a short tile repeats its last row
-            rows3(q, qOff + h * headDim, qOff + h1 * headDim, qOff + h2 * headDim, keys, blocks, blockSize, count,
-                    headDim, scale, out, h * outStride, h1 * outStride, h2 * outStride);
+            tile(q, qOff + h * headDim, Math.min(3, heads - h), keys, blocks, blockSize, count, headDim, scale, out,
+                    h * outStride, outStride);
         }
     }
 
@@ -80,29 +79,40 @@ final class VectorAttention {
         return !f16 && blockSize % L == 0 && headDim % L == 0;
     }
 
-    /** Scores of three query rows (at {@code q0}, {@code q1}, {@code q2}) into {@code out[o0 ..]}, .., L keys at a time. */
-    private static void rows3(float[] q, int q0, int q1, int q2, MemorySegment keys, long[] blocks, int blockSize,
-                              int count, int headDim, float scale, float[] out, int o0, int o1, int o2) {
+    /**
+     * Scores of {@code rows} (1 to 3) consecutive query rows from {@code q[q0 ..]}, row r's into
+     * {@code out[o + r * outStride ..]}, L keys at a time. Each row's chains and sums are the same whatever the tile
+     * width, so a head gets the same bits alone or in a group; a tile of one or two does not pay for three.
+     */
+    private static void tile(float[] q, int q0, int rows, MemorySegment keys, long[] blocks, int blockSize, int count,
+                             int headDim, float scale, float[] out, int o, int outStride) {
         Scratch sc = SCRATCH.get();
         float[] w = sc.tree;
+        boolean dim64 = L == 16 && headDim == 64;
+        int q1 = q0 + headDim, q2 = q1 + headDim;
         for (int i = 0; i < count; i += L) {
             long at = blocks[i / blockSize] + 4L * (i % blockSize), stride = 4L * blockSize;
-            if (L == 16 && headDim == 64) {
+            if (rows == 3 && dim64) {
                 pairs3Dim64(q, q0, q1, q2, keys, at, stride, w);
-            } else {
+            } else if (rows == 3) {
                 for (int j = 0; j < L / 2; j++) pairs3(q, q0, q1, q2, keys, at, stride, j, headDim, w);
+            } else if (rows == 2 && dim64) {
+                pairs2Dim64(q, q0, q1, keys, at, stride, w);
+            } else if (rows == 2) {
+                for (int j = 0; j < L / 2; j++) pairs2(q, q0, q1, keys, at, stride, j, headDim, w);
+            } else if (dim64) {
+                pairs1Dim64(q, q0, keys, at, stride, w);
+            } else {
+                for (int j = 0; j < L / 2; j++) pairs1(q, q0, keys, at, stride, j, headDim, w);
             }
-            if (i + L <= count) {
-                finish(w, 0, scale, out, o0 + i);
-                finish(w, L, scale, out, o1 + i);
-                finish(w, 2 * L, scale, out, o2 + i);
-            } else { // the keys past count are not ours to write
-                finish(w, 0, scale, sc.last, 0);
-                System.arraycopy(sc.last, 0, out, o0 + i, count - i);
-                finish(w, L, scale, sc.last, 0);
-                System.arraycopy(sc.last, 0, out, o1 + i, count - i);
-                finish(w, 2 * L, scale, sc.last, 0);
-                System.arraycopy(sc.last, 0, out, o2 + i, count - i);
+            for (int r = 0; r < rows; r++) {
+                int to = o + r * outStride + i;
+                if (i + L <= count) {
+                    finish(w, r * L, scale, out, to);
+                } else { // the keys past count are not ours to write
+                    finish(w, r * L, scale, sc.last, 0);
+                    System.arraycopy(sc.last, 0, out, to, count - i);
+                }
             }
         }
     }
@@ -167,6 +177,80 @@ final class VectorAttention {
         }
     }
 
+    /** {@link #pairs3} of two queries (their sums at {@code w[3jL ..]} and {@code w[(3j + 1)L ..]}). */
+    private static void pairs2(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, int j, int headDim,
+                               float[] w) {
+        int half = L / 2;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        for (int c = 0; c < headDim; c += L) {
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+            a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+            b0 = FloatVector.broadcast(F, q[q0 + c + j + half]).fma(kk, b0);
+            b1 = FloatVector.broadcast(F, q[q1 + c + j + half]).fma(kk, b1);
+        }
+        a0.add(b0).intoArray(w, 3 * j * L);
+        a1.add(b1).intoArray(w, (3 * j + 1) * L);
+    }
+
+    /** {@link #pairs3} of one query (its sums at {@code w[3jL ..]}). */
+    private static void pairs1(float[] q, int q0, MemorySegment keys, long at, long stride, int j, int headDim,
+                               float[] w) {
+        int half = L / 2;
+        FloatVector a0 = FloatVector.zero(F), b0 = a0;
+        for (int c = 0; c < headDim; c += L) {
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+            b0 = FloatVector.broadcast(F, q[q0 + c + j + half]).fma(kk, b0);
+        }
+        a0.add(b0).intoArray(w, 3 * j * L);
+    }
+
+    /** {@link #pairs3Dim64} of two queries. */
+    private static void pairs2Dim64(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, float[] w) {
+        FloatVector z = FloatVector.zero(F);
+        for (int j = 0; j < 8; j++) {
+            long k0 = at + j * stride;
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
+            FloatVector a1 = FloatVector.broadcast(F, q[q1 + j]).fma(k, z);
+            FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
+            FloatVector b1 = FloatVector.broadcast(F, q[q1 + j + 8]).fma(kk, z);
+            for (int c = 16; c < 64; c += 16) {
+                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
+                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+                a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
+                b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+                b1 = FloatVector.broadcast(F, q[q1 + c + j + 8]).fma(kk, b1);
+            }
+            a0.add(b0).intoArray(w, 3 * j * 16);
+            a1.add(b1).intoArray(w, (3 * j + 1) * 16);
+        }
+    }
+
+    /** {@link #pairs3Dim64} of one query. */
+    private static void pairs1Dim64(float[] q, int q0, MemorySegment keys, long at, long stride, float[] w) {
+        FloatVector z = FloatVector.zero(F);
+        for (int j = 0; j < 8; j++) {
+            long k0 = at + j * stride;
+            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
+            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
+            FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
+            for (int c = 16; c < 64; c += 16) {
+                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
+                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
+                b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
+            }
+            a0.add(b0).intoArray(w, 3 * j * 16);
+        }
+    }
+
     /**
      * The rest of the sum for query {@code r} (its level-one sums at {@code w[r + 3L m]}, m < L/2): the levels of
      * {@link VectorKernels#sum}, element {@code m} with {@code m + h} for h = L/4, .., 1, scaled, to {@code out[o ..]}.
@@ -216,6 +300,7 @@ final class VectorAttention {
         }
     }
 
+    /** The F32 or F16 element at byte {@code o}. */
     private static float key(MemorySegment keys, long o, boolean f16) {
         return f16 ? Float.float16ToFloat(keys.get(WeightMatrix.SHORT_LE, o)) : keys.get(FLOAT_LE, o);
     }
@@ -224,7 +309,7 @@ final class VectorAttention {
     //
     // Staged layout: blocks of 16 keys, block b at [b * 16 * headDim ..), element d of its key k at [d * 16 + k]: the
     // K arenas' own block layout with 16 positions per block, copied to an array for many query rows to read
-    // (rows3's chains and sums, on an array).
+    // (tile's chains and sums, on an array).
 
     static boolean stages(int headDim) {
         return L == 16 && headDim % L == 0;
@@ -530,6 +615,6 @@ final class VectorAttention {
 
     /** Element {@code d} of a V row. */
     private static float kvScalar(MemorySegment seg, long o, int d, boolean f16) {
-        return f16 ? Float.float16ToFloat(seg.get(WeightMatrix.SHORT_LE, o + 2L * d)) : seg.get(FLOAT_LE, o + 4L * d);
+        return key(seg, o + (f16 ? 2L : 4L) * d, f16);
     }
 }

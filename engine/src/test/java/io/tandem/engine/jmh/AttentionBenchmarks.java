@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * Causal attention of one layer of the benchmark model (12 query heads, 4 KV heads, head dim 64) over the paged KV
  * cache: {@code prefill} is a 512-token chunk attending to itself, {@code decode} one token at position
  * {@code context - 1} (what tg and batched decode run per sequence). Blocks are in reverse order in the arenas, as a
- * block pool that has been in use hands them out.
+ * block pool that has been in use hands them out. {@code -p heads=4,8,16} gives the GQA groups of other models.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class AttentionBenchmarks {
-    private static final int HEADS = 12, KV_HEADS = 4, HEAD_DIM = 64, BLOCK = 16;
+    private static final int KV_HEADS = 4, HEAD_DIM = 64, BLOCK = 16;
 
     @Param({"F32", "F16"})
     public String kv;
@@ -48,6 +48,9 @@ public class AttentionBenchmarks {
     public int context;
     @Param({"1", "2"})
     public int threads;
+    /** Query heads over the 4 KV heads: 12 is the benchmark model's group of 3; 4, 8 and 16 are groups of 1, 2, 4. */
+    @Param({"12"})
+    public int heads;
 
     private ComputePool pool;
     private KvArenas cache;
@@ -68,10 +71,10 @@ public class AttentionBenchmarks {
         }
         prefill = Batch.of(SequenceSpan.of(new int[context], 0, table));
         decode = Batch.of(SequenceSpan.of(new int[1], context - 1, table));
-        q = TestTensors.random(rnd, context * HEADS * HEAD_DIM, 1f);
-        out = new float[context * HEADS * HEAD_DIM];
+        q = TestTensors.random(rnd, context * heads * HEAD_DIM, 1f);
+        out = new float[context * heads * HEAD_DIM];
         pool = new ComputePool(threads);
-        attention = new Attention(Kernels.create(KernelMode.VECTOR), HEADS, KV_HEADS, HEAD_DIM, threads);
+        attention = new Attention(Kernels.create(KernelMode.VECTOR), heads, KV_HEADS, HEAD_DIM, threads);
     }
 
     @TearDown(Level.Trial)
