@@ -86,8 +86,15 @@ class PrefillKillIT {
 
         List<StreamLoad.Running> running = specs.stream().map(s -> load.start(gw, s)).toList();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (cluster.metric(prefillPort, TRANSFERRED) <= bytesBefore) { // kill as soon as KV is being written
-            if (System.nanoTime() > deadline) throw new AssertionError("no KV transfer started\n" + cluster.logs());
+        while (true) { // kill as soon as KV is being written
+            boolean allEnded = running.stream().allMatch(r -> r.done.isDone()); // read before the bytes: no race
+            if (cluster.metric(prefillPort, TRANSFERRED) > bytesBefore) break;
+            if (allEnded || System.nanoTime() > deadline) {
+                throw new AssertionError((allEnded ? "every request ended" : "60 s passed") + " and no KV transfer started"
+                        + "\n---- decode metrics ----\n" + cluster.metricsOf(decodeBase)
+                        + "\n---- prefill metrics ----\n" + cluster.metricsOf("http://127.0.0.1:" + prefillPort)
+                        + "\n" + cluster.logs());
+            }
             Thread.sleep(5);
         }
         prefill.kill();
