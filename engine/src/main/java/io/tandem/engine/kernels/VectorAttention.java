@@ -18,8 +18,8 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * {@code q[c + j] * k[c + j]}; an output value is one FMA chain over the keys in order. The K arenas hold each block's
  * keys element-major ({@code KvLayout}): one vector load gives element {@code d} of {@code L} keys, so the lane
  * accumulators of {@code L} keys are vectors and the lane sums are vertical additions, no shuffles. Query heads that
- * share a KV head are scored up to three at a time, sharing the key loads, and take their weighted sums together, sharing
- * the value loads.
+ * share a KV head are scored up to three at a time, sharing the key loads, and take their weighted sums together,
+ * sharing the value loads.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
@@ -499,9 +499,50 @@ final class VectorAttention {
                 values1(w, wOff + k * wStride, values, offsets, count, n4, headDim, f16, out, outOff + k * headDim);
             }
         }
+        if (heads - h == 2) {
+            for (int d = 0; d < n4; d += 4 * L) {
+                values2(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
+            }
+            values1(w, wOff + h * wStride, values, offsets, count, n4, headDim, f16, out, outOff + h * headDim);
+            h++;
+            values1(w, wOff + h * wStride, values, offsets, count, n4, headDim, f16, out, outOff + h * headDim);
+            h++;
+        }
         for (; h < heads; h++) {
             values1(w, wOff + h * wStride, values, offsets, count, 0, headDim, f16, out, outOff + h * headDim);
         }
+    }
+
+    /** {@link #values3} of two heads (a group of 2, or the two a group leaves after its threes). */
+    private static void values2(float[] w, int wOff, int wStride, MemorySegment values, long[] offsets, int count,
+                                int d, boolean f16, float[] out, int outOff, int headDim) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int w1 = wOff + wStride;
+        for (int i = 0; i < count; i++) {
+            long o = offsets[i];
+            FloatVector v0 = kv(values, o, d, f16), v1 = kv(values, o, d + L, f16);
+            FloatVector v2 = kv(values, o, d + 2 * L, f16), v3 = kv(values, o, d + 3 * L, f16);
+            FloatVector x = FloatVector.broadcast(F, w[wOff + i]);
+            a00 = v0.fma(x, a00);
+            a01 = v1.fma(x, a01);
+            a02 = v2.fma(x, a02);
+            a03 = v3.fma(x, a03);
+            x = FloatVector.broadcast(F, w[w1 + i]);
+            a10 = v0.fma(x, a10);
+            a11 = v1.fma(x, a11);
+            a12 = v2.fma(x, a12);
+            a13 = v3.fma(x, a13);
+        }
+        int o0 = outOff + d, o1 = o0 + headDim;
+        a00.intoArray(out, o0);
+        a01.intoArray(out, o0 + L);
+        a02.intoArray(out, o0 + 2 * L);
+        a03.intoArray(out, o0 + 3 * L);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + L);
+        a12.intoArray(out, o1 + 2 * L);
+        a13.intoArray(out, o1 + 3 * L);
     }
 
     /** Elements {@code [d, d + 4L)} of three heads' outputs, sharing each value load between the three. */

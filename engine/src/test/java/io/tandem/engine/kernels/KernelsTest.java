@@ -489,15 +489,17 @@ class KernelsTest {
                         assertEquals(Float.floatToRawIntBits(prefix[i]), Float.floatToRawIntBits(all[i]),
                                 k.name() + " score " + i + " of " + count + ", head_dim " + hd + (f16 ? " F16" : " F32"));
                     }
-                    int heads = 4, stride = count + 3;
-                    float[] w = TestTensors.random(rnd, heads * stride, 1f);
-                    float[] together = new float[1 + heads * hd], alone = new float[1 + heads * hd];
-                    k.attentionValues(w, 0, stride, heads, mem, off, count, hd, f16, together, 1);
-                    for (int h = 0; h < heads; h++) {
-                        float[] wh = java.util.Arrays.copyOfRange(w, h * stride, h * stride + count);
-                        k.attentionValues(wh, mem, off, count, hd, f16, alone, 1 + h * hd);
+                    for (int heads : new int[] {2, 4, 5}) { // a pair, a three and one, a three and a pair
+                        int stride = count + 3;
+                        float[] w = TestTensors.random(rnd, heads * stride, 1f);
+                        float[] together = new float[1 + heads * hd], alone = new float[1 + heads * hd];
+                        k.attentionValues(w, 0, stride, heads, mem, off, count, hd, f16, together, 1);
+                        for (int h = 0; h < heads; h++) {
+                            float[] wh = java.util.Arrays.copyOfRange(w, h * stride, h * stride + count);
+                            k.attentionValues(wh, mem, off, count, hd, f16, alone, 1 + h * hd);
+                        }
+                        assertArrayEquals(alone, together, k.name() + " values of " + heads + " heads, head_dim " + hd);
                     }
-                    assertArrayEquals(alone, together, k.name() + " values of " + heads + " heads, head_dim " + hd);
                     float[] rows = new float[count * hd];
                     k.decodeRows(mem, off, count, hd, f16, rows);
                     for (int i = 0; i < count; i++) {
