@@ -19,7 +19,8 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * keys element-major ({@code KvLayout}): one vector load gives element {@code d} of {@code L} keys, so the lane
  * accumulators of {@code L} keys are vectors and the lane sums are vertical additions, no shuffles. Query heads that
  * share a KV head are scored up to three at a time, sharing the key loads, and take their weighted sums together,
- * sharing the value loads.
+ * sharing the value loads. The kernels for one, two and three heads are written out apiece: a width passed in would
+ * branch inside their inner loops, and a helper that takes or returns a vector boxes it where C2 does not inline it.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
