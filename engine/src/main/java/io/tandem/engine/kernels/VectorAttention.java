@@ -290,20 +290,20 @@ final class VectorAttention {
             long at = blocks[i / blockSize] + (i % blockSize) * elem, stride = blockSize * elem;
             Arrays.fill(acc, 0f);
             for (int c = 0; c < n; c += L) {
-                for (int j = 0; j < L; j++) acc[j] = Math.fma(q[qOff + c + j], key(keys, at + (c + j) * stride, f16), acc[j]);
+                for (int j = 0; j < L; j++) acc[j] = Math.fma(q[qOff + c + j], element(keys, at + (c + j) * stride, f16), acc[j]);
             }
             for (int h = L / 2; h >= 1; h /= 2) {
                 for (int j = 0; j < h; j++) acc[j] += acc[j + h];
             }
             float s = acc[0];
-            for (int d = n; d < headDim; d++) s = Math.fma(q[qOff + d], key(keys, at + d * stride, f16), s);
+            for (int d = n; d < headDim; d++) s = Math.fma(q[qOff + d], element(keys, at + d * stride, f16), s);
             out[outOff + i] = s * scale;
         }
     }
 
-    /** The F32 or F16 element at byte {@code o}. */
-    private static float key(MemorySegment keys, long o, boolean f16) {
-        return f16 ? Float.float16ToFloat(keys.get(WeightMatrix.SHORT_LE, o)) : keys.get(FLOAT_LE, o);
+    /** The F32 or F16 element of a K or V arena at byte {@code o}. */
+    private static float element(MemorySegment seg, long o, boolean f16) {
+        return f16 ? Float.float16ToFloat(seg.get(WeightMatrix.SHORT_LE, o)) : seg.get(FLOAT_LE, o);
     }
 
     // ---- scores against staged keys ------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ final class VectorAttention {
         for (int p = from; p < count; p++) {
             long at = blocks[p / blockSize] + (p % blockSize) * elem;
             int base = dstOff + (p / 16) * 16 * headDim + p % 16;
-            for (int d = 0; d < headDim; d++) dst[base + d * 16] = key(seg, at + d * blockSize * elem, f16);
+            for (int d = 0; d < headDim; d++) dst[base + d * 16] = element(seg, at + d * blockSize * elem, f16);
         }
     }
 
@@ -491,26 +491,20 @@ final class VectorAttention {
     static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
                        int headDim, boolean f16, float[] out, int outOff) {
         int n4 = headDim - headDim % (4 * L);
-        int h = 0;
-        for (; h + 3 <= heads; h += 3) {
-            for (int d = 0; d < n4; d += 4 * L) {
-                values3(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
+        for (int h = 0; h < heads; ) {
+            int tile = Math.min(3, heads - h); // three heads per value load, then the one or two left
+            int from = tile == 1 ? 0 : n4;
+            for (int d = 0; d < from; d += 4 * L) {
+                if (tile == 3) {
+                    values3(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
+                } else {
+                    values2(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
+                }
             }
-            for (int k = h; k < h + 3; k++) {
-                values1(w, wOff + k * wStride, values, offsets, count, n4, headDim, f16, out, outOff + k * headDim);
+            for (int k = h; k < h + tile; k++) { // what is left of each head, one at a time
+                values1(w, wOff + k * wStride, values, offsets, count, from, headDim, f16, out, outOff + k * headDim);
             }
-        }
-        if (heads - h == 2) {
-            for (int d = 0; d < n4; d += 4 * L) {
-                values2(w, wOff + h * wStride, wStride, values, offsets, count, d, f16, out, outOff + h * headDim, headDim);
-            }
-            values1(w, wOff + h * wStride, values, offsets, count, n4, headDim, f16, out, outOff + h * headDim);
-            h++;
-            values1(w, wOff + h * wStride, values, offsets, count, n4, headDim, f16, out, outOff + h * headDim);
-            h++;
-        }
-        for (; h < heads; h++) {
-            values1(w, wOff + h * wStride, values, offsets, count, 0, headDim, f16, out, outOff + h * headDim);
+            h += tile;
         }
     }
 
@@ -657,6 +651,6 @@ final class VectorAttention {
 
     /** Element {@code d} of a V row. */
     private static float kvScalar(MemorySegment seg, long o, int d, boolean f16) {
-        return key(seg, o + (f16 ? 2L : 4L) * d, f16);
+        return element(seg, o + (f16 ? 2L : 4L) * d, f16);
     }
 }
