@@ -262,12 +262,31 @@ final class VectorQ4Kernels implements Q4Kernels {
 
     private static final float ROUNDER = 12582912f; // 1.5 * 2^23: (v + R) - R is Math.rint(v) for |v| < 2^22
 
-    /** {@link Q8Activations#quantizeItems} with vectors: the same values (max and integer sums are exact in any order). */
+    /**
+     * {@link Q8Activations#quantizeItems} with vectors: the same values (max and integer sums are exact in any order).
+     * With 16 lanes a block is two vectors and written out without the inner loops: inlined into a task's lambda, C2
+     * kept those one-trip loops and boxed the vectors carried around them (JMH, 16 items x 768: 25 us and 221 KB per
+     * call, against 6 us and nothing). With 8 lanes the loops run twice and four times and compile without boxes.
+     */
     @Override
     public void quantize(Q8Activations a, float[] src, int i0, int i1) {
         int[] xs = a.x();
         short[] bias = a.bias();
         float[] d = a.d();
+        if (L == 16) {
+            for (int blk = i0 * a.blocks(); blk < i1 * a.blocks(); blk++) {
+                int o = 32 * blk;
+                FloatVector lo = FloatVector.fromArray(F, src, o), hi = FloatVector.fromArray(F, src, o + 16);
+                float scale = lo.abs().max(hi.abs()).reduceLanes(VectorOperators.MAX) / 127f;
+                float inv = scale == 0 ? 0 : 1f / scale;
+                IntVector l = rint(lo.mul(inv)), h = rint(hi.mul(inv));
+                twice(l).intoArray(xs, o);
+                twice(h.sub(l.lanewise(VectorOperators.LSHL, 4))).intoArray(xs, o + 16);
+                bias[blk] = (short) (-8 * l.add(h).reduceLanes(VectorOperators.ADD));
+                d[blk] = scale;
+            }
+            return;
+        }
         for (int blk = i0 * a.blocks(); blk < i1 * a.blocks(); blk++) {
             int o = 32 * blk;
             FloatVector m = FloatVector.fromArray(F, src, o).abs();

@@ -7,6 +7,7 @@ import io.tandem.engine.kernels.MatMul;
 import io.tandem.engine.kernels.Q4Kernels;
 import io.tandem.engine.kernels.Q4MatMul;
 import io.tandem.engine.kernels.Q4Panels;
+import io.tandem.engine.kernels.Q8Activations;
 import io.tandem.engine.kernels.TestTensors;
 import io.tandem.engine.kernels.WeightMatrix;
 import io.tandem.model.gguf.GgufTensorType;
@@ -31,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  * Q4_0 on the benchmark model's ffn_up shape (2048 x 768): the float-decoding path of {@link MatMul} ("old") against
  * the panel kernels with 8-bit activations ({@link Q4MatMul}, "panels"), per batch size and thread count. Compare
  * the two in the same run (ratios); on a shared machine prefer {@code Q4Speed} (thread CPU time, one thread).
+ * {@code quantize} times the activations' 8-bit quantization alone; with {@code -prof gc} it shows whether C2 boxed
+ * vectors where it inlined the kernel (here, into the benchmark's loop).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,6 +55,8 @@ public class Q4KernelBenchmarks {
     private WeightMatrix w;
     private Q4Panels packed;
     private float[] x, y;
+    private Q4Kernels kernels;
+    private final Q8Activations act = new Q8Activations();
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -62,7 +67,9 @@ public class Q4KernelBenchmarks {
         pool = new ComputePool(threads);
         Kernels k = Kernels.create(KernelMode.VECTOR);
         old = new MatMul(k, pool);
-        panels = new Q4MatMul(Q4Kernels.create(k), pool);
+        kernels = Q4Kernels.create(k);
+        panels = new Q4MatMul(kernels, pool);
+        act.reserve(batch, COLS);
         packed = panels.pack(w);
     }
 
@@ -75,6 +82,12 @@ public class Q4KernelBenchmarks {
     public float[] old() {
         old.multiply(x, batch, MatMul.Projection.of(w, y));
         return y;
+    }
+
+    @Benchmark
+    public Q8Activations quantize() {
+        kernels.quantize(act, x, 0, batch);
+        return act;
     }
 
     @Benchmark
