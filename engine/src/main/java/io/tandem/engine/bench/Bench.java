@@ -1,6 +1,7 @@
 package io.tandem.engine.bench;
 
 import io.tandem.engine.forward.Batch;
+import io.tandem.engine.forward.LayerListener;
 import io.tandem.engine.forward.ModelWeights;
 import io.tandem.engine.forward.SequenceSpan;
 import io.tandem.engine.forward.Transformer;
@@ -32,7 +33,9 @@ import java.util.SplittableRandom;
  * is repeated after a warm-up of at least one run and {@code warmupSeconds}: llama-bench warms up with one run, which
  * is its steady state, but Tandem's kernels are compiled by the JIT while they run, and one run left the first
  * measured ones slow (Zen 5, Q4_0, per repetition after one warm-up run: pp512 1366, 1463, 1564 then about 1600 t/s;
- * tg64 263, 375, 535 then about 600).
+ * tg64 263, 375, 535 then about 600). Every test runs {@link Transformer#step}, as the engine does: its logits go to
+ * a buffer it reuses, where {@code forward} allocated them afresh (16 sequences x 32000 floats, 2 MB a step, a young
+ * collection every few seconds).
  *
  * With a depth {@code d > 0} (llama-bench's {@code -d}), pp and tg run after a {@code d}-token context already in the
  * cache ({@code tg128 @ d256}), and batched decode after a {@code d}-token prompt per sequence
@@ -82,13 +85,15 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
                     if (d > 0) t.forward(Batch.of(SequenceSpan.of(rnd.ints(d, 3, vocab).toArray(), 0, tables[0])), cache);
                     for (int p : prompts) {
                         int[] prompt = rnd.ints(p, 3, vocab).toArray();
+                        Batch batch = Batch.of(SequenceSpan.of(prompt, d, tables[0]));
                         results.add(measure("pp" + p + at, 1, p, progress,
-                                () -> t.forward(Batch.of(SequenceSpan.of(prompt, d, tables[0])), cache)));
+                                () -> t.step(batch, cache, LayerListener.NONE)));
                     }
                     if (generate > 0 && Arrays.stream(batches).anyMatch(b -> b <= 1)) {
                         results.add(measure("tg" + generate + at, 1, generate, progress, () -> {
                             for (int i = 0; i < generate; i++) {
-                                t.forward(Batch.of(SequenceSpan.of(new int[] {3 + i % (vocab - 3)}, d + i, tables[0])), cache);
+                                int[] token = {3 + i % (vocab - 3)};
+                                t.step(Batch.of(SequenceSpan.of(token, d + i, tables[0])), cache, LayerListener.NONE);
                             }
                         }));
                     }
@@ -119,7 +124,7 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
                 for (int s = 0; s < b; s++) {
                     spans.add(SequenceSpan.of(new int[] {3 + (i + s) % (vocab - 3)}, context + i, tables[s]));
                 }
-                t.forward(new Batch(spans), cache);
+                t.step(new Batch(spans), cache, LayerListener.NONE);
             }
         });
     }
