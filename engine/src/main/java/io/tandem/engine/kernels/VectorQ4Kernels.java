@@ -264,9 +264,10 @@ final class VectorQ4Kernels implements Q4Kernels {
 
     /**
      * {@link Q8Activations#quantizeItems} with vectors: the same values (max and integer sums are exact in any order).
-     * With 16 lanes a block is two vectors and written out without the inner loops: inlined into a task's lambda, C2
-     * kept those one-trip loops and boxed the vectors carried around them (JMH, 16 items x 768: 25 us and 221 KB per
-     * call, against 6 us and nothing). With 8 lanes the loops run twice and four times and compile without boxes.
+     * With 16 lanes a block is two vectors and written out without the inner loops: where C2 inlined this into its
+     * caller (JMH's loop; the engine's task lambda is another such caller), it kept those one-trip loops and boxed the
+     * vectors carried around them (16 items x 768: 25 us and 221 KB per call, against 6 us and nothing). With 8 lanes
+     * the loops run twice and four times and compile without boxes.
      */
     @Override
     public void quantize(Q8Activations a, float[] src, int i0, int i1) {
