@@ -46,9 +46,10 @@ import java.util.SplittableRandom;
  * @param generate    tokens to generate (tg and batched decode); 0 skips both
  * @param batches     sequence counts for batched decode (1 means plain tg)
  * @param depths      context lengths already cached before pp, tg and batched decode (0: an empty cache)
+ * @param kvType      element type of the KV cache (llama-bench's {@code -ctk}/{@code -ctv}; its default is F16)
  */
 public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, int generate, int[] batches, int[] depths,
-                    int repetitions, double warmupSeconds, boolean measureBandwidth) {
+                    KvDataType kvType, int repetitions, double warmupSeconds, boolean measureBandwidth) {
     private static final int BATCH_PROMPT = 16;
 
     public BenchReport run(PrintStream progress) throws IOException, InterruptedException {
@@ -60,8 +61,8 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
             double openMillis = (System.nanoTime() - t0) / 1e6;
             String label = String.format(Locale.ROOT, "%s %.1fM %s", config.arch(), weights.parameterCount() / 1e6,
                     weights.layers().getFirst().wq().type());
-            progress.printf("%s: %s kernels, %d threads, opened in %.0f ms%n", model.getFileName(), t.matmul().kernels().name(),
-                    threads, openMillis);
+            progress.printf("%s: %s kernels, %d threads, %s KV cache, opened in %.0f ms%n", model.getFileName(),
+                    t.matmul().kernels().name(), threads, kvType, openMillis);
 
             int maxBatch = 1;
             for (int b : batches) maxBatch = Math.max(maxBatch, b);
@@ -75,7 +76,7 @@ public record Bench(Path model, int threads, KernelMode kernels, int[] prompts, 
             }
             int blocksPerSeq = (perSeq + 15) / 16;
             List<BenchResult> results = new ArrayList<>();
-            try (KvArenas cache = KvArenas.allocate(KvLayout.forModel(config, 16, KvDataType.F32, blocksPerSeq * maxBatch))) {
+            try (KvArenas cache = KvArenas.allocate(KvLayout.forModel(config, 16, kvType, blocksPerSeq * maxBatch))) {
                 int[][] tables = new int[maxBatch][blocksPerSeq];
                 for (int s = 0; s < maxBatch; s++) for (int i = 0; i < blocksPerSeq; i++) tables[s][i] = s * blocksPerSeq + i;
                 SplittableRandom rnd = new SplittableRandom(1);

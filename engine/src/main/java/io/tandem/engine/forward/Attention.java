@@ -167,7 +167,7 @@ public final class Attention {
         MemorySegment keys = cache.keys(layer), values = cache.values(layer);
         boolean f16 = cache.layout().type() == KvDataType.F16;
         int blockSize = cache.layout().blockSize();
-        if (f16) {
+        if (f16 && !kernels.readsF16InPlace()) {
             // widen once per task instead of once per query head and query
             int nb = cache.layout().blocksFor(count), blockFloats = headDim * blockSize;
             if (sc.linear.length < count || sc.linearBlocks.length < nb) {

@@ -127,6 +127,14 @@ public interface Kernels {
                          int count, int headDim, boolean f16, float[] out, int outOff);
 
     /**
+     * Whether {@link #attentionScores} and {@link #attentionValues} read F16 keys and values as fast as a widened copy
+     * of them (when not, a caller with many queries per KV head widens them once with {@link #decodeRows}).
+     */
+    default boolean readsF16InPlace() {
+        return false;
+    }
+
+    /**
      * Rows of KV memory as floats: {@code dst[dstOff + i * headDim + d]} = element {@code d} of the row at byte offset
      * {@code offsets[i]} of {@code kv}, for {@code i < count} (exact: F32 copied, IEEE half widened).
      */

@@ -152,7 +152,7 @@ final class PanelKernels {
     }
 
     // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API's bit manipulation
-    // (VectorKernels.f16x) is slower: written out in the F16 matvec it took 2.2x as long (docs/BENCHMARKS.md)
+    // (an exact conversion with masks and a blend) is slower: written out in the F16 matvec it took 2.2x as long (docs/BENCHMARKS.md)
 
     private static void decodeF16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
         long from = po + 2L * L * c0;

@@ -1,6 +1,10 @@
 package io.tandem.engine.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -21,11 +25,25 @@ import static io.tandem.engine.kernels.WeightMatrix.FLOAT_LE;
  * share a KV head are scored up to three at a time, sharing the key loads, and take their weighted sums together,
  * sharing the value loads. The kernels for one, two and three heads are written out apiece: a width passed in would
  * branch inside their inner loops, and a helper that takes or returns a vector boxes it where C2 does not inline it.
+ *
+ * <p>F16 keys and values are read in place, each half widened in registers ({@link #halves}): it reads as
+ * {@code 2^-112} times its value, and the query (or the weights) are multiplied by {@code 2^112} instead, so every
+ * product, and so every score and output, has the bits of the F32 path on the widened values. That holds for finite
+ * halves and a query (weights) below {@code 2^16} in magnitude; a call that holds an infinity or a NaN, or a larger
+ * query, takes an exact path instead (keys one at a time, values widened to an array). It replaced a widened copy per
+ * task; F32 stays faster: attention here is bound by its arithmetic, not by the bytes it reads (docs/BENCHMARKS.md).
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorKernels.floatSpecies();
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** L halves: one element of L keys in a block, or L elements of a value row. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** The widest halves vector, for the finiteness scans. */
+    private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_PREFERRED;
+    /** {@code 2^112}: a half's bits shifted into a float's place read {@code 2^-112} of its value ({@link #halves}). */
+    private static final float TWO_112 = 0x1p112f;
 
     /**
      * Per-thread scratch of the score kernels (lane sums on their way out of registers). Allocated per call, these
@@ -41,6 +59,16 @@ final class VectorAttention {
         final float[] last = new float[L];
         /** {@link #laneByLane}'s lane accumulators. */
         final float[] lanes = new float[L];
+        /** Queries or weights times {@code 2^112}, for F16 keys and values read in place. */
+        float[] scaled = new float[0];
+        /** Values widened to floats, where F16 values cannot be read in place; and their offsets. */
+        float[] widened = new float[0];
+        long[] widenedRows = new long[0];
+
+        float[] scaled(int n) {
+            if (scaled.length < n) scaled = new float[Math.max(n, 2 * scaled.length)];
+            return scaled;
+        }
     }
 
     private VectorAttention() {
@@ -50,11 +78,7 @@ final class VectorAttention {
 
     static void scores(float[] q, int qOff, MemorySegment keys, long[] blocks, int blockSize, int count, int headDim,
                        boolean f16, float scale, float[] out, int outOff) {
-        if (!inLanes(blockSize, headDim, f16)) {
-            laneByLane(q, qOff, keys, blocks, blockSize, count, headDim, f16, scale, out, outOff);
-            return;
-        }
-        tile(q, qOff, 1, keys, blocks, blockSize, count, headDim, scale, out, outOff, 0);
+        groupScores(q, qOff, 1, keys, blocks, blockSize, count, headDim, f16, scale, out, outOff, 0);
     }
 
     /**
@@ -63,21 +87,75 @@ final class VectorAttention {
      */
     static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
                             int count, int headDim, boolean f16, float scale, float[] out, int outStride) {
-        if (!inLanes(blockSize, headDim, f16)) {
+        groupScores(q, qOff, heads, keys, blocks, blockSize, count, headDim, f16, scale, out, 0, outStride);
+    }
+
+    private static void groupScores(float[] q, int qOff, int heads, MemorySegment keys, long[] blocks, int blockSize,
+                                    int count, int headDim, boolean f16, float scale, float[] out, int outOff,
+                                    int outStride) {
+        boolean inLanes = blockSize % L == 0 && headDim % L == 0;
+        int n = heads * headDim;
+        if (f16 && inLanes && belowHalfScale(q, qOff, n) && finiteKeys(keys, blocks, blockSize, count, headDim)) {
+            float[] scaled = SCRATCH.get().scaled(n);
+            for (int i = 0; i < n; i++) scaled[i] = q[qOff + i] * TWO_112;
+            q = scaled;
+            qOff = 0;
+        } else if (f16 || !inLanes) {
             for (int h = 0; h < heads; h++) {
-                laneByLane(q, qOff + h * headDim, keys, blocks, blockSize, count, headDim, f16, scale, out, h * outStride);
+                laneByLane(q, qOff + h * headDim, keys, blocks, blockSize, count, headDim, f16, scale, out,
+                        outOff + h * outStride);
             }
             return;
         }
         for (int h = 0; h < heads; h += 3) {
-            tile(q, qOff + h * headDim, Math.min(3, heads - h), keys, blocks, blockSize, count, headDim, scale, out,
-                    h * outStride, outStride);
+            tile(q, qOff + h * headDim, Math.min(3, heads - h), keys, blocks, blockSize, count, headDim, f16, scale, out,
+                    outOff + h * outStride, outStride);
         }
     }
 
-    /** Keys go {@code L} at a time as the lanes of a vector: F32 keys, whole vectors in a block and in a head. */
-    private static boolean inLanes(int blockSize, int headDim, boolean f16) {
-        return !f16 && blockSize % L == 0 && headDim % L == 0;
+    /**
+     * Whether every {@code |x[off + i]| < 2^16}, so that {@code x * 2^112} is exact and finite (a NaN passes: it makes
+     * its results NaN on either path).
+     */
+    private static boolean belowHalfScale(float[] x, int off, int n) {
+        boolean below = true;
+        for (int i = 0; i < n; i++) below &= !(Math.abs(x[off + i]) >= 65536f);
+        return below;
+    }
+
+    /** Whether the key blocks holding positions {@code [0, count)} hold only finite halves. */
+    private static boolean finiteKeys(MemorySegment keys, long[] blocks, int blockSize, int count, int headDim) {
+        boolean finite = true;
+        long bytes = 2L * blockSize * headDim;
+        for (int b = 0; b * blockSize < count; b++) finite &= finiteHalves(keys, blocks[b], bytes);
+        return finite;
+    }
+
+    /** Whether the halves at bytes {@code [from, from + bytes)} are finite: no exponent of all ones (infinity, NaN). */
+    private static boolean finiteHalves(MemorySegment s, long from, long bytes) {
+        ShortVector most = ShortVector.zero(WIDE);
+        long i = 0;
+        for (; i + WIDE.vectorByteSize() <= bytes; i += WIDE.vectorByteSize()) {
+            most = most.max(ShortVector.fromMemorySegment(WIDE, s, from + i, LE).and((short) 0x7fff));
+        }
+        boolean finite = most.reduceLanes(VectorOperators.MAX) < 0x7c00;
+        for (; i < bytes; i += 2) finite &= (s.get(WeightMatrix.SHORT_LE, from + i) & 0x7c00) != 0x7c00;
+        return finite;
+    }
+
+    /**
+     * L halves at byte {@code o} as floats, each {@code 2^-112} times the half's value (exact for every finite half,
+     * subnormals included): sign-extended to 32 bits, shifted to a float's exponent and mantissa place, masked to
+     * sign, exponent and mantissa. An infinity or NaN would read as a large finite number, so callers check first.
+     */
+    private static FloatVector halves(MemorySegment s, long o) {
+        return ((IntVector) ShortVector.fromMemorySegment(H, s, o, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats();
+    }
+
+    /** L keys' element at byte {@code o}: F32, or halves read as {@link #halves} (the query then times 2^112). */
+    private static FloatVector key(MemorySegment s, long o, boolean f16) {
+        return f16 ? halves(s, o) : FloatVector.fromMemorySegment(F, s, o, LE);
     }
 
     /**
@@ -86,25 +164,26 @@ final class VectorAttention {
      * width, so a head gets the same bits alone or in a group; a tile of one or two does not pay for three.
      */
     private static void tile(float[] q, int q0, int rows, MemorySegment keys, long[] blocks, int blockSize, int count,
-                             int headDim, float scale, float[] out, int o, int outStride) {
+                             int headDim, boolean f16, float scale, float[] out, int o, int outStride) {
         Scratch sc = SCRATCH.get();
         float[] w = sc.tree;
         boolean dim64 = L == 16 && headDim == 64;
         int q1 = q0 + headDim, q2 = q1 + headDim;
+        long elem = f16 ? 2 : 4, stride = elem * blockSize;
         for (int i = 0; i < count; i += L) {
-            long at = blocks[i / blockSize] + 4L * (i % blockSize), stride = 4L * blockSize;
+            long at = blocks[i / blockSize] + elem * (i % blockSize);
             if (rows == 3 && dim64) {
-                pairs3Dim64(q, q0, q1, q2, keys, at, stride, w);
+                pairs3Dim64(q, q0, q1, q2, keys, at, stride, f16, w);
             } else if (rows == 3) {
-                for (int j = 0; j < L / 2; j++) pairs3(q, q0, q1, q2, keys, at, stride, j, headDim, w);
+                for (int j = 0; j < L / 2; j++) pairs3(q, q0, q1, q2, keys, at, stride, f16, j, headDim, w);
             } else if (rows == 2 && dim64) {
-                pairs2Dim64(q, q0, q1, keys, at, stride, w);
+                pairs2Dim64(q, q0, q1, keys, at, stride, f16, w);
             } else if (rows == 2) {
-                for (int j = 0; j < L / 2; j++) pairs2(q, q0, q1, keys, at, stride, j, headDim, w);
+                for (int j = 0; j < L / 2; j++) pairs2(q, q0, q1, keys, at, stride, f16, j, headDim, w);
             } else if (dim64) {
-                pairs1Dim64(q, q0, keys, at, stride, w);
+                pairs1Dim64(q, q0, keys, at, stride, f16, w);
             } else {
-                for (int j = 0; j < L / 2; j++) pairs1(q, q0, keys, at, stride, j, headDim, w);
+                for (int j = 0; j < L / 2; j++) pairs1(q, q0, keys, at, stride, f16, j, headDim, w);
             }
             for (int r = 0; r < rows; r++) {
                 int to = o + r * outStride + i;
@@ -123,13 +202,13 @@ final class VectorAttention {
      * {@code at} (element d at {@code at + d * stride}), added (the first level of the sum) into
      * {@code w[(3j + r) * L ..]} for query {@code r}.
      */
-    private static void pairs3(float[] q, int q0, int q1, int q2, MemorySegment keys, long at, long stride, int j,
-                               int headDim, float[] w) {
+    private static void pairs3(float[] q, int q0, int q1, int q2, MemorySegment keys, long at, long stride,
+                               boolean f16, int j, int headDim, float[] w) {
         int half = L / 2;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
         for (int c = 0; c < headDim; c += L) {
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            FloatVector k = key(keys, at + (c + j) * stride, f16);
+            FloatVector kk = key(keys, at + (c + j + half) * stride, f16);
             a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
             a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
             a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
@@ -150,12 +229,12 @@ final class VectorAttention {
      * from C2.
      */
     private static void pairs3Dim64(float[] q, int q0, int q1, int q2, MemorySegment keys, long at, long stride,
-                                    float[] w) {
+                                    boolean f16, float[] w) {
         FloatVector z = FloatVector.zero(F);
         for (int j = 0; j < 8; j++) {
             long k0 = at + j * stride;
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector k = key(keys, k0, f16);
+            FloatVector kk = key(keys, k0 + 8 * stride, f16);
             FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
             FloatVector a1 = FloatVector.broadcast(F, q[q1 + j]).fma(k, z);
             FloatVector a2 = FloatVector.broadcast(F, q[q2 + j]).fma(k, z);
@@ -163,8 +242,8 @@ final class VectorAttention {
             FloatVector b1 = FloatVector.broadcast(F, q[q1 + j + 8]).fma(kk, z);
             FloatVector b2 = FloatVector.broadcast(F, q[q2 + j + 8]).fma(kk, z);
             for (int c = 16; c < 64; c += 16) { // a constant trip count: C2 writes the steps out
-                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
-                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                k = key(keys, k0 + c * stride, f16);
+                kk = key(keys, k0 + (c + 8) * stride, f16);
                 a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
                 a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
                 a2 = FloatVector.broadcast(F, q[q2 + c + j]).fma(k, a2);
@@ -179,13 +258,13 @@ final class VectorAttention {
     }
 
     /** {@link #pairs3} of two queries (their sums at {@code w[3jL ..]} and {@code w[(3j + 1)L ..]}). */
-    private static void pairs2(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, int j, int headDim,
-                               float[] w) {
+    private static void pairs2(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, boolean f16, int j,
+                               int headDim, float[] w) {
         int half = L / 2;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int c = 0; c < headDim; c += L) {
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            FloatVector k = key(keys, at + (c + j) * stride, f16);
+            FloatVector kk = key(keys, at + (c + j + half) * stride, f16);
             a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
             a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
             b0 = FloatVector.broadcast(F, q[q0 + c + j + half]).fma(kk, b0);
@@ -196,13 +275,13 @@ final class VectorAttention {
     }
 
     /** {@link #pairs3} of one query (its sums at {@code w[3jL ..]}). */
-    private static void pairs1(float[] q, int q0, MemorySegment keys, long at, long stride, int j, int headDim,
-                               float[] w) {
+    private static void pairs1(float[] q, int q0, MemorySegment keys, long at, long stride, boolean f16, int j,
+                               int headDim, float[] w) {
         int half = L / 2;
         FloatVector a0 = FloatVector.zero(F), b0 = a0;
         for (int c = 0; c < headDim; c += L) {
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, at + (c + j) * stride, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, at + (c + j + half) * stride, LE);
+            FloatVector k = key(keys, at + (c + j) * stride, f16);
+            FloatVector kk = key(keys, at + (c + j + half) * stride, f16);
             a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
             b0 = FloatVector.broadcast(F, q[q0 + c + j + half]).fma(kk, b0);
         }
@@ -210,19 +289,20 @@ final class VectorAttention {
     }
 
     /** {@link #pairs3Dim64} of two queries. */
-    private static void pairs2Dim64(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, float[] w) {
+    private static void pairs2Dim64(float[] q, int q0, int q1, MemorySegment keys, long at, long stride, boolean f16,
+                                    float[] w) {
         FloatVector z = FloatVector.zero(F);
         for (int j = 0; j < 8; j++) {
             long k0 = at + j * stride;
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector k = key(keys, k0, f16);
+            FloatVector kk = key(keys, k0 + 8 * stride, f16);
             FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
             FloatVector a1 = FloatVector.broadcast(F, q[q1 + j]).fma(k, z);
             FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
             FloatVector b1 = FloatVector.broadcast(F, q[q1 + j + 8]).fma(kk, z);
             for (int c = 16; c < 64; c += 16) {
-                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
-                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                k = key(keys, k0 + c * stride, f16);
+                kk = key(keys, k0 + (c + 8) * stride, f16);
                 a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
                 a1 = FloatVector.broadcast(F, q[q1 + c + j]).fma(k, a1);
                 b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
@@ -234,17 +314,18 @@ final class VectorAttention {
     }
 
     /** {@link #pairs3Dim64} of one query. */
-    private static void pairs1Dim64(float[] q, int q0, MemorySegment keys, long at, long stride, float[] w) {
+    private static void pairs1Dim64(float[] q, int q0, MemorySegment keys, long at, long stride, boolean f16,
+                                    float[] w) {
         FloatVector z = FloatVector.zero(F);
         for (int j = 0; j < 8; j++) {
             long k0 = at + j * stride;
-            FloatVector k = FloatVector.fromMemorySegment(F, keys, k0, LE);
-            FloatVector kk = FloatVector.fromMemorySegment(F, keys, k0 + 8 * stride, LE);
+            FloatVector k = key(keys, k0, f16);
+            FloatVector kk = key(keys, k0 + 8 * stride, f16);
             FloatVector a0 = FloatVector.broadcast(F, q[q0 + j]).fma(k, z);
             FloatVector b0 = FloatVector.broadcast(F, q[q0 + j + 8]).fma(kk, z);
             for (int c = 16; c < 64; c += 16) {
-                k = FloatVector.fromMemorySegment(F, keys, k0 + c * stride, LE);
-                kk = FloatVector.fromMemorySegment(F, keys, k0 + (c + 8) * stride, LE);
+                k = key(keys, k0 + c * stride, f16);
+                kk = key(keys, k0 + (c + 8) * stride, f16);
                 a0 = FloatVector.broadcast(F, q[q0 + c + j]).fma(k, a0);
                 b0 = FloatVector.broadcast(F, q[q0 + c + j + 8]).fma(kk, b0);
             }
@@ -490,6 +571,28 @@ final class VectorAttention {
 
     static void values(float[] w, int wOff, int wStride, int heads, MemorySegment values, long[] offsets, int count,
                        int headDim, boolean f16, float[] out, int outOff) {
+        if (f16) {
+            Scratch sc = SCRATCH.get();
+            boolean below = true;
+            for (int h = 0; h < heads; h++) below &= belowHalfScale(w, wOff + h * wStride, count);
+            if (headDim % L == 0 && below && finiteRows(values, offsets, count, headDim)) {
+                float[] scaled = sc.scaled(heads * count);
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < count; i++) scaled[h * count + i] = w[wOff + h * wStride + i] * TWO_112;
+                }
+                w = scaled;
+                wOff = 0;
+                wStride = count;
+            } else { // exact: the rows widened to an array
+                if (sc.widened.length < count * headDim) sc.widened = new float[count * headDim];
+                if (sc.widenedRows.length < count) sc.widenedRows = new long[count];
+                decodeRows(values, offsets, count, headDim, true, sc.widened, 0);
+                for (int i = 0; i < count; i++) sc.widenedRows[i] = 4L * headDim * i;
+                values = MemorySegment.ofArray(sc.widened);
+                offsets = sc.widenedRows;
+                f16 = false;
+            }
+        }
         int n4 = headDim - headDim % (4 * L);
         for (int h = 0; h < heads; ) {
             int tile = Math.min(3, heads - h); // three heads per value load, then the one or two left
@@ -636,17 +739,24 @@ final class VectorAttention {
     /** The K or V row at byte offset {@code o} as floats, into {@code dst[dstOff ..)}. */
     private static void decodeRow(MemorySegment seg, long o, int headDim, boolean f16, float[] dst, int dstOff) {
         if (f16) {
-            // a plain loop: C2 vectorizes it (vcvtph2ps); the Vector API's f16x here was not inlined, and every
-            // vector it returned was allocated (199 KB per decode token and layer)
+            // a plain loop: C2 vectorizes it (vcvtph2ps); an exact Vector API conversion here was not inlined, and
+            // every vector it returned was allocated (199 KB per decode token and layer)
             for (int d = 0; d < headDim; d++) dst[dstOff + d] = Float.float16ToFloat(seg.get(WeightMatrix.SHORT_LE, o + 2L * d));
         } else {
             MemorySegment.copy(seg, FLOAT_LE, o, dst, dstOff, headDim);
         }
     }
 
-    /** L values of a V row at byte offset {@code o}, element {@code d}. */
+    /** Whether the value rows at {@code offsets[0 .. count)} hold only finite halves. */
+    private static boolean finiteRows(MemorySegment seg, long[] offsets, int count, int headDim) {
+        boolean finite = true;
+        for (int i = 0; i < count; i++) finite &= finiteHalves(seg, offsets[i], 2L * headDim);
+        return finite;
+    }
+
+    /** L values of a V row at byte offset {@code o}, element {@code d}: F32, or halves read as {@link #halves}. */
     private static FloatVector kv(MemorySegment seg, long o, int d, boolean f16) {
-        return f16 ? VectorKernels.f16x(seg, o + 2L * d) : FloatVector.fromMemorySegment(F, seg, o + 4L * d, LE);
+        return f16 ? halves(seg, o + 2L * d) : FloatVector.fromMemorySegment(F, seg, o + 4L * d, LE);
     }
 
     /** Element {@code d} of a V row. */

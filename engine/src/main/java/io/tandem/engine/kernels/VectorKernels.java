@@ -159,19 +159,6 @@ final class VectorKernels implements Kernels {
         return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d);
     }
 
-    /** L IEEE half values at {@code off}, converted exactly (subnormals, infinities and NaN included). */
-    static FloatVector f16x(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
-        IntVector em = h.and(0x7fff);
-        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-        // exponent+mantissa moved into float position is the value times 2^-112 (also for subnormals)
-        IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7c00);
-        bits = bits.blend(shifted.or(0x70000000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
     static FloatVector bf16x(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
@@ -307,8 +294,8 @@ final class VectorKernels implements Kernels {
         long o0 = ra * rowBytes, o1 = rb * rowBytes, o2 = rc * rowBytes, o3 = rd * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int n = w.cols() - w.cols() % L;
-        // f16x written out: four calls of it per iteration make the method too big for the JIT to inline them,
-        // and a vector passed through a call that is not inlined gets boxed
+        // the exact half conversion written out: four calls of a helper per iteration make the method too big for the
+        // JIT to inline them, and a vector passed through a call that is not inlined gets boxed
         for (int c = 0; c < n; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
             long off = 2L * c;
@@ -585,6 +572,11 @@ final class VectorKernels implements Kernels {
     public void attentionValues(float[] weights, int wOff, int wStride, int heads, MemorySegment values,
                                 long[] offsets, int count, int headDim, boolean f16, float[] out, int outOff) {
         VectorAttention.values(weights, wOff, wStride, heads, values, offsets, count, headDim, f16, out, outOff);
+    }
+
+    @Override
+    public boolean readsF16InPlace() {
+        return true;
     }
 
     @Override

@@ -425,6 +425,67 @@ class KernelsTest {
     }
 
     /**
+     * F16 keys and values read in place (the vector kernels widen halves in registers, scaled by 2^-112, and scale the
+     * query or weights by 2^112) keep the exact path's results where that scaling cannot hold: an infinite or NaN
+     * half (the scaled reading would make it a large finite number) and a query or weight of 2^16 or more (its
+     * scaled copy would overflow).
+     */
+    @Test
+    void f16AttentionInPlaceKeepsInfinitiesNaNsAndLargeQueries() {
+        Random rnd = new Random(23);
+        int count = 40, hd = 64, bs = 16, heads = 3, stride = count + 3;
+        long[] off = new long[count], blocks = new long[count];
+        java.lang.foreign.MemorySegment values = kvRows(rnd, count, hd, true, off);
+        java.lang.foreign.MemorySegment keys = kvKeys(rnd, count, hd, true, bs, blocks, null);
+        for (int variant = 0; variant < 4; variant++) {
+            boolean special = variant == 1 || variant == 3, large = variant >= 2;
+            // key 5 element 3 infinite, key 21 element 60 NaN, value 7 element 10 minus infinity
+            keys.set(WeightMatrix.SHORT_LE, blocks[0] + 2L * (3 * bs + 5), special ? (short) 0x7c00 : (short) 0x3c00);
+            keys.set(WeightMatrix.SHORT_LE, blocks[1] + 2L * (60 * bs + 5), special ? (short) 0x7e00 : (short) 0x3800);
+            values.set(WeightMatrix.SHORT_LE, off[7] + 2L * 10, special ? (short) 0xfc00 : (short) 0xbc00);
+            float[] q = TestTensors.random(rnd, heads * hd, 1f), w = TestTensors.random(rnd, heads * stride, 1f);
+            if (large) {
+                q[hd + 9] = 70000f;
+                w[stride + 4] = 65536f;
+            }
+            String what = (special ? "infinite and NaN halves" : "finite halves") + (large ? ", a large query" : "");
+            float[] inPlace = new float[heads * stride], exact = new float[heads * stride];
+            VECTOR.groupAttentionScores(q, 0, heads, keys, blocks, bs, count, hd, true, 0.125f, inPlace, stride);
+            VECTOR.groupAttentionScores(q, 0, heads, widened(keys), twice(blocks), bs, count, hd, false, 0.125f, exact,
+                    stride);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < count; i++) {
+                    assertEquals(Float.floatToIntBits(exact[h * stride + i]), Float.floatToIntBits(inPlace[h * stride + i]),
+                            what + ": head " + h + " key " + i);
+                }
+            }
+            if (special) {
+                assertTrue(Float.isInfinite(exact[5]) || Float.isNaN(exact[5]), "the infinite key scores " + exact[5]);
+            }
+            float[] outInPlace = new float[heads * hd], outExact = new float[heads * hd];
+            VECTOR.attentionValues(w, 0, stride, heads, values, off, count, hd, true, outInPlace, 0);
+            VECTOR.attentionValues(w, 0, stride, heads, widened(values), twice(off), count, hd, false, outExact, 0);
+            for (int i = 0; i < heads * hd; i++) {
+                assertEquals(Float.floatToIntBits(outExact[i]), Float.floatToIntBits(outInPlace[i]), what + ": output " + i);
+            }
+            if (special) assertTrue(Float.isInfinite(outExact[10]) || Float.isNaN(outExact[10]), "value 7's element");
+        }
+    }
+
+    /** The halves of {@code f16} widened to F32, each at twice its byte offset (so the same layout, offsets doubled). */
+    private static java.lang.foreign.MemorySegment widened(java.lang.foreign.MemorySegment f16) {
+        java.lang.foreign.MemorySegment f32 = java.lang.foreign.Arena.ofAuto().allocate(2 * f16.byteSize());
+        for (long o = 0; o < f16.byteSize(); o += 2) {
+            f32.set(WeightMatrix.FLOAT_LE, 2 * o, Float.float16ToFloat(f16.get(WeightMatrix.SHORT_LE, o)));
+        }
+        return f32;
+    }
+
+    private static long[] twice(long[] offsets) {
+        return java.util.Arrays.stream(offsets).map(o -> 2 * o).toArray();
+    }
+
+    /**
      * The query heads of a KV group scored together (the vector kernels load each key once for three heads at a
      * time) get the bits each head gets alone, in its own row, for counts with and without a tail past the sixteen-key
      * blocks.

@@ -6,6 +6,7 @@ import io.tandem.engine.bench.BenchResult;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.tandem.engine.kernels.KernelMode;
+import io.tandem.engine.kv.KvDataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,6 +44,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "run each test for at least this long before measuring, so that the JIT has compiled it "
                     + "(default: 2; pp512 on two cores took about 10 to reach its steady speed)")
     double warmupSeconds = 2;
+    @Option(names = "--kv-dtype", paramLabel = "TYPE", description = "KV cache element type, f32 or f16 (default: f32, "
+            + "the engine's default; llama-bench's is f16)")
+    String kvType = "f32";
     @Option(names = "--kernels", paramLabel = "MODE", description = "auto, vector or scalar (default: auto)")
     String kernels = "auto";
     @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement")
@@ -68,7 +72,15 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: --kernels must be auto, vector or scalar, got '" + kernels + "'");
             return 2;
         }
-        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, depths, repetitions, warmupSeconds, !noBandwidth).run(System.err);
+        KvDataType kv;
+        try {
+            kv = KvDataType.valueOf(kvType.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: --kv-dtype must be f32 or f16, got '" + kvType + "'");
+            return 2;
+        }
+        BenchReport report = new Bench(model, threads, mode, prompts, generate, batches, depths, kv, repetitions, warmupSeconds,
+                !noBandwidth).run(System.err);
         if (json) {
             System.out.println(toJson(report).encode());
         } else {
