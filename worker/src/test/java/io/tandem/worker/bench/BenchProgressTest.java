@@ -75,6 +75,18 @@ class BenchProgressTest {
     }
 
     @Test
+    void anF16KvCacheIsMeasuredAsAskedAndAnUnknownTypeIsRefused() {
+        Run r = run(new BenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1",
+                "-p", "16", "-n", "4", "-b", "1,2", "-r", "1", "-w", "0", "--no-bandwidth", "--kv-dtype", "f16", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains(", F16 KV cache, "), r.err());
+        assertEquals(3, new JsonObject(r.out().strip()).getJsonArray("results").size(), r.out());
+        Run bad = run(new BenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "--kv-dtype", "q8", "--no-bandwidth");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--kv-dtype must be f32 or f16, got 'q8'"), bad.err());
+    }
+
+    @Test
     void disaggBenchCountsItsRunsOnStderrAndKeepsItsTableOnStdout() {
         Run r = run(new DisaggBenchCommand(), "-m", model("tiny-llama-spm-f32").toString(), "-t", "1", "-p", "32", "-r", "2",
                 "--backends", "tcp");
