@@ -151,8 +151,9 @@ final class PanelKernels {
         }
     }
 
-    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API's bit manipulation
-    // (an exact conversion with masks and a blend) is slower: written out in the F16 matvec it took 2.2x as long (docs/BENCHMARKS.md)
+    // Plain loops: C2 vectorizes them (half -> float with vcvtph2ps), where the Vector API's bit manipulation (an
+    // exact conversion with masks and a blend) is slower: written out in the F16 matvec it took 2.2x as long
+    // (docs/BENCHMARKS.md)
 
     private static void decodeF16(MemorySegment s, long po, int c0, int c1, float[] dst, int dOff) {
         long from = po + 2L * L * c0;
@@ -291,13 +292,14 @@ final class PanelKernels {
     }
 
     /** {@code 2^112}: a half's bits shifted into a float's place (exponent bias 15 in 127) read 2^-112 of its value. */
-    private static final float TWO_112 = 0x1p112f;
+    static final float TWO_112 = 0x1p112f;
 
     /**
      * Whether every {@code |x[c]| < 2^16} (NaN aside), so that {@code x[c] * 2^112} is exact and finite for
-     * {@link #matvecF16}. A NaN makes every output NaN on either path.
+     * {@link #matvecF16} and for F16 attention read in place ({@code VectorAttention}). A NaN makes every output NaN
+     * on either path.
      */
-    private static boolean belowF16Scale(float[] x, int xOff, int cols) {
+    static boolean belowF16Scale(float[] x, int xOff, int cols) {
         boolean below = true;
         for (int c = 0; c < cols; c++) below &= !(Math.abs(x[xOff + c]) >= 65536f);
         return below;

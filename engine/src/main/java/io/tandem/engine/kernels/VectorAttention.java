@@ -43,7 +43,7 @@ final class VectorAttention {
     /** The widest halves vector, for the finiteness scans. */
     private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_PREFERRED;
     /** {@code 2^112}: a half's bits shifted into a float's place read {@code 2^-112} of its value ({@link #halves}). */
-    private static final float TWO_112 = 0x1p112f;
+    private static final float TWO_112 = PanelKernels.TWO_112;
 
     /**
      * Per-thread scratch of the score kernels (lane sums on their way out of registers). Allocated per call, these
@@ -95,7 +95,8 @@ final class VectorAttention {
                                     int outStride) {
         boolean inLanes = blockSize % L == 0 && headDim % L == 0;
         int n = heads * headDim;
-        if (f16 && inLanes && belowHalfScale(q, qOff, n) && finiteKeys(keys, blocks, blockSize, count, headDim)) {
+        if (f16 && inLanes && PanelKernels.belowF16Scale(q, qOff, n)
+                && finiteKeys(keys, blocks, blockSize, count, headDim)) {
             float[] scaled = SCRATCH.get().scaled(n);
             for (int i = 0; i < n; i++) scaled[i] = q[qOff + i] * TWO_112;
             q = scaled;
@@ -108,19 +109,9 @@ final class VectorAttention {
             return;
         }
         for (int h = 0; h < heads; h += 3) {
-            tile(q, qOff + h * headDim, Math.min(3, heads - h), keys, blocks, blockSize, count, headDim, f16, scale, out,
-                    outOff + h * outStride, outStride);
+            tile(q, qOff + h * headDim, Math.min(3, heads - h), keys, blocks, blockSize, count, headDim, f16, scale,
+                    out, outOff + h * outStride, outStride);
         }
-    }
-
-    /**
-     * Whether every {@code |x[off + i]| < 2^16}, so that {@code x * 2^112} is exact and finite (a NaN passes: it makes
-     * its results NaN on either path).
-     */
-    private static boolean belowHalfScale(float[] x, int off, int n) {
-        boolean below = true;
-        for (int i = 0; i < n; i++) below &= !(Math.abs(x[off + i]) >= 65536f);
-        return below;
     }
 
     /** Whether the key blocks holding positions {@code [0, count)} hold only finite halves. */
@@ -574,7 +565,7 @@ final class VectorAttention {
         if (f16) {
             Scratch sc = SCRATCH.get();
             boolean below = true;
-            for (int h = 0; h < heads; h++) below &= belowHalfScale(w, wOff + h * wStride, count);
+            for (int h = 0; h < heads; h++) below &= PanelKernels.belowF16Scale(w, wOff + h * wStride, count);
             if (headDim % L == 0 && below && finiteRows(values, offsets, count, headDim)) {
                 float[] scaled = sc.scaled(heads * count);
                 for (int h = 0; h < heads; h++) {
