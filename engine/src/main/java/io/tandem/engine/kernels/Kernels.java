@@ -76,6 +76,20 @@ public interface Kernels {
         throw new UnsupportedOperationException(name() + " kernels have no packed weights");
     }
 
+    /**
+     * Whether {@link #gemmInPlace} multiplies a batch of {@code n} items by {@code w} faster than {@link #decode} and
+     * {@link #gemm} do.
+     */
+    default boolean gemmsInPlace(PanelMatrix w, int n) {
+        return false;
+    }
+
+    /** As {@link #gemm} on panels {@code [p, p + tp)} of {@code w} read where they are, without a decoded tile. */
+    default void gemmInPlace(PanelMatrix w, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
+                             boolean accumulate, float[] scratch) {
+        throw new UnsupportedOperationException(name() + " kernels have no packed weights");
+    }
+
     /** {@code out[outOff + i] = x[xOff + i] / sqrt(mean(x²) + eps) * weight[i]}; {@code out} may be {@code x}. */
     void rmsnorm(float[] x, int xOff, float[] weight, float[] out, int outOff, int n, float eps);
 

@@ -28,8 +28,8 @@ public final class MatMul {
 
     /** GGUF rows decoded together for a batch (a multiple of 4). */
     static final int TILE_ROWS = 16;
-    /** Panels decoded together for a batch. */
-    static final int TILE_PANELS = 2;
+    /** Panels decoded together for a batch (what the panel gemm's register tile takes). */
+    static final int TILE_PANELS = PanelKernels.TILE_PANELS;
     /** Batch items whose activations are kept hot while a GGUF-row tile is applied to them. */
     static final int BATCH_BLOCK = 64;
     /** Batches smaller than this use the fused matvec per item (on a task's rows, which stay in cache). */
@@ -145,6 +145,10 @@ public final class MatMul {
         float[] s = scratch[worker];
         if (n < MIN_GEMM_BATCH) {
             for (int b = 0; b < n; b++) kernels.matvec(w, p0, p1, x, b * cols, pr.out(), b * rows, pr.accumulate(), s);
+            return;
+        }
+        if (kernels.gemmsInPlace(w, n)) {
+            kernels.gemmInPlace(w, p1 - p0, p0, x, 0, n, pr.out(), rows, pr.accumulate(), s);
             return;
         }
         float[] tile = tile(worker, (p1 - p0) * w.lanes() * cols);

@@ -1,5 +1,7 @@
 package io.tandem.engine.kernels;
 
+import io.tandem.model.gguf.GgufTensorType;
+
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -134,6 +136,17 @@ final class VectorKernels implements Kernels {
     public void gemm(PanelMatrix w, float[] tile, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
                      boolean accumulate, float[] scratch) {
         PanelKernels.gemm(w, tile, tp, p, x, b0, b1, y, ldy, accumulate, scratch);
+    }
+
+    @Override
+    public boolean gemmsInPlace(PanelMatrix w, int n) {
+        return w.source().type() == GgufTensorType.Q8_0 && n <= PanelKernels.Q8_IN_PLACE_BATCH;
+    }
+
+    @Override
+    public void gemmInPlace(PanelMatrix w, int tp, int p, float[] x, int b0, int b1, float[] y, int ldy,
+                            boolean accumulate, float[] scratch) {
+        PanelKernels.gemmQ8InPlace(w, tp, p, x, b0, b1, y, ldy, accumulate, scratch);
     }
 
     // ---- decoding one lane chunk of a row -------------------------------------------------------------------

@@ -2,7 +2,10 @@ package io.tandem.engine.kernels;
 
 import java.util.Random;
 
-/** Single-thread throughput of the gemm microkernels on one decoded tile (a tool, not a test). Args: [cols] [items]. */
+/**
+ * Single-thread throughput of the panel gemm's microkernels on one decoded four-panel tile, without block scales (a
+ * tool, not a test). Args: [cols] [items].
+ */
 public final class GemmSpeed {
     public static void main(String[] args) {
         int cols = args.length > 0 ? Integer.parseInt(args[0]) : 768;
@@ -12,28 +15,24 @@ public final class GemmSpeed {
         float[] tile = TestTensors.random(rnd, 4 * lanes * cols, 1f);
         float[] x = TestTensors.random(rnd, n * cols, 1f);
         float[] out = new float[64 * lanes];
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int round = 0; round < 5; round++) {
-            for (String k : new String[] {"2x8", "4x6"}) {
+            for (int items : new int[] {6, 4, 2}) {
                 long macs = 0;
-                var mx = java.lang.management.ManagementFactory.getThreadMXBean();
                 long t0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 300; rep++) {
-                    if (k.equals("2x8")) {
-                        for (int tp = 0; tp < 4; tp += 2) {
-                            for (int b = 0; b + 8 <= n; b += 8) {
-                                PanelKernels.gemm2x8(tile, cols * lanes, cols, x, b, out, null, 0, 0);
-                                macs += 16L * lanes * cols;
-                            }
+                    for (int b = 0; b + items <= n; b += items) {
+                        switch (items) {
+                            case 6 -> PanelKernels.gemm4x6(tile, 4, cols, x, b, out, null, 0, 0);
+                            case 4 -> PanelKernels.gemm4x4(tile, 4, cols, x, b, out, null, 0, 0);
+                            default ->
+                                    PanelKernels.gemm4x2(tile, 4, cols, x, b * cols, (b + 1) * cols, out, null, 0, 0);
                         }
-                    } else {
-                        for (int b = 0; b + 6 <= n; b += 6) {
-                            PanelKernels.gemm4x6(tile, cols * lanes, cols, x, b, out);
-                            macs += 24L * lanes * cols;
-                        }
+                        macs += 4L * items * lanes * cols;
                     }
                 }
                 double s = (mx.getCurrentThreadCpuTime() - t0) / 1e9;
-                System.out.printf("%s cols=%d: %.1f GMAC/s per CPU second%n", k, cols, macs / s / 1e9);
+                System.out.printf("4x%d cols=%d: %.1f GMAC/s per CPU second%n", items, cols, macs / s / 1e9);
             }
         }
     }

@@ -46,6 +46,8 @@ class KernelsTest {
             out.add(Arguments.of(t, 3, 32));
             // more columns than one decoded chunk of the packed matvec, and not a multiple of it
             out.add(Arguments.of(t, 20, blocked ? 160 : 300));
+            // gemm tiles of four panels and a last one of two or three (16 and 8 lanes)
+            out.add(Arguments.of(t, 150, 64));
         }
         return out.stream();
     }
