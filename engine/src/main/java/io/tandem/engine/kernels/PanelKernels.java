@@ -421,22 +421,22 @@ final class PanelKernels {
         // Q8_0: the block scales stay in the panels
         MemorySegment sc = w.source().type() == GgufTensorType.Q8_0 ? w.data() : null;
         long so = p * w.panelBytes(), pb = w.panelBytes();
-        int b = b0;
-        for (; b + 6 <= b1; b += 6) {
-            gemm4x6(tile, tp, cols, x, b, scratch, sc, so, pb);
-            for (int j = 0; j < 6; j++) store(scratch, 4 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
-        }
-        if (b + 4 <= b1) {
-            gemm4x4(tile, tp, cols, x, b, scratch, sc, so, pb);
-            for (int j = 0; j < 4; j++) store(scratch, 4 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
-            b += 4;
-        }
-        for (; b < b1; b += 2) {
-            // a last single item runs as a pair with itself (eight chains hide the FMA latency; four would not)
-            int n = Math.min(2, b1 - b);
-            gemm4x2(tile, tp, cols, x, b * cols, (b + n - 1) * cols, scratch, sc, so, pb);
+        for (int b = b0; b < b1; ) {
+            int n = group(b1 - b);
+            if (n >= 5) gemm4x6(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb);
+            else gemm4x4(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb);
             for (int j = 0; j < n; j++) store(scratch, 4 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
+            b += n;
         }
+    }
+
+    /**
+     * Items the next group of a batch takes when {@code remaining} are left: 6, the last group 5 (the 6-item kernel)
+     * or 1 to 4 (the 4-item kernel). A kernel given fewer items than it takes repeats the last one; those results are
+     * not stored. (A short group costs as much as a full one, but only the last group of a batch is short.)
+     */
+    private static int group(int remaining) {
+        return remaining >= 5 ? Math.min(6, remaining) : remaining;
     }
 
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
@@ -452,14 +452,16 @@ final class PanelKernels {
     }
 
     /**
-     * Four panels x six items; results at {@code out[(4 * j + i) * L]} for item j, panel i. The scales of panel i are
-     * at byte {@code so + i * pb} of {@code sc}.
+     * Four panels x items {@code b .. b + 5} (past {@code last}, {@code last} again); results at
+     * {@code out[(4 * j + i) * L]} for item j, panel i. The scales of panel i are at byte {@code so + i * pb} of
+     * {@code sc}.
      */
-    static void gemm4x6(float[] t, int tp, int cols, float[] x, int b, float[] out, MemorySegment sc, long so,
-                        long pb) {
+    static void gemm4x6(float[] t, int tp, int cols, float[] x, int b, int last, float[] out, MemorySegment sc,
+                        long so, long pb) {
         int ts = cols * L, t1 = panel(1, tp) * ts, t2 = panel(2, tp) * ts, t3 = panel(3, tp) * ts;
         long so1 = so + panel(1, tp) * pb, so2 = so + panel(2, tp) * pb, so3 = so + panel(3, tp) * pb;
-        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
+        int x0 = b * cols, x1 = Math.min(b + 1, last) * cols, x2 = Math.min(b + 2, last) * cols;
+        int x3 = Math.min(b + 3, last) * cols, x4 = Math.min(b + 4, last) * cols, x5 = Math.min(b + 5, last) * cols;
         java.util.Arrays.fill(out, 0, 24 * L, 0f);
         for (int k0 = 0; k0 < cols; k0 += BLOCK) {
             int k1 = Math.min(cols, k0 + BLOCK);
@@ -514,12 +516,13 @@ final class PanelKernels {
         }
     }
 
-    /** Four panels x four items, laid out as {@link #gemm4x6}. */
-    static void gemm4x4(float[] t, int tp, int cols, float[] x, int b, float[] out, MemorySegment sc, long so,
-                        long pb) {
+    /** As {@link #gemm4x6} for items {@code b .. b + 3}. */
+    static void gemm4x4(float[] t, int tp, int cols, float[] x, int b, int last, float[] out, MemorySegment sc,
+                        long so, long pb) {
         int ts = cols * L, t1 = panel(1, tp) * ts, t2 = panel(2, tp) * ts, t3 = panel(3, tp) * ts;
         long so1 = so + panel(1, tp) * pb, so2 = so + panel(2, tp) * pb, so3 = so + panel(3, tp) * pb;
-        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int x0 = b * cols, x1 = Math.min(b + 1, last) * cols, x2 = Math.min(b + 2, last) * cols;
+        int x3 = Math.min(b + 3, last) * cols;
         java.util.Arrays.fill(out, 0, 16 * L, 0f);
         for (int k0 = 0; k0 < cols; k0 += BLOCK) {
             int k1 = Math.min(cols, k0 + BLOCK);
@@ -560,38 +563,6 @@ final class PanelKernels {
         }
     }
 
-    /** Four panels x the two items at {@code x[x0 ..]} and {@code x[x1 ..]}, laid out as {@link #gemm4x6}. */
-    static void gemm4x2(float[] t, int tp, int cols, float[] x, int x0, int x1, float[] out, MemorySegment sc, long so,
-                        long pb) {
-        int ts = cols * L, t1 = panel(1, tp) * ts, t2 = panel(2, tp) * ts, t3 = panel(3, tp) * ts;
-        long so1 = so + panel(1, tp) * pb, so2 = so + panel(2, tp) * pb, so3 = so + panel(3, tp) * pb;
-        java.util.Arrays.fill(out, 0, 8 * L, 0f);
-        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
-            int k1 = Math.min(cols, k0 + BLOCK);
-            FloatVector z = FloatVector.zero(F);
-            FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-            for (int c = k0; c < k1; c++) {
-                int o = c * L;
-                FloatVector w0 = FloatVector.fromArray(F, t, o), w1 = FloatVector.fromArray(F, t, t1 + o);
-                FloatVector w2 = FloatVector.fromArray(F, t, t2 + o), w3 = FloatVector.fromArray(F, t, t3 + o);
-                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-                a0 = w0.fma(v, a0); b0 = w1.fma(v, b0); c0 = w2.fma(v, c0); d0 = w3.fma(v, d0);
-                v = FloatVector.broadcast(F, x[x1 + c]);
-                a1 = w0.fma(v, a1); b1 = w1.fma(v, b1); c1 = w2.fma(v, c1); d1 = w3.fma(v, d1);
-            }
-            int k = k0 / BLOCK;
-            FloatVector q0 = scale(sc, so, k), q1 = scale(sc, so1, k), q2 = scale(sc, so2, k), q3 = scale(sc, so3, k);
-            a0.fma(q0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
-            b0.fma(q1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
-            c0.fma(q2, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
-            d0.fma(q3, FloatVector.fromArray(F, out, 3 * L)).intoArray(out, 3 * L);
-            a1.fma(q0, FloatVector.fromArray(F, out, 4 * L)).intoArray(out, 4 * L);
-            b1.fma(q1, FloatVector.fromArray(F, out, 5 * L)).intoArray(out, 5 * L);
-            c1.fma(q2, FloatVector.fromArray(F, out, 6 * L)).intoArray(out, 6 * L);
-            d1.fma(q3, FloatVector.fromArray(F, out, 7 * L)).intoArray(out, 7 * L);
-        }
-    }
-
     // ---- Q8_0 gemm in place: a small batch against the panels, int8 widened in registers ---------------------------
 
     /** Batches up to this many items multiply Q8_0 panels in place ({@link #gemmQ8InPlace}), larger ones a tile. */
@@ -608,9 +579,7 @@ final class PanelKernels {
         int rows = w.rows(), cols = w.cols();
         long pb = w.panelBytes();
         for (int b = b0; b < b1; ) {
-            // groups of 6, the last one of 5 or of 1 to 4 items; a kernel given fewer items than it takes repeats the
-            // last one, whose extra results are not stored
-            int r = b1 - b, n = r >= 5 ? Math.min(6, r) : r;
+            int n = group(b1 - b);
             if (n >= 5) q8x6(w.data(), p * pb, pb, tp, cols, x, b, b1 - 1, scratch);
             else q8x4(w.data(), p * pb, pb, tp, cols, x, b, b1 - 1, scratch);
             for (int j = 0; j < n; j++) store(scratch, 4 * L * j, tp, p * L, rows, y, (b + j) * ldy, accumulate);

@@ -42,8 +42,6 @@ final class VectorAttention {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** The widest halves vector, for the finiteness scans. */
     private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_PREFERRED;
-    /** {@code 2^112}: a half's bits shifted into a float's place read {@code 2^-112} of its value ({@link #halves}). */
-    private static final float TWO_112 = PanelKernels.TWO_112;
 
     /**
      * Per-thread scratch of the score kernels (lane sums on their way out of registers). Allocated per call, these
@@ -98,7 +96,7 @@ final class VectorAttention {
         if (f16 && inLanes && PanelKernels.belowF16Scale(q, qOff, n)
                 && finiteKeys(keys, blocks, blockSize, count, headDim)) {
             float[] scaled = SCRATCH.get().scaled(n);
-            for (int i = 0; i < n; i++) scaled[i] = q[qOff + i] * TWO_112;
+            for (int i = 0; i < n; i++) scaled[i] = q[qOff + i] * PanelKernels.TWO_112;
             q = scaled;
             qOff = 0;
         } else if (f16 || !inLanes) {
@@ -569,7 +567,9 @@ final class VectorAttention {
             if (headDim % L == 0 && below && finiteRows(values, offsets, count, headDim)) {
                 float[] scaled = sc.scaled(heads * count);
                 for (int h = 0; h < heads; h++) {
-                    for (int i = 0; i < count; i++) scaled[h * count + i] = w[wOff + h * wStride + i] * TWO_112;
+                    for (int i = 0; i < count; i++) {
+                        scaled[h * count + i] = w[wOff + h * wStride + i] * PanelKernels.TWO_112;
+                    }
                 }
                 w = scaled;
                 wOff = 0;

@@ -17,17 +17,13 @@ public final class GemmSpeed {
         float[] out = new float[64 * lanes];
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int round = 0; round < 5; round++) {
-            for (int items : new int[] {6, 4, 2}) {
+            for (int items : new int[] {6, 4}) {
                 long macs = 0;
                 long t0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 300; rep++) {
                     for (int b = 0; b + items <= n; b += items) {
-                        switch (items) {
-                            case 6 -> PanelKernels.gemm4x6(tile, 4, cols, x, b, out, null, 0, 0);
-                            case 4 -> PanelKernels.gemm4x4(tile, 4, cols, x, b, out, null, 0, 0);
-                            default ->
-                                    PanelKernels.gemm4x2(tile, 4, cols, x, b * cols, (b + 1) * cols, out, null, 0, 0);
-                        }
+                        if (items == 6) PanelKernels.gemm4x6(tile, 4, cols, x, b, n - 1, out, null, 0, 0);
+                        else PanelKernels.gemm4x4(tile, 4, cols, x, b, n - 1, out, null, 0, 0);
                         macs += 4L * items * lanes * cols;
                     }
                 }
