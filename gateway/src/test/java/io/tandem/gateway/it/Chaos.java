@@ -14,15 +14,15 @@ final class Chaos {
     /** Tiny and fast on the CPU engine, which continues a migrated request exactly. */
     static final java.nio.file.Path TINY_LLAMA = ProcessCluster.ROOT.resolve("testdata/models/tiny-llama-spm-f32.gguf");
     /** A worker's streams (requests it holds a stream for). */
-    static final Pattern WORKER_STREAMS = Pattern.compile("tandem_worker_streams\\{[^}]*} ([0-9.]+)");
+    static final Pattern WORKER_STREAMS = ProcessCluster.sample("tandem_worker_streams\\{[^}]*}");
     /** A worker's KV blocks held by requests. */
-    static final Pattern ACTIVE_BLOCKS = Pattern.compile("tandem_worker_active_blocks\\{[^}]*} ([0-9.]+)");
+    static final Pattern ACTIVE_BLOCKS = ProcessCluster.sample("tandem_worker_active_blocks\\{[^}]*}");
 
     private Chaos() {}
 
     /** The gateway's {@code tandem_migrations_total} for one reason ({@code worker_left}, {@code stalled}, ...). */
     static Pattern migrations(String reason) {
-        return Pattern.compile("tandem_migrations_total\\{[^}]*reason=\"" + reason + "\"[^}]*} ([0-9.]+)");
+        return ProcessCluster.sample("tandem_migrations_total\\{[^}]*reason=\"" + reason + "\"[^}]*}");
     }
 
     /** Engine flags of the test workers: one thread each, a small KV cache. */

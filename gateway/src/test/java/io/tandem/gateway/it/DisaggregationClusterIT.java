@@ -34,11 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DisaggregationClusterIT {
     private static final Path MODEL = ProcessCluster.ROOT.resolve("testdata/models/tandem-fortune-5m-f32.gguf");
-    private static final Pattern REMOTE = Pattern.compile("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*} ([0-9.]+)");
-    private static final Pattern LOCAL = Pattern.compile("tandem_prefills_total\\{[^}]*where=\"local\"[^}]*} ([0-9.]+)");
-    private static final Pattern FALLBACKS = Pattern.compile("tandem_prefill_fallbacks_total\\{[^}]*} ([0-9.]+)");
-    private static final Pattern TRANSFERRED = Pattern.compile("tandem_transfer_bytes_total\\{[^}]*} ([0-9.]+)");
-    private static final Pattern ACTIVE_BLOCKS = Pattern.compile("tandem_worker_active_blocks\\{[^}]*} ([0-9.]+)");
+    private static final Pattern REMOTE = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*}");
+    private static final Pattern LOCAL = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"local\"[^}]*}");
+    private static final Pattern FALLBACKS = ProcessCluster.sample("tandem_prefill_fallbacks_total\\{[^}]*}");
+    private static final Pattern TRANSFERRED = ProcessCluster.sample("tandem_transfer_bytes_total\\{[^}]*}");
+    private static final Pattern ACTIVE_BLOCKS = ProcessCluster.sample("tandem_worker_active_blocks\\{[^}]*}");
     private final ProcessCluster cluster = new ProcessCluster("disaggregation");
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private Gateway aggregated;

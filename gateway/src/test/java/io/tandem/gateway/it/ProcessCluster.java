@@ -25,8 +25,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class ProcessCluster implements AutoCloseable {
     static final Path ROOT = TestSupport.repoRoot();
-    private static final Pattern SERVED = Pattern.compile(
-            "tandem_worker_requests_total\\{[^}]*outcome=\"(?:finished|completed|ok|stop|length)\"[^}]*} ([0-9.]+)");
+    /**
+     * A sample's value as the Prometheus text format writes it: Java's {@code Double.toString}, so a counter past
+     * 10^7 reads {@code 1.6613376E7}. Reading only digits and dots took that for 1.66 (PrefillKillIT waited for the
+     * transfer bytes to grow past a value under 10^7 and never saw them do so, about one run in 25).
+     */
+    private static final String VALUE = "([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)";
+    private static final Pattern SERVED = sample(
+            "tandem_worker_requests_total\\{[^}]*outcome=\"(?:finished|completed|ok|stop|length)\"[^}]*}");
 
     // HTTP/1.1: the JDK client's h2c upgrade against Vert.x once left a send() hanging past its timeout
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -95,13 +101,26 @@ final class ProcessCluster implements AutoCloseable {
     /** The sum of every sample of a metric family in a process's /metrics (-1 when it does not answer). */
     double metric(int port, Pattern sample) {
         try {
-            Matcher m = sample.matcher(get("http://127.0.0.1:" + port + "/metrics").body());
-            double total = 0;
-            while (m.find()) total += Double.parseDouble(m.group(1));
-            return total;
+            return sum(sample, get("http://127.0.0.1:" + port + "/metrics").body());
         } catch (IOException | InterruptedException e) {
             return -1;
         }
+    }
+
+    /**
+     * The pattern of the samples that {@code selector} (a metric name and its labels as a regex, ending in the
+     * closing brace) matches, for {@link #metric}.
+     */
+    static Pattern sample(String selector) {
+        return Pattern.compile(selector + " " + VALUE);
+    }
+
+    /** The sum of the values of every {@code sample} in a {@code /metrics} page. */
+    static double sum(Pattern sample, String metricsPage) {
+        Matcher m = sample.matcher(metricsPage);
+        double total = 0;
+        while (m.find()) total += Double.parseDouble(m.group(1));
+        return total;
     }
 
     int status(String url) {

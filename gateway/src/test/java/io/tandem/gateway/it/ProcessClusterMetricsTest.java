@@ -1,0 +1,44 @@
+package io.tandem.gateway.it;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** How the process ITs read a worker's {@code /metrics}: every sample of a selector, in every form the format writes. */
+class ProcessClusterMetricsTest {
+    private static final Pattern BYTES = ProcessCluster.sample("tandem_transfer_bytes_total\\{[^}]*}");
+
+    @Test
+    void countersPastTenMillionAreReadWhole() {
+        // Double.toString switches to the exponent form at 10^7: PrefillKillIT read 1.6613376E7 as 1.66
+        String page = """
+                # TYPE tandem_transfer_bytes_total counter
+                tandem_transfer_bytes_total{backend="shm",worker="prefill-1"} 1.6613376E7
+                tandem_transfer_bytes_total{backend="tcp",worker="prefill-1"} 8945664.0
+                """;
+        assertEquals(16_613_376 + 8_945_664, ProcessCluster.sum(BYTES, page));
+    }
+
+    @Test
+    void smallNegativeAndFractionalValuesAreRead() {
+        String page = """
+                tandem_transfer_bytes_total{worker="a"} 0.0
+                tandem_transfer_bytes_total{worker="b"} 2.5E-4
+                tandem_transfer_bytes_total{worker="c"} -3.0
+                tandem_transfer_bytes_total_created{worker="a"} 1.7E9
+                """;
+        assertEquals(0.00025 - 3.0, ProcessCluster.sum(BYTES, page), 1e-12);
+    }
+
+    @Test
+    void labelsSelectTheSamples() {
+        Pattern remote = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*}");
+        String page = """
+                tandem_prefills_total{where="local",worker="d"} 4.0
+                tandem_prefills_total{where="remote",worker="d"} 1.2E7
+                """;
+        assertEquals(1.2e7, ProcessCluster.sum(remote, page));
+    }
+}
