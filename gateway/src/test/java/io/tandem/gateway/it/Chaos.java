@@ -3,7 +3,6 @@ package io.tandem.gateway.it;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,15 +13,15 @@ final class Chaos {
     /** Tiny and fast on the CPU engine, which continues a migrated request exactly. */
     static final java.nio.file.Path TINY_LLAMA = ProcessCluster.ROOT.resolve("testdata/models/tiny-llama-spm-f32.gguf");
     /** A worker's streams (requests it holds a stream for). */
-    static final Pattern WORKER_STREAMS = ProcessCluster.sample("tandem_worker_streams\\{[^}]*}");
+    static final ProcessCluster.Sample WORKER_STREAMS = ProcessCluster.Sample.of("tandem_worker_streams");
     /** A worker's KV blocks held by requests. */
-    static final Pattern ACTIVE_BLOCKS = ProcessCluster.sample("tandem_worker_active_blocks\\{[^}]*}");
+    static final ProcessCluster.Sample ACTIVE_BLOCKS = ProcessCluster.Sample.of("tandem_worker_active_blocks");
 
     private Chaos() {}
 
     /** The gateway's {@code tandem_migrations_total} for one reason ({@code worker_left}, {@code stalled}, ...). */
-    static Pattern migrations(String reason) {
-        return ProcessCluster.sample("tandem_migrations_total\\{[^}]*reason=\"" + reason + "\"[^}]*}");
+    static ProcessCluster.Sample migrations(String reason) {
+        return ProcessCluster.Sample.of("tandem_migrations_total", "reason", reason);
     }
 
     /** Engine flags of the test workers: one thread each, a small KV cache. */

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,11 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DisaggregationClusterIT {
     private static final Path MODEL = ProcessCluster.ROOT.resolve("testdata/models/tandem-fortune-5m-f32.gguf");
-    private static final Pattern REMOTE = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*}");
-    private static final Pattern LOCAL = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"local\"[^}]*}");
-    private static final Pattern FALLBACKS = ProcessCluster.sample("tandem_prefill_fallbacks_total\\{[^}]*}");
-    private static final Pattern TRANSFERRED = ProcessCluster.sample("tandem_transfer_bytes_total\\{[^}]*}");
-    private static final Pattern ACTIVE_BLOCKS = ProcessCluster.sample("tandem_worker_active_blocks\\{[^}]*}");
+    private static final ProcessCluster.Sample REMOTE = ProcessCluster.Sample.of("tandem_prefills_total", "where", "remote");
+    private static final ProcessCluster.Sample LOCAL = ProcessCluster.Sample.of("tandem_prefills_total", "where", "local");
+    private static final ProcessCluster.Sample FALLBACKS = ProcessCluster.Sample.of("tandem_prefill_fallbacks_total");
+    private static final ProcessCluster.Sample TRANSFERRED = ProcessCluster.Sample.of("tandem_transfer_bytes_total");
+    private static final ProcessCluster.Sample ACTIVE_BLOCKS = ProcessCluster.Sample.of("tandem_worker_active_blocks");
     private final ProcessCluster cluster = new ProcessCluster("disaggregation");
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private Gateway aggregated;

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class KvRoutingClusterIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern INDEX_ENTRIES = Pattern.compile("tandem_router_kv_index_entries(?:\\{[^}]*})? ([0-9.E]+)");
+    private static final ProcessCluster.Sample INDEX_ENTRIES = ProcessCluster.Sample.of("tandem_router_kv_index_entries");
     private final ProcessCluster cluster = new ProcessCluster("kv-routing");
 
     @AfterEach

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PrefillKillIT {
     private static final Path MODEL = ProcessCluster.ROOT.resolve("testdata/models/tandem-fortune-5m-f32.gguf");
-    private static final Pattern REMOTE = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*}");
-    private static final Pattern FALLBACKS = ProcessCluster.sample("tandem_prefill_fallbacks_total\\{[^}]*}");
-    private static final Pattern TRANSFERRED = ProcessCluster.sample("tandem_transfer_bytes_total\\{[^}]*}");
+    private static final ProcessCluster.Sample REMOTE = ProcessCluster.Sample.of("tandem_prefills_total", "where", "remote");
+    private static final ProcessCluster.Sample FALLBACKS = ProcessCluster.Sample.of("tandem_prefill_fallbacks_total");
+    private static final ProcessCluster.Sample TRANSFERRED = ProcessCluster.Sample.of("tandem_transfer_bytes_total");
     private final ProcessCluster cluster = new ProcessCluster("prefill-kill");
     private final StreamLoad load = new StreamLoad(Duration.ofSeconds(90));
 

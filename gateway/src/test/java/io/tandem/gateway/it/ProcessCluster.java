@@ -1,5 +1,7 @@
 package io.tandem.gateway.it;
 
+import io.tandem.gateway.soak.PrometheusText;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -25,14 +28,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class ProcessCluster implements AutoCloseable {
     static final Path ROOT = TestSupport.repoRoot();
-    /**
-     * A sample's value as the Prometheus text format writes it: Java's {@code Double.toString}, so a counter past
-     * 10^7 reads {@code 1.6613376E7}. Reading only digits and dots took that for 1.66 (PrefillKillIT waited for the
-     * transfer bytes to grow past a value under 10^7 and never saw them do so, about one run in 25).
-     */
-    private static final String VALUE = "([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)";
-    private static final Pattern SERVED = sample(
-            "tandem_worker_requests_total\\{[^}]*outcome=\"(?:finished|completed|ok|stop|length)\"[^}]*}");
+    /** The outcomes of tandem_worker_requests_total that count as served. */
+    private static final List<String> SERVED_OUTCOMES = List.of("finished", "completed", "ok", "stop", "length");
 
     // HTTP/1.1: the JDK client's h2c upgrade against Vert.x once left a send() hanging past its timeout
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -95,11 +92,32 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Requests a worker finished, from its own Prometheus endpoint; -1 when it does not answer. */
     double served(int workerPort) {
-        return metric(workerPort, SERVED);
+        double total = 0;
+        for (String outcome : SERVED_OUTCOMES) {
+            double n = metric(workerPort, Sample.of("tandem_worker_requests_total", "outcome", outcome));
+            if (n < 0) return -1;
+            total += n;
+        }
+        return total;
     }
 
-    /** The sum of every sample of a metric family in a process's /metrics (-1 when it does not answer). */
-    double metric(int port, Pattern sample) {
+    /** The samples of metric {@code name} whose labels include {@code labels}. */
+    record Sample(String name, Map<String, String> labels) {
+        /** {@code name} with labels given as name, value, name, value, ... */
+        static Sample of(String name, String... labelPairs) {
+            Map<String, String> labels = new java.util.TreeMap<>();
+            for (int i = 0; i < labelPairs.length; i += 2) labels.put(labelPairs[i], labelPairs[i + 1]);
+            return new Sample(name, labels);
+        }
+    }
+
+    /**
+     * The sum of every {@code sample} in a process's /metrics, 0 when it has none, -1 when the process does not answer;
+     * read with the gateway's own exposition reader, which takes every number form the format writes (a counter past
+     * 10^7 reads {@code 1.6613376E7}: a digits-and-dots regex here once took it for 1.66, and PrefillKillIT waited
+     * for a kill that never came).
+     */
+    double metric(int port, Sample sample) {
         try {
             return sum(sample, get("http://127.0.0.1:" + port + "/metrics").body());
         } catch (IOException | InterruptedException e) {
@@ -107,20 +125,10 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /**
-     * The pattern of the samples that {@code selector} (a metric name and its labels as a regex, ending in the
-     * closing brace) matches, for {@link #metric}.
-     */
-    static Pattern sample(String selector) {
-        return Pattern.compile(selector + " " + VALUE);
-    }
-
-    /** The sum of the values of every {@code sample} in a {@code /metrics} page. */
-    static double sum(Pattern sample, String metricsPage) {
-        Matcher m = sample.matcher(metricsPage);
-        double total = 0;
-        while (m.find()) total += Double.parseDouble(m.group(1));
-        return total;
+    /** The sum of every {@code sample} in a {@code /metrics} page, 0 when it has none. */
+    static double sum(Sample sample, String metricsPage) {
+        double total = new PrometheusText(metricsPage).sum(sample.name(), sample.labels());
+        return Double.isNaN(total) ? 0 : total;
     }
 
     int status(String url) {

@@ -2,17 +2,15 @@ package io.tandem.gateway.it;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.regex.Pattern;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** How the process ITs read a worker's {@code /metrics}: every sample of a selector, in every form the format writes. */
+/** How the process ITs read a worker's {@code /metrics}: every sample of a name and labels, in every number form. */
 class ProcessClusterMetricsTest {
-    private static final Pattern BYTES = ProcessCluster.sample("tandem_transfer_bytes_total\\{[^}]*}");
+    private static final ProcessCluster.Sample BYTES = ProcessCluster.Sample.of("tandem_transfer_bytes_total");
 
     @Test
     void countersPastTenMillionAreReadWhole() {
-        // Double.toString switches to the exponent form at 10^7: PrefillKillIT read 1.6613376E7 as 1.66
+        // Double.toString switches to the exponent form at 10^7: PrefillKillIT once read 1.6613376E7 as 1.66
         String page = """
                 # TYPE tandem_transfer_bytes_total counter
                 tandem_transfer_bytes_total{backend="shm",worker="prefill-1"} 1.6613376E7
@@ -33,12 +31,13 @@ class ProcessClusterMetricsTest {
     }
 
     @Test
-    void labelsSelectTheSamples() {
-        Pattern remote = ProcessCluster.sample("tandem_prefills_total\\{[^}]*where=\"remote\"[^}]*}");
+    void labelsSelectTheSamplesAndNoneReadsZero() {
+        ProcessCluster.Sample remote = ProcessCluster.Sample.of("tandem_prefills_total", "where", "remote");
         String page = """
                 tandem_prefills_total{where="local",worker="d"} 4.0
                 tandem_prefills_total{where="remote",worker="d"} 1.2E7
                 """;
         assertEquals(1.2e7, ProcessCluster.sum(remote, page));
+        assertEquals(0, ProcessCluster.sum(ProcessCluster.Sample.of("tandem_prefill_fallbacks_total"), page));
     }
 }
