@@ -21,6 +21,16 @@ import java.util.Objects;
  * Allocation is all-or-nothing: when the pool cannot supply every block asked for it returns
  * null and changes nothing.
  *
+ * <p><b>Placement.</b> Block {@code b} is bytes {@code [b, b + 1) * blockBytes} of every arena, and decode attention
+ * reads a sequence's blocks in table order: blocks scattered over the pool read about 1.6x slower than a run of
+ * consecutive ones (docs/BENCHMARKS.md). A pool in use for a while hands out scattered blocks, since its eviction
+ * queue mixes the blocks of every finished sequence. So {@link #allocate(int, int)}, given the sequence's last block,
+ * takes for each block it hands out the one right after the previous (the sequence's last, then its own picks) when
+ * that block may continue a run, and otherwise the next one as above. A block may continue a run when it is empty,
+ * or when it is evictable, no block is empty and it was released in the older half of the queue's time span: a cached
+ * block may leave a little before its turn, but never while an empty block is free, and never one of the recently
+ * released, which a prefix hit is likelier to want. Past the leading run the blocks are returned in ascending order.
+ *
  * <p>Not thread-safe: owned by one engine thread. Counters read from another thread may be stale.
  */
 public final class BlockPool {
@@ -34,9 +44,12 @@ public final class BlockPool {
     private final long[] parentOf;
     private final Map<Long, Integer> byHash = new HashMap<>();
 
-    /** Empty blocks: a stack (the most recently freed is reused first). */
-    private final int[] free;
+    /** Empty blocks: a stack (the most recently freed is reused first); emptyAt[b] is b's index in it, or NONE. */
+    private final int[] free, emptyAt;
     private int freeCount;
+    /** When each evictable block was released (a counter): the queue is in this order. */
+    private final long[] releasedAt;
+    private long releases;
 
     /** Evictable blocks: a doubly linked list through prev/next, head evicted first. */
     private final int[] prev, next;
@@ -55,7 +68,9 @@ public final class BlockPool {
         prev = new int[numBlocks];
         next = new int[numBlocks];
         free = new int[numBlocks];
-        for (int b = numBlocks - 1; b >= 0; b--) free[freeCount++] = b; // block 0 comes out first
+        emptyAt = new int[numBlocks];
+        releasedAt = new long[numBlocks];
+        for (int b = numBlocks - 1; b >= 0; b--) pushEmpty(b); // block 0 comes out first
     }
 
     /** A pool whose events go nowhere. */
@@ -68,16 +83,56 @@ public final class BlockPool {
      * {@code n} blocks are free. Evicts least recently released cached blocks as needed.
      */
     public int[] allocate(int n) {
+        return allocate(n, NONE);
+    }
+
+    /**
+     * {@link #allocate(int)} for a sequence whose last block is {@code after} (-1: none yet), choosing blocks that
+     * continue runs where the eviction order allows (see the class comment, Placement).
+     */
+    public int[] allocate(int n, int after) {
         if (n < 0) throw new IllegalArgumentException("cannot allocate " + n + " blocks");
+        if (after != NONE) checkId(after);
         if (n > freeBlocks()) return null;
         int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-            int b = freeCount > 0 ? free[--freeCount] : evictHead();
-            refCount[b] = 1;
-            out[i] = b;
+        for (int i = 0, last = after; i < n; i++) {
+            int next = last + 1;
+            out[i] = last != NONE && next < numBlocks && continues(next) ? take(next)
+                    : take(freeCount > 0 ? free[freeCount - 1] : head);
+            last = out[i];
         }
+        int run = 0;
+        while (run < n && out[run] == (run == 0 ? after : out[run - 1]) + 1) run++;
+        Arrays.sort(out, run, n);
         activeCount += n;
         return out;
+    }
+
+    /**
+     * Whether a run may grow into block {@code b}: it is empty, or it is evictable, no block is empty (a cached block
+     * is never evicted while an empty one is free) and it was released in the older half of the queue's time span.
+     */
+    private boolean continues(int b) {
+        if (refCount[b] > 0) return false;
+        if (!cached[b]) return true;
+        return freeCount == 0 && releasedAt[b] - releasedAt[head] <= (releasedAt[tail] - releasedAt[head]) / 2;
+    }
+
+    /** Takes free block {@code b} out of the empty stack or, evicting it, out of the queue. */
+    private int take(int b) {
+        if (cached[b]) {
+            unlink(b);
+            byHash.remove(hashOf[b]);
+            cached[b] = false;
+            events.removed(hashOf[b]);
+        } else {
+            int i = emptyAt[b], top = free[--freeCount];
+            free[i] = top;
+            emptyAt[top] = i;
+            emptyAt[b] = NONE;
+        }
+        refCount[b] = 1;
+        return b;
     }
 
     /** Adds a holder to a block that is active or cached (a prefix-cache hit revives an evictable block). */
@@ -98,7 +153,7 @@ public final class BlockPool {
         if (--refCount[block] > 0) return;
         activeCount--;
         if (cached[block]) append(block);
-        else free[freeCount++] = block;
+        else pushEmpty(block);
     }
 
     /**
@@ -128,7 +183,7 @@ public final class BlockPool {
     public void clearCache() {
         byHash.clear();
         Arrays.fill(cached, false);
-        for (int b = head; b != NONE; b = next[b]) free[freeCount++] = b;
+        for (int b = head; b != NONE; b = next[b]) pushEmpty(b);
         head = tail = NONE;
         evictableCount = 0;
         events.cleared();
@@ -211,23 +266,23 @@ public final class BlockPool {
         }
         for (int i = 0; i < freeCount; i++) {
             if (refCount[free[i]] != 0 || cached[free[i]]) throw new IllegalStateException("empty block " + free[i] + " is held or cached");
+            if (emptyAt[free[i]] != i) throw new IllegalStateException("empty block " + free[i] + " misplaced in the stack");
         }
+        long stacked = Arrays.stream(emptyAt).filter(i -> i != NONE).count();
+        if (stacked != freeCount) throw new IllegalStateException(stacked + " blocks think they are empty, " + freeCount + " are");
         if (active != activeCount || evictable != evictableCount || active + evictable + freeCount != numBlocks) {
             throw new IllegalStateException("counts disagree: active " + active + "/" + activeCount + ", evictable " + evictable
                     + "/" + evictableCount + ", empty " + freeCount + ", total " + numBlocks);
         }
     }
 
-    private int evictHead() {
-        int b = head;
-        unlink(b);
-        byHash.remove(hashOf[b]);
-        cached[b] = false;
-        events.removed(hashOf[b]);
-        return b;
+    private void pushEmpty(int b) {
+        emptyAt[b] = freeCount;
+        free[freeCount++] = b;
     }
 
     private void append(int b) {
+        releasedAt[b] = releases++;
         prev[b] = tail;
         next[b] = NONE;
         if (tail == NONE) head = b;

@@ -108,7 +108,7 @@ public final class KvCacheManager {
         }
         int needed = blocksNeeded(seq, newTokens);
         if (needed == 0) return true;
-        int[] blocks = pool.allocate(needed);
+        int[] blocks = pool.allocate(needed, seq.blockCount() == 0 ? -1 : seq.block(seq.blockCount() - 1));
         if (blocks == null) return false;
         for (int b : blocks) seq.addBlock(b);
         return true;

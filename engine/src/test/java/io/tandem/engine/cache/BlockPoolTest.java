@@ -81,7 +81,7 @@ class BlockPoolTest {
         pool.touch(a[3]); // touched and released again: now the most recent
         pool.free(a[3]);
         int[] got = pool.allocate(3);
-        assertArrayEquals(new int[] {a[2], a[0], a[1]}, got);
+        assertArrayEquals(new int[] {a[0], a[1], a[2]}, got, "the three released first, in ascending order");
         pool.events().flush();
         assertEquals(List.of(202L, 200L, 201L), replay.removedOrder());
         assertEquals(EventReplay.setOf(pool.cachedHashes()), replay.hashes);
@@ -126,5 +126,51 @@ class BlockPoolTest {
     void cachingNeedsAHeldBlock() {
         assertThrows(IllegalStateException.class, () -> pool.cache(0, 5, 0));
         assertThrows(IllegalArgumentException.class, () -> new BlockPool(0));
+    }
+
+    @Test
+    void aSequenceGrowsIntoTheBlocksAfterItsLast() {
+        BlockPool big = new BlockPool(16);
+        int[] a = big.allocate(2); // 0, 1
+        int[] b = big.allocate(1); // 2
+        assertArrayEquals(new int[] {3, 4}, big.allocate(2, b[0]), "free blocks right after the last");
+        assertArrayEquals(new int[] {5}, big.allocate(1, a[1]), "2 is held: the run breaks, the rest come as usual");
+        big.free(b[0]); // 2 goes back empty, below others on the empty stack
+        assertArrayEquals(new int[] {2, 6}, big.allocate(2, a[1]), "an empty block continues the run whatever its place");
+        assertThrows(IllegalArgumentException.class, () -> big.allocate(1, 16));
+        assertNull(big.allocate(11, 6), "all or nothing, hint or not");
+        big.verify();
+    }
+
+    @Test
+    void aRunTakesACachedBlockOnlyFromTheOlderHalfOfTheQueue() {
+        BlockPool big = new BlockPool(12, new KvEventLog("w", replay, () -> 0L));
+        int[] held = big.allocate(1); // 0: the sequence that grows
+        int[] c = big.allocate(8);    // 1 .. 8 (hashes 300 .. 307), released 8 first (oldest) .. 1 last
+        for (int i = 0; i < 8; i++) big.cache(c[i], 300 + i, 0);
+        for (int i = 7; i >= 0; i--) big.free(c[i]);
+        big.allocate(3); // 9, 10, 11: the empty ones go first
+        assertEquals(0, big.emptyBlocks());
+        // block 1 was released last (newest): the run must not take it; the oldest (8) goes instead
+        assertArrayEquals(new int[] {8}, big.allocate(1, held[0]));
+        // release stamps: block 8 0, 7 1, ..., 1 7; block 5's is 3, within the older half of 1 .. 7
+        assertArrayEquals(new int[] {5}, big.allocate(1, 4));
+        assertEquals(-1, big.lookup(304), "block 5 (hash 304) left the cache");
+        big.free(held[0]); // an empty block again: now no cached block may go before its turn
+        assertArrayEquals(new int[] {0}, big.allocate(1, 5), "block 6 (older half) stays: block 0 is empty");
+        big.events().flush();
+        assertEquals(List.of(307L, 304L), replay.removedOrder());
+        big.verify();
+    }
+
+    @Test
+    void aPoolInUseKeepsSequencesInRuns() {
+        // 16 streams of 256 + 128 tokens in 16-token blocks, prompts in chunks of 110: a c=16 serving load on the
+        // benchmark model's 1,365-block pool, run long enough to go through the pool several times
+        ClosedLoopPool loop = new ClosedLoopPool(1365, 16, 16, 256, 128, 110, 1).run(20_000);
+        double share = 0;
+        for (int i = 0; i < 40; i++) share += loop.run(50).adjacentShare() / 40;
+        assertTrue(share > 0.45, "share of table entries followed by the next block: " + share);
+        loop.kv().pool().verify();
     }
 }

@@ -1,5 +1,6 @@
 package io.tandem.engine.jmh;
 
+import io.tandem.engine.cache.ClosedLoopPool;
 import io.tandem.engine.forward.Attention;
 import io.tandem.engine.forward.Batch;
 import io.tandem.engine.forward.SequenceSpan;
@@ -48,6 +49,8 @@ public class DecodeStepAttentionBenchmarks {
     private static final int LAYERS = 12, KV_HEADS = 4, HEAD_DIM = 64, HEADS = 12, BLOCK = 16;
     /** The pool holds this many times the blocks the step's sequences use (the rest belong to no one here). */
     private static final int POOL_SPREAD = 4;
+    /** The KV blocks of the serving worker for the benchmark model (511 MiB of F32 KV, the default budget). */
+    private static final int AGED_POOL = 1365;
 
     @Param({"F32", "F16"})
     public String kv;
@@ -60,9 +63,10 @@ public class DecodeStepAttentionBenchmarks {
     /**
      * Where each sequence's blocks are: {@code contiguous} (one run per sequence, as a fresh pool hands out a prompt's
      * blocks), {@code interleaved} (the sequences' blocks alternate, as when they all grow by a block per step) or
-     * {@code scattered} (anywhere in a pool four times larger, as a pool in use for a while hands them out).
+     * {@code scattered} (anywhere in a pool four times larger) or {@code aged} (as the block pool places them after
+     * serving 16 streams of 256 + 128 tokens for a while: {@link ClosedLoopPool} on the serving worker's 1,365 blocks).
      */
-    @Param({"contiguous", "interleaved", "scattered"})
+    @Param({"contiguous", "interleaved", "scattered", "aged"})
     public String blocks;
 
     private ComputePool pool;
@@ -75,6 +79,11 @@ public class DecodeStepAttentionBenchmarks {
     public void setUp() {
         Random rnd = new Random(5);
         int perSequence = (context + BLOCK - 1) / BLOCK, poolBlocks = perSequence * sequences * POOL_SPREAD;
+        int[][] aged = null;
+        if (blocks.equals("aged")) {
+            poolBlocks = Math.max(AGED_POOL, perSequence * sequences);
+            aged = new ClosedLoopPool(poolBlocks, BLOCK, 16, 256, 128, 110, 1).run(20_000).tables(sequences, perSequence);
+        }
         cache = KvArenas.allocate(new KvLayout(LAYERS, poolBlocks, BLOCK, KV_HEADS, HEAD_DIM, KvDataType.valueOf(kv)));
         List<Integer> ids = new ArrayList<>();
         for (int b = 0; b < poolBlocks; b++) ids.add(b);
@@ -86,6 +95,7 @@ public class DecodeStepAttentionBenchmarks {
         for (int s = 0; s < sequences; s++) {
             int[] table = new int[perSequence];
             for (int b = 0; b < perSequence; b++) table[b] = ids.get(interleaved ? b * sequences + s : s * perSequence + b);
+            if (aged != null) table = aged[s];
             for (int layer = 0; layer < LAYERS; layer++) {
                 for (int p = 0; p < context; p++) cache.write(layer, table, p, k, 0, v, 0);
             }
