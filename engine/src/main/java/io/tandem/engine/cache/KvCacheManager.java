@@ -99,8 +99,9 @@ public final class KvCacheManager {
     }
 
     /**
-     * Grows the block table so positions {@code [computed, computed + newTokens)} have slots.
-     * All-or-nothing: returns false, changing nothing, when the pool cannot supply every block.
+     * Grows the block table so positions {@code [computed, computed + newTokens)} have slots, continuing the run of
+     * its last block where the pool allows ({@link BlockPool}, Placement). All-or-nothing: returns false, changing
+     * nothing, when the pool cannot supply every block.
      */
     public boolean allocateFor(KvSequence seq, int newTokens) {
         if (newTokens < 0 || seq.computedTokens() + newTokens > seq.tokenCount()) {

@@ -83,7 +83,8 @@ public final class ClosedLoopPool {
     public int[][] tables(int count, int blocks) {
         List<int[]> out = new ArrayList<>();
         Set<Integer> used = new HashSet<>();
-        while (out.size() < count) {
+        for (int round = 0; out.size() < count; round++) {
+            if (round == 1000) throw new IllegalStateException("no " + count + " disjoint tables of " + blocks + " blocks");
             for (KvSequence s : running) {
                 if (out.size() == count || s.blockCount() < blocks) continue;
                 int[] t = Arrays.copyOf(s.blockTable(), blocks);
