@@ -27,9 +27,11 @@ import java.util.Objects;
  * queue mixes the blocks of every finished sequence. So {@link #allocate(int, int)}, given the sequence's last block,
  * takes for each block it hands out the one right after the previous (the sequence's last, then its own picks) when
  * that block may continue a run, and otherwise the next one as above. A block may continue a run when it is empty,
- * or when it is evictable, no block is empty and it was released in the older half of the queue's time span: a cached
- * block may leave a little before its turn, but never while an empty block is free, and never one of the recently
- * released, which a prefix hit is likelier to want. Past the leading run the blocks are returned in ascending order.
+ * or when it is evictable, no block is empty, it has served no prefix hit since it was cached, and it was released in
+ * the older half of the queue's time span. So a cached block may leave a little before its turn, but never while an
+ * empty block is free, never one that a prefix hit has used (a shared prefix: with it protected, a shared-prefix load
+ * hits as often as with the plain queue, docs/BENCHMARKS.md), and never one of the recently released (the last turn
+ * of a conversation may come back). Past the leading run the blocks are returned in ascending order.
  *
  * <p>Not thread-safe: owned by one engine thread. Counters read from another thread may be stale.
  */
@@ -40,6 +42,8 @@ public final class BlockPool {
     private final KvEventLog events;
     private final int[] refCount;
     private final boolean[] cached;
+    /** Whether a cached block has served a prefix hit since it was cached: a run never takes it early. */
+    private final boolean[] reused;
     private final long[] hashOf;
     private final long[] parentOf;
     private final Map<Long, Integer> byHash = new HashMap<>();
@@ -63,6 +67,7 @@ public final class BlockPool {
         this.events = Objects.requireNonNull(events, "events");
         refCount = new int[numBlocks];
         cached = new boolean[numBlocks];
+        reused = new boolean[numBlocks];
         hashOf = new long[numBlocks];
         parentOf = new long[numBlocks];
         prev = new int[numBlocks];
@@ -110,12 +115,13 @@ public final class BlockPool {
 
     /**
      * Whether a run may grow into block {@code b}: it is empty, or it is evictable, no block is empty (a cached block
-     * is never evicted while an empty one is free) and it was released in the older half of the queue's time span.
+     * is never evicted while an empty one is free), it served no prefix hit and it was released in the older half of
+     * the queue's time span.
      */
     private boolean continues(int b) {
         if (refCount[b] > 0) return false;
         if (!cached[b]) return true;
-        return freeCount == 0 && releasedAt[b] - releasedAt[head] <= (releasedAt[tail] - releasedAt[head]) / 2;
+        return freeCount == 0 && !reused[b] && releasedAt[b] - releasedAt[head] <= (releasedAt[tail] - releasedAt[head]) / 2;
     }
 
     /** Takes free block {@code b} out of the empty stack or, evicting it, out of the queue. */
@@ -132,6 +138,7 @@ public final class BlockPool {
             emptyAt[b] = NONE;
         }
         refCount[b] = 1;
+        reused[b] = false;
         return b;
     }
 
@@ -144,6 +151,7 @@ public final class BlockPool {
             activeCount++;
         }
         refCount[block]++;
+        reused[block] = cached[block];
     }
 
     /** Drops one holder; at zero the block becomes evictable if cached, else empty. */
@@ -183,6 +191,7 @@ public final class BlockPool {
     public void clearCache() {
         byHash.clear();
         Arrays.fill(cached, false);
+        Arrays.fill(reused, false);
         for (int b = head; b != NONE; b = next[b]) pushEmpty(b);
         head = tail = NONE;
         evictableCount = 0;

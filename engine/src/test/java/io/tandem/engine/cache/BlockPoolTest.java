@@ -164,6 +164,23 @@ class BlockPoolTest {
     }
 
     @Test
+    void aRunNeverTakesACachedBlockThatServedAHit() {
+        BlockPool big = new BlockPool(12);
+        int[] held = big.allocate(1);  // 0: the sequence that grows
+        int[] c = big.allocate(8);     // 1 .. 8, cached
+        for (int i = 0; i < 8; i++) big.cache(c[i], 400 + i, 0);
+        big.free(8);                   // the oldest
+        big.free(5);
+        big.touch(5);                  // a prefix hit on block 5 ...
+        big.free(5);                   // ... released again, second oldest now
+        for (int b : new int[] {7, 6, 4, 3, 2, 1}) big.free(b);
+        big.allocate(3);               // 9, 10, 11: no block is empty any more
+        assertArrayEquals(new int[] {8}, big.allocate(1, 4), "block 5 is old enough but shared: the head goes");
+        assertEquals(5, big.lookup(404));
+        big.verify();
+    }
+
+    @Test
     void aPoolInUseKeepsSequencesInRuns() {
         // 16 streams of 256 + 128 tokens in 16-token blocks, prompts in chunks of 110: a c=16 serving load on the
         // benchmark model's 1,365-block pool, run long enough to go through the pool several times
