@@ -121,7 +121,8 @@ public final class BlockPool {
     private boolean continues(int b) {
         if (refCount[b] > 0) return false;
         if (!cached[b]) return true;
-        return freeCount == 0 && !reused[b] && releasedAt[b] - releasedAt[head] <= (releasedAt[tail] - releasedAt[head]) / 2;
+        long age = releasedAt[b] - releasedAt[head], span = releasedAt[tail] - releasedAt[head];
+        return freeCount == 0 && !reused[b] && age <= span / 2;
     }
 
     /** Takes free block {@code b} out of the empty stack or, evicting it, out of the queue. */
@@ -275,10 +276,10 @@ public final class BlockPool {
         }
         for (int i = 0; i < freeCount; i++) {
             if (refCount[free[i]] != 0 || cached[free[i]]) throw new IllegalStateException("empty block " + free[i] + " is held or cached");
-            if (emptyAt[free[i]] != i) throw new IllegalStateException("empty block " + free[i] + " misplaced in the stack");
+            if (emptyAt[free[i]] != i) throw new IllegalStateException("empty block " + free[i] + " misplaced");
         }
         long stacked = Arrays.stream(emptyAt).filter(i -> i != NONE).count();
-        if (stacked != freeCount) throw new IllegalStateException(stacked + " blocks think they are empty, " + freeCount + " are");
+        if (stacked != freeCount) throw new IllegalStateException(stacked + " blocks placed, " + freeCount + " empty");
         if (active != activeCount || evictable != evictableCount || active + evictable + freeCount != numBlocks) {
             throw new IllegalStateException("counts disagree: active " + active + "/" + activeCount + ", evictable " + evictable
                     + "/" + evictableCount + ", empty " + freeCount + ", total " + numBlocks);

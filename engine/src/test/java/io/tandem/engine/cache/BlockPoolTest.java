@@ -136,7 +136,7 @@ class BlockPoolTest {
         assertArrayEquals(new int[] {3, 4}, big.allocate(2, b[0]), "free blocks right after the last");
         assertArrayEquals(new int[] {5}, big.allocate(1, a[1]), "2 is held: the run breaks, the rest come as usual");
         big.free(b[0]); // 2 goes back empty, below others on the empty stack
-        assertArrayEquals(new int[] {2, 6}, big.allocate(2, a[1]), "an empty block continues the run whatever its place");
+        assertArrayEquals(new int[] {2, 6}, big.allocate(2, a[1]), "an empty block continues the run wherever it is");
         assertThrows(IllegalArgumentException.class, () -> big.allocate(1, 16));
         assertNull(big.allocate(11, 6), "all or nothing, hint or not");
         big.verify();

@@ -84,7 +84,7 @@ public final class ClosedLoopPool {
         List<int[]> out = new ArrayList<>();
         Set<Integer> used = new HashSet<>();
         for (int round = 0; out.size() < count; round++) {
-            if (round == 1000) throw new IllegalStateException("no " + count + " disjoint tables of " + blocks + " blocks");
+            if (round == 1000) throw new IllegalStateException("no " + count + " disjoint tables of " + blocks);
             for (KvSequence s : running) {
                 if (out.size() == count || s.blockCount() < blocks) continue;
                 int[] t = Arrays.copyOf(s.blockTable(), blocks);

@@ -82,7 +82,8 @@ public class DecodeStepAttentionBenchmarks {
         int[][] aged = null;
         if (blocks.equals("aged")) {
             poolBlocks = Math.max(AGED_POOL, perSequence * sequences);
-            aged = new ClosedLoopPool(poolBlocks, BLOCK, 16, 256, 128, 110, 1).run(20_000).tables(sequences, perSequence);
+            ClosedLoopPool served = new ClosedLoopPool(poolBlocks, BLOCK, 16, 256, 128, 110, 1).run(20_000);
+            aged = served.tables(sequences, perSequence);
         }
         cache = KvArenas.allocate(new KvLayout(LAYERS, poolBlocks, BLOCK, KV_HEADS, HEAD_DIM, KvDataType.valueOf(kv)));
         List<Integer> ids = new ArrayList<>();
