@@ -94,9 +94,10 @@ public class DecodeStepAttentionBenchmarks {
         int tokenDim = KV_HEADS * HEAD_DIM;
         float[] k = TestTensors.random(rnd, tokenDim, 1f), v = TestTensors.random(rnd, tokenDim, 1f);
         for (int s = 0; s < sequences; s++) {
-            int[] table = new int[perSequence];
-            for (int b = 0; b < perSequence; b++) table[b] = ids.get(interleaved ? b * sequences + s : s * perSequence + b);
-            if (aged != null) table = aged[s];
+            int[] table = aged != null ? aged[s] : new int[perSequence];
+            for (int b = 0; aged == null && b < perSequence; b++) {
+                table[b] = ids.get(interleaved ? b * sequences + s : s * perSequence + b);
+            }
             for (int layer = 0; layer < LAYERS; layer++) {
                 for (int p = 0; p < context; p++) cache.write(layer, table, p, k, 0, v, 0);
             }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -90,22 +91,24 @@ final class ProcessCluster implements AutoCloseable {
         return p;
     }
 
-    /** Requests a worker finished, from its own Prometheus endpoint; -1 when it does not answer. */
+    /** Requests a worker finished, from one read of its own Prometheus endpoint; -1 when it does not answer. */
     double served(int workerPort) {
-        double total = 0;
-        for (String outcome : SERVED_OUTCOMES) {
-            double n = metric(workerPort, Sample.of("tandem_worker_requests_total", "outcome", outcome));
-            if (n < 0) return -1;
-            total += n;
-        }
-        return total;
+        String page = metricsPage(workerPort);
+        return page == null ? -1 : served(page);
+    }
+
+    /** Requests finished in a worker's {@code /metrics} page: its served outcomes' samples, summed. */
+    static double served(String metricsPage) {
+        Map<String, Double> byOutcome =
+                new PrometheusText(metricsPage).byLabel("tandem_worker_requests_total", "outcome");
+        return SERVED_OUTCOMES.stream().mapToDouble(o -> byOutcome.getOrDefault(o, 0.0)).sum();
     }
 
     /** The samples of metric {@code name} whose labels include {@code labels}. */
     record Sample(String name, Map<String, String> labels) {
         /** {@code name} with labels given as name, value, name, value, ... */
         static Sample of(String name, String... labelPairs) {
-            Map<String, String> labels = new java.util.TreeMap<>();
+            Map<String, String> labels = new TreeMap<>();
             for (int i = 0; i < labelPairs.length; i += 2) labels.put(labelPairs[i], labelPairs[i + 1]);
             return new Sample(name, labels);
         }
@@ -118,10 +121,16 @@ final class ProcessCluster implements AutoCloseable {
      * for a kill that never came).
      */
     double metric(int port, Sample sample) {
+        String page = metricsPage(port);
+        return page == null ? -1 : sum(sample, page);
+    }
+
+    /** A process's {@code /metrics} page, or null when it does not answer. */
+    private String metricsPage(int port) {
         try {
-            return sum(sample, get("http://127.0.0.1:" + port + "/metrics").body());
+            return get("http://127.0.0.1:" + port + "/metrics").body();
         } catch (IOException | InterruptedException e) {
-            return -1;
+            return null;
         }
     }
 

@@ -40,4 +40,16 @@ class ProcessClusterMetricsTest {
         assertEquals(1.2e7, ProcessCluster.sum(remote, page));
         assertEquals(0, ProcessCluster.sum(ProcessCluster.Sample.of("tandem_prefill_fallbacks_total"), page));
     }
+
+    @Test
+    void servedSumsTheFinishedOutcomesOnly() {
+        String page = """
+                tandem_worker_requests_total{outcome="finished",worker="w"} 3.0
+                tandem_worker_requests_total{outcome="length",worker="w"} 1.2E7
+                tandem_worker_requests_total{outcome="failed",worker="w"} 5.0
+                tandem_worker_requests_total{outcome="cancelled",worker="w"} 7.0
+                """;
+        assertEquals(1.2e7 + 3, ProcessCluster.served(page));
+        assertEquals(0, ProcessCluster.served("tandem_worker_streams{worker=\"w\"} 2.0\n"));
+    }
 }
