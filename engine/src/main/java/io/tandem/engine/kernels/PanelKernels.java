@@ -418,13 +418,14 @@ final class PanelKernels {
                      boolean accumulate, float[] scratch) {
         int rows = w.rows(), cols = w.cols();
         int row0 = p * L;
-        // Q8_0: the block scales stay in the panels
-        MemorySegment sc = w.source().type() == GgufTensorType.Q8_0 ? w.data() : null;
-        long so = p * w.panelBytes(), pb = w.panelBytes();
+        // Q8_0: the block scales stay in the panels; other types read ones (NO_SCALES)
+        boolean q8 = w.source().type() == GgufTensorType.Q8_0;
+        MemorySegment sc = q8 ? w.data() : NO_SCALES;
+        long so = q8 ? p * w.panelBytes() : 0, pb = q8 ? w.panelBytes() : 0, ks = q8 ? Q8_BLOCK_BYTES * L : 0;
         for (int b = b0; b < b1; ) {
             int n = group(b1 - b);
-            if (n >= 5) gemm4x6(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb);
-            else gemm4x4(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb);
+            if (n >= 5) gemm4x6(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb, ks);
+            else gemm4x4(tile, tp, cols, x, b, b1 - 1, scratch, sc, so, pb, ks);
             for (int j = 0; j < n; j++) store(scratch, 4 * L * j, tp, row0, rows, y, (b + j) * ldy, accumulate);
             b += n;
         }
@@ -439,11 +440,18 @@ final class PanelKernels {
         return remaining >= 5 ? Math.min(6, remaining) : remaining;
     }
 
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    /**
+     * What the tile gemm folds each 32-column block's sums with when the type has no block scales: L ones, read for
+     * every panel and block (both strides 0). So the kernels have no branch on the type: with one, a JVM that ran
+     * them for Q8_0 and for another type (a model mixing types, or two models) compiled code for both whose Q8_0
+     * calls ran about a quarter slower ({@code GemmMixSpeed}, docs/BENCHMARKS.md). Folding by 1 is exact.
+     */
+    static final MemorySegment NO_SCALES = ones();
 
-    /** The scales of 32-column block {@code k} of the panel at byte {@code so} of {@code sc}, or ones without scales. */
-    private static FloatVector scale(MemorySegment sc, long so, int k) {
-        return sc == null ? ONE : q8Scale(sc, so, k);
+    private static MemorySegment ones() {
+        MemorySegment s = Arena.ofAuto().allocate(4L * L, 64);
+        for (int i = 0; i < L; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, 1f);
+        return s;
     }
 
     /** Panel {@code i} of a tile of {@code tp}: past the last one, the last one again. */
@@ -453,11 +461,11 @@ final class PanelKernels {
 
     /**
      * Four panels x items {@code b .. b + 5} (past {@code last}, {@code last} again); results at
-     * {@code out[(4 * j + i) * L]} for item j, panel i. The scales of panel i are at byte {@code so + i * pb} of
-     * {@code sc}.
+     * {@code out[(4 * j + i) * L]} for item j, panel i. Block {@code k}'s sums of panel i are folded with the
+     * scales at byte {@code so + i * pb + k * ks} of {@code sc} ({@link #NO_SCALES} and 0s for a type without).
      */
     static void gemm4x6(float[] t, int tp, int cols, float[] x, int b, int last, float[] out, MemorySegment sc,
-                        long so, long pb) {
+                        long so, long pb, long ks) {
         int ts = cols * L, t1 = panel(1, tp) * ts, t2 = panel(2, tp) * ts, t3 = panel(3, tp) * ts;
         long so1 = so + panel(1, tp) * pb, so2 = so + panel(2, tp) * pb, so3 = so + panel(3, tp) * pb;
         int x0 = b * cols, x1 = Math.min(b + 1, last) * cols, x2 = Math.min(b + 2, last) * cols;
@@ -488,7 +496,11 @@ final class PanelKernels {
                 a5 = w0.fma(v, a5); b5 = w1.fma(v, b5); c5 = w2.fma(v, c5); d5 = w3.fma(v, d5);
             }
             int k = k0 / BLOCK;
-            FloatVector q0 = scale(sc, so, k), q1 = scale(sc, so1, k), q2 = scale(sc, so2, k), q3 = scale(sc, so3, k);
+            long ko = k * ks;
+            FloatVector q0 = FloatVector.fromMemorySegment(F, sc, so + ko, LE);
+            FloatVector q1 = FloatVector.fromMemorySegment(F, sc, so1 + ko, LE);
+            FloatVector q2 = FloatVector.fromMemorySegment(F, sc, so2 + ko, LE);
+            FloatVector q3 = FloatVector.fromMemorySegment(F, sc, so3 + ko, LE);
             a0.fma(q0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
             b0.fma(q1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
             c0.fma(q2, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
@@ -518,7 +530,7 @@ final class PanelKernels {
 
     /** As {@link #gemm4x6} for items {@code b .. b + 3}. */
     static void gemm4x4(float[] t, int tp, int cols, float[] x, int b, int last, float[] out, MemorySegment sc,
-                        long so, long pb) {
+                        long so, long pb, long ks) {
         int ts = cols * L, t1 = panel(1, tp) * ts, t2 = panel(2, tp) * ts, t3 = panel(3, tp) * ts;
         long so1 = so + panel(1, tp) * pb, so2 = so + panel(2, tp) * pb, so3 = so + panel(3, tp) * pb;
         int x0 = b * cols, x1 = Math.min(b + 1, last) * cols, x2 = Math.min(b + 2, last) * cols;
@@ -543,7 +555,11 @@ final class PanelKernels {
                 a3 = w0.fma(v, a3); b3 = w1.fma(v, b3); c3 = w2.fma(v, c3); d3 = w3.fma(v, d3);
             }
             int k = k0 / BLOCK;
-            FloatVector q0 = scale(sc, so, k), q1 = scale(sc, so1, k), q2 = scale(sc, so2, k), q3 = scale(sc, so3, k);
+            long ko = k * ks;
+            FloatVector q0 = FloatVector.fromMemorySegment(F, sc, so + ko, LE);
+            FloatVector q1 = FloatVector.fromMemorySegment(F, sc, so1 + ko, LE);
+            FloatVector q2 = FloatVector.fromMemorySegment(F, sc, so2 + ko, LE);
+            FloatVector q3 = FloatVector.fromMemorySegment(F, sc, so3 + ko, LE);
             a0.fma(q0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
             b0.fma(q1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
             c0.fma(q2, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
