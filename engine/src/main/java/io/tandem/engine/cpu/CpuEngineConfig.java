@@ -73,8 +73,12 @@ public record CpuEngineConfig(
      */
     public static final ComputePriority DEFAULT_COMPUTE_PRIORITY = ComputePriority.AUTO;
 
-    /** Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. */
-    public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 100;
+    /**
+     * Steps holding decodes are kept within this by default: an inter-token gap a reader does not notice. 50 rather
+     * than 100: on 2 cores it cut ITL p99 by a third at 8 and 16 streams without costing throughput or TTFT
+     * (docs/BENCHMARKS.md, 2026-12-06 late afternoon).
+     */
+    public static final int DEFAULT_STEP_LATENCY_TARGET_MS = 50;
 
     /**
      * All cores, auto kernels, 512 MiB of F32 KV in blocks of 16, 512 tokens and 32 sequences per step, steps with
