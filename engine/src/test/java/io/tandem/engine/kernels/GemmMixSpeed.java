@@ -31,7 +31,9 @@ public final class GemmMixSpeed {
             }
             double s = (mx.getCurrentThreadCpuTime() - t0) / 1e9;
             if (mode.equals("mixed")) {
-                for (int rep = 0; rep < reps; rep++) PanelKernels.gemm(f32, f32Tile, 4, 0, x, 0, n, y, rows, false, scratch);
+                for (int rep = 0; rep < reps; rep++) {
+                    PanelKernels.gemm(f32, f32Tile, 4, 0, x, 0, n, y, rows, false, scratch);
+                }
             }
             System.out.printf("%s, round %d: %s tile gemm %.1f G MAC/s per CPU second%n", mode, round,
                     measured.source().type(), (double) reps * rows * cols * n / s / 1e9);

@@ -22,8 +22,9 @@ public final class GemmSpeed {
                 long t0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 300; rep++) {
                     for (int b = 0; b + items <= n; b += items) {
-                        if (items == 6) PanelKernels.gemm4x6(tile, 4, cols, x, b, n - 1, out, PanelKernels.NO_SCALES, 0, 0, 0);
-                        else PanelKernels.gemm4x4(tile, 4, cols, x, b, n - 1, out, PanelKernels.NO_SCALES, 0, 0, 0);
+                        var ones = PanelKernels.NO_SCALES;
+                        if (items == 6) PanelKernels.gemm4x6(tile, 4, cols, x, b, n - 1, out, ones, 0, 0, 0);
+                        else PanelKernels.gemm4x4(tile, 4, cols, x, b, n - 1, out, ones, 0, 0, 0);
                         macs += 4L * items * lanes * cols;
                     }
                 }
