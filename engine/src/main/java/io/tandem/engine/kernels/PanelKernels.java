@@ -187,7 +187,12 @@ final class PanelKernels {
      * allocated on the heap: 147 KB per 768 x 768 matvec).
      */
     private static FloatVector q8Scale(MemorySegment s, long po, int b) {
-        return FloatVector.fromMemorySegment(F, s, po + Q8_BLOCK_BYTES * L * b, LE);
+        return scales(s, po + Q8_BLOCK_BYTES * L * b);
+    }
+
+    /** L block scales (floats) at byte {@code at} of {@code s}: the same plain load. */
+    private static FloatVector scales(MemorySegment s, long at) {
+        return FloatVector.fromMemorySegment(F, s, at, LE);
     }
 
     // ---- matvec: one item, GROUP panels at a time -----------------------------------------------------------------
@@ -497,10 +502,8 @@ final class PanelKernels {
             }
             int k = k0 / BLOCK;
             long ko = k * ks;
-            FloatVector q0 = FloatVector.fromMemorySegment(F, sc, so + ko, LE);
-            FloatVector q1 = FloatVector.fromMemorySegment(F, sc, so1 + ko, LE);
-            FloatVector q2 = FloatVector.fromMemorySegment(F, sc, so2 + ko, LE);
-            FloatVector q3 = FloatVector.fromMemorySegment(F, sc, so3 + ko, LE);
+            FloatVector q0 = scales(sc, so + ko), q1 = scales(sc, so1 + ko);
+            FloatVector q2 = scales(sc, so2 + ko), q3 = scales(sc, so3 + ko);
             a0.fma(q0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
             b0.fma(q1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
             c0.fma(q2, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);
@@ -556,10 +559,8 @@ final class PanelKernels {
             }
             int k = k0 / BLOCK;
             long ko = k * ks;
-            FloatVector q0 = FloatVector.fromMemorySegment(F, sc, so + ko, LE);
-            FloatVector q1 = FloatVector.fromMemorySegment(F, sc, so1 + ko, LE);
-            FloatVector q2 = FloatVector.fromMemorySegment(F, sc, so2 + ko, LE);
-            FloatVector q3 = FloatVector.fromMemorySegment(F, sc, so3 + ko, LE);
+            FloatVector q0 = scales(sc, so + ko), q1 = scales(sc, so1 + ko);
+            FloatVector q2 = scales(sc, so2 + ko), q3 = scales(sc, so3 + ko);
             a0.fma(q0, FloatVector.fromArray(F, out, 0)).intoArray(out, 0);
             b0.fma(q1, FloatVector.fromArray(F, out, L)).intoArray(out, L);
             c0.fma(q2, FloatVector.fromArray(F, out, 2 * L)).intoArray(out, 2 * L);

@@ -15,6 +15,7 @@ public final class GemmSpeed {
         float[] tile = TestTensors.random(rnd, 4 * lanes * cols, 1f);
         float[] x = TestTensors.random(rnd, n * cols, 1f);
         float[] out = new float[64 * lanes];
+        var ones = PanelKernels.NO_SCALES;
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int round = 0; round < 5; round++) {
             for (int items : new int[] {6, 4}) {
@@ -22,7 +23,6 @@ public final class GemmSpeed {
                 long t0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 300; rep++) {
                     for (int b = 0; b + items <= n; b += items) {
-                        var ones = PanelKernels.NO_SCALES;
                         if (items == 6) PanelKernels.gemm4x6(tile, 4, cols, x, b, n - 1, out, ones, 0, 0, 0);
                         else PanelKernels.gemm4x4(tile, 4, cols, x, b, n - 1, out, ones, 0, 0, 0);
                         macs += 4L * items * lanes * cols;
