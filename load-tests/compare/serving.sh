@@ -4,29 +4,34 @@
 #   load-tests/compare/serving.sh LLAMA_BIN_DIR MODEL.gguf [--json]
 #
 # One load client (io.tandem.loadtests.serving.ServingBench, Vert.x, SSE) drives llama-server and then Tandem's
-# aggregated embedded gateway (--prefill-workers 0) with a closed loop of distinct 256-token token-id prompts, 128
-# output tokens each (ignore_eos, greedy), streamed, at concurrency 1, 8 and 16 after a warm-up; per level it
-# measures output tokens/s, TTFT and ITL, and during the c=16 level it scrapes Tandem's /metrics for its own share
-# (router decision, gateway overhead). Prints a Markdown table with the ratios against issue 12's targets
-# (--json: the same as JSON). LLAMA_BIN_DIR holds llama-server and its .so files (../shared/tools/build-llama-cpp.sh).
+# embedded gateway (aggregated: --prefill-workers 0, unless PREFILL_WORKERS) with a closed loop of distinct
+# 256-token token-id prompts, 128 output tokens each (ignore_eos, greedy), streamed, at concurrency 1, 8 and 16 after
+# a warm-up; per level it measures output tokens/s, TTFT and ITL, and during the c=16 level it scrapes Tandem's
+# /metrics for its own share (router decision, gateway overhead). Prints a Markdown table with the ratios against
+# issue 12's targets (--json: the same as JSON). LLAMA_BIN_DIR holds llama-server and its .so files
+# (../shared/tools/build-llama-cpp.sh).
 # Environment: THREADS (2), CONCURRENCY (1,8,16), WINDOW_SECONDS (40 per level), DRAIN_SECONDS (60: requests still
 # streaming this long after a level's window are closed; what they received counts), WARMUP_REQUESTS (8),
 # WARMUP_SHORT (2000 short requests first: 8-token prompts, 1 output token; per-request code compiled, as in a server
 # that has been serving for a while),
 # PROMPT_TOKENS (256), MAX_TOKENS (128), VOCAB (32000), SEED (1), SKIP_BUILD (1: use the jars as they are),
-# TANDEM_FLAGS (extra gateway.jar flags, e.g. "--engine-option max-num-batched-tokens=256"), KEEP (a directory for
-# the raw results and server logs; else a temporary one), SERVERS ("llama-server Tandem": run only some, reusing the
-# others' results from KEEP), ROUNDS (1: how many times to run the servers in turn, llama-server then Tandem; the
-# table then gives medians, and each ratio as the median of the rounds' ratios with their range: on a shared machine
-# one run can be off by 20 % or more).
+# PREFILL_WORKERS (0: Tandem aggregated; 1: disaggregated, a prefill worker beside the decode worker in one JVM, as
+# embedded mode's default from 8 cores), TANDEM_FLAGS (extra gateway.jar flags, e.g. "--engine-option
+# max-num-batched-tokens=256"), KEEP (a directory for the raw results and server logs; else a temporary one),
+# SERVERS ("llama-server Tandem": run only some, reusing the others' results from KEEP), ROUNDS (1: how many times to
+# run the servers in turn, llama-server then Tandem; the table then gives medians, and each ratio as the median of
+# the rounds' ratios with their range: on a shared machine one run can be off by 20 % or more), SLO_TTFT_MS (1000)
+# and SLO_TPOT_MS (100): the per-request objective of the goodput table.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); model=$(realpath "$2"); shift 2
 json=""; [ "${1:-}" = "--json" ] && json="--json"
 here=$(cd "$(dirname "$0")/../.." && pwd)
 threads=${THREADS:-2} prompt=${PROMPT_TOKENS:-256} gen=${MAX_TOKENS:-128}
 concurrency=${CONCURRENCY:-1,8,16}
 rounds=${ROUNDS:-1}
+prefill_workers=${PREFILL_WORKERS:-0}
+[[ "$prefill_workers" =~ ^[0-9]+$ ]] || { echo "PREFILL_WORKERS must be a whole number, got '$prefill_workers'" >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 slots=$(tr ',' '\n' <<<"$concurrency" | sort -n | tail -1)
 [ -x "$bin/llama-server" ] || { echo "no $bin/llama-server (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
@@ -100,12 +105,12 @@ for round in $(seq 1 "$rounds"); do
   stop_server
   fi
 
-  # Tandem: the embedded gateway, aggregated (one worker prefills and decodes), the same threads
+  # Tandem: the embedded gateway, aggregated by default (one worker prefills and decodes), the same threads
   if runs Tandem; then
   port=$(free_port)
-  echo "== round $round/$rounds: Tandem on :$port (--prefill-workers 0 --threads $threads ${TANDEM_FLAGS:-})" >&2
+  echo "== round $round/$rounds: Tandem on :$port (--prefill-workers $prefill_workers --threads $threads ${TANDEM_FLAGS:-})" >&2
   ./tandem java -jar gateway/target/gateway.jar --host 127.0.0.1 --port "$port" --model "$model" \
-      --prefill-workers 0 --threads "$threads" ${TANDEM_FLAGS:-} >"$out/tandem-$round.log" 2>&1 &
+      --prefill-workers "$prefill_workers" --threads "$threads" ${TANDEM_FLAGS:-} >"$out/tandem-$round.log" 2>&1 &
   server=$!
   await_ready "$port" /ready "$out/tandem-$round.log"
   load Tandem "$port" --gateway-metrics
@@ -117,4 +122,5 @@ files() { local f=""; for r in $(seq 1 "$rounds"); do f="$f${f:+,}$out/$1-$r.jso
 echo >&2
 echo "Closed loop, distinct ${prompt}-token prompts, $gen output tokens, $threads threads; $(basename "$model"); ratios Tandem / llama-server (✗: target missed)" >&2
 ./tandem java -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
-    io.tandem.loadtests.serving.ServingBench compare "$(files llama-server)" "$(files Tandem)" $json
+    io.tandem.loadtests.serving.ServingBench compare "$(files llama-server)" "$(files Tandem)" \
+    --slo-ttft-ms "${SLO_TTFT_MS:-1000}" --slo-tpot-ms "${SLO_TPOT_MS:-100}" $json

@@ -18,6 +18,8 @@ import java.util.function.ToIntFunction;
  * <p>The servers may have run several rounds (baseline, candidate, baseline, candidate, ..): a shared machine moves a
  * single run by 20 % or more. Each ratio is then the median of the rounds' ratios (round i's candidate against round
  * i's baseline, which ran just before it), shown with their range; the values are the medians of the rounds'.
+ *
+ * <p>Where the results kept each request's timings, a second table gives both servers' goodput at an {@link Slo}.
  */
 public record Comparison(String baseline, String candidate, int rounds, List<Row> rows) {
     static final double TOKENS_TARGET = 1.2, TTFT_P50_TARGET = 1.0, ITL_P99_TARGET = 1.5;
@@ -64,6 +66,11 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                 baselines.size(), List.copyOf(rows));
     }
 
+    /** The same results under other names (two runs of one server with different flags, say). */
+    public Comparison named(String baselineName, String candidateName) {
+        return new Comparison(baselineName, candidateName, rounds, rows);
+    }
+
     private static List<LevelResult> levels(List<JsonObject> runs, int concurrency) {
         List<LevelResult> found = new ArrayList<>();
         for (JsonObject run : runs) {
@@ -75,8 +82,13 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
         return found;
     }
 
-    /** A Markdown table, then the gateway's share where the candidate has one. */
+    /** {@link #table(Slo)} at {@link Slo#CHAT}. */
     public String table() {
+        return table(Slo.CHAT);
+    }
+
+    /** A Markdown table, then the goodput at {@code slo} where the results have timings, then the gateway's share. */
+    public String table(Slo slo) {
         StringBuilder s = new StringBuilder();
         if (rounds > 1) {
             s.append(f("%d rounds: each value the median of the rounds', each ratio the median of the rounds' ratios "
@@ -99,6 +111,16 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                     verdict(r.itlP99Ratios(), ITL_P99_TARGET, false),
                     sum(b, LevelResult::failed), sum(c, LevelResult::failed), sum(b, LevelResult::cut), sum(c, LevelResult::cut)));
         }
+        if (rows.stream().anyMatch(r -> hasTimings(r.base()) || hasTimings(r.cand()))) {
+            s.append(f("%nGoodput at TTFT <= %.0f ms and TPOT <= %.0f ms: the requests that completed within both, per second"
+                    + " of the window, and their share of the level's requests%s%n", slo.ttftMs(), slo.tpotMs(),
+                    rounds > 1 ? " (medians over the rounds)" : ""));
+            s.append("| c | goodput req/s ").append(vs).append(" | SLO met ").append(vs).append(" |\n|---:|---:|---:|\n");
+            for (Row r : rows) {
+                s.append(f("| %d | %s / %s | %s / %s |\n", r.concurrency(), goodput(r.base(), slo), goodput(r.cand(), slo),
+                        attainment(r.base(), slo), attainment(r.cand(), slo)));
+            }
+        }
         for (Row r : rows) {
             if (r.cand().stream().anyMatch(l -> l.gateway() == null)) continue;
             List<JsonObject> g = r.cand().stream().map(LevelResult::gateway).toList();
@@ -117,6 +139,18 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                     f("admit + token p99 = %.3f ms <= %.0f ms: %s", median(added), OVERHEAD_P99_MS, met(added, OVERHEAD_P99_MS))));
         }
         return s.toString();
+    }
+
+    private static boolean hasTimings(List<LevelResult> rounds) {
+        return rounds.stream().allMatch(l -> l.timings() != null);
+    }
+
+    private static String goodput(List<LevelResult> rounds, Slo slo) {
+        return hasTimings(rounds) ? f("%.2f", median(rounds, slo::goodput)) : "—";
+    }
+
+    private static String attainment(List<LevelResult> rounds, Slo slo) {
+        return hasTimings(rounds) ? f("%.0f %%", 100 * median(rounds, slo::attainment)) : "—";
     }
 
     private String line(String what, List<JsonObject> h, String target) {
@@ -139,7 +173,13 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
         return f("%.2f%s%s", ratio, met ? "" : " ✗", range);
     }
 
+    /** {@link #toJson(Slo)} at {@link Slo#CHAT}. */
     public JsonObject toJson() {
+        return toJson(Slo.CHAT);
+    }
+
+    /** The table's figures; each level's {@code goodput} (requests/s at {@code slo}) where the results have timings. */
+    public JsonObject toJson(Slo slo) {
         JsonArray levels = new JsonArray();
         for (Row r : rows) {
             double tokens = median(r.tokensRatios()), ttft = median(r.ttftP50Ratios()), itl = median(r.itlP99Ratios());
@@ -149,6 +189,12 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                     .put("ratios", new JsonObject().put("out_tokens_per_second", tokens).put("ttft_p50", ttft).put("itl_p99", itl))
                     .put("targets_met", new JsonObject().put("out_tokens_per_second", tokens >= TOKENS_TARGET)
                             .put("ttft_p50", ttft <= TTFT_P50_TARGET).put("itl_p99", itl <= ITL_P99_TARGET));
+            if (hasTimings(r.base()) || hasTimings(r.cand())) {
+                JsonObject goodput = new JsonObject().put("slo", new JsonObject().put("ttft_ms", slo.ttftMs()).put("tpot_ms", slo.tpotMs()));
+                if (hasTimings(r.base())) goodput.put(baseline, median(r.base(), slo::goodput));
+                if (hasTimings(r.cand())) goodput.put(candidate, median(r.cand(), slo::goodput));
+                level.put("goodput_requests_per_second", goodput);
+            }
             if (rounds > 1) {
                 level.put("rounds_ratios", new JsonObject().put("out_tokens_per_second", array(r.tokensRatios()))
                         .put("ttft_p50", array(r.ttftP50Ratios())).put("itl_p99", array(r.itlP99Ratios())));

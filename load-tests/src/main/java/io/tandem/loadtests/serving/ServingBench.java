@@ -20,7 +20,8 @@ import java.util.Map;
  * ServingBench run --url http://127.0.0.1:PORT --label NAME --out FILE.json [--concurrency 1,8,16]
  *     [--window-seconds 40] [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000]
  *     [--seed 1] [--gateway-metrics]
- * ServingBench compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]
+ * ServingBench compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--names BASELINE,CANDIDATE]
+ *     [--slo-ttft-ms 1000] [--slo-tpot-ms 100] [--json]
  * </pre>
  * {@code run} loads one server level by level and writes its results; {@code --gateway-metrics} also scrapes the
  * server's {@code /metrics} around the highest level (Tandem's router decision and gateway overhead histograms);
@@ -29,7 +30,7 @@ import java.util.Map;
  * Progress goes to stderr ({@link Progress}): a bar on a terminal, a line every 10 s in a log.
  * {@code compare} prints the two runs side by side with the candidate's ratios against issue 12's targets; with
  * several rounds of each (comma-separated files, round i of one beside round i of the other) the medians
- * ({@link Comparison}).
+ * ({@link Comparison}), and each side's goodput at the SLO ({@link Slo}, by default {@link Slo#CHAT}).
  */
 public final class ServingBench {
 
@@ -43,6 +44,8 @@ public final class ServingBench {
     }
 
     private static final int SHORT_PROMPT_TOKENS = 8, SHORT_CONCURRENCY = 4;
+    private static final String COMPARE_USAGE = "compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..]"
+            + " [--names BASELINE,CANDIDATE] [--slo-ttft-ms 1000] [--slo-tpot-ms 100] [--json]";
     private static final long SHORT_WARMUP_LIMIT = 300_000_000_000L;
 
     private static void run(Map<String, String> o) throws IOException {
@@ -119,6 +122,7 @@ public final class ServingBench {
         long lastEvent = start;
         List<long[]> itl = new ArrayList<>();
         List<Long> ttft = new ArrayList<>();
+        List<RequestTiming> timings = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         long tokens = 0;
         int failed = 0, cut = 0;
@@ -134,11 +138,14 @@ public final class ServingBench {
             if (o.cut()) cut++;
             if (o.ttftNanos() >= 0) ttft.add(o.ttftNanos());
             itl.add(o.itlNanos());
+            RequestTiming timing = RequestTiming.of(o);
+            if (timing != null) timings.add(timing);
         }
         double seconds = (Math.min(end, lastEvent) - start) / 1e9;
         long[] allItl = itl.stream().flatMapToLong(Arrays::stream).toArray();
         return new LevelResult(concurrency, seconds, seconds > 0 ? tokens / seconds : 0, done.size(), cut, failed,
-                Summary.ofNanos(ttft.stream().mapToLong(Long::longValue).toArray()), Summary.ofNanos(allItl), errors, gateway);
+                Summary.ofNanos(ttft.stream().mapToLong(Long::longValue).toArray()), Summary.ofNanos(allItl), errors, gateway,
+                List.copyOf(timings));
     }
 
     /** Tandem's own share over the window between two scrapes, in milliseconds (buckets' p50/p99 and counts). */
@@ -158,12 +165,34 @@ public final class ServingBench {
     }
 
     private static void compare(String[] args) throws IOException {
-        List<String> files = Arrays.stream(args).filter(a -> !a.startsWith("--")).toList();
-        if (files.size() != 2) usage("compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]");
+        List<String> files = new ArrayList<>();
+        Map<String, String> o = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--json")) o.put("json", "true");
+            else if (args[i].startsWith("--") && i + 1 < args.length) o.put(args[i].substring(2), args[++i]);
+            else if (args[i].startsWith("--")) usage("a value after " + args[i]);
+            else files.add(args[i]);
+        }
+        o.keySet().stream().filter(k -> !List.of("json", "names", "slo-ttft-ms", "slo-tpot-ms").contains(k)).findFirst()
+                .ifPresent(k -> usage("a compare option, not --" + k));
+        if (files.size() != 2) usage(COMPARE_USAGE);
         List<JsonObject> baselines = rounds(files.get(0)), candidates = rounds(files.get(1));
         if (baselines.size() != candidates.size()) usage("as many candidate rounds as baseline rounds");
         Comparison comparison = Comparison.of(baselines, candidates);
-        System.out.println(Arrays.asList(args).contains("--json") ? comparison.toJson().encodePrettily() : comparison.table());
+        if (o.containsKey("names")) {
+            String[] names = o.get("names").split(",", -1);
+            if (names.length != 2 || names[0].isBlank() || names[1].isBlank()) usage("--names BASELINE,CANDIDATE");
+            comparison = comparison.named(names[0], names[1]);
+        }
+        Slo slo;
+        try {
+            slo = new Slo(Double.parseDouble(o.getOrDefault("slo-ttft-ms", String.valueOf(Slo.CHAT.ttftMs()))),
+                    Double.parseDouble(o.getOrDefault("slo-tpot-ms", String.valueOf(Slo.CHAT.tpotMs()))));
+        } catch (IllegalArgumentException e) {
+            usage("--slo-ttft-ms and --slo-tpot-ms as numbers > 0 (" + e.getMessage() + ")");
+            return;
+        }
+        System.out.println(o.containsKey("json") ? comparison.toJson(slo).encodePrettily() : comparison.table(slo));
     }
 
     /** The runs named by a comma-separated list of result files, one per round. */
@@ -195,7 +224,7 @@ public final class ServingBench {
         System.err.println("ServingBench: expected " + missing + "\n"
                 + "  run --url URL --out FILE.json [--label NAME] [--model NAME] [--concurrency 1,8,16] [--window-seconds 40]\n"
                 + "      [--drain-seconds 60] [--warmup-requests 8] [--warmup-short 0] [--prompt-tokens 256] [--max-tokens 128] [--vocab 32000] [--seed 1] [--gateway-metrics]\n"
-                + "  compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..] [--json]");
+                + "  " + COMPARE_USAGE);
         System.exit(2);
     }
 

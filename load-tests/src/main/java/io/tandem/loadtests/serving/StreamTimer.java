@@ -155,6 +155,15 @@ public final class StreamTimer {
             return error == null;
         }
 
+        /**
+         * Time per output token after the first (vLLM's and DistServe's TPOT): from the first token event to the last,
+         * over the tokens after the first; -1 with fewer than two tokens.
+         */
+        public long tpotNanos() {
+            if (tokens < 2 || eventNanos.length == 0) return -1;
+            return (eventNanos[eventNanos.length - 1] - eventNanos[0]) / (tokens - 1);
+        }
+
         /** Tokens received in {@code [fromNanos, toNanos)}. */
         public long tokensBetween(long fromNanos, long toNanos) {
             long n = 0;

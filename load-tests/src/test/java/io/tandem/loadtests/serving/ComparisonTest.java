@@ -15,13 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ComparisonTest {
 
     private static JsonObject run(String label, double tokensPerSec, double ttftP50, double itlP99, Double decisionP99) {
+        return run(label, tokensPerSec, ttftP50, itlP99, decisionP99, null);
+    }
+
+    private static JsonObject run(String label, double tokensPerSec, double ttftP50, double itlP99, Double decisionP99,
+                                  List<RequestTiming> timings) {
         JsonObject level = new LevelResult(16, 40, tokensPerSec, 96, 0, 0,
                 new Summary(96, ttftP50, ttftP50 * 2, ttftP50, ttftP50 * 3), new Summary(12000, 50, itlP99, 60, itlP99 * 2),
                 List.of(), decisionP99 == null ? null : new JsonObject()
                         .put("router_decision_ms", new JsonObject().put("p50", 0.05).put("p99", decisionP99).put("count", 96))
                         .put("overhead_admit_ms", new JsonObject().put("p50", 0.4).put("p99", 1.0).put("count", 96))
-                        .put("overhead_token_ms", new JsonObject().put("p50", 0.03).put("p99", 0.4).put("count", 12000)))
-                .toJson();
+                        .put("overhead_token_ms", new JsonObject().put("p50", 0.03).put("p99", 0.4).put("count", 12000)),
+                timings).toJson();
         return new JsonObject().put("label", label).put("levels", new JsonArray().add(level));
     }
 
@@ -55,6 +60,38 @@ class ComparisonTest {
         assertEquals(1.3, level.getJsonObject("ratios").getDouble("out_tokens_per_second"), 1e-9);
         assertEquals(3, level.getJsonObject("rounds_ratios").getJsonArray("itl_p99").size());
         assertEquals(3, level.getJsonArray("Tandem").size());
+    }
+
+    @Test
+    void resultsWithTimingsGiveEachSidesGoodputAtTheSlo() {
+        // 96 requests started per level; timings kept for the complete ones
+        List<RequestTiming> fast = java.util.Collections.nCopies(80, new RequestTiming(400, 50));
+        List<RequestTiming> slow = java.util.Collections.nCopies(40, new RequestTiming(1500, 50));
+        List<RequestTiming> mixed = new java.util.ArrayList<>(fast.subList(0, 48));
+        mixed.addAll(slow);
+        Comparison c = Comparison.of(run("Tandem", 300, 300, 60, 0.2, fast), run("Tandem", 320, 900, 50, 0.2, mixed))
+                .named("aggregated", "disaggregated");
+        String table = c.table(Slo.CHAT);
+        assertTrue(table.contains("out tok/s aggregated / disaggregated"), table);
+        assertTrue(table.contains("Goodput at TTFT <= 1000 ms and TPOT <= 100 ms"), table);
+        // 80 / 40 s and 48 / 40 s; 80 / 96 and 48 / 96 of the requests
+        assertTrue(table.contains("| 16 | 2.00 / 1.20 | 83 % / 50 % |"), table);
+        assertTrue(c.table(new Slo(2000, 100)).contains("| 16 | 2.00 / 2.20 | 83 % / 92 % |"), "a looser TTFT limit");
+        JsonObject goodput = c.toJson(Slo.CHAT).getJsonArray("levels").getJsonObject(0).getJsonObject("goodput_requests_per_second");
+        assertEquals(2.0, goodput.getDouble("aggregated"), 1e-12);
+        assertEquals(1.2, goodput.getDouble("disaggregated"), 1e-12);
+        assertEquals(1000.0, goodput.getJsonObject("slo").getDouble("ttft_ms"));
+    }
+
+    @Test
+    void timingsSurviveTheResultFileAndOlderFilesShowNoGoodput() {
+        JsonObject withTimings = run("Tandem", 300, 300, 60, 0.2, List.of(new RequestTiming(412.5, 37.25)));
+        LevelResult back = LevelResult.fromJson(withTimings.getJsonArray("levels").getJsonObject(0));
+        assertEquals(List.of(new RequestTiming(412.5, 37.25)), back.timings());
+        String table = Comparison.of(run("llama-server", 200, 2000, 300, null), withTimings).table();
+        assertTrue(table.contains("| 16 | — / 0.03 | — / 1 % |"), table);
+        String neither = Comparison.of(run("llama-server", 200, 2000, 300, null), run("Tandem", 260, 600, 150, 0.2)).table();
+        assertFalse(neither.contains("Goodput"), neither);
     }
 
     @Test
