@@ -31,7 +31,8 @@ threads=${THREADS:-2} prompt=${PROMPT_TOKENS:-256} gen=${MAX_TOKENS:-128}
 concurrency=${CONCURRENCY:-1,8,16}
 rounds=${ROUNDS:-1}
 prefill_workers=${PREFILL_WORKERS:-0}
-[[ "$prefill_workers" =~ ^[0-9]+$ ]] || { echo "PREFILL_WORKERS must be a whole number, got '$prefill_workers'" >&2; exit 2; }
+[[ "$prefill_workers" =~ ^[0-9]+$ ]] || {
+  echo "PREFILL_WORKERS must be a whole number, got '$prefill_workers'" >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 slots=$(tr ',' '\n' <<<"$concurrency" | sort -n | tail -1)
 [ -x "$bin/llama-server" ] || { echo "no $bin/llama-server (build llama.cpp with ../shared/tools/build-llama-cpp.sh)" >&2; exit 2; }
@@ -108,7 +109,8 @@ for round in $(seq 1 "$rounds"); do
   # Tandem: the embedded gateway, aggregated by default (one worker prefills and decodes), the same threads
   if runs Tandem; then
   port=$(free_port)
-  echo "== round $round/$rounds: Tandem on :$port (--prefill-workers $prefill_workers --threads $threads ${TANDEM_FLAGS:-})" >&2
+  echo "== round $round/$rounds: Tandem on :$port" \
+       "(--prefill-workers $prefill_workers --threads $threads ${TANDEM_FLAGS:-})" >&2
   ./tandem java -jar gateway/target/gateway.jar --host 127.0.0.1 --port "$port" --model "$model" \
       --prefill-workers "$prefill_workers" --threads "$threads" ${TANDEM_FLAGS:-} >"$out/tandem-$round.log" 2>&1 &
   server=$!

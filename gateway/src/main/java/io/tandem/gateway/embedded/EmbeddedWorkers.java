@@ -31,8 +31,9 @@ public final class EmbeddedWorkers {
     /**
      * Cores from which embedded mode disaggregates by default. Below, prefill and decode workers would share the same
      * few cores, so a prefill worker only takes compute from the decodes and from its own prompts; one aggregated worker
-     * that schedules decodes first within a step latency target gives lower TTFT at the same throughput and a bounded
-     * ITL (measured on 2 cores). With more cores the memory-bound decodes leave compute idle that a prefill worker uses.
+     * that schedules decodes first within a step latency target gives the higher goodput, with lower TTFT and more
+     * throughput (measured on 2 cores, docs/BENCHMARKS.md). With more cores the memory-bound decodes leave compute idle
+     * that a prefill worker uses.
      */
     public static final int DISAGGREGATED_FROM_CORES = 8;
 

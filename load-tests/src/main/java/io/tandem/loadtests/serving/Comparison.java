@@ -112,13 +112,14 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                     sum(b, LevelResult::failed), sum(c, LevelResult::failed), sum(b, LevelResult::cut), sum(c, LevelResult::cut)));
         }
         if (rows.stream().anyMatch(r -> hasTimings(r.base()) || hasTimings(r.cand()))) {
-            s.append(f("%nGoodput at TTFT <= %.0f ms and TPOT <= %.0f ms: the requests that completed within both, per second"
-                    + " of the window, and their share of the level's requests%s%n", slo.ttftMs(), slo.tpotMs(),
-                    rounds > 1 ? " (medians over the rounds)" : ""));
-            s.append("| c | goodput req/s ").append(vs).append(" | SLO met ").append(vs).append(" |\n|---:|---:|---:|\n");
+            s.append(f("%nGoodput at TTFT <= %.0f ms and TPOT <= %.0f ms: the requests that completed within both, "
+                    + "per second of the window, and their share of the level's requests%s%n", slo.ttftMs(),
+                    slo.tpotMs(), rounds > 1 ? " (medians over the rounds)" : ""));
+            s.append("| c | goodput req/s ").append(vs).append(" | SLO met ").append(vs).append(" |\n")
+                    .append("|---:|---:|---:|\n");
             for (Row r : rows) {
-                s.append(f("| %d | %s / %s | %s / %s |\n", r.concurrency(), goodput(r.base(), slo), goodput(r.cand(), slo),
-                        attainment(r.base(), slo), attainment(r.cand(), slo)));
+                s.append(f("| %d | %s / %s | %s / %s |\n", r.concurrency(), goodput(r.base(), slo),
+                        goodput(r.cand(), slo), attainment(r.base(), slo), attainment(r.cand(), slo)));
             }
         }
         for (Row r : rows) {
@@ -190,7 +191,8 @@ public record Comparison(String baseline, String candidate, int rounds, List<Row
                     .put("targets_met", new JsonObject().put("out_tokens_per_second", tokens >= TOKENS_TARGET)
                             .put("ttft_p50", ttft <= TTFT_P50_TARGET).put("itl_p99", itl <= ITL_P99_TARGET));
             if (hasTimings(r.base()) || hasTimings(r.cand())) {
-                JsonObject goodput = new JsonObject().put("slo", new JsonObject().put("ttft_ms", slo.ttftMs()).put("tpot_ms", slo.tpotMs()));
+                JsonObject goodput = new JsonObject()
+                        .put("slo", new JsonObject().put("ttft_ms", slo.ttftMs()).put("tpot_ms", slo.tpotMs()));
                 if (hasTimings(r.base())) goodput.put(baseline, median(r.base(), slo::goodput));
                 if (hasTimings(r.cand())) goodput.put(candidate, median(r.cand(), slo::goodput));
                 level.put("goodput_requests_per_second", goodput);

@@ -18,7 +18,8 @@ import java.util.List;
  *                        before they were kept
  */
 public record LevelResult(int concurrency, double windowSeconds, double outTokensPerSec, int requests, int cut, int failed,
-                          Summary ttftMs, Summary itlMs, List<String> errors, JsonObject gateway, List<RequestTiming> timings) {
+                          Summary ttftMs, Summary itlMs, List<String> errors, JsonObject gateway,
+                          List<RequestTiming> timings) {
 
     public JsonObject toJson() {
         JsonObject j = new JsonObject().put("concurrency", concurrency).put("window_seconds", windowSeconds)
@@ -37,8 +38,11 @@ public record LevelResult(int concurrency, double windowSeconds, double outToken
         return new LevelResult(j.getInteger("concurrency"), Summary.num(j, "window_seconds"),
                 Summary.num(j, "out_tokens_per_second"), j.getInteger("requests"), j.getInteger("cut", 0), j.getInteger("failed"),
                 Summary.fromJson(j.getJsonObject("ttft_ms")), Summary.fromJson(j.getJsonObject("itl_ms")),
-                j.getJsonArray("errors", new JsonArray()).stream().map(String::valueOf).toList(), j.getJsonObject("gateway"),
-                j.containsKey("timings") ? j.getJsonArray("timings").stream().map(t -> RequestTiming.fromJson((JsonArray) t)).toList()
-                        : null);
+                j.getJsonArray("errors", new JsonArray()).stream().map(String::valueOf).toList(),
+                j.getJsonObject("gateway"), timings(j.getJsonArray("timings")));
+    }
+
+    private static List<RequestTiming> timings(JsonArray timings) {
+        return timings == null ? null : timings.stream().map(t -> RequestTiming.fromJson((JsonArray) t)).toList();
     }
 }

@@ -144,8 +144,8 @@ public final class ServingBench {
         double seconds = (Math.min(end, lastEvent) - start) / 1e9;
         long[] allItl = itl.stream().flatMapToLong(Arrays::stream).toArray();
         return new LevelResult(concurrency, seconds, seconds > 0 ? tokens / seconds : 0, done.size(), cut, failed,
-                Summary.ofNanos(ttft.stream().mapToLong(Long::longValue).toArray()), Summary.ofNanos(allItl), errors, gateway,
-                List.copyOf(timings));
+                Summary.ofNanos(ttft.stream().mapToLong(Long::longValue).toArray()), Summary.ofNanos(allItl), errors,
+                gateway, List.copyOf(timings));
     }
 
     /** Tandem's own share over the window between two scrapes, in milliseconds (buckets' p50/p99 and counts). */

@@ -12,7 +12,9 @@ public record Slo(double ttftMs, double tpotMs) {
     public static final Slo CHAT = new Slo(1000, 100);
 
     public Slo {
-        if (!(ttftMs > 0) || !(tpotMs > 0)) throw new IllegalArgumentException("SLO limits must be > 0, got " + ttftMs + " / " + tpotMs);
+        if (!(ttftMs > 0) || !(tpotMs > 0)) {
+            throw new IllegalArgumentException("SLO limits must be > 0, got " + ttftMs + " / " + tpotMs);
+        }
     }
 
     public boolean met(RequestTiming t) {

@@ -25,7 +25,8 @@ class ComparisonTest {
                 List.of(), decisionP99 == null ? null : new JsonObject()
                         .put("router_decision_ms", new JsonObject().put("p50", 0.05).put("p99", decisionP99).put("count", 96))
                         .put("overhead_admit_ms", new JsonObject().put("p50", 0.4).put("p99", 1.0).put("count", 96))
-                        .put("overhead_token_ms", new JsonObject().put("p50", 0.03).put("p99", 0.4).put("count", 12000)),
+                        .put("overhead_token_ms",
+                                new JsonObject().put("p50", 0.03).put("p99", 0.4).put("count", 12000)),
                 timings).toJson();
         return new JsonObject().put("label", label).put("levels", new JsonArray().add(level));
     }
@@ -77,7 +78,8 @@ class ComparisonTest {
         // 80 / 40 s and 48 / 40 s; 80 / 96 and 48 / 96 of the requests
         assertTrue(table.contains("| 16 | 2.00 / 1.20 | 83 % / 50 % |"), table);
         assertTrue(c.table(new Slo(2000, 100)).contains("| 16 | 2.00 / 2.20 | 83 % / 92 % |"), "a looser TTFT limit");
-        JsonObject goodput = c.toJson(Slo.CHAT).getJsonArray("levels").getJsonObject(0).getJsonObject("goodput_requests_per_second");
+        JsonObject goodput = c.toJson(Slo.CHAT).getJsonArray("levels").getJsonObject(0)
+                .getJsonObject("goodput_requests_per_second");
         assertEquals(2.0, goodput.getDouble("aggregated"), 1e-12);
         assertEquals(1.2, goodput.getDouble("disaggregated"), 1e-12);
         assertEquals(1000.0, goodput.getJsonObject("slo").getDouble("ttft_ms"));
@@ -90,7 +92,8 @@ class ComparisonTest {
         assertEquals(List.of(new RequestTiming(412.5, 37.25)), back.timings());
         String table = Comparison.of(run("llama-server", 200, 2000, 300, null), withTimings).table();
         assertTrue(table.contains("| 16 | — / 0.03 | — / 1 % |"), table);
-        String neither = Comparison.of(run("llama-server", 200, 2000, 300, null), run("Tandem", 260, 600, 150, 0.2)).table();
+        String neither = Comparison.of(run("llama-server", 200, 2000, 300, null), run("Tandem", 260, 600, 150, 0.2))
+                .table();
         assertFalse(neither.contains("Goodput"), neither);
     }
 

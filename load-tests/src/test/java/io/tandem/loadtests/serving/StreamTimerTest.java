@@ -30,7 +30,7 @@ class StreamTimerTest {
         assertTrue(o.ok(), o.error());
         assertEquals(100 * MS, o.ttftNanos());
         assertArrayEquals(new long[] {10 * MS, 10 * MS, 10 * MS}, o.itlNanos());
-        assertEquals(10 * MS, o.tpotNanos(), "30 ms from the first token to the last, over the 3 tokens after the first");
+        assertEquals(10 * MS, o.tpotNanos(), "30 ms from the first token to the last, over the 3 after the first");
         assertEquals(4, o.tokens());
         assertEquals(2, o.tokensBetween(0, 120 * MS), "the two events before 120 ms hold 2 tokens");
         assertEquals(2, o.tokensBetween(120 * MS, 200 * MS));
