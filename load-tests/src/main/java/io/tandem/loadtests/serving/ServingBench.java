@@ -44,9 +44,9 @@ public final class ServingBench {
     }
 
     private static final int SHORT_PROMPT_TOKENS = 8, SHORT_CONCURRENCY = 4;
+    private static final long SHORT_WARMUP_LIMIT = 300_000_000_000L;
     private static final String COMPARE_USAGE = "compare BASELINE.json[,ROUND2.json..] CANDIDATE.json[,ROUND2.json..]"
             + " [--names BASELINE,CANDIDATE] [--slo-ttft-ms 1000] [--slo-tpot-ms 100] [--json]";
-    private static final long SHORT_WARMUP_LIMIT = 300_000_000_000L;
 
     private static void run(Map<String, String> o) throws IOException {
         String url = required(o, "url");
