@@ -20,8 +20,8 @@
 # max-num-batched-tokens=256"), KEEP (a directory for the raw results and server logs; else a temporary one),
 # SERVERS ("llama-server Tandem": run only some, reusing the others' results from KEEP), ROUNDS (1: how many times to
 # run the servers in turn, llama-server then Tandem; the table then gives medians, and each ratio as the median of
-# the rounds' ratios with their range: on a shared machine one run can be off by 20 % or more), SLO_TTFT_MS (1000)
-# and SLO_TPOT_MS (100): the per-request objective of the goodput table.
+# the rounds' ratios with their range: on a shared machine one run can be off by 20 % or more), SLO_TTFT_MS and
+# SLO_TPOT_MS: the per-request objective of the goodput table (default: ServingBench's, 1000 and 100).
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 bin=$(cd "$1" && pwd); model=$(realpath "$2"); shift 2
@@ -121,8 +121,10 @@ for round in $(seq 1 "$rounds"); do
 done
 
 files() { local f=""; for r in $(seq 1 "$rounds"); do f="$f${f:+,}$out/$1-$r.json"; done; echo "$f"; }
+slo=()
+[ -z "${SLO_TTFT_MS:-}" ] || slo+=(--slo-ttft-ms "$SLO_TTFT_MS")
+[ -z "${SLO_TPOT_MS:-}" ] || slo+=(--slo-tpot-ms "$SLO_TPOT_MS")
 echo >&2
 echo "Closed loop, distinct ${prompt}-token prompts, $gen output tokens, $threads threads; $(basename "$model"); ratios Tandem / llama-server (✗: target missed)" >&2
 ./tandem java -cp "load-tests/target/classes:$(cat load-tests/target/serving.classpath)" \
-    io.tandem.loadtests.serving.ServingBench compare "$(files llama-server)" "$(files Tandem)" \
-    --slo-ttft-ms "${SLO_TTFT_MS:-1000}" --slo-tpot-ms "${SLO_TPOT_MS:-100}" $json
+    io.tandem.loadtests.serving.ServingBench compare "$(files llama-server)" "$(files Tandem)" ${slo[@]+"${slo[@]}"} $json

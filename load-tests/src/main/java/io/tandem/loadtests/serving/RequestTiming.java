@@ -11,7 +11,7 @@ public record RequestTiming(double ttftMs, double tpotMs) {
 
     /** The request's timing, or null when it failed, was cut or brought fewer than two tokens. */
     static RequestTiming of(StreamTimer.Outcome o) {
-        if (!o.ok() || o.cut() || o.ttftNanos() < 0 || o.tpotNanos() < 0) return null;
+        if (!o.ok() || o.cut() || o.tpotNanos() < 0) return null; // a TPOT implies a first token, hence a TTFT
         return new RequestTiming(o.ttftNanos() / 1e6, o.tpotNanos() / 1e6);
     }
 

@@ -186,8 +186,8 @@ public final class ServingBench {
         }
         Slo slo;
         try {
-            slo = new Slo(Double.parseDouble(o.getOrDefault("slo-ttft-ms", String.valueOf(Slo.CHAT.ttftMs()))),
-                    Double.parseDouble(o.getOrDefault("slo-tpot-ms", String.valueOf(Slo.CHAT.tpotMs()))));
+            slo = new Slo(o.containsKey("slo-ttft-ms") ? Double.parseDouble(o.get("slo-ttft-ms")) : Slo.CHAT.ttftMs(),
+                    o.containsKey("slo-tpot-ms") ? Double.parseDouble(o.get("slo-tpot-ms")) : Slo.CHAT.tpotMs());
         } catch (IllegalArgumentException e) {
             usage("--slo-ttft-ms and --slo-tpot-ms as numbers > 0 (" + e.getMessage() + ")");
             return;

@@ -23,13 +23,16 @@ public record Slo(double ttftMs, double tpotMs) {
 
     /** Requests of the level that met this SLO, per second of its window; NaN when the level kept no timings. */
     public double goodput(LevelResult level) {
-        if (level.timings() == null || level.windowSeconds() <= 0) return Double.NaN;
-        return level.timings().stream().filter(this::met).count() / level.windowSeconds();
+        return level.windowSeconds() > 0 ? met(level) / level.windowSeconds() : Double.NaN;
     }
 
     /** The share of the level's requests (failed and cut ones included) that met this SLO; NaN without timings. */
     public double attainment(LevelResult level) {
-        if (level.timings() == null || level.requests() == 0) return Double.NaN;
-        return (double) level.timings().stream().filter(this::met).count() / level.requests();
+        return level.requests() > 0 ? met(level) / level.requests() : Double.NaN;
+    }
+
+    /** How many of the level's requests met this SLO; NaN when the level kept no timings. */
+    private double met(LevelResult level) {
+        return level.timings() == null ? Double.NaN : level.timings().stream().filter(this::met).count();
     }
 }

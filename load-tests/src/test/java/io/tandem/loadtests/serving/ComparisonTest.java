@@ -4,6 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,9 +68,9 @@ class ComparisonTest {
     @Test
     void resultsWithTimingsGiveEachSidesGoodputAtTheSlo() {
         // 96 requests started per level; timings kept for the complete ones
-        List<RequestTiming> fast = java.util.Collections.nCopies(80, new RequestTiming(400, 50));
-        List<RequestTiming> slow = java.util.Collections.nCopies(40, new RequestTiming(1500, 50));
-        List<RequestTiming> mixed = new java.util.ArrayList<>(fast.subList(0, 48));
+        List<RequestTiming> fast = Collections.nCopies(80, new RequestTiming(400, 50));
+        List<RequestTiming> slow = Collections.nCopies(40, new RequestTiming(1500, 50));
+        List<RequestTiming> mixed = new ArrayList<>(fast.subList(0, 48));
         mixed.addAll(slow);
         Comparison c = Comparison.of(run("Tandem", 300, 300, 60, 0.2, fast), run("Tandem", 320, 900, 50, 0.2, mixed))
                 .named("aggregated", "disaggregated");
